@@ -7,6 +7,8 @@ LAB_PORT ?= 8888
 # Extra JupyterLab flags (e.g. LAB_FLAGS=--no-browser). The address and token are not among them:
 # the server always binds 127.0.0.1 and always asks for a token.
 LAB_FLAGS ?=
+# Jupyter refuses to start as root unless told; CI and containers run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test test-browser bench site slides clean-venv
 
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
-		--ServerApp.root_dir=$(CURDIR) $(LAB_FLAGS) notebooks/00_start_here.ipynb
+		--ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_FLAGS) notebooks/00_start_here.ipynb
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -29,6 +31,12 @@ test-browser: $(STAMP)
 bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do \
 		echo "== $$script"; $(BIN)/python $$script; done
+
+site: $(STAMP)
+	$(BIN)/python tools/build_site.py
+
+slides: $(STAMP)
+	$(BIN)/python tools/build_slides.py
 
 clean-venv:
 	rm -rf $(VENV)

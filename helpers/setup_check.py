@@ -1,0 +1,139 @@
+"""The 30-second environment check of lesson 00: versions, TensorFlow, a slider that answers.
+
+Examples
+--------
+>>> from helpers.setup_check import package_versions
+>>> versions = package_versions(["numpy", "not-a-real-package"])
+>>> versions["not-a-real-package"]
+'not installed'
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+COURSE_PACKAGES = ("numpy", "scipy", "matplotlib", "jupyterlab", "ipywidgets", "ipympl",
+                   "tensorflow-cpu", "keras")
+
+_TF_PROBE = "import tensorflow as tf, keras; print(tf.__version__, keras.__version__)"
+
+
+def package_versions(names=COURSE_PACKAGES) -> dict[str, str]:
+    """Installed version of each distribution in ``names`` ('not installed' if missing).
+
+    Reads package metadata only: nothing is imported, so this is instant.
+    """
+    if isinstance(names, str):
+        raise TypeError(f"names must be a sequence of package names, got the string {names!r}")
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@dataclass(frozen=True)
+class TensorFlowStatus:
+    """Whether TensorFlow imports, its and Keras's versions, and what to do if it does not."""
+
+    importable: bool
+    message: str
+
+
+def tensorflow_status(timeout: float = 120.0) -> TensorFlowStatus:
+    """Try ``import tensorflow`` in a separate Python process and report, without raising.
+
+    A separate process keeps this kernel free of TensorFlow's 500 MB and shows the real
+    import error, if any, in a message a student can act on.
+    """
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    try:
+        done = subprocess.run([sys.executable, "-c", _TF_PROBE], capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return TensorFlowStatus(False, f"importing TensorFlow took longer than {timeout:.0f} s; "
+                                       "the machine may be overloaded. Lessons 01-03 do not need it.")
+    if done.returncode == 0:
+        tf_version, keras_version = done.stdout.split()
+        return TensorFlowStatus(True, f"TensorFlow {tf_version} with Keras {keras_version} imports "
+                                      "fine: lessons 04-06 will run.")
+    last_line = (done.stderr.strip().splitlines() or ["(no error text)"])[-1]
+    return TensorFlowStatus(False, "TensorFlow does not import here, so lessons 04-06 will not run "
+                                   f"(lessons 00-03 will). The error was: {last_line}. Fix: run "
+                                   "`make lab` from the repository, which installs it into .venv.")
+
+
+def demo_response(lr: float, curvature: float = 2.0, steps: int = 12):
+    """Iterates of gradient descent on f(x) = curvature/2 * x**2 from x = 1: x_k = (1 - lr*curvature)**k.
+
+    The data behind lesson 00's check slider, closed form so it needs no other module.
+
+    >>> demo_response(0.25, curvature=2.0, steps=3).tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    """
+    import numpy as np
+
+    if not (isinstance(lr, (int, float)) and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if not (isinstance(curvature, (int, float)) and np.isfinite(curvature) and curvature > 0):
+        raise ValueError(f"curvature must be a positive finite number, got {curvature!r}")
+    if not (isinstance(steps, int) and steps >= 0):
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    return (1.0 - lr * curvature) ** np.arange(steps + 1, dtype=float)
+
+
+class CheckSlider:
+    """A learning-rate slider and an ipympl figure that redraws as the slider moves.
+
+    Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow.
+    Displaying the object shows the live widget; where no widget front-end runs (a static
+    export, GitHub) the figure's PNG is shown instead. ``update(lr)`` is what the slider calls.
+    """
+
+    def __init__(self, lr: float = 0.3, steps: int = 12):
+        import ipywidgets as widgets
+        import matplotlib.pyplot as plt
+
+        self.steps = steps
+        with plt.ioff():
+            self.fig, self.ax = plt.subplots(figsize=(5.5, 3.0))
+        self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-")
+        self.ax.axhline(0.0, color="grey", lw=0.8)
+        self.ax.set_xlabel("step $k$")
+        self.ax.set_ylabel("$x_k$")
+        self.ax.set_ylim(-3, 3)
+        self.fig.tight_layout()
+        self.slider = widgets.FloatSlider(value=lr, min=0.05, max=1.2, step=0.05,
+                                          description="lr", continuous_update=True)
+        self.label = widgets.HTML()
+        self.slider.observe(lambda change: self.update(change["new"]), names="value")
+        self.update(lr)
+        self.widget = widgets.VBox([self.slider, self.label, self.fig.canvas])
+
+    def update(self, lr: float) -> None:
+        """Redraw for learning rate ``lr`` and rewrite the label from the new state."""
+        xs = demo_response(lr, steps=self.steps)
+        self.line.set_ydata(xs)
+        factor = abs(1.0 - 2.0 * lr)
+        verdict = "shrinks" if factor < 1 else ("stays" if factor == 1 else "grows")
+        text = f"lr = {lr:.2f}: |x| is multiplied by {factor:.2f} each step, so it {verdict}"
+        self.label.value = text
+        self.ax.set_title(text, fontsize=9)
+        self.fig.canvas.draw_idle()
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return bundle

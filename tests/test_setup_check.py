@@ -1,0 +1,62 @@
+"""Lesson 00's environment check reports honestly and its slider redraws."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("module://ipympl.backend_nbagg")
+
+from helpers.setup_check import CheckSlider, demo_response, package_versions, tensorflow_status  # noqa: E402
+
+
+def test_versions_report_missing_packages_instead_of_failing():
+    versions = package_versions(["numpy", "surely-not-installed-xyz"])
+    assert versions["numpy"] == np.__version__
+    assert versions["surely-not-installed-xyz"] == "not installed"
+
+
+def test_versions_refuse_a_bare_string():
+    with pytest.raises(TypeError, match="names"):
+        package_versions("numpy")
+
+
+def test_tensorflow_status_says_it_imports():
+    status = tensorflow_status()
+    assert status.importable, status.message
+    assert "TensorFlow 2." in status.message
+
+
+def test_tensorflow_status_explains_a_failure(monkeypatch):
+    import helpers.setup_check as setup_check
+
+    monkeypatch.setattr(setup_check, "_TF_PROBE", "import tensorflow_that_does_not_exist")
+    status = setup_check.tensorflow_status()
+    assert not status.importable
+    assert "No module named 'tensorflow_that_does_not_exist'" in status.message
+    assert "make lab" in status.message
+
+
+@pytest.mark.parametrize("bad", [0, -0.1, float("nan"), float("inf"), "0.1"])
+def test_demo_refuses_bad_rates(bad):
+    with pytest.raises(ValueError, match="lr must be a positive finite number"):
+        demo_response(bad)
+
+
+def test_demo_is_the_closed_form():
+    np.testing.assert_allclose(demo_response(0.9, steps=4), (-0.8) ** np.arange(5))
+
+
+def test_slider_redraws_and_relabels():
+    app = CheckSlider(lr=0.3)
+    app.slider.value = 1.1
+    np.testing.assert_allclose(app.line.get_ydata(), demo_response(1.1, steps=app.steps))
+    assert "multiplied by 1.20" in app.label.value and "grows" in app.label.value
+    assert app.ax.get_title() == app.label.value
+    app.slider.value = 0.5
+    assert "multiplied by 0.00" in app.label.value and "shrinks" in app.label.value
+
+
+def test_static_export_gets_a_picture():
+    bundle = CheckSlider()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["image/png"].startswith("iVBOR")  # base64 of the PNG signature
