@@ -1,0 +1,218 @@
+"""What a student sees in JupyterLab, checked in a real (headless) Chromium.
+
+Every lesson is opened in a private JupyterLab, run with Run → Run All Cells, and must show no
+error, no stderr, every widget rendered (no "Error displaying widget", no "Loading widget..." left)
+and its ipympl figures drawn. On the slider lessons a slider is moved with the mouse and with the
+keyboard: the figure's pixels must change and the label must show the value the course's formula
+gives for the new slider readout. Screenshots before and after land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+from browser_support import (ARTIFACTS, PAINT_PROBE, LabNotebook, canvas_pixels, chromium,
+                             figure_canvas, lab_server, skip_or_fail_without_chromium, sliders,
+                             wait_until)
+from notebook_runner import NOTEBOOKS
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT = 900  # TensorFlow lessons take 1-2 minutes alone; a shared 2-core machine, more.
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    skip_or_fail_without_chromium()
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def lab(browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with lab_server(log_path=ARTIFACTS / "jupyterlab.log") as server:
+        yield server
+
+
+def uses_ipympl(path) -> bool:
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return any(cell.cell_type == "code" and re.search(r"%matplotlib\s+(widget|ipympl)", cell.source)
+               for cell in nb.cells)
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(PAINT_PROBE)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_and_run(page, lab, path) -> tuple[LabNotebook, dict, dict]:
+    notebook = LabNotebook(page, lab, path.name).open()
+    state = notebook.run_all(timeout=RUN_TIMEOUT)
+    widgets = notebook.wait_widgets_rendered()
+    return notebook, state, widgets
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_and_renders_in_jupyterlab(path, lab, page, record_property):
+    start = time.monotonic()
+    notebook = None
+    try:
+        notebook, state, widgets = open_and_run(page, lab, path)
+        record_property("seconds", round(time.monotonic() - start, 1))
+        page.screenshot(path=str(ARTIFACTS / f"{path.stem}-lab.png"), full_page=False)
+        assert not state["errors"], "error or stderr output:\n" + "\n".join(state["errors"])
+        assert state["executed"] == state["codeCells"], state
+        assert not widgets["failed"], f"widget views failed: {widgets['failed']}"
+        assert not widgets["loading"], f"{widgets['loading']} widget view(s) still say 'Loading widget'"
+        assert widgets["rendered"] == widgets["expected"], (
+            f"{widgets['rendered']} of {widgets['expected']} widget views rendered")
+        if uses_ipympl(path):
+            assert widgets["figures"] > 0, "no ipympl canvas on the page"
+            assert not widgets["blankCanvases"], f"{widgets['blankCanvases']} ipympl canvas(es) left blank"
+    finally:
+        if notebook is not None:
+            notebook.shutdown()
+
+
+# --- sliders -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SliderLesson:
+    """How a lesson's slider app shows its state, and the course's formula for it."""
+
+    prefix: str                      # notebook name starts with this
+    slider: str                      # description of the slider the test moves
+    label: re.Pattern                # finds the number in the app's text label
+    expected: Callable[[dict], float]  # that number, from the slider readouts (by description)
+    places: int                      # decimals the label prints
+
+
+SLIDER_LESSONS = [
+    SliderLesson("00_", "lr", re.compile(r"multiplied by ([0-9.]+)"),
+                 lambda r: abs(1 - 2 * r["lr"]), 2),
+    SliderLesson("01_", "lr", re.compile(r"\|1 - lr·f''\| = ([0-9.]+)"),
+                 lambda r: abs(1 - r["lr"] * r["f''"]), 3),
+    SliderLesson("02_", "lr", re.compile(r"worst \|factor\|\s*=?\s*([0-9.]+)"),
+                 lambda r: max(abs(1 - r["lr"]), abs(1 - r["lr"] * r["κ"])), 3),
+]
+
+
+def slider_cases():
+    for lesson in SLIDER_LESSONS:
+        for path in NOTEBOOKS:
+            if path.name.startswith(lesson.prefix):
+                for how in ("mouse", "keyboard"):
+                    yield pytest.param(path, lesson, how, id=f"{path.stem}-{how}")
+
+
+def find_app(page, lesson: SliderLesson):
+    """The first output holding the lesson's slider and a drawn ipympl figure."""
+    outputs = page.locator(".jp-OutputArea-output").filter(
+        has=page.locator(".widget-slider")).filter(has=page.locator(".jupyter-matplotlib-figure"))
+    for i in range(outputs.count()):
+        app = outputs.nth(i)
+        if any(s.description == lesson.slider for s in sliders(app)):
+            return app
+    raise AssertionError(f"no output shows a {lesson.slider!r} slider beside an ipympl figure")
+
+
+def readouts(app) -> dict[str, float]:
+    return {s.description: s.value() for s in sliders(app)}
+
+
+def label_text(app) -> str | None:
+    """The app's text label (an ipywidgets HTML or Label), if it shows one in the DOM."""
+    labels = app.locator(".widget-html-content, .widget-htmlmath-content, div.widget-label")
+    texts = [labels.nth(i).inner_text().strip() for i in range(labels.count())]
+    texts = [t for t in texts if t]
+    return "\n".join(texts) or None
+
+
+def label_number(app, lesson: SliderLesson) -> float | None:
+    text = label_text(app)
+    if text is None:
+        return None
+    match = lesson.label.search(text)
+    assert match, f"the label {text!r} does not show the expected quantity ({lesson.label.pattern})"
+    return float(match.group(1))
+
+
+def settle(canvas, quiet: float = 1.0, timeout: float = 60) -> None:
+    """Wait until the canvas has not been repainted for ``quiet`` seconds."""
+    last = [None, time.monotonic()]
+
+    def quiet_enough():
+        n = canvas.evaluate("c => (c.__paints || []).length")
+        if n != last[0]:
+            last[:] = [n, time.monotonic()]
+        return time.monotonic() - last[1] >= quiet
+    wait_until(quiet_enough, timeout, interval=0.2, message="the canvas to stop repainting")
+
+
+@pytest.mark.parametrize("path, lesson, how", list(slider_cases()))
+def test_slider_redraws_figure_and_label(path, lesson, how, lab, page):
+    notebook = None
+    try:
+        notebook, state, widgets = open_and_run(page, lab, path)
+        assert not state["errors"] and not widgets["failed"], (state["errors"], widgets["failed"])
+        app = find_app(page, lesson)
+        app.scroll_into_view_if_needed()
+        slider = next(s for s in sliders(app) if s.description == lesson.slider)
+        canvas = figure_canvas(app)
+        settle(canvas)
+        before = {"readouts": readouts(app), "pixels": canvas_pixels(canvas),
+                  "label": label_number(app, lesson), "label_text": label_text(app)}
+        app.screenshot(path=str(ARTIFACTS / f"{path.stem}-slider-{how}-before.png"))
+
+        # Move away from the nearer end of the slider, so the value surely changes.
+        track = slider.root.locator(".noUi-base").bounding_box()
+        handle = slider.handle.bounding_box()
+        rightwards = handle["x"] + handle["width"] / 2 < track["x"] + track["width"] / 2
+        if how == "mouse":
+            slider.drag(page, (1 if rightwards else -1) * 0.2 * track["width"])
+        else:
+            slider.press("ArrowRight" if rightwards else "ArrowLeft", times=5)
+
+        old = before["readouts"][lesson.slider]
+        wait_until(lambda: slider.value() != old, 30, message="the slider readout to change")
+        wait_until(lambda: canvas_pixels(canvas) != before["pixels"], 60,
+                   message="the figure to be redrawn")
+        settle(canvas)
+        after = {"readouts": readouts(app), "pixels": canvas_pixels(canvas)}
+        app.screenshot(path=str(ARTIFACTS / f"{path.stem}-slider-{how}-after.png"))
+
+        new = after["readouts"][lesson.slider]
+        assert (new > old) == rightwards, f"{lesson.slider} went from {old} to {new}"
+        assert after["pixels"] != before["pixels"]
+        expected = lesson.expected(after["readouts"])
+        # The readouts are rounded to 3 significant figures; allow for that, and the label's rounding.
+        tolerance = 0.5 * 10 ** -lesson.places + 2e-3 * max(1.0, expected + 1)
+        if before["label"] is None:
+            warnings.warn(f"{path.name}: the slider app shows its state only inside the figure; "
+                          "no DOM label to compare, checked the slider readout and the pixels only")
+            return
+
+        def label_shows_new_state():
+            value = label_number(app, lesson)
+            return ("ok", value) if abs(value - expected) <= tolerance else None
+        _, label = wait_until(label_shows_new_state, 30, message=f"the label to show {expected:.3f}")
+        assert label_text(app) != before["label_text"], "the label did not change"
+        assert math.isclose(label, expected, abs_tol=tolerance), (label, expected)
+    finally:
+        if notebook is not None:
+            notebook.shutdown()
