@@ -1,0 +1,271 @@
+"""Matplotlib drawing for the lessons: each function takes results, draws them on the given axes,
+and returns the artists a slider app updates in place. Knows nothing of widgets.
+
+Examples
+--------
+>>> from matplotlib.figure import Figure
+>>> from helpers.quadratic import Quadratic
+>>> from helpers.descent import gradient_descent
+>>> bowl = Quadratic(20.0)
+>>> run = gradient_descent(bowl.grad, [1.0], lr=0.12, steps=20, loss=bowl.loss)
+>>> ax = Figure().subplots()
+>>> artists = draw_loss_per_step(ax, run, label="lr = 0.12")
+>>> list(artists["marker"].get_xdata())     # no divergence within 20 steps
+[]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.descent import FLOAT32_MAX
+
+__all__ = ["COLORS", "LOSS_FLOOR", "LOSS_CEILING", "parabola_curve", "draw_parabola",
+           "draw_parabola_steps", "draw_loss_per_step", "update_loss_per_step",
+           "draw_loss_thresholds", "draw_factor_vs_lr", "ellipse_levels", "draw_level_sets",
+           "draw_eigen_directions", "draw_path_2d", "draw_change_vs_step", "verdict",
+           "power_of_ten", "set_log_ticks"]
+
+COLORS = {"small": "#1f77b4", "large": "#d62728", "threshold": "#555555", "predicted": "#2ca02c",
+          "actual": "#ff7f0e"}
+LOSS_FLOOR = 1e-12
+"""Bottom of log loss axes: losses below it (or exactly 0) are drawn at the floor."""
+LOSS_CEILING = 1e42
+"""Top of log loss axes: just above float32 overflow (about 3.4e38)."""
+
+
+def verdict(factor: float) -> str:
+    """'diverges' if a per-step factor's magnitude exceeds 1, else 'converges'.
+
+    Examples
+    --------
+    >>> verdict(1.4), verdict(-0.76)
+    ('diverges', 'converges')
+    """
+    return "diverges" if abs(factor) > 1 else "converges"
+
+
+def power_of_ten(value, pos=None) -> str:
+    """Plain-text tick label for a power of ten (mathtext labels cost more to draw).
+
+    Examples
+    --------
+    >>> power_of_ten(1e12), power_of_ten(1.0), power_of_ten(0.001)
+    ('1e12', '1', '1e-3')
+    """
+    exponent = int(round(np.log10(value)))
+    return "1" if exponent == 0 else f"1e{exponent}"
+
+
+def set_log_ticks(ax, axis, exponents):
+    """Log scale on ``axis`` ("x" or "y") with major ticks only at ``10**exponents``, plain labels.
+
+    Few fixed ticks and no minor ticks keep a slider's redraw cheap.
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target.set_major_locator(FixedLocator([10.0**e for e in exponents]))
+    target.set_major_formatter(FuncFormatter(power_of_ten))
+    target.set_minor_locator(NullLocator())
+
+
+def parabola_curve(curvature, half_width, n=121):
+    """Points of ``f(w) = curvature / 2 * w**2`` on ``[-half_width, half_width]``.
+
+    Examples
+    --------
+    >>> x, y = parabola_curve(2.0, 1.0, n=3)
+    >>> y.tolist()
+    [1.0, 0.0, 1.0]
+    """
+    x = np.linspace(-half_width, half_width, n)
+    return x, 0.5 * curvature * x**2
+
+
+def draw_parabola(ax, curvature, half_width, **style):
+    """Draw the bowl ``f(w) = f''/2 w**2``; returns the Line2D."""
+    (line,) = ax.plot(*parabola_curve(curvature, half_width), color="0.6", lw=1.5, zorder=1, **style)
+    ax.set_xlabel("w")
+    ax.set_ylabel("loss f(w)")
+    return line
+
+
+def _steps_xy(path, curvature, max_steps):
+    w = np.asarray(path, dtype=float)[: max_steps + 1, 0]
+    w = w[np.isfinite(w)]
+    return w, 0.5 * curvature * w**2
+
+
+def draw_parabola_steps(ax, path, curvature, max_steps=12, **style):
+    """Draw the first ``max_steps`` iterates of a 1-D run as points on the parabola joined in order.
+
+    Returns the Line2D (update it with :func:`_steps_xy`-style data via ``set_data``).
+    """
+    style = {"marker": "o", "ms": 4, "lw": 1.0, **style}
+    (line,) = ax.plot(*_steps_xy(path, curvature, max_steps), zorder=3, **style)
+    return line
+
+
+def _loss_xy(losses):
+    y = np.asarray(losses, dtype=float)
+    k = np.arange(y.size)
+    with np.errstate(invalid="ignore"):
+        keep = np.isfinite(y) & (y >= LOSS_FLOOR)  # below the floor the line simply ends
+    return k[keep], np.minimum(y[keep], LOSS_CEILING)
+
+
+def draw_loss_per_step(ax, run, label="", color=None, annotate=True, log_ticks=range(-36, 43, 6)):
+    """Loss per step on a log axis, with the divergence step marked by a cross and a label.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    run : helpers.descent.DescentResult
+        Must have been run with a ``loss``.
+    label : str
+    color : color, optional
+    annotate : bool
+        Write "diverged at step k" next to the cross.
+    log_ticks : sequence of int
+        Exponents of the labelled powers of ten on the loss axis.
+
+    Returns
+    -------
+    dict
+        ``line``, ``marker`` (Line2D) and ``text`` (Text): pass to :func:`update_loss_per_step`.
+    """
+    set_log_ticks(ax, "y", log_ticks)
+    (line,) = ax.plot(*_loss_xy(run.losses), lw=1.5, color=color, label=label)
+    (marker,) = ax.plot([], [], "X", ms=11, color=line.get_color(), mec="k", zorder=5)
+    text = ax.text(0, 0, "", color=line.get_color(), fontsize=9, ha="right", va="bottom",
+                   visible=annotate)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (log scale)")
+    artists = {"line": line, "marker": marker, "text": text}
+    update_loss_per_step(artists, run)
+    return artists
+
+
+def update_loss_per_step(artists, run):
+    """Move the artists of :func:`draw_loss_per_step` to show another run."""
+    artists["line"].set_data(*_loss_xy(run.losses))
+    k = run.diverged_at
+    if k is None:
+        artists["marker"].set_data([], [])
+        artists["text"].set_text("")
+        return
+    y = run.losses[k]
+    y = LOSS_CEILING if not np.isfinite(y) else min(max(y, LOSS_FLOOR), LOSS_CEILING)
+    artists["marker"].set_data([k], [y])
+    artists["text"].set_position((k, y * 10))
+    artists["text"].set_text(f"diverged at step {k}")
+
+
+def draw_loss_thresholds(ax, thresholds=((1e12, "a trillion (1e12)"),
+                                         (FLOAT32_MAX, "float32 overflow (3.4e38)"))):
+    """Horizontal dotted lines at the blow-up thresholds, labelled at the left; returns them."""
+    lines = []
+    for value, name in thresholds:
+        lines.append(ax.axhline(value, color=COLORS["threshold"], ls=":", lw=1))
+        ax.text(0.01, value / 3, name, transform=ax.get_yaxis_transform(), fontsize=8,
+                color=COLORS["threshold"], va="top")
+    return lines
+
+
+def draw_factor_vs_lr(ax, curvature, lr, lr_range=(1e-3, 10.0), n=200):
+    """The per-step factor ``|1 - lr f''|`` against lr (log x axis), the line 1, and the threshold.
+
+    Returns
+    -------
+    dict
+        ``curve`` (Line2D), ``threshold`` (vertical Line2D at ``2 / f''``), ``threshold_text``
+        (Text), ``current`` (the dot at the chosen lr).
+    """
+    lrs = np.geomspace(*lr_range, n)
+    set_log_ticks(ax, "x", range(int(np.floor(np.log10(lr_range[0]))), int(np.ceil(np.log10(lr_range[1]))) + 1))
+    (curve,) = ax.plot(lrs, np.abs(1 - lrs * curvature), color="k", lw=1.2)
+    ax.axhline(1.0, color=COLORS["threshold"], ls=":", lw=1)
+    ax.axhspan(1.0, 1e3, color=COLORS["large"], alpha=0.08, lw=0)
+    threshold = ax.axvline(2.0 / curvature, color=COLORS["large"], ls="--", lw=1.2)
+    threshold_text = ax.text(2.0 / curvature, 0.97, "", transform=ax.get_xaxis_transform(),
+                             color=COLORS["large"], fontsize=9, ha="right", va="top")
+    (current,) = ax.plot([lr], [abs(1 - lr * curvature)], "o", ms=8, color=COLORS["large"], mec="k")
+    ax.set_xlim(*lr_range)
+    ax.set_ylim(0, 3)
+    ax.set_xlabel("learning rate lr (log scale)")
+    ax.set_ylabel("factor per step |1 - lr f''|")
+    return {"curve": curve, "threshold": threshold, "threshold_text": threshold_text,
+            "current": current, "lrs": lrs}
+
+
+def ellipse_levels(quadratic, levels, n=90):
+    """Points on the level sets ``loss(w) = c`` of a 2-D positive-definite quadratic, exactly.
+
+    Returns an array of shape (len(levels), n, 2): one closed curve per level.
+
+    Examples
+    --------
+    >>> from helpers.quadratic import Quadratic
+    >>> q = Quadratic.from_eigenvalues([1.0, 4.0], angle=0.3)
+    >>> pts = ellipse_levels(q, [0.5, 2.0])
+    >>> bool(np.allclose(q.loss(pts), [[0.5], [2.0]]))
+    True
+    """
+    t = np.linspace(0, 2 * np.pi, n)
+    unit = np.stack([np.cos(t), np.sin(t)], axis=-1) / np.sqrt(quadratic.eigenvalues)
+    shape = unit @ quadratic.eigenvectors.T
+    radii = np.sqrt(2.0 * np.asarray(levels, dtype=float))
+    return quadratic.minimum + radii[:, None, None] * shape[None]
+
+
+def draw_level_sets(ax, quadratic, levels, n_lines=None, **style):
+    """Draw level sets as plain lines (cheap to move with ``set_data``); returns the list of Line2D."""
+    style = {"color": "0.7", "lw": 0.8, **style}
+    curves = ellipse_levels(quadratic, levels)
+    lines = [ax.plot(c[:, 0], c[:, 1], **style)[0] for c in curves]
+    return lines
+
+
+def draw_eigen_directions(ax, quadratic, length=1.0):
+    """Dashed lines through the minimum along each eigenvector, labelled with its eigenvalue.
+
+    Returns a list of (Line2D, Text) pairs, flattest direction first.
+    """
+    out = []
+    for lam, v, color in zip(quadratic.eigenvalues, quadratic.eigenvectors.T, ("#9467bd", "#8c564b")):
+        ends = quadratic.minimum + np.outer([-length, length], v)
+        (line,) = ax.plot(ends[:, 0], ends[:, 1], ls="--", lw=1, color=color)
+        text = ax.text(*ends[1], f"λ = {lam:.3g}", color=color, fontsize=9)
+        out.append((line, text))
+    return out
+
+
+def draw_path_2d(ax, path, **style):
+    """The zig-zag path of a 2-D run as points joined in order; returns the Line2D."""
+    style = {"marker": "o", "ms": 3, "lw": 1.0, "color": COLORS["large"], **style}
+    p = np.asarray(path, dtype=float)
+    p = p[np.all(np.isfinite(p), axis=1)]
+    (line,) = ax.plot(p[:, 0], p[:, 1], zorder=3, **style)
+    return line
+
+
+def draw_change_vs_step(ax, eps, predicted, actual=None, label_pred="second-order prediction",
+                        label_actual="actual change"):
+    """Goodfellow's predicted change in loss against the step size, and the actual change.
+
+    Returns
+    -------
+    dict
+        ``predicted`` and (if given) ``actual`` Line2D.
+    """
+    out = {}
+    (out["predicted"],) = ax.plot(eps, predicted, color=COLORS["predicted"], lw=2.5, label=label_pred)
+    if actual is not None:
+        (out["actual"],) = ax.plot(eps, actual, color=COLORS["actual"], lw=1.5, ls="--",
+                                   label=label_actual)
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xlabel("step size ε (learning rate)")
+    ax.set_ylabel("change in loss ΔL")
+    return out

@@ -1,0 +1,428 @@
+"""Slider apps: connect ipywidgets controls to the mathematics (``quadratic``, ``descent``) and the
+drawings (``plots``).
+
+Each app builds its figure ONCE and, on every slider change, moves the existing artists
+(``set_data``, ``set_text``, limits) and shows them: the static part of the figure (axes, ticks,
+labels) is cached after each full draw and only the moving artists are drawn over it and blitted
+(``blit=False``: ``fig.canvas.draw_idle()`` every time instead). Figure titles and labels are
+computed from the state. ``app.update(lr=...)`` is what a slider calls; tests call it directly.
+
+In a notebook with ``%matplotlib widget`` the figure's canvas is an ipympl widget and
+``display(app)`` shows ``VBox([controls, canvas])``. Where no widget front-end runs (an executed
+notebook exported to HTML, GitHub's viewer), the display also carries a PNG of the figure. With a
+non-widget backend (Agg, inline) the controls drive an ``ipywidgets.Image`` instead.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> app = lr_slider_app(lr=0.12, curvature=20.0)
+>>> app.suptitle.get_text()
+"lr = 0.12, f'' = 20: factor |1 - lr·f''| = 1.400 > 1 → diverges (threshold 2/f'' = 0.1)"
+>>> app.update(lr=0.01)
+>>> app.suptitle.get_text()
+"lr = 0.01, f'' = 20: factor |1 - lr·f''| = 0.800 < 1 → converges (threshold 2/f'' = 0.1)"
+>>> app.close()
+"""
+
+from __future__ import annotations
+
+import io
+from base64 import b64encode
+
+import numpy as np
+
+from helpers import plots
+from helpers.descent import gradient_descent
+from helpers.quadratic import Quadratic
+from helpers.validation import check_finite_array, check_lr, check_positive
+
+__all__ = ["SliderApp", "LrSliderApp", "ConditioningApp", "lr_slider_app", "conditioning_app",
+           "FIGURE_DPI"]
+
+FIGURE_DPI = 80
+"""Modest dpi keeps each Agg redraw cheap (ipympl doubles it on HiDPI screens by itself)."""
+
+_LIVE_APPS = {}
+
+
+def _new_figure(key, figsize, ncols, **gridspec_kw):
+    """A pyplot figure with one row of axes, made without displaying it.
+
+    Closes the figure that a previous app of the same ``key`` used (re-running a cell).
+    """
+    import matplotlib.pyplot as plt
+
+    old = _LIVE_APPS.pop(key, None)
+    if old is not None:
+        old.close()
+    # A fixed title height skips matplotlib's per-draw title placement (a large share of a redraw).
+    with plt.ioff(), plt.rc_context({"axes.titley": 1.01}):
+        fig = plt.figure(figsize=figsize, dpi=FIGURE_DPI)
+        axes = fig.subplots(1, ncols, gridspec_kw=gridspec_kw or None)
+    canvas = fig.canvas
+    for name, value in (("header_visible", False), ("footer_visible", False),
+                        ("resizable", False), ("toolbar_position", "right")):
+        if hasattr(canvas, name):
+            setattr(canvas, name, value)
+    return fig, axes
+
+
+class SliderApp:
+    """Base of the slider apps: owns a figure, a dict of sliders, and the current state.
+
+    Subclasses implement ``_redraw(changed)``, which moves artists to show ``self.state``.
+
+    Attributes
+    ----------
+    fig : matplotlib.figure.Figure
+    sliders : dict of str to ipywidgets widget
+    state : dict
+        The values currently drawn.
+    """
+
+    key = "app"
+    use_blit = True
+    """Redraw only the moving artists over a cached background (False: full redraw every time)."""
+
+    def __init__(self, fig, sliders, state, blit=True):
+        self.fig = fig
+        self.use_blit = bool(blit)
+        self.dynamic = []
+        self._background = None
+        self._saving = False
+        self.sliders = sliders
+        self.state = dict(state)
+        self._syncing = False
+        self._box = None
+        self._fallback = None
+        for name, slider in sliders.items():
+            slider.observe(self._slider_callback(name), names="value")
+        _LIVE_APPS[self.key] = self
+
+    def _slider_callback(self, name):
+        def on_change(change):
+            if not self._syncing:
+                self.update(**{name: change["new"]})
+        return on_change
+
+    def _validate(self, name, value):
+        return check_positive(value, name)
+
+    def update(self, **values):
+        """Set some of the state (e.g. ``lr=0.1``), move the sliders to match, redraw in place."""
+        unknown = set(values) - set(self.state)
+        if unknown:
+            raise TypeError(f"unknown value(s) {sorted(unknown)}; this app has {sorted(self.state)}")
+        values = {name: self._validate(name, v) for name, v in values.items()}
+        self.state.update(values)
+        self._syncing = True
+        try:
+            for name, value in values.items():
+                if name in self.sliders:
+                    self.sliders[name].value = value
+        finally:
+            self._syncing = False
+        self._redraw(set(values))
+        self.refresh()
+        if self._fallback is not None:
+            self._fallback.value = self.png()
+
+    def _track(self, artists):
+        """Mark the artists that updates move; the rest of the figure is drawn once and cached."""
+        self.dynamic = list(artists)
+        for artist in self.dynamic:
+            artist.set_animated(self.use_blit)
+        self.fig.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def _on_draw(self, event):
+        # After any full draw (first display, resize, zoom): cache the static part, add the moving part.
+        if self._saving or not self.use_blit:
+            return
+        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._draw_dynamic()
+
+    def _draw_dynamic(self):
+        for artist in self.dynamic:
+            self.fig.draw_artist(artist)
+
+    def refresh(self):
+        """Show the current state: blit the moving artists onto the cached static part, or,
+        before the first full draw (or with ``use_blit = False``), ask for a full redraw."""
+        canvas = self.fig.canvas
+        if self.use_blit and self._background is not None:
+            canvas.restore_region(self._background)
+            self._draw_dynamic()
+            canvas.blit(self.fig.bbox)
+        else:
+            canvas.draw_idle()
+
+    def _redraw(self, changed):
+        raise NotImplementedError
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes (what a static export shows)."""
+        buf = io.BytesIO()
+        self._saving = True
+        for artist in self.dynamic:
+            artist.set_animated(False)
+        try:
+            self.fig.savefig(buf, format="png")
+        finally:
+            for artist in self.dynamic:
+                artist.set_animated(self.use_blit)
+            self._saving = False
+            self._background = None  # saving may have replaced the canvas's renderer
+        return buf.getvalue()
+
+    @property
+    def widget(self):
+        """``VBox([controls, figure])``: the ipympl canvas, or a PNG image with other backends."""
+        import ipywidgets as widgets
+
+        if self._box is None:
+            view = self.fig.canvas
+            if not isinstance(view, widgets.DOMWidget):
+                self._fallback = widgets.Image(value=self.png(), format="png")
+                view = self._fallback
+            controls = widgets.HBox(list(self.sliders.values()))
+            self._box = widgets.VBox([controls, view])
+        return self._box
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = self.widget._repr_mimebundle_() or {}
+        data["image/png"] = b64encode(self.png()).decode("ascii")
+        return data
+
+    def close(self):
+        """Close the figure and the widgets."""
+        import matplotlib.pyplot as plt
+
+        plt.close(self.fig)
+        if self._box is not None:
+            self._box.close()
+        for slider in self.sliders.values():
+            slider.close()
+        if _LIVE_APPS.get(self.key) is self:
+            del _LIVE_APPS[self.key]
+
+
+def _log_slider(value, lo, hi, description, fmt=".3g"):
+    import ipywidgets as widgets
+
+    slider = widgets.FloatLogSlider(value=value, base=10, min=np.log10(lo), max=np.log10(hi),
+                                    step=0.01, description=description, readout_format=fmt,
+                                    continuous_update=True,
+                                    layout=widgets.Layout(width="380px"))
+    return slider
+
+
+class LrSliderApp(SliderApp):
+    """Lesson 1: gradient descent on the bowl ``f(w) = f''/2 w**2``.
+
+    Three panels: the steps on the parabola; the loss per step on a log axis with the
+    divergence step marked; the factor ``|1 - lr f''|`` against lr with the threshold ``2/f''``.
+    """
+
+    key = "lr_slider_app"
+
+    def __init__(self, lr=0.12, curvature=20.0, w0=1.0, steps=60, parabola_steps=12,
+                 lr_range=(1e-3, 10.0), curvature_range=(0.5, 50.0), blit=True):
+        from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
+
+        lr, curvature = check_lr(lr), check_positive(curvature, "curvature")
+        self.w0 = float(check_finite_array(w0, "w0", ndim=0))
+        self.steps, self.parabola_steps = steps, parabola_steps
+        fig, (ax_bowl, ax_loss, ax_factor) = _new_figure(self.key, (11, 3.6), 3)
+        sliders = {"lr": _log_slider(lr, *lr_range, "lr"),
+                   "curvature": _log_slider(curvature, *curvature_range, "f''")}
+        super().__init__(fig, sliders, {"lr": lr, "curvature": curvature}, blit=blit)
+        fig.subplots_adjust(left=0.045, right=0.975, bottom=0.15, top=0.8, wspace=0.3)
+        self.axes = {"bowl": ax_bowl, "loss": ax_loss, "factor": ax_factor}
+        run = self.run()
+        half = 1.6 * abs(self.w0) if self.w0 else 1.0
+
+        self.artists = {"parabola": plots.draw_parabola(ax_bowl, curvature, half)}
+        ax_bowl.set_xlim(-half, half)
+        ax_bowl.xaxis.set_major_locator(MaxNLocator(5))
+        # No loss ticks here: the axis rescales with f'' and the picture, not the numbers, matters.
+        ax_bowl.yaxis.set_major_locator(NullLocator())
+        ax_bowl.set_ylabel("loss f(w) (rescaled with f'')")
+        self.artists["steps"] = plots.draw_parabola_steps(ax_bowl, run.path, curvature,
+                                                          parabola_steps, color=plots.COLORS["large"])
+        ax_bowl.set_title(f"first {parabola_steps} steps on the parabola", fontsize=10)
+
+        self.artists["loss"] = plots.draw_loss_per_step(ax_loss, run, color=plots.COLORS["large"],
+                                                        log_ticks=range(-12, 43, 12))
+        plots.draw_loss_thresholds(ax_loss)
+        ax_loss.set_xlim(0, steps)
+        ax_loss.xaxis.set_major_locator(MaxNLocator(4))
+        ax_loss.set_ylim(plots.LOSS_FLOOR, plots.LOSS_CEILING)
+        ax_loss.set_title(f"loss per step from w0 = {self.w0:g}", fontsize=10)
+
+        self.artists["factor"] = plots.draw_factor_vs_lr(ax_factor, curvature, lr, lr_range)
+        ax_factor.yaxis.set_major_locator(FixedLocator([0, 1, 2, 3]))
+        ax_factor.set_title("factor per step vs lr", fontsize=10)
+        self.suptitle = fig.suptitle("", fontsize=11)
+        fa = self.artists["factor"]
+        self._track([self.artists["parabola"], self.artists["steps"], *self.artists["loss"].values(),
+                     fa["curve"], fa["threshold"], fa["threshold_text"], fa["current"], self.suptitle])
+        self._redraw({"lr", "curvature"})
+
+    def run(self):
+        """Gradient descent at the current state."""
+        bowl = Quadratic(self.state["curvature"])
+        return gradient_descent(bowl.grad, [self.w0], self.state["lr"], self.steps, loss=bowl.loss)
+
+    def factor(self):
+        """``|1 - lr f''|`` at the current state."""
+        return Quadratic(self.state["curvature"]).contraction(self.state["lr"])
+
+    def _redraw(self, changed):
+        lr, c = self.state["lr"], self.state["curvature"]
+        run, a = self.run(), self.artists
+        if "curvature" in changed:
+            half = self.axes["bowl"].get_xlim()[1]
+            a["parabola"].set_data(*plots.parabola_curve(c, half))
+            self.axes["bowl"].set_ylim(-0.05 * c * half**2, 0.55 * c * half**2)
+            lrs = a["factor"]["lrs"]
+            a["factor"]["curve"].set_ydata(np.abs(1 - lrs * c))
+            a["factor"]["threshold"].set_xdata([2 / c, 2 / c])
+            a["factor"]["threshold_text"].set_x(2 / c)
+            a["factor"]["threshold_text"].set_text(f"2/f'' = {2 / c:.3g} ")
+        a["steps"].set_data(*plots._steps_xy(run.path, c, self.parabola_steps))
+        plots.update_loss_per_step(a["loss"], run)
+        g = self.factor()
+        a["factor"]["current"].set_data([lr], [min(g, 2.9)])
+        sign = ">" if g > 1 else "<"
+        self.suptitle.set_text(f"lr = {lr:.3g}, f'' = {c:.3g}: factor |1 - lr·f''| = {g:.3f} "
+                               f"{sign} 1 → {plots.verdict(g)} (threshold 2/f'' = {2 / c:.3g})")
+
+
+class ConditioningApp(SliderApp):
+    """Lesson 2: gradient descent on a 2-D bowl with eigenvalues 1 and kappa.
+
+    Left: level sets, eigen-directions and the zig-zag path. Right: the size of each
+    eigen-component per step on a log axis; each shrinks or grows by ``|1 - lr lambda_i|``.
+    """
+
+    key = "conditioning_app"
+
+    def __init__(self, kappa=10.0, lr=0.15, angle=np.pi / 6, w0=(-2.5, 1.2), steps=40,
+                 lr_range=(1e-3, 3.0), kappa_range=(1.0, 100.0), blit=True):
+        from matplotlib.ticker import MaxNLocator
+
+        kappa, lr = check_positive(kappa, "kappa"), check_lr(lr)
+        self.angle = float(angle)
+        self.w0 = check_finite_array(w0, "w0", shape=(2,))
+        self.steps = steps
+        fig, (ax_path, ax_comp) = _new_figure(self.key, (10, 4.2), 2, width_ratios=[1, 1.25])
+        sliders = {"lr": _log_slider(lr, *lr_range, "lr"),
+                   "kappa": _log_slider(kappa, *kappa_range, "κ")}
+        super().__init__(fig, sliders, {"lr": lr, "kappa": kappa}, blit=blit)
+        fig.subplots_adjust(left=0.06, right=0.985, bottom=0.13, top=0.9, wspace=0.22)
+        self.axes = {"path": ax_path, "components": ax_comp}
+        q, run = self.quadratic(), self.run()
+        r = 1.25 * np.max(np.abs(self.w0))
+        ax_path.set_xlim(-r, r)
+        ax_path.set_ylim(-r, r)
+        ax_path.set_aspect("equal")
+        for axis in (ax_path.xaxis, ax_path.yaxis, ax_comp.xaxis):
+            axis.set_major_locator(MaxNLocator(5))
+        ax_path.set_xlabel("w₁")
+        ax_path.set_ylabel("w₂")
+        self.artists = {"levels": plots.draw_level_sets(ax_path, q, self._levels(q)),
+                        "eigen": plots.draw_eigen_directions(ax_path, q, length=0.9 * r),
+                        "path": plots.draw_path_2d(ax_path, run.path)}
+        ax_path.plot(*self.w0, "s", color="k", ms=6)
+        plots.set_log_ticks(ax_comp, "y", range(-8, 9, 4))
+        comps = self.components(run)
+        self.artists["components"] = [
+            ax_comp.plot(np.arange(len(c)), np.abs(c), lw=1.5, color=color)[0]
+            for c, color in zip(comps.T, ("#9467bd", "#8c564b"))]
+        ax_comp.set_xlim(0, steps)
+        ax_comp.set_ylim(1e-8, 1e8)
+        ax_comp.set_xlabel("step k")
+        ax_comp.set_ylabel("|component along eigen-direction|")
+        # Direct labels in the lines' colours: as clear as a legend and far cheaper to redraw.
+        self.labels = [ax_comp.text(0.02, y, "", color=line.get_color(), fontsize=9,
+                                    transform=ax_comp.transAxes)
+                       for line, y in zip(self.artists["components"], (0.10, 0.03))]
+        self.best_text = ax_comp.text(0.02, 0.96, "", fontsize=9, va="top", transform=ax_comp.transAxes)
+        self.suptitle = fig.suptitle("", fontsize=11)
+        self._track([*self.artists["levels"], *(text for _, text in self.artists["eigen"]),
+                     self.artists["path"], *self.artists["components"], *self.labels,
+                     self.best_text, self.suptitle])
+        self._redraw({"lr", "kappa"})
+
+    def quadratic(self):
+        """The bowl at the current ``kappa``: eigenvalues 1 and kappa, rotated by ``angle``."""
+        return Quadratic.from_eigenvalues([1.0, self.state["kappa"]], angle=self.angle)
+
+    def run(self):
+        """Gradient descent at the current state."""
+        q = self.quadratic()
+        return gradient_descent(q.grad, self.w0, self.state["lr"], self.steps, loss=q.loss)
+
+    def components(self, run):
+        """The path in the eigenbasis: column i is the component along eigenvector i."""
+        q = self.quadratic()
+        return (run.path - q.minimum) @ q.eigenvectors
+
+    def _levels(self, q):
+        return q.loss(self.w0) * np.geomspace(1.0, 1e-3, 6)
+
+    def _redraw(self, changed):
+        lr = self.state["lr"]
+        q, run, a = self.quadratic(), self.run(), self.artists
+        if "kappa" in changed:
+            for line, curve in zip(a["levels"], plots.ellipse_levels(q, self._levels(q))):
+                line.set_data(curve[:, 0], curve[:, 1])
+            for (line, text), lam in zip(a["eigen"], q.eigenvalues):
+                text.set_text(f"λ = {lam:.3g}")
+        p = run.path[np.all(np.isfinite(run.path), axis=1)]
+        a["path"].set_data(p[:, 0], p[:, 1])
+        comps = self.components(run)
+        k = np.arange(comps.shape[0])
+        for line, c, text, lam, f in zip(a["components"], comps.T, self.labels,
+                                         q.eigenvalues, q.factors(lr)):
+            keep = np.isfinite(c)
+            line.set_data(k[keep], np.clip(np.abs(c[keep]), 1e-30, 1e30))
+            text.set_text(f"along λ = {lam:.3g}: factor 1 - lr·λ = {f:+.3f}")
+        g = q.contraction(lr)
+        self.suptitle.set_text(
+            f"κ = {q.condition_number:.3g}, lr = {lr:.3g} vs 2/λ_max = {q.critical_lr:.3g} → "
+            f"{plots.verdict(g)} (worst |factor| {g:.3f})")
+        self.best_text.set_text(f"best fixed lr 2/(λ_min+λ_max) = {q.best_lr:.3g}\n"
+                                f"shrinks both by (κ-1)/(κ+1) = {q.best_rate:.3f} per step")
+
+
+def lr_slider_app(lr=0.12, curvature=20.0, **kwargs) -> LrSliderApp:
+    """Lesson 1's app: sliders for lr (log scale) and the curvature f''; see :class:`LrSliderApp`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> app = lr_slider_app(lr=0.05, curvature=20.0)
+    >>> app.sliders["lr"].value = 0.2           # what dragging the slider does
+    >>> app.state["lr"], app.run().diverged
+    (0.2, True)
+    >>> app.close()
+    """
+    return LrSliderApp(lr=lr, curvature=curvature, **kwargs)
+
+
+def conditioning_app(kappa=10.0, lr=0.15, **kwargs) -> ConditioningApp:
+    """Lesson 2's app: sliders for the condition number and lr; see :class:`ConditioningApp`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> app = conditioning_app(kappa=10.0, lr=0.15)
+    >>> app.labels[1].get_text()
+    'along λ = 10: factor 1 - lr·λ = -0.500'
+    >>> app.close()
+    """
+    return ConditioningApp(kappa=kappa, lr=lr, **kwargs)
