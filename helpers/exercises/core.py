@@ -1,0 +1,182 @@
+"""Self-check exercises: declared with their answer, hints and solution; checked without raising.
+
+An exercise is data, not code: the expected answer (a number with a tolerance, one of a few
+choices, or a reference function checked on cases), the typical wrong answers with what to say
+about each, hints in order, and a worked solution. ``check(answer)`` prints what is right or wrong
+in words a student can act on and returns True or False; it never raises, so an unanswered
+exercise does not stop "Run All".
+
+Examples
+--------
+>>> q = NumberExercise(
+...     prompt="Critical learning rate of f(x) = 5 x**2 (so f'' = 10)?",
+...     expected=0.2,
+...     mistakes=[(0.1, "That is 1/f''. The threshold is 2/f''.")],
+...     hints=["Gradient descent multiplies x by (1 - lr f'') each step."],
+...     solution="2 / f'' = 2 / 10 = 0.2",
+... )
+>>> q.check(0.1)
+Not yet: That is 1/f''. The threshold is 2/f''.
+False
+>>> q.check(0.2)
+Correct!
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from numbers import Real
+
+import numpy as np
+
+UNANSWERED = "Not answered yet: replace the ... (or None) in the cell above with your answer, then run it again."
+
+
+def _is_unanswered(answer) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+class Exercise:
+    """Base class: prompt, ordered hints, a solution, and ``check``/``hint``/``solution``.
+
+    Subclasses implement ``_verdict(answer) -> (ok, message)``.
+    """
+
+    def __init__(self, prompt: str, hints: Sequence[str], solution: str):
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+        if isinstance(hints, str) or not all(isinstance(h, str) for h in hints):
+            raise TypeError(f"hints must be a sequence of strings, got {hints!r}")
+        if not isinstance(solution, str) or not solution.strip():
+            raise ValueError(f"solution must be a non-empty string, got {solution!r}")
+        self.prompt = prompt
+        self.hints = list(hints)
+        self._solution = solution
+        self._hints_given = 0
+
+    def check(self, answer) -> bool:
+        """Print whether ``answer`` is right (and if not, what to look at); return True or False."""
+        if _is_unanswered(answer):
+            print(UNANSWERED)
+            return False
+        try:
+            ok, message = self._verdict(answer)
+        except Exception as error:  # a student's function may raise: say so, don't stop the notebook
+            ok, message = False, f"your answer raised {type(error).__name__}: {error}"
+        print(f"Correct! {message}".rstrip() if ok else f"Not yet: {message}")
+        return ok
+
+    def hint(self) -> None:
+        """Print the next hint (the last one again once all have been shown)."""
+        if not self.hints:
+            print("No hints for this one: try the solution.")
+            return
+        index = min(self._hints_given, len(self.hints) - 1)
+        self._hints_given += 1
+        print(f"Hint {index + 1} of {len(self.hints)}: {self.hints[index]}")
+
+    def solution(self) -> None:
+        """Print the worked solution."""
+        print(f"Solution: {self._solution}")
+
+    def _verdict(self, answer) -> tuple[bool, str]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.prompt!r})"
+
+
+class NumberExercise(Exercise):
+    """A numeric answer, correct within a relative tolerance ``rtol``.
+
+    ``mistakes`` lists (wrong value, message) pairs for the typical wrong answers; an answer
+    matching one of them (within ``rtol``) gets that message.
+    """
+
+    def __init__(self, prompt: str, expected: float, hints: Sequence[str], solution: str,
+                 mistakes: Sequence[tuple[float, str]] = (), rtol: float = 0.02):
+        super().__init__(prompt, hints, solution)
+        if not (isinstance(expected, Real) and math.isfinite(expected)):
+            raise ValueError(f"expected must be a finite number, got {expected!r}")
+        if not (isinstance(rtol, Real) and 0 < rtol < 1):
+            raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}")
+        self.expected = float(expected)
+        self.rtol = float(rtol)
+        self.mistakes = [(float(value), str(message)) for value, message in mistakes]
+
+    def _close(self, answer: float, target: float) -> bool:
+        return math.isclose(answer, target, rel_tol=self.rtol, abs_tol=1e-12)
+
+    def _verdict(self, answer) -> tuple[bool, str]:
+        if isinstance(answer, bool) or not isinstance(answer, (Real, np.number)):
+            return False, f"the answer should be a number, got {type(answer).__name__} {answer!r}."
+        answer = float(answer)
+        if not math.isfinite(answer):
+            return False, f"the answer should be a finite number, got {answer}."
+        if self._close(answer, self.expected):
+            return True, ""
+        for value, message in self.mistakes:
+            if self._close(answer, value):
+                return False, message
+        direction = "too large" if answer > self.expected else "too small"
+        return False, (f"{answer:.4g} is {direction} (off by more than {self.rtol:.0%}). "
+                       "Try q.hint() for a nudge.")
+
+
+class ChoiceExercise(Exercise):
+    """Pick one of a few options; every wrong option explains why it is wrong."""
+
+    def __init__(self, prompt: str, options: dict[str, str], correct: str,
+                 hints: Sequence[str], solution: str):
+        super().__init__(prompt, hints, solution)
+        if not isinstance(options, dict) or len(options) < 2:
+            raise ValueError(f"options must map at least two choices to explanations, got {options!r}")
+        if correct not in options:
+            raise ValueError(f"correct must be one of {sorted(options)}, got {correct!r}")
+        self.options = dict(options)
+        self.correct = correct
+
+    def _verdict(self, answer) -> tuple[bool, str]:
+        key = answer.strip() if isinstance(answer, str) else answer
+        if key not in self.options:
+            return False, f"choose one of {sorted(self.options)}; got {answer!r}."
+        return key == self.correct, self.options[key]
+
+
+class FunctionExercise(Exercise):
+    """Write a function; it is compared with a reference on ``cases`` (tuples of arguments).
+
+    ``mistakes`` lists (wrong function, message): when the student's function agrees with a
+    known-wrong one on every case, that message says what went wrong.
+    """
+
+    def __init__(self, prompt: str, reference: Callable, cases: Sequence[tuple],
+                 hints: Sequence[str], solution: str,
+                 mistakes: Sequence[tuple[Callable, str]] = (), rtol: float = 1e-6):
+        super().__init__(prompt, hints, solution)
+        if not callable(reference):
+            raise TypeError(f"reference must be callable, got {reference!r}")
+        if not cases:
+            raise ValueError("cases must list at least one tuple of arguments")
+        self.reference = reference
+        self.cases = [tuple(c) for c in cases]
+        self.mistakes = list(mistakes)
+        self.rtol = rtol
+
+    def _agrees(self, function: Callable, target: Callable) -> bool:
+        return all(np.allclose(function(*c), target(*c), rtol=self.rtol, equal_nan=True)
+                   for c in self.cases)
+
+    def _verdict(self, answer) -> tuple[bool, str]:
+        if not callable(answer):
+            return False, f"the answer should be a function, got {type(answer).__name__}."
+        for args in self.cases:
+            got, want = answer(*args), self.reference(*args)
+            if not np.allclose(got, want, rtol=self.rtol, equal_nan=True):
+                for wrong, message in self.mistakes:
+                    if self._agrees(answer, wrong):
+                        return False, message
+                return False, f"for arguments {args} your function gives {got!r}, expected {want!r}."
+        return True, f"matches the reference on all {len(self.cases)} cases."

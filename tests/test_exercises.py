@@ -1,0 +1,123 @@
+"""Every exercise accepts its reference answer and refuses typical wrong ones with a useful message."""
+
+import importlib
+import pkgutil
+
+import pytest
+
+import helpers.exercises as exercises_package
+from helpers.exercises import ChoiceExercise, Exercise, FunctionExercise, NumberExercise
+
+
+def all_exercises():
+    found = []
+    for info in pkgutil.iter_modules(exercises_package.__path__):
+        if info.name.startswith("lesson"):
+            module = importlib.import_module(f"helpers.exercises.{info.name}")
+            found += [(f"{info.name}.{name}", obj) for name, obj in vars(module).items()
+                      if isinstance(obj, Exercise)]
+    return sorted(found, key=lambda pair: pair[0])
+
+
+EXERCISES = all_exercises()
+IDS = [name for name, _ in EXERCISES]
+
+
+def reference_answer(q):
+    if isinstance(q, NumberExercise):
+        return q.expected
+    if isinstance(q, ChoiceExercise):
+        return q.correct
+    return q.reference
+
+
+def wrong_answers(q):
+    """(answer, message the student must see) for each typical wrong answer."""
+    if isinstance(q, ChoiceExercise):
+        return [(key, text) for key, text in q.options.items() if key != q.correct]
+    return list(q.mistakes)
+
+
+def test_at_least_ten_exercises_across_lessons_01_to_05():
+    assert len(EXERCISES) >= 10, IDS
+    lessons = {name.split(".")[0] for name in IDS}
+    assert {"lesson01", "lesson02", "lesson03", "lesson04", "lesson05"} <= lessons
+
+
+@pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)
+def test_reference_answer_passes(name, q, capsys):
+    assert q.check(reference_answer(q)) is True
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+@pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)
+def test_typical_wrong_answers_fail_with_their_message(name, q, capsys):
+    wrong = wrong_answers(q)
+    assert len(wrong) >= 2, f"{name} declares fewer than two typical wrong answers"
+    for answer, message in wrong:
+        assert q.check(answer) is False
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet:") and message in out
+
+
+@pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)
+def test_unanswered_does_not_raise(name, q, capsys):
+    assert q.check(None) is False and q.check(...) is False
+    assert "Not answered yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)
+def test_hints_and_solution_print(name, q, capsys):
+    assert q.hints, f"{name} has no hints"
+    q.hint()
+    q.solution()
+    out = capsys.readouterr().out
+    assert "Hint 1 of" in out and "Solution:" in out
+
+
+# The machinery itself.
+
+def make_number():
+    return NumberExercise("2/f'' for f''=10?", 0.2, ["think of x^2"], "0.2",
+                          mistakes=[(0.1, "that is 1/f''"), (20.0, "that is 2 f''")])
+
+
+def test_number_exercise_gives_direction_for_an_unlisted_wrong_answer(capsys):
+    assert make_number().check(0.5) is False
+    assert "too large" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", ["0.2", True, float("nan"), [0.2]])
+def test_number_exercise_refuses_non_numbers_without_raising(answer, capsys):
+    assert make_number().check(answer) is False
+    assert "Not yet:" in capsys.readouterr().out
+
+
+def test_hints_come_in_order_then_repeat_the_last(capsys):
+    q = NumberExercise("?", 1.0, ["first", "second"], "one")
+    q.hint(), q.hint(), q.hint()
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["Hint 1 of 2: first", "Hint 2 of 2: second", "Hint 2 of 2: second"]
+
+
+def test_function_exercise_reports_a_raising_answer(capsys):
+    q = FunctionExercise("square", lambda x: x * x, [(2,), (3,)], ["multiply"], "x*x",
+                         mistakes=[(lambda x: 2 * x, "doubled"), (lambda x: x + x, "added")])
+    assert q.check(lambda x: 1 / 0) is False
+    assert "ZeroDivisionError" in capsys.readouterr().out
+    assert q.check(lambda x: x ** 2) is True
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(prompt="", expected=1.0), "prompt"),
+    (dict(prompt="?", expected=float("inf")), "expected"),
+    (dict(prompt="?", expected=1.0, rtol=2), "rtol"),
+])
+def test_badly_declared_exercises_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        NumberExercise(hints=["h"], solution="s", **kwargs)
+
+
+def test_choice_needs_a_valid_correct_key():
+    with pytest.raises(ValueError, match="correct"):
+        ChoiceExercise("?", {"a": "x", "b": "y"}, "c", ["h"], "s")
