@@ -1,0 +1,628 @@
+"""The lesson-4 Keras experiment: a small MLP on raw, unnormalised data, trained with plain SGD.
+
+The thread (Data Science Stack Exchange, "Why is learning rate causing my neural network's
+weights to skyrocket?") trained a TensorFlow net whose loss went from the thousands to a
+trillion to nan within an epoch at lr = 1e-3, and trained fine at lr = 1e-4. This module
+rebuilds that situation so it happens on every machine, every time:
+
+* :func:`make_data` -- four raw features uniform in [0, 15] and a target around 100, so the
+  mean squared error starts near 10,000 (nothing is normalised, as in the thread);
+* :func:`make_model` -- a Keras MLP 4 -> 64 -> 64 -> 1 with leaky ReLU;
+* :func:`train_sgd` -- plain SGD written out as the thread's ``optimizer.minimize(loss)`` did
+  it, one step ``w <- w - lr * grad L(w)`` per minibatch, recording per-step loss, gradient norm,
+  weight norms per layer and the first non-finite step;
+* :func:`fit_sgd` -- the same training through ``model.fit``, the API students know;
+* :func:`lr_sweep` -- the same initial net trained at many rates (for the lesson's slider);
+* :func:`nan_autopsy` -- replays the last steps in float32 numpy to find the operation that
+  produced the first nan (``inf - inf`` or ``0 * inf``).
+
+Keras 3 optimizers have no ``minimize``. Its equivalent is a ``tf.GradientTape`` that records
+the loss and ``optimizer.apply_gradients(zip(grads, model.trainable_variables))``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field, replace
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from helpers.validation import check_lr  # noqa: E402
+
+tf.config.experimental.enable_op_determinism()
+
+__all__ = [
+    "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment", "TrainResult",
+    "train_sgd", "fit_sgd", "lr_sweep", "SweepResult", "NanAutopsy", "nan_autopsy",
+    "set_seed", "mse",
+]
+
+
+# --------------------------------------------------------------------------- validation
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_seed(value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _check_lr(value, name="lr"):
+    return check_lr(value, name)
+
+
+def _check_xy(x, y):
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must be a non-empty 2-D array (samples, features), got shape {x.shape}")
+    y = y.reshape(-1, 1) if y.ndim == 1 else y
+    if y.shape != (x.shape[0], 1):
+        raise ValueError(f"y must have one target per row of x, got shape {y.shape} for x of shape {x.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("x and y must be finite")
+    return x, y
+
+
+def _check_model(model):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not model.built or not model.trainable_variables:
+        raise ValueError("model must be built and have trainable weights")
+    return model
+
+
+# --------------------------------------------------------------------------- configuration
+@dataclass(frozen=True)
+class LessonConfig:
+    """Everything that defines the lesson's experiment (chosen and checked over 40 seeds).
+
+    Attributes
+    ----------
+    n_samples : rows of data (1,024: 32 minibatches of 32 per epoch).
+    n_features : raw input features, each uniform in [0, feature_high].
+    feature_high : upper end of the features' range (15: unnormalised on purpose).
+    target_mean : mean of the target (100), so the initial mean squared error is ~1e4.
+    noise : standard deviation of the target's noise.
+    width, depth : hidden layers of the MLP (two layers of 64 units).
+    activation : of the hidden layers: ``"leaky_relu"`` (slope 0.2 below zero). With plain ReLU,
+        units pushed below zero for every input stop learning ("die"), and a diverging net
+        often stalls or recovers (catapults) instead of reaching nan, on some seeds only.
+    batch_size : minibatch size for SGD (32, Keras's default).
+    epochs : epochs per training run (2: the thread's blow-up happened "after one epoch").
+    seed : the lesson's seed (weights, data and minibatch order).
+    """
+
+    n_samples: int = 1024
+    n_features: int = 4
+    feature_high: float = 15.0
+    target_mean: float = 100.0
+    noise: float = 5.0
+    width: int = 64
+    depth: int = 2
+    batch_size: int = 32
+    epochs: int = 2
+    seed: int = 0
+    activation: str = "leaky_relu"
+
+
+#: The configuration lesson 4 uses.
+LESSON = LessonConfig()
+
+
+def set_seed(seed):
+    """Seed Python, numpy and TensorFlow (``keras.utils.set_random_seed``).
+
+    Examples
+    --------
+    >>> set_seed(0)
+    """
+    keras.utils.set_random_seed(_check_seed(seed))
+
+
+def make_data(config=LESSON, seed=None):
+    """Raw regression data, generated in code: ``x`` (n, 4) in [0, 15], ``y`` (n, 1) around 100.
+
+    The target is a fixed linear function of the features plus a gentle nonlinearity and
+    Gaussian noise; nothing is normalised (that is the point).
+
+    Parameters
+    ----------
+    config : LessonConfig
+    seed : int, optional
+        Defaults to ``config.seed``.
+
+    Returns
+    -------
+    x, y : float32 arrays of shapes (n_samples, n_features) and (n_samples, 1)
+
+    Examples
+    --------
+    >>> x, y = make_data()
+    >>> x.shape, y.shape, x.dtype.name
+    ((1024, 4), (1024, 1), 'float32')
+    >>> 80 < float(y.mean()) < 120
+    True
+    """
+    if not isinstance(config, LessonConfig):
+        raise TypeError(f"config must be a LessonConfig, got {type(config).__name__}")
+    seed = config.seed if seed is None else _check_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, config.feature_high, size=(config.n_samples, config.n_features))
+    # A fixed "true" relation, the same for every seed: only the sample and the noise change.
+    coef = np.linspace(2.0, -1.0, config.n_features)
+    centred = x - config.feature_high / 2
+    signal = centred @ coef + 0.05 * centred[:, 0] * centred[:, -1]
+    y = config.target_mean + signal + rng.normal(0.0, config.noise, size=config.n_samples)
+    return x.astype(np.float32), y.reshape(-1, 1).astype(np.float32)
+
+
+def make_model(config=LESSON, seed=None):
+    """The lesson's Keras MLP (Glorot-uniform weights, zero biases), seeded.
+
+    Examples
+    --------
+    >>> model = make_model()
+    >>> [tuple(v.shape) for v in model.trainable_variables]
+    [(4, 64), (64,), (64, 64), (64,), (64, 1), (1,)]
+    >>> model.count_params()
+    4545
+    """
+    if not isinstance(config, LessonConfig):
+        raise TypeError(f"config must be a LessonConfig, got {type(config).__name__}")
+    seed = config.seed if seed is None else _check_seed(seed)
+    set_seed(seed)
+    layers = [keras.Input(shape=(config.n_features,))]
+    layers += [keras.layers.Dense(config.width, activation=config.activation, name=f"hidden{i + 1}")
+               for i in range(config.depth)]
+    layers += [keras.layers.Dense(1, name="output")]
+    return keras.Sequential(layers, name="lesson4_mlp")
+
+
+def make_experiment(config=LESSON, seed=None):
+    """``(model, x, y)`` for one seed: the same seed gives the same weights and data.
+
+    Examples
+    --------
+    >>> model, x, y = make_experiment(seed=3)
+    >>> model.count_params(), x.shape
+    (4545, (1024, 4))
+    """
+    if not isinstance(config, LessonConfig):
+        raise TypeError(f"config must be a LessonConfig, got {type(config).__name__}")
+    seed = config.seed if seed is None else _check_seed(seed)
+    x, y = make_data(config, seed)
+    return make_model(config, seed), x, y
+
+
+def mse(model, x, y):
+    """Mean squared error of ``model(x)`` against ``y`` over all rows (a Python float).
+
+    Examples
+    --------
+    >>> model, x, y = make_experiment()
+    >>> mse(model, x, y) > 1e3
+    True
+    """
+    _check_model(model)
+    x, y = _check_xy(x, y)
+    pred = model(x, training=False)
+    return float(tf.reduce_mean(tf.square(pred - y)))
+
+
+# --------------------------------------------------------------------------- training
+@dataclass
+class TrainResult:
+    """What a training run recorded, one entry per SGD step (minibatch).
+
+    Attributes
+    ----------
+    lr : the learning rate.
+    loss : (steps,) minibatch loss at each step, before that step's update (what the
+        thread printed).
+    grad_norm : (steps,) Euclidean norm of the minibatch gradient over all weights.
+    weight_norm : (steps,) Euclidean norm of all weights before each step.
+    layer_norms : (steps, layers) norm of each layer's weights (kernel and bias) before each step.
+    layer_names : names of the layers in ``layer_norms``.
+    first_nonfinite_step : index of the first step whose loss was inf or nan, or None.
+        Training stops there: that step's update is not applied.
+    steps_per_epoch : minibatches per epoch.
+    initial_loss, final_loss : full-data mean squared error before and after training
+        (``final_loss`` is nan when training diverged).
+    batch_index : (planned steps, batch_size) rows of ``x`` for every planned step
+        (also those after a divergence, so :func:`nan_autopsy` can continue the run).
+    """
+
+    lr: float
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    weight_norm: np.ndarray
+    layer_norms: np.ndarray
+    layer_names: list
+    first_nonfinite_step: int | None
+    steps_per_epoch: int
+    initial_loss: float
+    final_loss: float
+    batch_index: np.ndarray = field(repr=False)
+
+    @property
+    def diverged(self):
+        """True when a non-finite loss stopped training."""
+        return self.first_nonfinite_step is not None
+
+    @property
+    def trained(self):
+        """True when training stayed finite and at least halved the full-data loss."""
+        return (not self.diverged and math.isfinite(self.final_loss)
+                and self.final_loss <= 0.5 * self.initial_loss)
+
+    @property
+    def steps(self):
+        return len(self.loss)
+
+    def first_step_above(self, threshold):
+        """First step whose loss exceeds ``threshold`` or is not finite (None if none)."""
+        bad = ~(self.loss <= threshold)  # nan compares False, so it counts as "above"
+        hits = np.flatnonzero(bad)
+        return int(hits[0]) if hits.size else None
+
+    @property
+    def outcome(self):
+        """``"nan"``, ``"inf"``, ``"trained"`` or ``"did not train"``."""
+        if self.diverged:
+            return "nan" if np.isnan(self.loss[self.first_nonfinite_step]) else "inf"
+        return "trained" if self.trained else "did not train"
+
+
+class _Trainer:
+    """A compiled SGD step for one model, reusable across learning rates (same optimizer)."""
+
+    def __init__(self, model, x, y, batch_size):
+        self.model = model
+        self.x = tf.constant(x)
+        self.y = tf.constant(y)
+        self.batch_size = batch_size
+        self.optimizer = keras.optimizers.SGD(learning_rate=1e-3)
+        self.optimizer.build(model.trainable_variables)
+        self.layers = [layer for layer in model.layers if layer.trainable_weights]
+        self.step = tf.function(self._step, reduce_retracing=True)
+
+    def _step(self, idx):
+        model = self.model
+        xb = tf.gather(self.x, idx)
+        yb = tf.gather(self.y, idx)
+        layer_norms = tf.stack([
+            tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(w)) for w in layer.trainable_weights]))
+            for layer in self.layers])
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(xb, training=True) - yb))
+        grads = tape.gradient(loss, model.trainable_variables)
+        grad_norm = tf.linalg.global_norm(grads)
+        # The thread's optimizer.minimize(loss): one step w <- w - lr * grad, unless the loss
+        # is already inf/nan, in which case training stops here with the weights untouched.
+        if tf.math.is_finite(loss):
+            self.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss, grad_norm, layer_norms
+
+    def run(self, lr, epochs, seed):
+        self.optimizer.learning_rate.assign(lr)
+        n = int(self.x.shape[0])
+        steps_per_epoch = n // self.batch_size
+        rng = np.random.default_rng(seed)
+        order = np.concatenate([rng.permutation(n)[: steps_per_epoch * self.batch_size]
+                                for _ in range(epochs)])
+        batches = order.reshape(-1, self.batch_size).astype(np.int32)
+        initial = float(tf.reduce_mean(tf.square(self.model(self.x) - self.y)))
+        losses, gnorms, lnorms = [], [], []
+        first_bad = None
+        for step, idx in enumerate(batches):
+            loss, gnorm, lnorm = self.step(tf.constant(idx))
+            losses.append(float(loss))
+            gnorms.append(float(gnorm))
+            lnorms.append(lnorm.numpy().astype(np.float64))
+            if not math.isfinite(losses[-1]):
+                first_bad = step
+                break
+        final = float("nan") if first_bad is not None else float(
+            tf.reduce_mean(tf.square(self.model(self.x) - self.y)))
+        lnorms = np.array(lnorms)
+        return TrainResult(
+            lr=float(lr), loss=np.array(losses), grad_norm=np.array(gnorms),
+            weight_norm=np.sqrt(np.sum(lnorms ** 2, axis=1)), layer_norms=lnorms,
+            layer_names=[layer.name for layer in self.layers], first_nonfinite_step=first_bad,
+            steps_per_epoch=steps_per_epoch, initial_loss=initial,
+            final_loss=final if math.isfinite(final) else float("nan"),
+            batch_index=batches)
+
+
+def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0):
+    """Train ``model`` in place with plain minibatch SGD and record every step.
+
+    Each step is what the thread's ``optimizer.minimize(loss)`` did in TensorFlow 1: compute
+    the minibatch mean squared error and its gradient, then ``w <- w - lr * grad``. In Keras 3
+    that is a ``tf.GradientTape`` plus ``keras.optimizers.SGD(lr).apply_gradients``. Training
+    stops cleanly at the first inf/nan loss (an outcome, not an error).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Trained in place (its weights change).
+    x, y : arrays of shapes (n, features) and (n,) or (n, 1)
+    lr : float
+        Learning rate, > 0.
+    epochs, batch_size : int
+        Rows that do not fill a last minibatch are skipped (1,024 / 32 leaves none).
+    seed : int
+        Seeds the minibatch order.
+
+    Returns
+    -------
+    TrainResult
+
+    Examples
+    --------
+    >>> model, x, y = make_experiment(seed=0)
+    >>> result = train_sgd(model, x, y, lr=1e-4)
+    >>> result.trained, result.steps
+    (True, 64)
+    """
+    _check_model(model)
+    x, y = _check_xy(x, y)
+    lr = _check_lr(lr)
+    epochs = _check_positive_int("epochs", epochs)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    seed = _check_seed(seed)
+    if batch_size > x.shape[0]:
+        raise ValueError(f"batch_size must be at most the number of rows ({x.shape[0]}), got {batch_size}")
+    return _Trainer(model, x, y, batch_size).run(lr, epochs, seed)
+
+
+@dataclass
+class SweepResult:
+    """Training runs from one initial net at several learning rates (see :func:`lr_sweep`).
+
+    ``runs[i]`` is the :class:`TrainResult` for ``lrs[i]``.
+    """
+
+    lrs: np.ndarray
+    runs: list
+
+    def run_at(self, lr):
+        """The run whose learning rate is closest to ``lr`` (on a log scale)."""
+        lr = _check_lr(lr)
+        return self.runs[int(np.argmin(np.abs(np.log(self.lrs) - math.log(lr))))]
+
+
+def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0,
+             progress=True):
+    """Train copies of ``model``'s current weights at each rate in ``lrs`` (same minibatches).
+
+    ``model`` is restored to its initial weights afterwards. Shows a ``tqdm.auto`` bar when
+    ``progress`` is true.
+
+    Examples
+    --------
+    >>> model, x, y = make_experiment()
+    >>> sweep = lr_sweep(model, x, y, [1e-4, 1e-3], progress=False)
+    >>> [run.outcome for run in sweep.runs]
+    ['trained', 'inf']
+    """
+    _check_model(model)
+    x, y = _check_xy(x, y)
+    lrs = np.asarray(lrs, dtype=np.float64).ravel()
+    if lrs.size == 0:
+        raise ValueError("lrs must contain at least one learning rate")
+    for value in lrs:
+        _check_lr(float(value), "every lr in lrs")
+    epochs = _check_positive_int("epochs", epochs)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    seed = _check_seed(seed)
+    initial = model.get_weights()
+    trainer = _Trainer(model, x, y, batch_size)
+    runs = []
+    iterator = lrs
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(lrs, desc="training at each lr", leave=False)
+    try:
+        for lr in iterator:
+            model.set_weights(initial)
+            runs.append(trainer.run(float(lr), epochs, seed))
+    finally:
+        model.set_weights(initial)
+    return SweepResult(lrs=lrs, runs=runs)
+
+
+class _BatchLossRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.running_mean = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.running_mean.append(float((logs or {}).get("loss", float("nan"))))
+
+
+def fit_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size, verbose=0):
+    """The same training through ``model.fit`` (SGD, mean squared error, ``TerminateOnNaN``).
+
+    Keras reports, after each batch, the running mean of the epoch's batch losses; this
+    function returns those and also the per-batch losses recovered from them.
+
+    Returns
+    -------
+    dict with ``running_mean`` (as Keras logs it), ``batch_loss`` (per batch), ``steps`` and
+    ``stopped_at`` (index of the batch where ``TerminateOnNaN`` stopped training, or None).
+
+    Examples
+    --------
+    >>> model, x, y = make_experiment()
+    >>> fit_sgd(model, x, y, lr=1e-4)["stopped_at"] is None
+    True
+    """
+    _check_model(model)
+    x, y = _check_xy(x, y)
+    lr = _check_lr(lr)
+    epochs = _check_positive_int("epochs", epochs)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    recorder = _BatchLossRecorder()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="mse")
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
+              callbacks=[recorder, keras.callbacks.TerminateOnNaN()])
+    running = np.array(recorder.running_mean)
+    per_epoch = math.ceil(x.shape[0] / batch_size)
+    batch_loss = np.empty_like(running)
+    with np.errstate(all="ignore"):
+        for i, value in enumerate(running):
+            k = i % per_epoch
+            batch_loss[i] = value if k == 0 else (k + 1) * value - k * running[i - 1]
+    bad = np.flatnonzero(~np.isfinite(running))
+    return {"running_mean": running, "batch_loss": batch_loss, "steps": len(running),
+            "stopped_at": int(bad[0]) if bad.size else None}
+
+
+# --------------------------------------------------------------------------- where nan comes from
+@dataclass
+class NanAutopsy:
+    """The first operation that produced a nan, found by replaying SGD in float32 numpy.
+
+    Attributes
+    ----------
+    step : training step (as in :class:`TrainResult`) where the nan appeared.
+    where : the quantity that first held a nan, e.g. ``"gradient of hidden2 kernel"``.
+    operation : ``"inf - inf"`` or ``"0 * inf"``.
+    operands : a concrete pair of float32 numbers whose combination gave the nan.
+    description : one sentence saying the above.
+    """
+
+    step: int
+    where: str
+    operation: str
+    operands: tuple
+    description: str
+
+
+_SLOPES = {"relu": 0.0, "leaky_relu": 0.2, "linear": 1.0}
+
+
+def _dense_layers(model):
+    layers = [layer for layer in model.layers if layer.trainable_weights]
+    slopes = []
+    for layer in layers:
+        if not isinstance(layer, keras.layers.Dense):
+            raise ValueError(f"nan_autopsy handles Dense layers only, got {type(layer).__name__}")
+        name = getattr(layer.activation, "__name__", str(layer.activation))
+        if name not in _SLOPES:
+            raise ValueError(f"nan_autopsy handles relu, leaky_relu and linear activations, got {name}")
+        slopes.append(np.float32(_SLOPES[name]))
+    return layers, slopes
+
+
+def _find_nan_in_matmul(a, b, label):
+    """If ``a @ b`` has a nan that neither factor has, name the products/sums that made it."""
+    with np.errstate(all="ignore"):
+        out = a @ b
+    nan_rows, nan_cols = np.nonzero(np.isnan(out))
+    if nan_rows.size == 0 or np.isnan(a).any() or np.isnan(b).any():
+        return None
+    i, j = nan_rows[0], nan_cols[0]
+    with np.errstate(all="ignore"):
+        terms = a[i, :] * b[:, j]
+    zero_inf = np.flatnonzero(np.isnan(terms))
+    if zero_inf.size:
+        k = zero_inf[0]
+        return label, "0 * inf", (float(a[i, k]), float(b[k, j]))
+    pos = terms[np.isposinf(terms)]
+    neg = terms[np.isneginf(terms)]
+    return label, "inf - inf", (float(pos[0]) if pos.size else np.inf,
+                                float(neg[0]) if neg.size else -np.inf)
+
+
+def nan_autopsy(model, x, y, result, max_extra_steps=10):
+    """Find where the first nan of a diverged run came from.
+
+    ``model`` must hold the weights at which ``result`` stopped (as :func:`train_sgd` leaves
+    them). The last step is replayed in float32 numpy, operation by operation; if it produced
+    no nan yet (the loss was ``inf`` because squaring overflowed) SGD continues, in numpy, on
+    the next minibatches until one does.
+
+    Returns
+    -------
+    NanAutopsy, or None if no nan appeared within ``max_extra_steps`` further steps.
+    """
+    _check_model(model)
+    x, y = _check_xy(x, y)
+    if not isinstance(result, TrainResult):
+        raise TypeError(f"result must be a TrainResult, got {type(result).__name__}")
+    if not result.diverged:
+        raise ValueError("result did not diverge: there is no nan to explain")
+    max_extra_steps = _check_positive_int("max_extra_steps", max_extra_steps)
+    layers, slopes = _dense_layers(model)
+    weights = [[w.numpy().astype(np.float32) for w in (layer.kernel, layer.bias)] for layer in layers]
+    names = [layer.name for layer in layers]
+    lr = np.float32(result.lr)
+    step = result.first_nonfinite_step
+    idx = result.batch_index[step]
+    with np.errstate(all="ignore"):
+        for extra in range(max_extra_steps + 1):
+            xb, yb = x[idx], y[idx]
+            # Forward pass, layer by layer.
+            acts, pres = [xb], []
+            for i, (kernel, bias) in enumerate(weights):
+                found = _find_nan_in_matmul(acts[-1], kernel, f"forward pass of {names[i]} (inputs times kernel)")
+                if found:
+                    return _autopsy(step + extra, *found)
+                pre = acts[-1] @ kernel + bias
+                if np.isnan(pre).any():
+                    bad = np.argwhere(np.isnan(pre))[0]
+                    return _autopsy(step + extra, f"forward pass of {names[i]} (plus bias)", "inf - inf",
+                                    (float((acts[-1] @ kernel)[tuple(bad)]), float(bias[bad[1]])))
+                pres.append(pre)
+                acts.append(np.where(pre > 0, pre, slopes[i] * pre))
+            err = acts[-1] - yb
+            delta = np.float32(2.0 / len(yb)) * err  # d(mean squared error)/d(prediction)
+            # Backward pass, layer by layer.
+            grads = [None] * len(weights)
+            for i in reversed(range(len(weights))):
+                found = _find_nan_in_matmul(acts[i].T, delta, f"gradient of {names[i]} kernel")
+                if found:
+                    return _autopsy(step + extra, *found)
+                grads[i] = [acts[i].T @ delta, delta.sum(axis=0)]
+                if i:
+                    found = _find_nan_in_matmul(delta, weights[i][0].T, f"error backpropagated into {names[i - 1]}")
+                    if found:
+                        return _autopsy(step + extra, *found)
+                    delta = (delta @ weights[i][0].T) * np.where(pres[i - 1] > 0, np.float32(1), slopes[i - 1])
+            for i, (ws, gs) in enumerate(zip(weights, grads)):
+                for part, w, g in zip(("kernel", "bias"), ws, gs):
+                    bad = np.argwhere(np.isnan(w - lr * g))
+                    if bad.size:
+                        at = tuple(bad[0])
+                        return _autopsy(step + extra, f"update of {names[i]} {part} (w - lr * grad)",
+                                        "inf - inf", (float(w[at]), float(-lr * g[at])))
+            weights = [[w - lr * g for w, g in zip(ws, gs)] for ws, gs in zip(weights, grads)]
+            if step + extra + 1 >= len(result.batch_index):
+                break
+            idx = result.batch_index[step + extra + 1]
+    return None
+
+
+def _autopsy(step, where, operation, operands):
+    a, b = operands
+    text = (f"step {step}: the first nan appeared in the {where}: "
+            f"{a:.3g} {'*' if operation == '0 * inf' else '+'} {b:.3g} = nan ({operation})")
+    return NanAutopsy(step=int(step), where=where, operation=operation,
+                      operands=(a, b), description=text)
