@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import html
 import io
 from base64 import b64encode
 
@@ -86,7 +87,10 @@ class SliderApp:
     """Redraw only the moving artists over a cached background (False: full redraw every time)."""
 
     def __init__(self, fig, sliders, state, blit=True):
+        import ipywidgets as widgets
+
         self.fig = fig
+        self.label = widgets.HTML()
         self.use_blit = bool(blit)
         self.dynamic = []
         self._background = None
@@ -124,6 +128,7 @@ class SliderApp:
         finally:
             self._syncing = False
         self._redraw(set(values))
+        self.label.value = html.escape(self.summary(), quote=False)
         self.refresh()
         if self._fallback is not None:
             self._fallback.value = self.png()
@@ -160,6 +165,10 @@ class SliderApp:
     def _redraw(self, changed):
         raise NotImplementedError
 
+    def summary(self) -> str:
+        """One sentence on the current state, computed (shown above the figure and as its title)."""
+        return self.suptitle.get_text()
+
     def png(self) -> bytes:
         """The figure as PNG bytes (what a static export shows)."""
         buf = io.BytesIO()
@@ -177,7 +186,7 @@ class SliderApp:
 
     @property
     def widget(self):
-        """``VBox([controls, figure])``: the ipympl canvas, or a PNG image with other backends."""
+        """``VBox([sliders, label, figure])``: the ipympl canvas, or a PNG image with other backends."""
         import ipywidgets as widgets
 
         if self._box is None:
@@ -186,7 +195,7 @@ class SliderApp:
                 self._fallback = widgets.Image(value=self.png(), format="png")
                 view = self._fallback
             controls = widgets.HBox(list(self.sliders.values()))
-            self._box = widgets.VBox([controls, view])
+            self._box = widgets.VBox([controls, self.label, view])
         return self._box
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -201,6 +210,7 @@ class SliderApp:
         plt.close(self.fig)
         if self._box is not None:
             self._box.close()
+        self.label.close()
         for slider in self.sliders.values():
             slider.close()
         if _LIVE_APPS.get(self.key) is self:
@@ -268,6 +278,7 @@ class LrSliderApp(SliderApp):
         self._track([self.artists["parabola"], self.artists["steps"], *self.artists["loss"].values(),
                      fa["curve"], fa["threshold"], fa["threshold_text"], fa["current"], self.suptitle])
         self._redraw({"lr", "curvature"})
+        self.label.value = html.escape(self.summary(), quote=False)
 
     def run(self):
         """Gradient descent at the current state."""
@@ -354,6 +365,7 @@ class ConditioningApp(SliderApp):
                      self.artists["path"], *self.artists["components"], *self.labels,
                      self.best_text, self.suptitle])
         self._redraw({"lr", "kappa"})
+        self.label.value = html.escape(self.summary(), quote=False)
 
     def quadratic(self):
         """The bowl at the current ``kappa``: eigenvalues 1 and kappa, rotated by ``angle``."""

@@ -1,0 +1,171 @@
+"""The slider apps draw what the formulas say, update in place, and carry a static picture."""
+
+import html
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots  # noqa: E402
+from helpers.descent import gradient_descent  # noqa: E402
+from helpers.quadratic import Quadratic  # noqa: E402
+from helpers.sliders import conditioning_app, lr_slider_app  # noqa: E402
+
+
+@pytest.fixture
+def lesson1():
+    app = lr_slider_app(lr=0.05, curvature=20.0)
+    app.fig.canvas.draw()
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def lesson2():
+    app = conditioning_app(kappa=10.0, lr=0.05)
+    app.fig.canvas.draw()
+    yield app
+    app.close()
+
+
+@pytest.mark.parametrize("lr, curvature", [(0.12, 20.0), (0.12, 2.0), (0.01, 20.0), (0.3, 5.0)])
+def test_lesson1_slider_moves_the_drawing_as_the_formula_says(lesson1, lr, curvature):
+    lesson1.sliders["curvature"].value = curvature   # as if dragged
+    lesson1.sliders["lr"].value = lr
+    assert lesson1.state == {"lr": pytest.approx(lr), "curvature": pytest.approx(curvature)}
+    factor = abs(1 - lr * curvature)
+    # The steps on the parabola: w_k = w0 (1 - lr f'')^k, at height f''/2 w_k².
+    x, y = lesson1.artists["steps"].get_data()
+    k = np.arange(len(x))
+    np.testing.assert_allclose(x, (1 - lr * curvature) ** k)
+    np.testing.assert_allclose(y, curvature / 2 * x**2)
+    # The loss curve is the run's loss, and the cross sits on the divergence step.
+    run = gradient_descent(lambda w: curvature * w, [1.0], lr, lesson1.steps,
+                           loss=lambda w: curvature / 2 * float(w @ w))
+    steps, losses = lesson1.artists["loss"]["line"].get_data()
+    expected = run.losses[np.isfinite(run.losses) & (run.losses >= plots.LOSS_FLOOR)]
+    np.testing.assert_allclose(losses, np.minimum(expected, plots.LOSS_CEILING))
+    marker_x = list(lesson1.artists["loss"]["marker"].get_xdata())
+    assert marker_x == ([run.diverged_at] if run.diverged else [])
+    # The threshold line sits at 2/f'', the dot at (lr, factor), the label prints the factor.
+    assert lesson1.artists["factor"]["threshold"].get_xdata()[0] == pytest.approx(2 / curvature)
+    np.testing.assert_allclose(lesson1.artists["factor"]["current"].get_data(),
+                               [[lr], [min(factor, 2.9)]])
+    title = lesson1.suptitle.get_text()
+    assert f"|1 - lr·f''| = {factor:.3f}" in title
+    assert ("diverges" in title) == (lr > 2 / curvature)
+    assert html.unescape(lesson1.label.value) == title
+
+
+def test_lesson1_factor_curve_follows_curvature(lesson1):
+    lesson1.update(curvature=7.0)
+    curve = lesson1.artists["factor"]["curve"]
+    lrs, values = curve.get_data()
+    np.testing.assert_allclose(values, np.abs(1 - np.asarray(lrs) * 7.0))
+    assert lesson1.artists["factor"]["threshold_text"].get_text().strip() == "2/f'' = 0.286"
+
+
+@pytest.mark.parametrize("lr, kappa", [(0.05, 10.0), (0.15, 10.0), (0.25, 10.0), (0.02, 90.0)])
+def test_lesson2_path_components_and_levels_follow_the_formulas(lesson2, lr, kappa):
+    lesson2.sliders["kappa"].value = kappa
+    lesson2.sliders["lr"].value = lr
+    q = Quadratic.from_eigenvalues([1.0, kappa], angle=lesson2.angle)
+    run = gradient_descent(q.grad, lesson2.w0, lr, lesson2.steps, loss=q.loss)
+    finite = run.path[np.all(np.isfinite(run.path), axis=1)]
+    np.testing.assert_allclose(np.transpose(lesson2.artists["path"].get_data()), finite)
+    c0 = q.eigenvectors.T @ lesson2.w0
+    for line, c, lam in zip(lesson2.artists["components"], c0, q.eigenvalues):
+        k, drawn = line.get_data()
+        expected = np.clip(np.abs(c * (1 - lr * lam) ** np.asarray(k)), 1e-30, 1e30)
+        np.testing.assert_allclose(drawn, expected, rtol=1e-9,
+                                   atol=1e-12 * np.abs(c0).max() * max(1.0, q.contraction(lr)) ** lesson2.steps)
+    for line, level in zip(lesson2.artists["levels"], lesson2._levels(q)):
+        np.testing.assert_allclose(q.loss(np.transpose(line.get_data())), level, rtol=1e-9)
+    for text, lam in zip(lesson2.labels, q.eigenvalues):
+        assert f"factor 1 - lr·λ = {1 - lr * lam:+.3f}" in text.get_text()
+    title = lesson2.suptitle.get_text()
+    assert f"worst |factor| {max(abs(1 - lr), abs(1 - lr * kappa)):.3f}" in title
+    assert ("diverges" in title) == (lr > 2 / kappa)
+    assert f"{q.best_rate:.3f}" in lesson2.best_text.get_text()
+
+
+def _pixels(app):
+    return np.asarray(app.fig.canvas.buffer_rgba()).copy()
+
+
+@pytest.mark.parametrize("make, change", [(lambda: lr_slider_app(lr=0.05), {"lr": 0.15}),
+                                          (lambda: lr_slider_app(lr=0.05), {"curvature": 3.0}),
+                                          (lambda: conditioning_app(lr=0.05), {"lr": 0.19}),
+                                          (lambda: conditioning_app(lr=0.05), {"kappa": 40.0})])
+def test_fast_update_shows_the_same_picture_as_a_full_redraw(make, change):
+    app = make()
+    app.fig.canvas.draw()
+    before = _pixels(app)
+    app.update(**change)          # restores the cached static part and draws the moving artists
+    fast = _pixels(app)
+    assert (fast != before).any(axis=-1).mean() > 0.001, "the picture did not change"
+    app.fig.canvas.draw()         # a full redraw of the same state
+    full = _pixels(app)
+    differ = (np.abs(fast.astype(int) - full.astype(int)) > 40).any(axis=-1).mean()
+    app.close()
+    assert differ < 0.002, f"{differ:.2%} of pixels differ between the fast update and a full draw"
+
+
+def test_full_redraw_mode_draws_every_time():
+    app = lr_slider_app(lr=0.05, blit=False)
+    draws = []
+    app.fig.canvas.mpl_connect("draw_event", lambda event: draws.append(1))
+    app.update(lr=0.2)
+    app.update(lr=0.3)
+    assert len(draws) == 2
+    app.close()
+
+
+def test_display_carries_a_png_and_the_widget_view(lesson1):
+    bundle = lesson1._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    import base64
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_png_includes_the_moving_artists(lesson1):
+    """Artists drawn by blitting are 'animated'; the saved picture must still show them."""
+    with_lines = lesson1.png()
+    for artist in lesson1.dynamic:
+        artist.set_visible(False)
+    without = lesson1.png()
+    assert with_lines != without
+
+
+def test_without_a_widget_canvas_the_box_shows_an_image_that_follows_the_slider(lesson1):
+    import ipywidgets as widgets
+
+    box = lesson1.widget
+    image = box.children[-1]
+    assert isinstance(image, widgets.Image)
+    before = image.value
+    lesson1.sliders["lr"].value = 0.3
+    assert image.value != before
+
+
+def test_a_new_app_closes_the_figure_of_the_one_it_replaces():
+    first = lr_slider_app()
+    second = lr_slider_app()
+    open_figures = [plt.figure(n) for n in plt.get_fignums()]
+    assert first.fig not in open_figures and second.fig in open_figures
+    second.close()
+
+
+def test_bad_values_are_refused():
+    app = lr_slider_app()
+    with pytest.raises(ValueError, match="lr must be a positive finite number, got -1.0"):
+        app.update(lr=-1.0)
+    with pytest.raises(TypeError, match="unknown"):
+        app.update(kappa=3.0)
+    app.close()
+    with pytest.raises(ValueError, match="curvature"):
+        lr_slider_app(curvature=0.0)
