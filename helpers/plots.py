@@ -24,7 +24,7 @@ __all__ = ["COLORS", "LOSS_FLOOR", "LOSS_CEILING", "parabola_curve", "draw_parab
            "draw_parabola_steps", "draw_loss_per_step", "update_loss_per_step",
            "draw_loss_thresholds", "draw_factor_vs_lr", "ellipse_levels", "draw_level_sets",
            "draw_eigen_directions", "draw_path_2d", "draw_change_vs_step", "verdict",
-           "power_of_ten", "set_log_ticks"]
+           "power_of_ten", "set_log_ticks", "draw_rate_comparison", "draw_clock"]
 
 COLORS = {"small": "#1f77b4", "large": "#d62728", "threshold": "#555555", "predicted": "#2ca02c",
           "actual": "#ff7f0e"}
@@ -134,13 +134,13 @@ def draw_loss_per_step(ax, run, label="", color=None, annotate=True, log_ticks=r
     Returns
     -------
     dict
-        ``line``, ``marker`` (Line2D) and ``text`` (Text): pass to :func:`update_loss_per_step`.
+        ``line``, ``marker`` (Line2D) and ``text`` (Annotation): pass to :func:`update_loss_per_step`.
     """
     set_log_ticks(ax, "y", log_ticks)
     (line,) = ax.plot(*_loss_xy(run.losses), lw=1.5, color=color, label=label)
     (marker,) = ax.plot([], [], "X", ms=11, color=line.get_color(), mec="k", zorder=5)
-    text = ax.text(0, 0, "", color=line.get_color(), fontsize=9, ha="right", va="bottom",
-                   visible=annotate)
+    text = ax.annotate("", xy=(0, 1), xytext=(-9, 0), textcoords="offset points",
+                       color=line.get_color(), fontsize=9, ha="right", va="center", visible=annotate)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (log scale)")
     artists = {"line": line, "marker": marker, "text": text}
@@ -159,7 +159,7 @@ def update_loss_per_step(artists, run):
     y = run.losses[k]
     y = LOSS_CEILING if not np.isfinite(y) else min(max(y, LOSS_FLOOR), LOSS_CEILING)
     artists["marker"].set_data([k], [y])
-    artists["text"].set_position((k, y * 10))
+    artists["text"].xy = (k, y)
     artists["text"].set_text(f"diverged at step {k}")
 
 
@@ -268,4 +268,66 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, label_pred="second-orde
     ax.axhline(0.0, color="k", lw=0.8)
     ax.set_xlabel("step size ε (learning rate)")
     ax.set_ylabel("change in loss ΔL")
+    return out
+
+
+def draw_rate_comparison(ax_bowl, ax_loss, curvature, runs, colors=None, parabola_steps=6):
+    """One bowl, several rates: the steps on the parabola (left) and the loss per step (right).
+
+    Parameters
+    ----------
+    ax_bowl, ax_loss : matplotlib.axes.Axes
+    curvature : float
+        ``f''`` of the bowl ``f(w) = f''/2 w**2``.
+    runs : list of helpers.descent.DescentResult
+        1-D runs on that bowl (with losses), one per learning rate.
+    colors : list of colors, optional
+    parabola_steps : int
+        How many steps to draw on the parabola.
+
+    Returns
+    -------
+    list of dict
+        Per run: ``steps`` (Line2D) and the artists of :func:`draw_loss_per_step`.
+    """
+    colors = colors or [COLORS["small"], COLORS["large"]] + [None] * len(runs)
+    # Wide enough to show every drawn step, including the ones that climb out of the bowl.
+    half = 1.1 * max(np.nanmax(np.abs(r.path[: parabola_steps + 1, 0])) for r in runs)
+    draw_parabola(ax_bowl, curvature, half)
+    ax_bowl.set_xlim(-half, half)
+    ax_bowl.set_ylim(-0.04 * curvature * half**2, 0.55 * curvature * half**2)
+    out = []
+    for run, color in zip(runs, colors):
+        factor = abs(1 - run.lr * curvature)
+        label = f"lr = {run.lr:g}: factor {factor:.2f} → {verdict(factor)}"
+        steps = draw_parabola_steps(ax_bowl, run.path, curvature, parabola_steps, color=color,
+                                    label=label)
+        out.append({"steps": steps, **draw_loss_per_step(ax_loss, run, label=label, color=color)})
+    ax_bowl.legend(loc="upper center", fontsize=8)
+    coefficient = "" if curvature == 2 else f"{curvature / 2:g} "
+    ax_bowl.set_title(f"f(w) = {coefficient}w²  (f'' = {curvature:g}): first {parabola_steps} steps",
+                      fontsize=10)
+    ax_loss.legend(loc="lower left", fontsize=8)
+    ax_loss.set_title(f"loss per step (threshold 2/f'' = {2 / curvature:g})", fontsize=10)
+    return out
+
+
+def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
+    """The blow-up clock on a loss-per-step plot: each threshold, where the clock predicted the
+    loss would pass it (dashed vertical line) and where the run did pass it (dot).
+
+    Returns the list of (threshold line, predicted line, observed marker) per threshold.
+    """
+    from helpers.descent import first_step_above
+
+    out = []
+    for threshold, predicted, name in zip(clock.thresholds, clock.predicted, names):
+        line = ax.axhline(threshold, color=COLORS["threshold"], ls=":", lw=1)
+        pred = ax.axvline(predicted, color=COLORS["predicted"], ls="--", lw=1.2)
+        seen = first_step_above(run.losses, threshold)
+        (mark,) = ax.plot([seen], [min(run.losses[seen], LOSS_CEILING)], "o", ms=9, mfc="none",
+                          mec="k", mew=1.5)
+        ax.text(predicted, threshold * 1e-2, f" {name}: predicted step {predicted}, run: {seen}",
+                fontsize=8, va="top", ha="right" if predicted > 0.5 * ax.get_xlim()[1] else "left")
+        out.append((line, pred, mark))
     return out
