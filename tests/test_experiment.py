@@ -1,0 +1,143 @@
+"""The lesson-4 experiment: generated data, the seeded MLP, recorded SGD and its divergence.
+
+The slow test at the end asserts exactly what notebook 04 tells students about the lesson's
+seed: 2 / sharpness at initialisation lies between 1e-4 and 1e-3, lr = 1e-3 reaches inf/nan
+within two epochs after passing a trillion, and lr = 1e-4 trains.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from helpers.curvature import critical_lr
+from helpers.experiment import (LESSON, TrainResult, fit_sgd, lr_sweep, make_data, make_experiment,
+                                make_model, mse, nan_autopsy, train_sgd)
+
+
+def test_data_is_raw_generated_and_seeded():
+    x, y = make_data()
+    assert x.shape == (LESSON.n_samples, 4) and y.shape == (LESSON.n_samples, 1)
+    assert 0 <= x.min() and x.max() <= LESSON.feature_high and x.max() > 0.9 * LESSON.feature_high
+    assert 10 <= np.abs(y).mean() <= 1000  # targets in the tens to hundreds: nothing normalised
+    np.testing.assert_array_equal(make_data(seed=5)[0], make_data(seed=5)[0])
+    assert not np.array_equal(make_data(seed=5)[0], make_data(seed=6)[0])
+
+
+def test_model_is_seeded_and_loss_starts_in_the_thousands():
+    model, x, y = make_experiment(seed=3)
+    again = make_model(seed=3)
+    for a, b in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert 1e3 <= mse(model, x, y) < 1e6
+
+
+def test_training_is_repeatable():
+    runs = []
+    for _ in range(2):
+        model, x, y = make_experiment(seed=1)
+        runs.append(train_sgd(model, x, y, lr=1e-4, seed=1))
+    np.testing.assert_array_equal(runs[0].loss, runs[1].loss)
+    assert runs[0].steps == 2 * LESSON.n_samples // LESSON.batch_size
+
+
+def test_divergence_stops_cleanly_at_the_first_non_finite_loss(recwarn, capfd):
+    model, x, y = make_experiment(seed=0)
+    result = train_sgd(model, x, y, lr=1e-2)
+    step = result.first_nonfinite_step
+    assert result.diverged and step is not None
+    assert result.steps == step + 1  # nothing recorded after the first inf/nan
+    assert np.all(np.isfinite(result.loss[:step])) and not np.isfinite(result.loss[step])
+    assert result.outcome in ("inf", "nan") and not result.trained and np.isnan(result.final_loss)
+    assert result.first_step_above(1e300) == step
+    # The weights are those the non-finite step saw (its update was not applied): still finite.
+    assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+    assert len(recwarn) == 0
+    assert capfd.readouterr().err == ""
+
+
+def test_recorded_norms_match_the_model():
+    model, x, y = make_experiment(seed=2)
+    before = model.get_weights()
+    result = train_sgd(model, x, y, lr=1e-5, epochs=1)
+    layer0 = np.sqrt(sum(np.sum(w.astype(np.float64) ** 2) for w in before[:2]))
+    assert result.layer_norms[0, 0] == pytest.approx(layer0, rel=1e-5)
+    assert result.weight_norm[0] == pytest.approx(np.sqrt(sum(np.sum(w.astype(np.float64) ** 2) for w in before)), rel=1e-5)
+    assert result.layer_names == ["hidden1", "hidden2", "output"]
+    assert np.all(result.grad_norm > 0)
+
+
+def test_lr_sweep_restores_the_initial_weights_and_matches_train_sgd():
+    model, x, y = make_experiment(seed=4)
+    before = model.get_weights()
+    sweep = lr_sweep(model, x, y, [3e-5, 1e-4], seed=4, progress=False)
+    for a, b in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(a, b)
+    direct = train_sgd(model, x, y, lr=1e-4, seed=4)
+    np.testing.assert_allclose(sweep.run_at(1.1e-4).loss, direct.loss, rtol=1e-5)
+
+
+def test_model_fit_reports_the_same_blow_up():
+    model, x, y = make_experiment(seed=0)
+    fitted = fit_sgd(model, x, y, lr=1e-3)
+    assert fitted["stopped_at"] is not None and fitted["steps"] == fitted["stopped_at"] + 1
+    assert np.nanmax(fitted["batch_loss"][np.isfinite(fitted["batch_loss"])]) > 1e6
+    model, x, y = make_experiment(seed=0)
+    assert fit_sgd(model, x, y, lr=1e-4)["stopped_at"] is None
+
+
+def test_nan_autopsy_names_an_inf_minus_inf_or_zero_times_inf():
+    model, x, y = make_experiment(seed=0)
+    result = train_sgd(model, x, y, lr=1e-3)
+    found = nan_autopsy(model, x, y, result)
+    assert found is not None and found.step >= result.first_nonfinite_step
+    a, b = found.operands
+    with np.errstate(all="ignore"):
+        combined = np.float32(a) * np.float32(b) if found.operation == "0 * inf" else np.float32(a) + np.float32(b)
+    assert np.isnan(combined)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(lr=-0.1), ValueError, "lr must be a positive finite number, got -0.1"),
+    (dict(lr=float("nan")), ValueError, "lr must be a positive finite number, got nan"),
+    (dict(lr="1e-3"), TypeError, "lr must be a real number"),
+    (dict(lr=1e-3, epochs=0), ValueError, "epochs must be a positive integer, got 0"),
+    (dict(lr=1e-3, batch_size=2.5), TypeError, "batch_size must be an integer, got 2.5"),
+    (dict(lr=1e-3, batch_size=5000), ValueError, "batch_size must be at most the number of rows"),
+    (dict(lr=1e-3, seed=-1), ValueError, "seed must be a non-negative integer, got -1"),
+])
+def test_train_sgd_validates_arguments(kwargs, error, message):
+    model, x, y = make_experiment()
+    with pytest.raises(error, match=message):
+        train_sgd(model, x, y, **kwargs)
+
+
+def test_other_helpers_validate_arguments():
+    model, x, y = make_experiment()
+    with pytest.raises(ValueError, match="y must have one target per row of x"):
+        train_sgd(model, x, y[:10], lr=1e-3)
+    with pytest.raises(TypeError, match="model must be a keras.Model"):
+        mse("net", x, y)
+    with pytest.raises(ValueError, match="lrs must contain at least one"):
+        lr_sweep(model, x, y, [])
+    with pytest.raises(TypeError, match="config must be a LessonConfig"):
+        make_data(config={"n_samples": 3})
+    trained = train_sgd(model, x, y, lr=1e-5, epochs=1)
+    with pytest.raises(ValueError, match="did not diverge"):
+        nan_autopsy(model, x, y, trained)
+
+
+@pytest.mark.slow
+def test_the_lessons_claims_on_its_seed():
+    """What notebook 04 says, on LESSON.seed: prediction first, then both outcomes."""
+    model, x, y = make_experiment()
+    crit = critical_lr(model, x, y)
+    assert 1e-4 < crit < 1e-3
+    fast, slow = lr_sweep(model, x, y, [1e-3, 1e-4], seed=LESSON.seed, progress=False).runs
+    assert isinstance(fast, TrainResult)
+    assert fast.diverged and fast.first_nonfinite_step < 2 * fast.steps_per_epoch
+    assert fast.loss[0] > 1e3  # starts in the thousands ...
+    above_trillion = fast.first_step_above(1e12)
+    assert np.isfinite(fast.loss[above_trillion])  # ... passes a trillion while still finite ...
+    assert above_trillion < fast.first_nonfinite_step  # ... and only then becomes inf/nan
+    assert slow.trained and np.all(np.isfinite(slow.loss))
