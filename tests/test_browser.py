@@ -211,8 +211,12 @@ def test_slider_redraws_figure_and_label(path, lesson, how, lab, page):
             value = label_number(app, lesson)
             return ("ok", value) if abs(value - expected) <= tolerance else None
         _, label = wait_until(label_shows_new_state, 30, message=f"the label to show {expected:.3f}")
-        assert label_text(app) != before["label_text"], "the label did not change"
+        text = label_text(app)
+        assert text != before["label_text"], "the label did not change"
         assert math.isclose(label, expected, abs_tol=tolerance), (label, expected)
+        shown_lr = re.search(r"\blr = ([0-9.eE+-]+)", text)
+        assert shown_lr and math.isclose(float(shown_lr.group(1)), after["readouts"]["lr"],
+                                         rel_tol=5e-3), (text, after["readouts"])
     finally:
         if notebook is not None:
             notebook.shutdown()
