@@ -39,6 +39,7 @@ from helpers.quadratic import Quadratic
 from helpers.validation import check_finite_array, check_lr, check_positive
 
 __all__ = ["SliderApp", "LrSliderApp", "ConditioningApp", "lr_slider_app", "conditioning_app",
+           "LrGridApp", "lr_grid_app",
            "FIGURE_DPI"]
 
 FIGURE_DPI = 80
@@ -438,3 +439,113 @@ def conditioning_app(kappa=10.0, lr=0.15, **kwargs) -> ConditioningApp:
     >>> app.close()
     """
     return ConditioningApp(kappa=kappa, lr=lr, **kwargs)
+
+
+# --------------------------------------------------------------------------- lesson 4
+class LrGridApp(SliderApp):
+    """Lesson 4: a real net's loss per SGD step at learning rates chosen from a precomputed grid.
+
+    Takes plain arrays (this module never imports TensorFlow): ``lrs`` (increasing), one
+    per-step loss array per rate (ending at the first inf/nan, if any) and the critical rate
+    ``2 / sharpness`` measured before training. Left: the loss per step at the selected rate.
+    Right: the largest loss each rate reached against lr, with ``2 / sharpness`` marked.
+    """
+
+    key = "lr_grid_app"
+
+    def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, blit=True):
+        import ipywidgets as widgets
+        from types import SimpleNamespace
+
+        self.lrs = check_finite_array(lrs, "lrs", ndim=1)
+        if self.lrs.size < 2 or np.any(self.lrs <= 0) or np.any(np.diff(self.lrs) <= 0):
+            raise ValueError(f"lrs must be at least two increasing positive rates, got {self.lrs}")
+        if len(losses) != self.lrs.size:
+            raise ValueError(f"losses must hold one array per lr ({self.lrs.size}), got {len(losses)}")
+        self.losses = [np.asarray(curve, dtype=float) for curve in losses]
+        self.critical_lr = check_positive(critical_lr, "critical_lr")
+        self.runs = []
+        for curve in self.losses:
+            bad = np.flatnonzero(~np.isfinite(curve))
+            self.runs.append(SimpleNamespace(losses=curve, diverged_at=int(bad[0]) if bad.size else None))
+        lr = self._snap(self.lrs[0] if lr is None else check_lr(lr))
+        fig, (ax_loss, ax_lr) = _new_figure(self.key, (11, 3.8), 2, width_ratios=(1.3, 1))
+        slider = widgets.SelectionSlider(options=[(f"{v:.2g}", float(v)) for v in self.lrs], value=lr,
+                                         description="lr", continuous_update=True,
+                                         layout=widgets.Layout(width="420px"))
+        super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
+        longest = max(curve.size for curve in self.losses)
+        self.artists = {"loss": plots.draw_loss_per_step(ax_loss, self.runs[0], color=plots.COLORS["large"],
+                                                         log_ticks=range(0, 43, 6))}
+        plots.draw_loss_thresholds(ax_loss)
+        ax_loss.set_xlim(-1, longest)
+        ax_loss.set_ylim(1e1, plots.LOSS_CEILING)
+        if steps_per_epoch:
+            for k in range(steps_per_epoch, longest, steps_per_epoch):
+                ax_loss.axvline(k, color="0.85", lw=0.8, zorder=0)
+            ax_loss.set_xlabel(f"SGD step (minibatch; grey lines: every epoch of {steps_per_epoch} steps)")
+        ax_loss.set_title("minibatch loss per step at the selected lr", fontsize=10)
+
+        peaks = np.array([np.max(np.where(np.isfinite(c), c, plots.LOSS_CEILING)) for c in self.losses])
+        blew = np.array([run.diverged_at is not None for run in self.runs])
+        ax_lr.set_xscale("log")
+        plots.set_log_ticks(ax_lr, "y", range(0, 43, 6))
+        ax_lr.plot(self.lrs[~blew], peaks[~blew], "o", color=plots.COLORS["small"], label="stayed finite")
+        ax_lr.plot(self.lrs[blew], peaks[blew], "X", ms=9, color=plots.COLORS["large"], mec="k",
+                   label="reached inf/nan")
+        ax_lr.axvline(self.critical_lr, color=plots.COLORS["threshold"], ls="--", lw=1.2)
+        ax_lr.text(self.critical_lr, 1e36, f" 2/sharpness\n = {self.critical_lr:.2g}", fontsize=9,
+                   color=plots.COLORS["threshold"], va="top")
+        ax_lr.set_ylim(1e1, plots.LOSS_CEILING)
+        ax_lr.set_xlabel("learning rate lr (log scale)")
+        ax_lr.set_ylabel("largest loss reached (log)")
+        ax_lr.legend(loc="lower right", fontsize=8)
+        ax_lr.set_title("every precomputed rate, sharpness measured before training", fontsize=10)
+        (self.current,) = ax_lr.plot([], [], "o", ms=16, mfc="none", mec="k", mew=1.5)
+        self.peaks = peaks
+        self.suptitle = fig.suptitle("", fontsize=11)
+        self._track([*self.artists["loss"].values(), self.current, self.suptitle])
+        self._redraw({"lr"})
+        self.label.value = html.escape(self.summary(), quote=False)
+
+    def _snap(self, lr):
+        return float(self.lrs[int(np.argmin(np.abs(np.log(self.lrs) - np.log(lr))))])
+
+    def _validate(self, name, value):
+        return self._snap(check_lr(value, name))
+
+    def run(self):
+        """The precomputed run at the current lr (``losses``, ``diverged_at``)."""
+        return self.runs[int(np.flatnonzero(self.lrs == self.state["lr"])[0])]
+
+    def _redraw(self, changed):
+        lr, run = self.state["lr"], self.run()
+        plots.update_loss_per_step(self.artists["loss"], run)
+        self.current.set_data([lr], [self.peaks[self.lrs == lr][0]])
+        ratio = lr / self.critical_lr
+        side = "above" if ratio > 1 else "below"
+        if run.diverged_at is not None:
+            outcome = f"loss reached inf/nan at step {run.diverged_at}"
+        else:
+            outcome = f"loss {run.losses[0]:.3g} → {run.losses[-1]:.3g} after {run.losses.size} steps"
+        self.suptitle.set_text(f"lr = {lr:.2g} is {ratio:.2g} × 2/sharpness ({side} it): {outcome}")
+
+
+def lr_grid_app(lrs, losses, critical_lr, lr=None, **kwargs) -> LrGridApp:
+    """Lesson 4's app: a selection slider over precomputed rates; see :class:`LrGridApp`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> curves = [np.array([1e4, 5e3, 2e3]), np.array([1e4, 1e8, np.inf])]
+    >>> app = lr_grid_app([1e-4, 1e-3], curves, critical_lr=3e-4, lr=1e-3)
+    >>> app.suptitle.get_text()
+    'lr = 0.001 is 3.3 × 2/sharpness (above it): loss reached inf/nan at step 2'
+    >>> app.sliders["lr"].value = 1e-4
+    >>> app.suptitle.get_text()
+    'lr = 0.0001 is 0.33 × 2/sharpness (below it): loss 1e+04 → 2e+03 after 3 steps'
+    >>> app.close()
+    """
+    return LrGridApp(lrs, losses, critical_lr, lr=lr, **kwargs)
