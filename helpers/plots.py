@@ -251,9 +251,19 @@ def draw_path_2d(ax, path, **style):
     return line
 
 
-def draw_change_vs_step(ax, eps, predicted, actual=None, label_pred="second-order prediction",
-                        label_actual="actual change"):
+def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
+                        label_pred="second-order prediction", label_actual="actual change"):
     """Goodfellow's predicted change in loss against the step size, and the actual change.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    eps : array_like
+        Step sizes.
+    predicted, actual : array_like
+        Predicted and (optionally) actual change in loss at each step size.
+    best : float, optional
+        The best step ``g^T g / g^T H g``; marks it and twice it (where the change turns positive).
 
     Returns
     -------
@@ -266,6 +276,10 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, label_pred="second-orde
         (out["actual"],) = ax.plot(eps, actual, color=COLORS["actual"], lw=1.5, ls="--",
                                    label=label_actual)
     ax.axhline(0.0, color="k", lw=0.8)
+    if best is not None:
+        ax.axvline(best, color=COLORS["small"], ls=":", lw=1.2, label=f"best step ε* = {best:.3g}")
+        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.2,
+                   label=f"2ε* = {2 * best:.3g}: predicted to turn positive")
     ax.set_xlabel("step size ε (learning rate)")
     ax.set_ylabel("change in loss ΔL")
     return out
