@@ -1,0 +1,62 @@
+"""Exercises for lesson 01: a learning rate is only "large" against the curvature.
+
+>>> from helpers.exercises import lesson01
+>>> lesson01.q1.check(None)
+Not answered yet: replace the ... (or None) in the cell above with your answer, then run it again.
+False
+"""
+
+from helpers.descent import FLOAT32_MAX, blowup_clock
+from helpers.exercises.core import ChoiceExercise, NumberExercise
+from helpers.quadratic import Quadratic
+
+_bowl = Quadratic(50.0)  # f(w) = 25 w**2, so f'' = 50
+
+q1 = NumberExercise(
+    prompt="Gradient descent on f(w) = 25 w². Above which learning rate does it diverge?",
+    expected=_bowl.critical_lr,
+    mistakes=[
+        (1 / _bowl.sharpness, "that is 1/f'', the rate that lands on the minimum in one step. "
+                              "Divergence starts where |1 - lr·f''| passes 1, at twice that."),
+        (2 / 25, "25 is the coefficient, not the curvature: f''(w) of 25 w² is 50."),
+    ],
+    hints=["One step multiplies w by (1 - lr·f''). When does that factor leave [-1, 1]?",
+           "f(w) = 25 w² has f''(w) = 50."],
+    solution="f'' = 50; the factor 1 - 50·lr passes -1 at lr = 2/50 = 0.04.",
+)
+
+_steep = Quadratic(20.0)  # 10 w**2 at lr = 0.12, as in the lesson
+_growth = _steep.contraction(0.12) ** 2
+_overflow = blowup_clock(1000.0, _growth, thresholds=(FLOAT32_MAX,)).predicted[0]
+
+q2 = NumberExercise(
+    prompt=("On f(w) = 10 w² at lr = 0.12, starting where the loss is 1000, at which step does the loss first "
+            "pass float32's largest number (about 3.4e38)? Predict it from the growth factor before running."),
+    expected=_overflow,
+    rtol=1e-9,
+    mistakes=[
+        (blowup_clock(1000.0, _steep.contraction(0.12), thresholds=(FLOAT32_MAX,)).predicted[0],
+         "you grew the loss by |1 - lr·f''| = 1.4 per step; that is the factor for w. "
+         "The loss is quadratic in w, so it grows by 1.4² = 1.96."),
+        (blowup_clock(1000.0, _growth, thresholds=(1e12,)).predicted[0],
+         "that is when the loss passes a trillion (1e12); overflow (3.4e38) is further."),
+    ],
+    hints=["Per step the loss is multiplied by r = (1 - lr·f'')².",
+           "Solve 1000 · r^k > 3.4e38 for the smallest whole k: k = floor(log(3.4e38/1000)/log r) + 1."],
+    solution=(f"r = (1 - 0.12·20)² = {_growth:.2f}; k = floor(log(3.4e38/1e3)/log {_growth:.2f}) + 1 = {_overflow}. "
+              "helpers.descent.blowup_clock(1000, 1.96) computes the same."),
+)
+
+q3 = ChoiceExercise(
+    prompt="The thread's second answer draws x² at lr = 0.12. What does gradient descent do there?",
+    options={
+        "a": "It converges: f'' = 2, so the factor is |1 - 0.12·2| = 0.76 per step; the threshold is 1.",
+        "b": "No: it does not diverge. On x² the threshold is 2/f'' = 1, far above 0.12; "
+             "0.12 overshoots only on bowls with f'' > 16.7.",
+        "c": "No: it does not oscillate forever. The factor 1 - 0.12·2 = 0.76 is positive and below 1, "
+             "so it slides monotonically to 0.",
+    },
+    correct="a",
+    hints=["Compute the factor 1 - lr·f'' with f'' = 2."],
+    solution="Factor 0.76: it converges. 'Large' means large against the curvature.",
+)

@@ -1,0 +1,40 @@
+"""Exercises for lesson 05: which fix works, and why.
+
+>>> from helpers.exercises import lesson05
+>>> lesson05.q1.check("a")
+Correct! Standardizing shrinks the Hessian of the loss itself: the sharpness falls until 2/sharpness is above 1e-3.
+True
+"""
+
+from helpers.exercises.core import ChoiceExercise, NumberExercise
+
+q1 = ChoiceExercise(
+    prompt="Which fix lets plain SGD at lr = 1e-3 train by changing the curvature that the rate is measured against?",
+    options={
+        "a": "Standardizing shrinks the Hessian of the loss itself: the sharpness falls until 2/sharpness is "
+             "above 1e-3.",
+        "b": "Clipping caps each step but leaves the sharpness where it was: it hides the instability (no nan) "
+             "without making 1e-3 a stable rate.",
+        "c": "A summed loss (reduce_sum) multiplies the Hessian by the batch size: it makes the blow-up worse.",
+        "d": "TerminateOnNaN stops training at the first nan; it detects the failure, it does not prevent it.",
+    },
+    correct="a",
+    hints=["Which of these changes the Hessian of the loss, and in which direction?"],
+    solution="(a): scaling the inputs lowers the sharpness; the others clip, stop or worsen the steps.",
+)
+
+_S_MEAN, _BATCH = 4000.0, 32
+
+q2 = NumberExercise(
+    prompt=f"With the mean loss a net's sharpness is {_S_MEAN:,.0f}. Someone writes the loss with reduce_sum over "
+           f"batches of {_BATCH}. What is the critical learning rate now?",
+    expected=2 / (_S_MEAN * _BATCH),
+    mistakes=[
+        (2 / _S_MEAN, "that is the critical rate of the MEAN loss; the summed loss is batch-size times larger, "
+                      "and so is its Hessian."),
+        (2 * _BATCH / _S_MEAN, "the batch size multiplies the Hessian, so it divides the critical rate; "
+                               "you multiplied."),
+    ],
+    hints=["sum = batch_size × mean, so H_sum = batch_size × H_mean."],
+    solution=f"2 / ({_BATCH} · {_S_MEAN:,.0f}) = {2 / (_S_MEAN * _BATCH):.2e}: 1e-3 is far above it.",
+)
