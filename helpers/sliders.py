@@ -476,15 +476,16 @@ class LrGridApp(SliderApp):
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
         longest = max(curve.size for curve in self.losses)
+        # No "diverged at step k" note: it would sit outside the axes for an early step; the title says it.
         self.artists = {"loss": plots.draw_loss_per_step(ax_loss, self.runs[0], color=plots.COLORS["large"],
-                                                         log_ticks=range(0, 43, 6))}
+                                                         annotate=False, log_ticks=range(0, 43, 6))}
         plots.draw_loss_thresholds(ax_loss)
         ax_loss.set_xlim(-1, longest)
-        ax_loss.set_ylim(1e1, plots.LOSS_CEILING)
+        ax_loss.set_ylim(1e1, 100 * plots.LOSS_CEILING)
         if steps_per_epoch:
             for k in range(steps_per_epoch, longest, steps_per_epoch):
                 ax_loss.axvline(k, color="0.85", lw=0.8, zorder=0)
-            ax_loss.set_xlabel(f"SGD step (minibatch; grey lines: every epoch of {steps_per_epoch} steps)")
+            ax_loss.set_xlabel(f"SGD step (grey line: end of each epoch of {steps_per_epoch} steps)")
         ax_loss.set_title("minibatch loss per step at the selected lr", fontsize=10)
 
         peaks = np.array([np.max(np.where(np.isfinite(c), c, plots.LOSS_CEILING)) for c in self.losses])
@@ -497,11 +498,11 @@ class LrGridApp(SliderApp):
         ax_lr.axvline(self.critical_lr, color=plots.COLORS["threshold"], ls="--", lw=1.2)
         ax_lr.text(self.critical_lr, 1e36, f" 2/sharpness\n = {self.critical_lr:.2g}", fontsize=9,
                    color=plots.COLORS["threshold"], va="top")
-        ax_lr.set_ylim(1e1, plots.LOSS_CEILING)
+        ax_lr.set_ylim(1e1, 100 * plots.LOSS_CEILING)
         ax_lr.set_xlabel("learning rate lr (log scale)")
         ax_lr.set_ylabel("largest loss reached (log)")
         ax_lr.legend(loc="lower right", fontsize=8)
-        ax_lr.set_title("every precomputed rate, sharpness measured before training", fontsize=10)
+        ax_lr.set_title("largest loss at every precomputed rate", fontsize=10)
         (self.current,) = ax_lr.plot([], [], "o", ms=16, mfc="none", mec="k", mew=1.5)
         self.peaks = peaks
         self.suptitle = fig.suptitle("", fontsize=11)
