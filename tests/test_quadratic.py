@@ -150,3 +150,20 @@ def test_bad_lr_is_refused_with_its_value(lr):
 def test_non_numeric_lr_is_a_type_error():
     with pytest.raises(TypeError, match="lr"):
         Quadratic(2.0).factors("0.1")
+
+
+def _regression_hessians(seed=0, n=200, scale=40.0):
+    rng = np.random.default_rng(seed)
+    raw = rng.uniform(0, scale, size=(n, 4))
+    standardized = (raw - raw.mean(axis=0)) / raw.std(axis=0)
+    make = lambda F: Quadratic(2 / n * np.column_stack([np.ones(n), F]).T @ np.column_stack([np.ones(n), F]))
+    return make(raw), make(standardized)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_raw_features_put_the_threshold_between_the_threads_rates_and_standardizing_cures_it(seed):
+    """Lesson 2's bridge: features in [0, 40] give 1e-4 < critical_lr < 1e-3; standardized, κ < 3."""
+    raw, standardized = _regression_hessians(seed)
+    assert 1e-4 < raw.critical_lr < 1e-3
+    assert raw.condition_number > 1e4
+    assert standardized.condition_number < 3 and standardized.critical_lr > 0.5
