@@ -31,7 +31,7 @@ from numbers import Real
 
 import numpy as np
 
-UNANSWERED = "Not answered yet: replace the ... (or None) in the cell above with your answer, then run it again."
+UNANSWERED = "Not answered yet: replace the ... (or None) in this cell with your answer, then run it again."
 
 
 def _is_unanswered(answer) -> bool:
@@ -86,6 +86,10 @@ class Exercise:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.prompt!r})"
+
+    def _repr_markdown_(self) -> str:
+        return (f"**Exercise.** {self.prompt}\n\n*Answer in the next cell and run it. "
+                "Stuck? Call `.hint()` on the exercise; `.solution()` shows the worked answer.*")
 
 
 class NumberExercise(Exercise):

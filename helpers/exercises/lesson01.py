@@ -2,7 +2,7 @@
 
 >>> from helpers.exercises import lesson01
 >>> lesson01.q1.check(None)
-Not answered yet: replace the ... (or None) in the cell above with your answer, then run it again.
+Not answered yet: replace the ... (or None) in this cell with your answer, then run it again.
 False
 """
 
