@@ -108,6 +108,7 @@ def main(argv=None) -> int:
     parser.add_argument("--moves", type=int, default=40, help="slider moves per lesson (>= 30)")
     parser.add_argument("--lessons", nargs="+", default=["01", "02"],
                         help="lesson numbers to measure (default: 01 02)")
+    parser.add_argument("--log", type=Path, default=None, help="keep JupyterLab's log in this file")
     args = parser.parse_args(argv)
 
     result = {f"lesson{n}_median_ms": None for n in args.lessons}
@@ -126,7 +127,7 @@ def main(argv=None) -> int:
             notebooks[number] = found[0].name
 
     rows = {}
-    with lab_server() as server, chromium() as browser:
+    with lab_server(log_path=args.log) as server, chromium() as browser:
         for number, name in notebooks.items():
             latencies = measure_lesson(browser, server, name, args.moves)
             rows[number] = summary(latencies)

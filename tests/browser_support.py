@@ -11,6 +11,8 @@ lesson in the browser never writes outputs into the working tree.
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import json
 import os
 import secrets
@@ -20,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -221,13 +224,38 @@ def lab_server(notebook_dir: Path = ROOT / "notebooks", startup_timeout: float =
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    """Serve ``directory`` on 127.0.0.1 and a free port; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # --- a notebook in the browser ---------------------------------------------------------------
 
 # JavaScript run in the page; `jupyterapp` is exposed by --LabApp.expose_app_in_browser.
-_JS_PANEL = "(() => { const w = window.jupyterapp.shell.currentWidget; " \
-            "return w && w.content && w.sessionContext ? w : null; })()"
+# Finds the panel of the notebook whose path ends with `name` (a function argument in the page).
+_JS_PANEL = """(() => {
+  const app = window.jupyterapp;
+  if (!app) return null;
+  for (const w of app.shell.widgets('main'))
+    if (w.context && w.sessionContext && w.content && w.context.path.endsWith(name)) return w;
+  return null;
+})()"""
 
-_JS_STATE = """() => {
+_JS_STATE = """(name) => {
   const panel = %s;
   if (!panel) return null;
   const cells = panel.content.widgets;
@@ -247,16 +275,17 @@ _JS_STATE = """() => {
   });
   return {
     cells: cells.length,
-    inDom: document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell').length,
+    inDom: panel.node.querySelectorAll('.jp-Cell').length,
     codeCells: code.length,
     executed: code.filter(c => c.model.executionCount !== null).length,
     running: code.filter(c => c.promptNode && c.promptNode.textContent.includes('*')).length,
     kernel: kernel ? kernel.status : 'none',
+    connection: kernel ? kernel.connectionStatus : 'none',
     errors: errors,
   };
 }""" % _JS_PANEL
 
-_JS_WIDGETS = """() => {
+_JS_WIDGETS = """(name) => {
   const panel = %s;
   let expected = 0;
   if (panel) panel.content.widgets.forEach(c => {
@@ -267,9 +296,10 @@ _JS_WIDGETS = """() => {
       if (data['%s'] && data['%s'].model_id) expected += 1;
     }
   });
-  const outs = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')];
+  if (!panel) return null;
+  const outs = [...panel.node.querySelectorAll('.jp-OutputArea-output')];
   const text = el => el.innerText || '';
-  const figures = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-matplotlib-figure')];
+  const figures = [...panel.node.querySelectorAll('.jupyter-matplotlib-figure')];
   return {
     expected: expected,
     rendered: outs.filter(o => o.querySelector('.jupyter-widgets') && !text(o).includes('Error displaying widget')).length,
@@ -306,12 +336,26 @@ class LabNotebook:
     def __init__(self, page, server: LabServer, name: str):
         self.page, self.server, self.name = page, server, name
 
-    def open(self, timeout: float = 180) -> "LabNotebook":
-        self.page.goto(self.server.lab_url(self.name), timeout=timeout * 1000)
-        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell", timeout=timeout * 1000)
-        wait_until(lambda: self._dismiss_dialogs() or self.state(), timeout, message="the notebook panel")
-        wait_until(lambda: self._dismiss_dialogs() or (self.state() or {}).get("kernel") == "idle",
-                   timeout, message="an idle kernel")
+    def open(self, timeout: float = 180, attempts: int = 2) -> "LabNotebook":
+        """Load the notebook and wait for its kernel to be idle (reloading once if it hangs)."""
+        for attempt in range(1, attempts + 1):
+            self.page.goto(self.server.lab_url(self.name), timeout=timeout * 1000)
+            self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell",
+                                        timeout=timeout * 1000)
+            try:
+                wait_until(lambda: self._dismiss_dialogs() or self.state(), timeout,
+                           message=f"the panel of {self.name}")
+                wait_until(lambda: self._dismiss_dialogs() or (self.state() or {}).get("kernel") == "idle",
+                           timeout, message=f"an idle kernel for {self.name}")
+                return self
+            except TimeoutError as error:
+                shot = ARTIFACTS / f"{Path(self.name).stem}-open-failed-{attempt}.png"
+                shot.parent.mkdir(exist_ok=True)
+                self.page.screenshot(path=str(shot))
+                if attempt == attempts:
+                    raise TimeoutError(f"{error}; state {self.state()}; screenshot {shot}\n"
+                                       f"server log:\n{self.server.log_tail(2500)}") from None
+                self.server.shutdown_kernels()
         return self
 
     def _dismiss_dialogs(self) -> bool:
@@ -322,10 +366,10 @@ class LabNotebook:
         return False
 
     def state(self) -> dict | None:
-        return self.page.evaluate(_JS_STATE)
+        return self.page.evaluate(_JS_STATE, self.name)
 
     def widgets(self) -> dict:
-        return self.page.evaluate(_JS_WIDGETS)
+        return self.page.evaluate(_JS_WIDGETS, self.name)
 
     def run_all(self, timeout: float = 600) -> dict:
         """Run → Run All Cells from the menu bar, and wait until every code cell ran (or one failed)."""
@@ -349,7 +393,9 @@ class LabNotebook:
         """Wait until every cell is in the DOM and no widget view says 'Loading widget…'."""
         def settled():
             s, w = self.state(), self.widgets()
-            done = (s and s["inDom"] >= s["cells"] and w["rendered"] + len(w["failed"]) >= w["expected"]
+            if not s or not w:
+                return None
+            done = (s["inDom"] >= s["cells"] and w["rendered"] + len(w["failed"]) >= w["expected"]
                     and not w["loading"] and not w["blankCanvases"])
             return w if done else None
         try:

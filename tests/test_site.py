@@ -7,18 +7,14 @@ is newer than every lesson and helper module), and served by a small http.server
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import subprocess
 import sys
-import threading
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from browser_support import ROOT, chromium, skip_or_fail_without_chromium
+from browser_support import ROOT, chromium, serve, skip_or_fail_without_chromium
 from notebook_runner import NOTEBOOKS
 
 pytestmark = pytest.mark.browser
@@ -63,25 +59,6 @@ def figure_outputs(notebook: str) -> int:
             if "image/png" in data or "<img" in str(data.get("text/html", "")):
                 count += 1
     return count
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    """Serve ``directory`` on 127.0.0.1 and a free port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")
