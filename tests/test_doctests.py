@@ -10,9 +10,18 @@ MODULES = ["helpers.validation", "helpers.quadratic", "helpers.descent", "helper
            "helpers.sliders"]
 
 
+@pytest.fixture(autouse=True)
+def restore_backend():
+    """The sliders' examples switch pyplot to Agg; give other test modules their backend back."""
+    import matplotlib.pyplot as plt
+
+    previous = matplotlib.get_backend()
+    yield
+    plt.switch_backend(previous)
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
-    matplotlib.use("Agg")
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0, f"{name} has no examples"
     assert result.failed == 0

@@ -1,15 +1,11 @@
 """The drawing helpers draw what they are given: divergence marked, thresholds where they belong."""
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # a bare Figure draws with Agg whatever pyplot's backend
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from helpers import plots  # noqa: E402
-from helpers.descent import FLOAT32_MAX, blowup_clock, gradient_descent  # noqa: E402
-from helpers.quadratic import Quadratic  # noqa: E402
+from helpers import plots
+from helpers.descent import FLOAT32_MAX, blowup_clock, gradient_descent
+from helpers.quadratic import Quadratic
 
 
 def test_loss_plot_marks_the_divergence_step():

@@ -3,17 +3,23 @@
 import html
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
+from helpers import plots
+from helpers.descent import gradient_descent
+from helpers.quadratic import Quadratic
+from helpers.sliders import conditioning_app, lr_slider_app
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
-from helpers import plots  # noqa: E402
-from helpers.descent import gradient_descent  # noqa: E402
-from helpers.quadratic import Quadratic  # noqa: E402
-from helpers.sliders import conditioning_app, lr_slider_app  # noqa: E402
+@pytest.fixture(autouse=True)
+def agg_backend():
+    """Plain Agg (no kernel, every draw real) for these tests only; other modules keep theirs."""
+    previous = matplotlib.get_backend()
+    plt.switch_backend("Agg")
+    yield
+    plt.switch_backend(previous)
 
 
 @pytest.fixture
