@@ -24,7 +24,8 @@ __all__ = ["COLORS", "LOSS_FLOOR", "LOSS_CEILING", "parabola_curve", "draw_parab
            "draw_parabola_steps", "draw_loss_per_step", "update_loss_per_step",
            "draw_loss_thresholds", "draw_factor_vs_lr", "ellipse_levels", "draw_level_sets",
            "draw_eigen_directions", "draw_path_2d", "draw_change_vs_step", "verdict",
-           "power_of_ten", "set_log_ticks", "draw_rate_comparison", "draw_clock"]
+           "power_of_ten", "set_log_ticks", "draw_rate_comparison", "draw_clock",
+           "parabola_steps_xy"]
 
 COLORS = {"small": "#1f77b4", "large": "#d62728", "threshold": "#555555", "predicted": "#2ca02c",
           "actual": "#ff7f0e"}
@@ -92,7 +93,15 @@ def draw_parabola(ax, curvature, half_width, **style):
     return line
 
 
-def _steps_xy(path, curvature, max_steps):
+def parabola_steps_xy(path, curvature, max_steps):
+    """Points ``(w_k, f''/2 w_k**2)`` of the first ``max_steps`` finite iterates of a 1-D run.
+
+    Examples
+    --------
+    >>> x, y = parabola_steps_xy([[1.0], [-0.5], [float("nan")]], 2.0, 5)
+    >>> x.tolist(), y.tolist()
+    ([1.0, -0.5], [1.0, 0.25])
+    """
     w = np.asarray(path, dtype=float)[: max_steps + 1, 0]
     w = w[np.isfinite(w)]
     return w, 0.5 * curvature * w**2
@@ -101,10 +110,10 @@ def _steps_xy(path, curvature, max_steps):
 def draw_parabola_steps(ax, path, curvature, max_steps=12, **style):
     """Draw the first ``max_steps`` iterates of a 1-D run as points on the parabola joined in order.
 
-    Returns the Line2D (update it with :func:`_steps_xy`-style data via ``set_data``).
+    Returns the Line2D (move it with ``set_data(*parabola_steps_xy(...))``).
     """
     style = {"marker": "o", "ms": 4, "lw": 1.0, **style}
-    (line,) = ax.plot(*_steps_xy(path, curvature, max_steps), zorder=3, **style)
+    (line,) = ax.plot(*parabola_steps_xy(path, curvature, max_steps), zorder=3, **style)
     return line
 
 
@@ -220,7 +229,7 @@ def ellipse_levels(quadratic, levels, n=90):
     return quadratic.minimum + radii[:, None, None] * shape[None]
 
 
-def draw_level_sets(ax, quadratic, levels, n_lines=None, **style):
+def draw_level_sets(ax, quadratic, levels, **style):
     """Draw level sets as plain lines (cheap to move with ``set_data``); returns the list of Line2D."""
     style = {"color": "0.7", "lw": 0.8, **style}
     curves = ellipse_levels(quadratic, levels)

@@ -302,7 +302,7 @@ class LrSliderApp(SliderApp):
             a["factor"]["threshold"].set_xdata([2 / c, 2 / c])
             a["factor"]["threshold_text"].set_x(2 / c)
             a["factor"]["threshold_text"].set_text(f"2/f'' = {2 / c:.3g} ")
-        a["steps"].set_data(*plots._steps_xy(run.path, c, self.parabola_steps))
+        a["steps"].set_data(*plots.parabola_steps_xy(run.path, c, self.parabola_steps))
         plots.update_loss_per_step(a["loss"], run)
         g = self.factor()
         a["factor"]["current"].set_data([lr], [min(g, 2.9)])
