@@ -1,0 +1,278 @@
+"""Beyond the quadratic picture: how the sharpness itself moves while a small net trains.
+
+Lessons 1-5 treat the sharpness as a fixed property of the loss. In a network it changes
+with the weights, and the learning rate pushes back on it. This module measures that on
+small nets (a narrow MLP on a small synthetic regression set), fast enough for a lesson:
+
+* :func:`gd_with_sharpness` -- full-batch gradient descent at a fixed ``lr``, the loss every
+  step and the sharpness every ``every`` steps. With a rate below ``2 / sharpness`` at the
+  start, the sharpness typically rises ("progressive sharpening") until it reaches about
+  ``2 / lr`` and then hovers there while the loss keeps falling, non-monotonically: the
+  **edge of stability** (Cohen et al., ICLR 2021).
+* :func:`catapult_runs` -- gradient descent at multiples of ``2 / sharpness_0``: a little above,
+  the loss spikes and training recovers at a lower sharpness (the **catapult**, Lewkowycz et
+  al. 2020); far above, it diverges.
+* :func:`minibatch_sharpness` -- the sharpness of each minibatch's loss against the full
+  batch's: a rate safely below ``2 / sharpness`` of the full batch can still be above it for
+  some minibatches.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from helpers.curvature import HessianOperator  # noqa: E402
+from helpers.experiment import set_seed  # noqa: E402
+from helpers.fixes import _top_eigenvalue  # noqa: E402
+from helpers.validation import check_lr  # noqa: E402
+
+__all__ = ["SmallSetting", "SMALL", "make_small_data", "make_small_model", "DynamicsResult",
+           "gd_with_sharpness", "catapult_runs", "minibatch_sharpness", "MinibatchSharpness",
+           "eos_summary"]
+
+
+def _check_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class SmallSetting:
+    """A small regression problem and net for lesson 6 (seconds per run on 2 cores).
+
+    ``n_samples`` rows of ``n_features`` standard normal inputs; the target is a fixed smooth
+    function of them (a sum of sines of random projections) plus a little noise. The net is
+    an MLP with ``depth`` hidden layers of ``width`` units.
+    """
+
+    n_samples: int = 256
+    n_features: int = 4
+    width: int = 16
+    depth: int = 2
+    activation: str = "tanh"
+    noise: float = 0.05
+    seed: int = 0
+
+
+SMALL = SmallSetting()
+
+
+def make_small_data(setting=SMALL, seed=None):
+    """``x`` (n, features), ``y`` (n, 1), float32, generated in code from ``seed``.
+
+    Examples
+    --------
+    >>> x, y = make_small_data()
+    >>> x.shape, y.shape
+    ((256, 4), (256, 1))
+    """
+    seed = setting.seed if seed is None else _check_int("seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((setting.n_samples, setting.n_features))
+    proj = np.random.default_rng(12345).standard_normal((setting.n_features, 3))
+    y = np.sin(x @ proj).sum(axis=1) + setting.noise * rng.standard_normal(setting.n_samples)
+    return x.astype(np.float32), y.reshape(-1, 1).astype(np.float32)
+
+
+def make_small_model(setting=SMALL, seed=None):
+    """The small MLP (Glorot-uniform weights, zero biases), seeded."""
+    seed = setting.seed if seed is None else _check_int("seed", seed, 0)
+    set_seed(seed)
+    layers = [keras.Input(shape=(setting.n_features,))]
+    layers += [keras.layers.Dense(setting.width, activation=setting.activation) for _ in range(setting.depth)]
+    layers += [keras.layers.Dense(1)]
+    return keras.Sequential(layers, name="small_mlp")
+
+
+@dataclass
+class DynamicsResult:
+    """Full-batch gradient descent with the sharpness tracked (see :func:`gd_with_sharpness`).
+
+    Attributes
+    ----------
+    lr : the learning rate.
+    loss : (steps,) full-batch mean squared error before each step (training stops at the
+        first non-finite value, which is the last entry).
+    sharpness_steps, sharpness : the steps at which the sharpness was measured and its values.
+    diverged_at : first step with a non-finite loss (or loss above ``blowup``), or None.
+    """
+
+    lr: float
+    loss: np.ndarray
+    sharpness_steps: np.ndarray
+    sharpness: np.ndarray
+    diverged_at: int | None = None
+    weights: list = field(default=None, repr=False)
+
+    @property
+    def critical_lr(self):
+        """``2 / lr``: the sharpness at which this rate sits on the edge."""
+        return 2.0 / self.lr
+
+    @property
+    def diverged(self):
+        return self.diverged_at is not None
+
+
+def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=False, desc=None):
+    """Full-batch gradient descent at ``lr`` on the mean squared error, sharpness every ``every`` steps.
+
+    The model is trained in place. The sharpness (largest Hessian eigenvalue of the full-batch
+    loss) is measured by Lanczos (scipy ``eigsh``) on Hessian-vector products, each time
+    warm-started from the previous eigenvector.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays
+    lr : float
+    steps : int
+    every : int
+        Measure the sharpness at steps 0, every, 2 every, ... (before that step's update).
+    blowup : float
+        Stop, as diverged, once the loss exceeds ``blowup`` times its initial value.
+    progress : bool
+        Show a ``tqdm.auto`` bar.
+
+    Returns
+    -------
+    DynamicsResult
+
+    Examples
+    --------
+    >>> x, y = make_small_data()
+    >>> run = gd_with_sharpness(make_small_model(), x, y, lr=0.05, steps=20, every=10)
+    >>> run.sharpness_steps.tolist(), bool(run.loss[-1] < run.loss[0])
+    ([0, 10], True)
+    """
+    lr = check_lr(lr)
+    steps = _check_int("steps", steps)
+    every = _check_int("every", every)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32).reshape(len(x), -1)
+    xt, yt = tf.constant(x), tf.constant(y)
+    variables = model.trainable_variables
+    lr_t = tf.constant(lr, tf.float32)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(xt, training=False) - yt))
+        grads = tape.gradient(loss, variables)
+        if tf.math.is_finite(loss):
+            for v, g in zip(variables, grads):
+                v.assign_sub(lr_t * g)
+        return loss
+
+    op = HessianOperator(model, x, y)
+    vector = None
+    losses, s_steps, s_values = [], [], []
+    diverged_at = None
+    iterator = range(steps)
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(iterator, desc=desc or f"gradient descent at lr = {lr:.3g}", leave=False)
+    for k in iterator:
+        if k % every == 0:
+            lam, vector = _top_eigenvalue(op, op.size, 1e-3, 0, v0=vector)
+            s_steps.append(k)
+            s_values.append(lam)
+        losses.append(float(step()))
+        if not math.isfinite(losses[-1]) or losses[-1] > blowup * losses[0]:
+            diverged_at = k
+            break
+    return DynamicsResult(lr=lr, loss=np.array(losses), sharpness_steps=np.array(s_steps),
+                          sharpness=np.array(s_values), diverged_at=diverged_at)
+
+
+def eos_summary(run, after_step):
+    """Sharpness after ``after_step`` relative to ``2 / lr``: (median ratio, min ratio, max ratio).
+
+    Examples
+    --------
+    >>> run = DynamicsResult(0.1, np.ones(3), np.array([0, 10, 20]), np.array([5.0, 19.0, 21.0]))
+    >>> np.round(eos_summary(run, 10), 6).tolist()
+    [1.0, 0.95, 1.05]
+    """
+    keep = run.sharpness_steps >= after_step
+    if not keep.any():
+        raise ValueError(f"no sharpness measured at or after step {after_step}")
+    ratio = run.sharpness[keep] * run.lr / 2.0
+    return float(np.median(ratio)), float(ratio.min()), float(ratio.max())
+
+
+def catapult_runs(multiples=(0.5, 1.5, 10.0), steps=200, every=5, setting=SMALL, seed=None,
+                  progress=False):
+    """Gradient descent from the same initial net at ``lr = m * 2 / sharpness_0`` for each ``m``.
+
+    Returns
+    -------
+    (sharpness_0, list of DynamicsResult)
+    """
+    x, y = make_small_data(setting, seed)
+    model = make_small_model(setting, seed)
+    initial = model.get_weights()
+    op = HessianOperator(model, x, y)
+    lam0 = _top_eigenvalue(op, op.size, 1e-6, 0)[0]
+    runs = []
+    iterator = multiples
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(multiples, desc="gradient descent at each multiple of 2/sharpness", leave=False)
+    for m in iterator:
+        model.set_weights(initial)
+        runs.append(gd_with_sharpness(model, x, y, m * 2.0 / lam0, steps, every=every))
+    model.set_weights(initial)
+    return lam0, runs
+
+
+@dataclass
+class MinibatchSharpness:
+    """Sharpness of the full-batch loss and of each minibatch's loss at the same weights."""
+
+    full: float
+    batches: np.ndarray
+    batch_size: int
+
+    @property
+    def fraction_above_full(self):
+        return float(np.mean(self.batches > self.full))
+
+
+def minibatch_sharpness(model, x, y, batch_size=32, n_batches=16, seed=0):
+    """Sharpness of the mean squared error on all of ``x`` and on ``n_batches`` random minibatches.
+
+    Examples
+    --------
+    >>> x, y = make_small_data()
+    >>> result = minibatch_sharpness(make_small_model(), x, y, batch_size=16, n_batches=4)
+    >>> result.batches.shape
+    (4,)
+    """
+    batch_size = _check_int("batch_size", batch_size)
+    n_batches = _check_int("n_batches", n_batches)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32).reshape(len(x), -1)
+    if batch_size > len(x):
+        raise ValueError(f"batch_size must be at most {len(x)}, got {batch_size}")
+    op = HessianOperator(model, x, y)
+    full = _top_eigenvalue(op, op.size, 1e-4, seed)[0]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_batches):
+        idx = rng.choice(len(x), batch_size, replace=False)
+        op_b = HessianOperator(model, x[idx], y[idx])
+        values.append(_top_eigenvalue(op_b, op_b.size, 1e-4, seed)[0])
+    return MinibatchSharpness(full=full, batches=np.array(values), batch_size=batch_size)

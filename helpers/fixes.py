@@ -1,0 +1,615 @@
+"""Every fix the thread suggests, measured on lesson 4's net: does lr = 1e-3 now train, and why.
+
+The thread (Data Science Stack Exchange, "Why is learning rate causing my neural network's
+weights to skyrocket?") collects several remedies: a lower rate, "how did you initialize your
+weights?", "try Adam", and conditioning. This module runs each of them on the very experiment
+that blew up in lesson 4 (:func:`helpers.experiment.make_experiment`) and returns a uniform
+:class:`FixResult`, so lesson 5 can put them side by side:
+
+* :func:`train` -- minibatch training with any Keras optimizer, a mean or summed loss and the
+  same minibatch order as :func:`helpers.experiment.train_sgd`, recording every step;
+* :func:`loss_sharpness` -- the top Hessian eigenvalue of *any* loss of the model's output
+  (a generic Hessian-vector product), e.g. the summed squared error;
+* :func:`preconditioned_sharpness` -- the top eigenvalue of ``P^-1/2 H P^-1/2`` for a diagonal
+  preconditioner ``P`` (what governs Adam's stability);
+* one function per fix (:func:`lower_rate`, :func:`standardize`, :func:`adam`, ...), and
+  :func:`run_all` to run every one of them.
+
+Sharpness (largest Hessian eigenvalue) is always that of the full-data mean squared error
+(:func:`helpers.curvature.sharpness`) unless said otherwise; ``critical_lr`` is 2 / sharpness.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from scipy.sparse.linalg import LinearOperator, eigsh  # noqa: E402
+
+from helpers.curvature import sharpness  # noqa: E402
+from helpers.experiment import LESSON, make_data, make_model, set_seed  # noqa: E402
+from helpers.validation import check_lr, check_positive  # noqa: E402
+
+__all__ = [
+    "FixResult", "TrainRecord", "train", "loss_sharpness", "preconditioned_sharpness",
+    "adam_preconditioner", "standardize_features", "make_model_with_init", "warmup_schedule",
+    "baseline", "lower_rate", "rate_from_sharpness", "standardize", "adam", "adam_sweep",
+    "init_scale", "init_comparison", "clipping", "mean_not_sum", "warmup", "run_all",
+    "summary_table", "DEFAULT_FIXES",
+]
+
+BASELINE_LR = 1e-3
+"""The thread's rate, which blows lesson 4's net up."""
+
+
+# --------------------------------------------------------------------------- checks
+def _check_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_model(model):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not model.built or not model.trainable_variables:
+        raise ValueError("model must be built and have trainable weights")
+    return model
+
+
+def _as_xy(x, y):
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must be a non-empty 2-D array (samples, features), got shape {x.shape}")
+    y = y.reshape(-1, 1) if y.ndim == 1 else y
+    if y.shape != (x.shape[0], 1):
+        raise ValueError(f"y must have one target per row of x, got shape {y.shape} for x of shape {x.shape}")
+    return x, y
+
+
+# --------------------------------------------------------------------------- training
+@dataclass
+class TrainRecord:
+    """One training run, step by step (see :func:`train`).
+
+    Attributes
+    ----------
+    loss : (steps,) minibatch loss before each step (mean squared error, whatever the
+        reduction used for the gradient, so runs compare).
+    grad_norm : (steps,) norm of the gradient actually computed (before any clipping).
+    lr : (steps,) learning rate used at each step.
+    first_nonfinite_step : first step with an inf/nan loss (training stopped there), or None.
+    initial_loss, final_loss : full-data mean squared error before and after (nan if diverged).
+    """
+
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    lr: np.ndarray
+    first_nonfinite_step: int | None
+    initial_loss: float
+    final_loss: float
+
+    @property
+    def diverged(self):
+        return self.first_nonfinite_step is not None
+
+    @property
+    def trained(self):
+        """Finite, and the full-data loss at most half where it started (lesson 4's criterion)."""
+        return (not self.diverged and math.isfinite(self.final_loss)
+                and self.final_loss <= 0.5 * self.initial_loss)
+
+
+def _batches(n, batch_size, epochs, seed):
+    # The same minibatch order as helpers.experiment.train_sgd, so every fix sees the same data.
+    rng = np.random.default_rng(seed)
+    per_epoch = n // batch_size
+    order = np.concatenate([rng.permutation(n)[: per_epoch * batch_size] for _ in range(epochs)])
+    return order.reshape(-1, batch_size).astype(np.int32)
+
+
+def _full_mse(model, x, y):
+    with np.errstate(all="ignore"):
+        value = float(tf.reduce_mean(tf.square(model(x, training=False) - y)))
+    return value
+
+
+def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0,
+          reduction="mean", callbacks=()):
+    """Train ``model`` in place on minibatches with any Keras optimizer; record every step.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays (n, features) and (n, 1)
+    optimizer : keras.optimizers.Optimizer
+        A fresh optimizer (it binds to the model's variables on its first step). Its
+        ``learning_rate`` may be a schedule; ``clipnorm``/``clipvalue`` are honoured.
+    epochs, batch_size, seed : int
+        The minibatch order is that of :func:`helpers.experiment.train_sgd` for the same seed.
+    reduction : ``"mean"`` or ``"sum"``
+        How the minibatch's squared errors are combined into the loss that is differentiated
+        (``tf.reduce_mean`` or ``tf.reduce_sum``). ``"sum"`` multiplies gradient and Hessian by
+        the batch size.
+    callbacks : sequence of callables ``f(step, loss)``
+        Called after each step with the minibatch mean squared error.
+
+    Returns
+    -------
+    TrainRecord
+
+    Examples
+    --------
+    >>> model, (x, y) = make_model(), make_data()
+    >>> record = train(model, x, y, keras.optimizers.SGD(1e-4), epochs=1)
+    >>> record.trained, len(record.loss)
+    (True, 32)
+    """
+    _check_model(model)
+    x, y = _as_xy(x, y)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(f"optimizer must be a keras optimizer, got {type(optimizer).__name__}")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    epochs = _check_int("epochs", epochs)
+    batch_size = _check_int("batch_size", batch_size)
+    if batch_size > x.shape[0]:
+        raise ValueError(f"batch_size must be at most the number of rows ({x.shape[0]}), got {batch_size}")
+    xt, yt = tf.constant(x), tf.constant(y)
+    reduce = tf.reduce_mean if reduction == "mean" else tf.reduce_sum
+
+    @tf.function(reduce_retracing=True)
+    def step(idx):
+        xb, yb = tf.gather(xt, idx), tf.gather(yt, idx)
+        with tf.GradientTape() as tape:
+            sq = tf.square(model(xb, training=True) - yb)
+            loss = reduce(sq)
+        grads = tape.gradient(loss, model.trainable_variables)
+        lr = tf.cast(optimizer.learning_rate, tf.float32)  # the rate this step will use
+        mean_loss = tf.reduce_mean(sq)
+        if tf.math.is_finite(loss):
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return mean_loss, tf.linalg.global_norm(grads), lr
+
+    initial = _full_mse(model, x, y)
+    losses, gnorms, lrs = [], [], []
+    first_bad = None
+    for k, idx in enumerate(_batches(x.shape[0], batch_size, epochs, seed)):
+        loss, gnorm, lr = step(tf.constant(idx))
+        losses.append(float(loss))
+        gnorms.append(float(gnorm))
+        lrs.append(float(lr))
+        for callback in callbacks:
+            callback(k, losses[-1])
+        if not math.isfinite(losses[-1]):
+            first_bad = k
+            break
+    final = float("nan") if first_bad is not None else _full_mse(model, x, y)
+    return TrainRecord(loss=np.array(losses), grad_norm=np.array(gnorms), lr=np.array(lrs),
+                       first_nonfinite_step=first_bad, initial_loss=initial,
+                       final_loss=final if math.isfinite(final) else float("nan"))
+
+
+# --------------------------------------------------------------------------- curvature of any loss
+def _top_eigenvalue(matvec, size, tol, seed, v0=None):
+    """Largest algebraic eigenvalue of a symmetric operator (scipy's Lanczos, ``which="LA"``)."""
+    op = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+    start = np.random.default_rng(seed).standard_normal(size) if v0 is None else v0
+    values, vectors = eigsh(op, k=1, which="LA", tol=tol, v0=start, maxiter=2000)
+    return float(values[0]), vectors[:, 0]
+
+
+class _LossHessian:
+    """``v -> H v`` for ``loss_fn(model(x), y)`` in the model's trainable weights (flat, float64)."""
+
+    def __init__(self, model, x, y, loss_fn):
+        self.variables = list(model.trainable_variables)
+        self.shapes = [tuple(v.shape) for v in self.variables]
+        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.size = sum(self.sizes)
+        dtype = self.variables[0].dtype
+        xt, yt = tf.constant(x, dtype=dtype), tf.constant(y, dtype=dtype)
+
+        def flat(tensors):
+            return tf.concat([tf.reshape(t, [-1]) for t in tensors], axis=0)
+
+        @tf.function(input_signature=[tf.TensorSpec([self.size], dtype)])
+        def hvp(v):
+            with tf.GradientTape() as outer:
+                with tf.GradientTape() as inner:
+                    loss = loss_fn(model(xt, training=False), yt)
+                grad_dot_v = tf.reduce_sum(flat(inner.gradient(loss, self.variables)) * v)
+            return flat(outer.gradient(grad_dot_v, self.variables))
+
+        self._hvp, self._dtype = hvp, dtype
+
+    def __call__(self, v):
+        v = np.asarray(v, dtype=np.float64).reshape(-1)
+        return self._hvp(tf.constant(v, dtype=self._dtype)).numpy().astype(np.float64)
+
+
+def loss_sharpness(model, x, y, loss_fn, *, tol=1e-6, seed=0):
+    """Largest Hessian eigenvalue of ``loss_fn(model(x), y)`` in the model's weights.
+
+    A generic Hessian-vector product (two nested ``tf.GradientTape``) on the loss you give,
+    driven by scipy's Lanczos (``eigsh``, ``which="LA"``: largest algebraic eigenvalue).
+    Use it for losses :func:`helpers.curvature.sharpness` does not cover, such as a summed
+    squared error.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays
+    loss_fn : callable ``(prediction, target) -> scalar tensor``
+    tol : float
+        Relative accuracy asked of ``eigsh``.
+    seed : int
+        Seeds the start vector.
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> x, y = np.array([[1.0], [3.0]]), np.zeros((2, 1))
+    >>> summed = lambda p, t: tf.reduce_sum(tf.square(p - t))
+    >>> round(loss_sharpness(model, x, y, summed), 4)   # twice the mean's 11.6569
+    23.3137
+    """
+    _check_model(model)
+    x, y = _as_xy(x, y)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    check_positive(tol, "tol")
+    op = _LossHessian(model, x, y, loss_fn)
+    return _top_eigenvalue(op, op.size, tol, seed)[0]
+
+
+def adam_preconditioner(optimizer, model):
+    """Adam's per-weight step divisor ``sqrt(v_hat) + epsilon`` (flat, order of the weights).
+
+    Adam moves weight ``i`` by about ``lr * m_i / (sqrt(v_hat_i) + eps)``: it is gradient
+    descent preconditioned by ``P = diag(sqrt(v_hat) + eps)``.
+    """
+    if not isinstance(optimizer, keras.optimizers.Adam):
+        raise TypeError(f"optimizer must be keras.optimizers.Adam, got {type(optimizer).__name__}")
+    t = float(optimizer.iterations.numpy())
+    if t < 1:
+        raise ValueError("optimizer has taken no step yet: there is no second-moment estimate")
+    beta2 = float(optimizer.beta_2)
+    parts = []
+    for var in model.trainable_variables:
+        index = optimizer._get_variable_index(var)
+        v = optimizer._velocities[index].numpy().astype(np.float64).ravel()
+        parts.append(np.sqrt(v / (1 - beta2 ** t)) + float(optimizer.epsilon))
+    return np.concatenate(parts)
+
+
+def preconditioned_sharpness(model, x, y, preconditioner, *, tol=1e-4, seed=0):
+    """Top eigenvalue of ``P^-1/2 H P^-1/2`` (``H``: Hessian of the full-data mean squared error).
+
+    For Adam, ``P = diag(sqrt(v_hat) + eps)`` (:func:`adam_preconditioner`). Cohen et al.
+    (2022) found that Adam with ``beta1 = 0.9`` trains with this quantity hovering near
+    ``38 / lr``, its own stability threshold, where plain SGD's is ``2 / lr`` for the raw Hessian.
+    """
+    from helpers.curvature import HessianOperator
+
+    p = np.asarray(preconditioner, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(p)) or np.any(p <= 0):
+        raise ValueError("preconditioner must be positive and finite")
+    op = HessianOperator(model, x, y)
+    if p.size != op.size:
+        raise ValueError(f"preconditioner must have {op.size} entries, got {p.size}")
+    scale = 1.0 / np.sqrt(p)
+    return _top_eigenvalue(lambda v: scale * op(scale * v), op.size, tol, seed)[0]
+
+
+# --------------------------------------------------------------------------- ingredients
+def standardize_features(x):
+    """Each column shifted to mean 0 and scaled to standard deviation 1 (float32).
+
+    Examples
+    --------
+    >>> z = standardize_features([[0.0, 10.0], [2.0, 30.0]])
+    >>> z.tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    std = x.std(axis=0)
+    std[std == 0] = 1.0
+    return ((x - x.mean(axis=0)) / std).astype(np.float32)
+
+
+INITS = {
+    "glorot_uniform": "Glorot uniform (Keras default): variance 2/(fan_in + fan_out)",
+    "he_normal": "He normal: variance 2/fan_in (for ReLU-like units)",
+    "normal_1": "plain N(0, 1): no fan-in scaling",
+}
+
+
+def make_model_with_init(init="glorot_uniform", scale=1.0, config=LESSON, seed=None):
+    """Lesson 4's net with another kernel initializer, every kernel then multiplied by ``scale``.
+
+    ``init`` is ``"glorot_uniform"`` (the Keras default), ``"he_normal"`` or ``"normal_1"``
+    (N(0, 1), the "large init" of many hand-written nets).
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {sorted(INITS)}, got {init!r}")
+    check_positive(scale, "scale")
+    seed = config.seed if seed is None else seed
+    set_seed(seed)
+    initializer = keras.initializers.RandomNormal(stddev=1.0) if init == "normal_1" else init
+    layers = [keras.Input(shape=(config.n_features,))]
+    layers += [keras.layers.Dense(config.width, activation=config.activation, name=f"hidden{i + 1}",
+                                  kernel_initializer=initializer) for i in range(config.depth)]
+    layers += [keras.layers.Dense(1, name="output", kernel_initializer=initializer)]
+    model = keras.Sequential(layers, name=f"lesson4_mlp_{init}")
+    if scale != 1.0:
+        for layer in model.layers:
+            layer.kernel.assign(layer.kernel * scale)
+    return model
+
+
+def warmup_schedule(lr, warmup_steps, start_fraction=0.01):
+    """A Keras schedule: linear warm-up from ``start_fraction * lr`` to ``lr``, then constant."""
+    lr = check_lr(lr)
+    warmup_steps = _check_int("warmup_steps", warmup_steps)
+
+    class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            frac = tf.minimum(tf.cast(step, tf.float32) / warmup_steps, 1.0)
+            return lr * (start_fraction + (1.0 - start_fraction) * frac)
+
+        def get_config(self):
+            return {"lr": lr, "warmup_steps": warmup_steps, "start_fraction": start_fraction}
+
+    return LinearWarmup()
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class FixResult:
+    """One fix, run on lesson 4's experiment.
+
+    Attributes
+    ----------
+    name : short name of the fix (a row of the summary table).
+    lr : the learning rate used (the peak rate for a warm-up).
+    trains : the run stayed finite and at least halved the full-data loss (as in lesson 4).
+    final_loss : full-data mean squared error after training (nan if it diverged).
+    sharpness_before, sharpness_after : sharpness of the full-data mean squared error at the
+        start and the end (nan after a divergence).
+    seconds : wall time of the fix (training and curvature).
+    record : the :class:`TrainRecord` (per-step losses, for plotting).
+    note : one line on what the fix does here.
+    extra : fix-specific numbers (e.g. the rate at which Adam fails).
+    """
+
+    name: str
+    lr: float
+    trains: bool
+    final_loss: float
+    sharpness_before: float
+    sharpness_after: float
+    seconds: float
+    record: TrainRecord = field(repr=False)
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def critical_lr_before(self):
+        return 2.0 / self.sharpness_before if self.sharpness_before > 0 else math.inf
+
+    def as_dict(self):
+        """The fields of the benchmark's JSON line."""
+        return {"trains": bool(self.trains), "final_loss": _json_float(self.final_loss),
+                "sharpness_before": _json_float(self.sharpness_before),
+                "sharpness_after": _json_float(self.sharpness_after),
+                "seconds": round(self.seconds, 2)}
+
+
+def _json_float(value):
+    return float(value) if math.isfinite(value) else None
+
+
+def _measure(name, model, x, y, optimizer, *, lr, note="", extra=None, reduction="mean",
+             epochs=LESSON.epochs, seed=0, start=None, sharpness_tol=1e-3):
+    """Sharpness before, train, sharpness after: the uniform shape of every fix."""
+    start = time.perf_counter() if start is None else start
+    before = sharpness(model, x, y, tol=sharpness_tol)
+    record = train(model, x, y, optimizer, epochs=epochs, seed=seed, reduction=reduction)
+    after = float("nan") if record.diverged else sharpness(model, x, y, tol=sharpness_tol)
+    return FixResult(name=name, lr=float(lr), trains=record.trained, final_loss=record.final_loss,
+                     sharpness_before=before, sharpness_after=after,
+                     seconds=time.perf_counter() - start, record=record, note=note,
+                     extra=extra or {})
+
+
+def _experiment(seed):
+    x, y = make_data(LESSON, seed)
+    return make_model(LESSON, seed), x, y
+
+
+# --------------------------------------------------------------------------- the fixes
+def baseline(lr=BASELINE_LR, seed=0):
+    """The problem itself: plain SGD at the thread's 1e-3 on lesson 4's net."""
+    model, x, y = _experiment(seed)
+    return _measure("baseline: SGD at 1e-3", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
+                    note="the thread's setting: diverges")
+
+
+def lower_rate(lr=1e-4, seed=0):
+    """The thread's own fix: plain SGD at a ten times lower rate."""
+    model, x, y = _experiment(seed)
+    return _measure(f"lower rate ({lr:g})", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
+                    note="below 2/sharpness")
+
+
+def rate_from_sharpness(fraction=0.5, seed=0):
+    """SGD at ``fraction * 2 / sharpness`` measured at the initial weights.
+
+    On a quadratic the best fixed rate is ``2 / (lambda_min + lambda_max)``, just under
+    ``2 / lambda_max`` when ``lambda_min`` is tiny; a net is not a quadratic (its sharpness
+    changes as it trains, and each minibatch has its own), so the lesson keeps a margin.
+    """
+    check_positive(fraction, "fraction")
+    start = time.perf_counter()
+    model, x, y = _experiment(seed)
+    lr = fraction * 2.0 / sharpness(model, x, y, tol=1e-3)
+    return _measure(f"rate read off sharpness ({fraction:g} x 2/sharpness)", model, x, y,
+                    keras.optimizers.SGD(lr), lr=lr, seed=seed, start=start,
+                    note=f"lr = {lr:.2e}", extra={"fraction": fraction})
+
+
+def standardize(lr=BASELINE_LR, seed=0):
+    """Standardize the features (mean 0, std 1), then plain SGD at 1e-3."""
+    model, x, y = _experiment(seed)
+    z = standardize_features(x)
+    raw_sharpness = sharpness(model, x, y, tol=1e-3)
+    result = _measure("standardized features", model, z, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
+                      note="conditioning: sharpness falls", extra={"raw_sharpness": raw_sharpness})
+    return result
+
+
+def adam(lr=BASELINE_LR, seed=0, epochs=LESSON.epochs):
+    """Adam (Keras defaults, beta1 = 0.9) at ``lr`` on the raw data.
+
+    ``extra`` holds Adam's preconditioned sharpness at the end and its threshold 38 / lr.
+    """
+    model, x, y = _experiment(seed)
+    optimizer = keras.optimizers.Adam(lr)
+    result = _measure(f"Adam ({lr:g})", model, x, y, optimizer, lr=lr, seed=seed, epochs=epochs,
+                      note="per-weight step scaling")
+    if not result.record.diverged:
+        pre = preconditioned_sharpness(model, x, y, adam_preconditioner(optimizer, model))
+        result.extra.update(preconditioned_sharpness=pre, adam_threshold=38.0 / lr)
+    return result
+
+
+def adam_sweep(lrs=(1e-3, 1e-2, 1e-1, 1.0, 10.0), seed=0, epochs=LESSON.epochs, progress=False):
+    """Adam at several rates from the same initial net: a list of :class:`FixResult`."""
+    iterator = lrs
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(lrs, desc="Adam at each lr", leave=False)
+    return [adam(float(lr), seed=seed, epochs=epochs) for lr in iterator]
+
+
+def init_scale(init="he_normal", scale=1.0, lr=BASELINE_LR, seed=0):
+    """Lesson 4's net with another weight initialization, trained with SGD at ``lr``."""
+    x, y = make_data(LESSON, seed)
+    model = make_model_with_init(init, scale, seed=seed)
+    label = init if scale == 1.0 else f"{init} x {scale:g}"
+    return _measure(f"init {label} ({lr:g})", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
+                    note=INITS[init])
+
+
+def init_comparison(inits=("glorot_uniform", "he_normal", "normal_1"), seed=0):
+    """Sharpness and ``critical_lr`` at initialization for each initializer (no training)."""
+    x, y = make_data(LESSON, seed)
+    out = {}
+    for init in inits:
+        lam = sharpness(make_model_with_init(init, seed=seed), x, y, tol=1e-3)
+        out[init] = {"sharpness": lam, "critical_lr": 2.0 / lam}
+    return out
+
+
+def clipping(lr=BASELINE_LR, clipnorm=1.0, clipvalue=None, seed=0):
+    """SGD at ``lr`` with gradient clipping (``clipnorm`` or ``clipvalue``)."""
+    model, x, y = _experiment(seed)
+    kwargs = {"clipnorm": clipnorm} if clipvalue is None else {"clipvalue": clipvalue}
+    label = ", ".join(f"{k}={v:g}" for k, v in kwargs.items())
+    optimizer = keras.optimizers.SGD(lr, **kwargs)
+    result = _measure(f"gradient clipping ({label})", model, x, y, optimizer, lr=lr, seed=seed,
+                      note="bounds every step to lr x clip")
+    threshold = clipnorm if clipvalue is None else clipvalue
+    result.extra["clipped_fraction"] = float(np.mean(result.record.grad_norm > threshold))
+    return result
+
+
+def mean_not_sum(lr=1e-4, seed=0):
+    """The summed loss (``reduce_sum``) against the mean (``reduce_mean``) at the same ``lr``.
+
+    The returned result is the *fix* (mean loss); ``extra`` holds the summed run, its
+    sharpness (batch size times larger, measured by :func:`loss_sharpness` on the first
+    minibatch against the mean's) and whether it diverged.
+    """
+    start = time.perf_counter()
+    model, x, y = _experiment(seed)
+    batch = _batches(x.shape[0], LESSON.batch_size, 1, seed)[0]
+    xb, yb = x[batch], y[batch]
+    mean_sharp = loss_sharpness(model, xb, yb, lambda p, t: tf.reduce_mean(tf.square(p - t)))
+    sum_sharp = loss_sharpness(model, xb, yb, lambda p, t: tf.reduce_sum(tf.square(p - t)))
+    summed = train(model, x, y, keras.optimizers.SGD(lr), seed=seed, reduction="sum")
+    model, x, y = _experiment(seed)
+    result = _measure(f"reduce_mean, not reduce_sum ({lr:g})", model, x, y, keras.optimizers.SGD(lr),
+                      lr=lr, seed=seed, start=start, note="a summed loss acts as lr x batch size")
+    result.extra.update(summed_record=summed, batch_sharpness_mean=mean_sharp,
+                        batch_sharpness_sum=sum_sharp, batch_size=LESSON.batch_size)
+    return result
+
+
+def warmup(lr=BASELINE_LR, warmup_steps=32, seed=0, epochs=LESSON.epochs):
+    """SGD whose rate rises linearly from ``lr / 100`` to ``lr`` over ``warmup_steps`` steps."""
+    model, x, y = _experiment(seed)
+    optimizer = keras.optimizers.SGD(warmup_schedule(lr, warmup_steps))
+    return _measure(f"warm-up to {lr:g} over {warmup_steps} steps", model, x, y, optimizer, lr=lr,
+                    seed=seed, epochs=epochs, note="rate rises linearly")
+
+
+DEFAULT_FIXES = {
+    "baseline": baseline,
+    "lower_rate": lower_rate,
+    "rate_from_sharpness": rate_from_sharpness,
+    "standardize": standardize,
+    "adam": adam,
+    "he_init": lambda seed=0: init_scale("he_normal", seed=seed),
+    "clipnorm": clipping,
+    "mean_not_sum": mean_not_sum,
+    "warmup": warmup,
+}
+"""Every fix at the settings lesson 5 recommends (keys are the benchmark's names)."""
+
+
+def run_all(fixes=None, seed=0, progress=False):
+    """Run every fix (default :data:`DEFAULT_FIXES`); a dict name -> :class:`FixResult`."""
+    fixes = DEFAULT_FIXES if fixes is None else fixes
+    items = list(fixes.items())
+    if progress:
+        from tqdm.auto import tqdm
+        items = tqdm(items, desc="running each fix", leave=False)
+    return {name: fn(seed=seed) for name, fn in items}
+
+
+def summary_table(results):
+    """A plain-text table of :class:`FixResult` values (one row each).
+
+    Examples
+    --------
+    >>> rec = TrainRecord(np.ones(2), np.ones(2), np.ones(2), None, 10.0, 0.5)
+    >>> row = FixResult("demo", 1e-3, True, 0.5, 100.0, 50.0, 1.0, rec)
+    >>> print(summary_table([row]).splitlines()[2])
+    demo  1.0e-03  yes     5.00e-01    1.00e+02       2.0e-02   5.00e+01      1.0
+    """
+    rows = [("fix", "lr", "trains", "final loss", "sharp. before", "2/sharp.", "sharp. after", "s")]
+    for r in results:
+        rows.append((r.name, f"{r.lr:.1e}", "yes" if r.trains else "NO", _fmt(r.final_loss),
+                     _fmt(r.sharpness_before), f"{r.critical_lr_before:.1e}", _fmt(r.sharpness_after),
+                     f"{r.seconds:.1f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(value):
+    return f"{value:.2e}" if math.isfinite(value) else "nan"
