@@ -401,13 +401,12 @@ class ConditioningApp(SliderApp):
                                          q.eigenvalues, q.factors(lr)):
             keep = np.isfinite(c)
             line.set_data(k[keep], np.clip(np.abs(c[keep]), 1e-30, 1e30))
-            text.set_text(f"along λ = {lam:.3g}: factor 1 - lr·λ = {f:+.3f}")
+            text.set_text(f"λ = {lam:.3g}: factor 1 - lr·λ = {f:+.3f}")
         g = q.contraction(lr)
         self.suptitle.set_text(
             f"κ = {q.condition_number:.3g}, lr = {lr:.3g} vs 2/λ_max = {q.critical_lr:.3g} → "
             f"{plots.verdict(g)} (worst |factor| {g:.3f})")
-        self.best_text.set_text(f"best fixed lr 2/(λ_min+λ_max) = {q.best_lr:.3g}\n"
-                                f"shrinks both by (κ-1)/(κ+1) = {q.best_rate:.3f} per step")
+        self.best_text.set_text(f"best lr 2/(λ_min+λ_max) = {q.best_lr:.3g}: × {q.best_rate:.3f} per step")
 
 
 def lr_slider_app(lr=0.12, curvature=20.0, **kwargs) -> LrSliderApp:
@@ -435,7 +434,7 @@ def conditioning_app(kappa=10.0, lr=0.15, **kwargs) -> ConditioningApp:
     >>> matplotlib.use("Agg")
     >>> app = conditioning_app(kappa=10.0, lr=0.15)
     >>> app.labels[1].get_text()
-    'along λ = 10: factor 1 - lr·λ = -0.500'
+    'λ = 10: factor 1 - lr·λ = -0.500'
     >>> app.close()
     """
     return ConditioningApp(kappa=kappa, lr=lr, **kwargs)
