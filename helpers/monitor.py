@@ -51,7 +51,8 @@ class Event:
 
 def current_lr(optimizer):
     """The learning rate the optimizer will use at its next step (schedules evaluated)."""
-    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    value = optimizer.learning_rate
+    return float(value.numpy() if hasattr(value, "numpy") else value)
 
 
 def stable_threshold(optimizer, sharpness):

@@ -1,0 +1,100 @@
+"""Lesson 5's claims about the fixes, measured on lesson 4's net."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from helpers import fixes
+from helpers.curvature import sharpness
+from helpers.experiment import make_experiment
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    return make_experiment(seed=0)
+
+
+def test_standardizing_the_features_lowers_the_sharpness_below_the_1e_3_threshold(experiment):
+    model, x, y = experiment
+    raw = sharpness(model, x, y, tol=1e-3)
+    standardized = sharpness(model, fixes.standardize_features(x), y, tol=1e-3)
+    assert standardized < raw / 5
+    assert 2 / raw < 1e-3 < 2 / standardized
+
+
+@pytest.mark.parametrize("batch_size", [8, 32])
+def test_summed_loss_sharpness_is_batch_size_times_the_mean_loss_sharpness(experiment, batch_size):
+    model, x, y = experiment
+    xb, yb = x[:batch_size], y[:batch_size]
+    summed = fixes.loss_sharpness(model, xb, yb, lambda p, t: tf.reduce_sum(tf.square(p - t)))
+    # The mean's sharpness from lesson 4's own (independent) Lanczos code.
+    mean = sharpness(model, xb, yb, tol=1e-8, max_hvps=400)
+    assert summed == pytest.approx(batch_size * mean, rel=1e-3)
+
+
+def test_loss_sharpness_matches_the_mean_squared_error_sharpness(experiment):
+    model, x, y = experiment
+    mean = fixes.loss_sharpness(model, x[:64], y[:64], lambda p, t: tf.reduce_mean(tf.square(p - t)))
+    assert mean == pytest.approx(sharpness(model, x[:64], y[:64], tol=1e-8, max_hvps=400), rel=1e-3)
+
+
+def test_loss_sharpness_refuses_a_non_callable_loss(experiment):
+    model, x, y = experiment
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
+        fixes.loss_sharpness(model, x, y, "mse")
+
+
+def test_the_baseline_diverges_and_the_recommended_fixes_train():
+    assert not fixes.baseline().trains
+    for fix in (fixes.lower_rate, fixes.standardize, fixes.adam):
+        result = fix()
+        assert result.trains, result.name
+        assert math.isfinite(result.final_loss) and result.final_loss < 0.1 * result.record.initial_loss
+
+
+def test_summed_loss_blows_up_at_a_rate_where_the_mean_trains():
+    result = fixes.mean_not_sum(lr=1e-4)
+    assert result.trains
+    assert result.extra["summed_record"].diverged
+    ratio = result.extra["batch_sharpness_sum"] / result.extra["batch_sharpness_mean"]
+    assert ratio == pytest.approx(result.extra["batch_size"], rel=1e-3)
+
+
+def test_adam_fails_at_a_large_enough_rate():
+    results = fixes.adam_sweep((1e-3, 1.0))
+    assert results[0].trains and not results[1].trains
+
+
+def test_a_larger_initialization_raises_the_sharpness():
+    table = fixes.init_comparison(("glorot_uniform", "he_normal", "normal_1"))
+    values = [table[k]["sharpness"] for k in ("glorot_uniform", "he_normal", "normal_1")]
+    assert values[0] < values[1] < values[2]
+
+
+def test_clipping_keeps_1e_3_finite_though_the_rate_stays_above_2_over_sharpness():
+    result = fixes.clipping(clipnorm=100.0)
+    assert not result.record.diverged
+    assert result.extra["clipped_fraction"] > 0.5
+    assert result.lr > 2 / result.sharpness_after
+
+
+def test_train_validates_its_arguments(experiment):
+    model, x, y = experiment
+    with pytest.raises(ValueError, match="reduction"):
+        fixes.train(model, x, y, keras.optimizers.SGD(1e-4), reduction="max")
+    with pytest.raises(TypeError, match="optimizer"):
+        fixes.train(model, x, y, "sgd")
+
+
+def test_summary_table_has_one_row_per_fix():
+    rec = fixes.TrainRecord(np.ones(2), np.ones(2), np.ones(2), 1, 10.0, float("nan"))
+    rows = [fixes.FixResult(f"fix {i}", 1e-3, False, float("nan"), 10.0, float("nan"), 0.1, rec)
+            for i in range(3)]
+    text = fixes.summary_table(rows)
+    assert len(text.splitlines()) == 5 and "NO" in text
+    assert rows[0].as_dict()["final_loss"] is None
