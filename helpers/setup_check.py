@@ -10,13 +10,13 @@ Examples
 
 from __future__ import annotations
 
-import base64
-import io
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from importlib import metadata
+
+from helpers.sliders import SliderApp, _new_figure
 
 COURSE_PACKAGES = ("numpy", "scipy", "matplotlib", "jupyterlab", "ipywidgets", "ipympl",
                    "tensorflow-cpu", "keras")
@@ -92,48 +92,35 @@ def demo_response(lr: float, curvature: float = 2.0, steps: int = 12):
     return (1.0 - lr * curvature) ** np.arange(steps + 1, dtype=float)
 
 
-class CheckSlider:
+class CheckSlider(SliderApp):
     """A learning-rate slider and an ipympl figure that redraws as the slider moves.
 
-    Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow.
-    Displaying the object shows the live widget; where no widget front-end runs (a static
-    export, GitHub) the figure's PNG is shown instead. ``update(lr)`` is what the slider calls.
+    Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow. Built on
+    the course's ``SliderApp``, so displaying it shows the live widget, and a static export
+    shows the figure's PNG. ``update(lr=...)`` is what the slider calls.
     """
 
-    def __init__(self, lr: float = 0.3, steps: int = 12):
+    key = "setup_check"
+
+    def __init__(self, lr: float = 0.3, steps: int = 12, blit: bool = True):
         import ipywidgets as widgets
-        import matplotlib.pyplot as plt
 
         self.steps = steps
-        with plt.ioff():
-            self.fig, self.ax = plt.subplots(figsize=(5.5, 3.0))
+        fig, self.ax = _new_figure(self.key, (5.5, 3.0), 1)
+        slider = widgets.FloatSlider(value=lr, min=0.05, max=1.2, step=0.05, description="lr",
+                                     continuous_update=True)
+        super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
         self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-")
         self.ax.axhline(0.0, color="grey", lw=0.8)
-        self.ax.set_xlabel("step $k$")
-        self.ax.set_ylabel("$x_k$")
-        self.ax.set_ylim(-3, 3)
-        self.fig.tight_layout()
-        self.slider = widgets.FloatSlider(value=lr, min=0.05, max=1.2, step=0.05,
-                                          description="lr", continuous_update=True)
-        self.label = widgets.HTML()
-        self.slider.observe(lambda change: self.update(change["new"]), names="value")
-        self.update(lr)
-        self.widget = widgets.VBox([self.slider, self.label, self.fig.canvas])
+        self.ax.set(xlabel="step $k$", ylabel="$x_k$", ylim=(-3, 3))
+        self.suptitle = fig.suptitle("", fontsize=9)
+        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.17, top=0.88)
+        self._track([self.line, self.suptitle])
+        self.update(lr=lr)
 
-    def update(self, lr: float) -> None:
-        """Redraw for learning rate ``lr`` and rewrite the label from the new state."""
-        xs = demo_response(lr, steps=self.steps)
-        self.line.set_ydata(xs)
+    def _redraw(self, changed):
+        lr = self.state["lr"]
+        self.line.set_ydata(demo_response(lr, steps=self.steps))
         factor = abs(1.0 - 2.0 * lr)
         verdict = "shrinks" if factor < 1 else ("stays" if factor == 1 else "grows")
-        text = f"lr = {lr:.2f}: |x| is multiplied by {factor:.2f} each step, so it {verdict}"
-        self.label.value = text
-        self.ax.set_title(text, fontsize=9)
-        self.fig.canvas.draw_idle()
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png")
-        bundle["image/png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
-        return bundle
+        self.suptitle.set_text(f"lr = {lr:.2f}: |x| is multiplied by {factor:.2f} each step, so it {verdict}")

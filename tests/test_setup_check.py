@@ -48,11 +48,11 @@ def test_demo_is_the_closed_form():
 
 def test_slider_redraws_and_relabels():
     app = CheckSlider(lr=0.3)
-    app.slider.value = 1.1
+    app.sliders["lr"].value = 1.1
     np.testing.assert_allclose(app.line.get_ydata(), demo_response(1.1, steps=app.steps))
     assert "multiplied by 1.20" in app.label.value and "grows" in app.label.value
-    assert app.ax.get_title() == app.label.value
-    app.slider.value = 0.5
+    assert app.suptitle.get_text() == app.label.value
+    app.sliders["lr"].value = 0.5
     assert "multiplied by 0.00" in app.label.value and "shrinks" in app.label.value
 
 
