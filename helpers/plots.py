@@ -354,3 +354,121 @@ def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
                 fontsize=8, va="top", ha="right" if predicted > 0.5 * ax.get_xlim()[1] else "left")
         out.append((line, pred, mark))
     return out
+
+
+# --------------------------------------------------------------------------- lessons 5 and 6
+__all__ += ["draw_runs", "draw_fix_summary", "draw_range_test", "draw_sharpness_track"]
+
+
+def draw_runs(ax, runs, colors=None):
+    """Minibatch loss per step of several runs on a log axis, a cross where each diverged.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    runs : sequence of (label, losses, first_nonfinite_step or None)
+        ``losses`` is a numpy array, one loss per step.
+    colors : sequence of colors, optional
+
+    Returns
+    -------
+    list of Line2D
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> lines = draw_runs(ax, [("ok", np.array([10.0, 5.0, 2.0]), None),
+    ...                        ("bad", np.array([10.0, 1e3, np.inf]), 2)])
+    >>> [line.get_label() for line in lines]
+    ['ok', 'bad: nan/inf at step 2']
+    """
+    lines = []
+    for i, (label, losses, bad) in enumerate(runs):
+        color = None if colors is None else colors[i]
+        text = label if bad is None else f"{label}: nan/inf at step {bad}"
+        (line,) = ax.plot(*_loss_xy(losses), lw=1.3, color=color, label=text)
+        if bad is not None:
+            finite = np.asarray(losses[:bad], dtype=float)
+            y = finite[-1] if finite.size and np.isfinite(finite[-1]) else LOSS_CEILING
+            ax.plot([max(bad - 1, 0)], [min(y, LOSS_CEILING)], "X", ms=10, color=line.get_color(),
+                    mec="k", zorder=5)
+        lines.append(line)
+    ax.set_yscale("log")
+    ax.set_xlabel("step (minibatch)")
+    ax.set_ylabel("minibatch loss (log scale)")
+    return lines
+
+
+def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
+    """One row per fix: its ``2 / sharpness`` at the start (bar) and the rate it used (dot).
+
+    A dot right of its bar's end uses a rate above the quadratic threshold. Dots are filled
+    when the run trained and hollow when it did not. Log x axis.
+    """
+    rows = np.arange(len(names))[::-1]
+    ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
+            label="2 / sharpness at the start")
+    for row, lr, ok in zip(rows, lrs, trains):
+        ax.plot([lr], [row], "o", ms=8, mec="k", mfc=COLORS["small"] if ok else "white")
+    ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
+    ax.plot([], [], "o", mec="k", mfc="white", label="lr used: did not train")
+    ax.set_yticks(rows, names, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def draw_range_test(ax, lrs, losses, smoothed, critical_lr=None, suggestion=None):
+    """The range test: loss against the (exponentially growing) rate, log-log, with 2/sharpness.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> lines = draw_range_test(ax, np.geomspace(1e-6, 1e-2, 5), np.ones(5), np.ones(5), 1e-3, 1e-4)
+    >>> sorted(lines)
+    ['critical', 'loss', 'smoothed', 'suggestion']
+    """
+    out = {}
+    with np.errstate(invalid="ignore"):
+        keep = np.isfinite(losses)
+    (out["loss"],) = ax.plot(np.asarray(lrs)[keep], np.asarray(losses)[keep], lw=0.8, alpha=0.5,
+                             color=COLORS["threshold"], label="minibatch loss")
+    (out["smoothed"],) = ax.plot(lrs, smoothed, lw=2, color=COLORS["small"], label="smoothed loss")
+    if critical_lr is not None:
+        out["critical"] = ax.axvline(critical_lr, color=COLORS["large"], ls="--", lw=1.2,
+                                     label=f"2 / sharpness at the start = {critical_lr:.2g}")
+    if suggestion is not None:
+        out["suggestion"] = ax.axvline(suggestion, color=COLORS["predicted"], ls=":", lw=1.5,
+                                       label=f"suggestion (minimum / 10) = {suggestion:.2g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("learning rate at that step (log scale)")
+    ax.set_ylabel("loss (log scale)")
+    ax.legend(fontsize=8, loc="upper left")
+    return out
+
+
+def draw_sharpness_track(ax_loss, ax_sharp, loss, sharpness_steps, sharpness, lr, label="", color=None,
+                         diverged_at=None):
+    """Loss per step (log axis, top) and sharpness over the steps with the line ``2 / lr`` (bottom).
+
+    Returns
+    -------
+    dict with ``loss``, ``sharpness`` and ``edge`` (Line2D).
+    """
+    out = {}
+    (out["loss"],) = ax_loss.plot(*_loss_xy(loss), lw=1.2, color=color, label=label)
+    if diverged_at is not None:
+        y = loss[diverged_at] if np.isfinite(loss[diverged_at]) else LOSS_CEILING
+        ax_loss.plot([diverged_at], [min(y, LOSS_CEILING)], "X", ms=10, mec="k",
+                     color=out["loss"].get_color(), zorder=5)
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylabel("full-batch loss (log)")
+    (out["sharpness"],) = ax_sharp.plot(sharpness_steps, sharpness, "o-", ms=3, lw=1,
+                                        color=out["loss"].get_color(), label=label)
+    out["edge"] = ax_sharp.axhline(2.0 / lr, color=out["loss"].get_color(), ls="--", lw=1.2)
+    ax_sharp.set_xlabel("step")
+    ax_sharp.set_ylabel("sharpness")
+    return out
