@@ -134,10 +134,11 @@ def main(argv=None) -> int:
             result[f"lesson{number}_median_ms"] = rows[number]["median_ms"]
             result[f"lesson{number}_p90_ms"] = rows[number]["p90_ms"]
 
-    print(f"{'lesson':<24}{'moves':>6}{'median ms':>11}{'p90 ms':>9}{'min':>8}{'max':>8}  goal")
+    width = max([len("lesson"), *(len(name) for name in notebooks.values())]) + 2
+    print(f"{'lesson':<{width}}{'moves':>6}{'median ms':>11}{'p90 ms':>9}{'min':>8}{'max':>8}  goal")
     for number, row in rows.items():
         verdict = "met" if row["median_ms"] <= GOAL_MS else "MISSED"
-        print(f"{notebooks[number]:<24}{row['n']:>6}{row['median_ms']:>11}{row['p90_ms']:>9}"
+        print(f"{notebooks[number]:<{width}}{row['n']:>6}{row['median_ms']:>11}{row['p90_ms']:>9}"
               f"{row['min_ms']:>8}{row['max_ms']:>8}  <= {GOAL_MS:g} ms {verdict}")
     result["goal_met"] = bool(rows) and all(r["median_ms"] <= GOAL_MS for r in rows.values())
     print(json.dumps(result))

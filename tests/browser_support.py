@@ -285,7 +285,7 @@ _JS_STATE = """(name) => {
   };
 }""" % _JS_PANEL
 
-_JS_WIDGETS = """(name) => {
+_JS_WIDGETS = """([name, scroll]) => {
   const panel = %s;
   let expected = 0;
   if (panel) panel.content.widgets.forEach(c => {
@@ -300,20 +300,27 @@ _JS_WIDGETS = """(name) => {
   const outs = [...panel.node.querySelectorAll('.jp-OutputArea-output')];
   const text = el => el.innerText || '';
   const figures = [...panel.node.querySelectorAll('.jupyter-matplotlib-figure')];
+  const cells = [...panel.node.querySelectorAll('.jp-Cell')];
+  const blank = figures.filter(f => {
+    const c = f.querySelector('canvas');
+    if (!c || !c.width || !c.height) return true;
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) return false;
+    return true;
+  });
+  // A student looks at a figure: bring a blank one into view (ipympl draws views when shown).
+  if (blank.length && scroll) blank[0].scrollIntoView();
   return {
     expected: expected,
     rendered: outs.filter(o => o.querySelector('.jupyter-widgets') && !text(o).includes('Error displaying widget')).length,
     failed: outs.filter(o => text(o).includes('Error displaying widget')).map(o => text(o).slice(0, 200)),
     loading: outs.filter(o => text(o).includes('Loading widget')).length,
+    // A widget closed by the kernel (a tqdm.auto bar with leave=False) leaves an empty output.
+    closed: outs.filter(o => o.classList.contains('lm-Panel') && !o.children.length && !text(o).trim()).length,
     figures: figures.length,
     // The first canvas of a figure holds the image; the second is the rubber band.
-    blankCanvases: figures.filter(f => {
-      const c = f.querySelector('canvas');
-      if (!c || !c.width || !c.height) return true;
-      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) return false;
-      return true;
-    }).length,
+    blankCanvases: blank.length,
+    blankCells: blank.map(f => cells.indexOf(f.closest('.jp-Cell'))),
   };
 }""" % (_JS_PANEL, WIDGET_VIEW_MIME, WIDGET_VIEW_MIME)
 
@@ -368,8 +375,8 @@ class LabNotebook:
     def state(self) -> dict | None:
         return self.page.evaluate(_JS_STATE, self.name)
 
-    def widgets(self) -> dict:
-        return self.page.evaluate(_JS_WIDGETS, self.name)
+    def widgets(self, scroll_to_blank: bool = False) -> dict:
+        return self.page.evaluate(_JS_WIDGETS, [self.name, scroll_to_blank])
 
     def run_all(self, timeout: float = 600) -> dict:
         """Run → Run All Cells from the menu bar, and wait until every code cell ran (or one failed)."""
@@ -389,13 +396,13 @@ class LabNotebook:
         time.sleep(1)
         return wait_until(finished, timeout, interval=1, message=f"{self.name} to settle")
 
-    def wait_widgets_rendered(self, timeout: float = 60) -> dict:
+    def wait_widgets_rendered(self, timeout: float = 120) -> dict:
         """Wait until every cell is in the DOM and no widget view says 'Loading widget…'."""
         def settled():
-            s, w = self.state(), self.widgets()
+            s, w = self.state(), self.widgets(scroll_to_blank=True)
             if not s or not w:
                 return None
-            done = (s["inDom"] >= s["cells"] and w["rendered"] + len(w["failed"]) >= w["expected"]
+            done = (s["inDom"] >= s["cells"] and w["rendered"] + w["closed"] + len(w["failed"]) >= w["expected"]
                     and not w["loading"] and not w["blankCanvases"])
             return w if done else None
         try:
