@@ -82,7 +82,6 @@ def test_notebook_runs_and_renders_in_jupyterlab(path, lab, page, record_propert
         assert widgets["rendered"] + widgets["closed"] == widgets["expected"], (
             f"{widgets['rendered']} of {widgets['expected']} widget views rendered, "
             f"{widgets['closed']} closed by the kernel")
-        assert widgets["rendered"] > 0 or not widgets["expected"], "no widget view rendered"
         if uses_ipympl(path):
             assert widgets["figures"] > 0, "no ipympl canvas on the page"
             assert not widgets["blankCanvases"], (
