@@ -117,6 +117,9 @@ def test_page_renders_offline_with_images_and_links(site, name):
         if name != "index.html":
             expected = figure_outputs(Path(name).with_suffix(".ipynb").name)
             assert len(images) >= expected, f"{len(images)} images shown, the notebook made {expected} figures"
+            if images:
+                page.locator("img").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(ROOT / "test-artifacts" / f"site-{Path(name).stem}-figure.png"))
 
         links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))")
         problems = []

@@ -19,6 +19,8 @@ from notebook_runner import NOTEBOOKS
 
 pytestmark = pytest.mark.browser  # builds every deck, executing the lessons: with the site, not the unit tests
 
+MATHJAX_IDLE = "window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0 && !MathJax.Hub.queue.running"
+
 DECKS = [f"{p.stem}.slides.html" for p in NOTEBOOKS]
 
 
@@ -86,8 +88,7 @@ def test_deck_presents_in_chromium(slides_dir, path):
         assert sections > 1, f"{deck} has {sections} section(s)"
         assert top >= max(2, slide_cells(path)), (
             f"{deck}: {top} slides, but the notebook marks {slide_cells(path)} cells as 'slide'")
-        page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0",
-                               timeout=60_000)
+        page.wait_for_function(f"() => {MATHJAX_IDLE}", timeout=60_000)
         assert page.locator(".MathJax_Error, .merror").count() == 0, "MathJax reported an error"
         broken = page.evaluate("() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
                                ".map(i => i.src.slice(0, 80))")
@@ -96,6 +97,14 @@ def test_deck_presents_in_chromium(slides_dir, path):
         page.screenshot(path=str(ARTIFACTS / f"slides-{path.stem}-1.png"))
         page.keyboard.press("ArrowRight")
         page.wait_for_function("() => Reveal.getIndices().h === 1", timeout=10_000)
+        # Formulas of the slide now shown are typeset again (hidden slides cannot be measured).
+        page.wait_for_function(f"() => {MATHJAX_IDLE}", timeout=60_000)
+        math = page.evaluate("""() => {
+            const slide = Reveal.getCurrentSlide();
+            return [slide.querySelectorAll('script[type^="math/tex"]').length,
+                    slide.querySelectorAll('.MathJax, .MathJax_Display').length];
+        }""")
+        assert math[1] >= math[0], f"slide 2 of {deck}: {math[0]} formulas, {math[1]} typeset"
         page.screenshot(path=str(ARTIFACTS / f"slides-{path.stem}-2.png"))
         context.close()
     assert not outside, f"{deck} tried to load from outside: {outside}"
