@@ -2,12 +2,16 @@
 
 import doctest
 import importlib
+import pkgutil
 
 import matplotlib
 import pytest
 
-MODULES = ["helpers.validation", "helpers.quadratic", "helpers.descent", "helpers.plots",
-           "helpers.sliders"]
+import helpers
+
+# Every module of the package, so a new module's examples are run without anyone listing it.
+MODULES = sorted(info.name for info in pkgutil.walk_packages(helpers.__path__, "helpers.")
+                 if not info.ispkg)
 
 
 @pytest.fixture(autouse=True)
