@@ -1,6 +1,6 @@
 """Drive the course in a real browser: a private JupyterLab server and Debian's headless Chromium.
 
-Shared by the browser tests (tests/test_browser.py, tests/test_site.py) and by
+Shared by the browser tests (tests/test_browser.py, test_site.py, test_slides.py) and by
 benchmarks/browser_latency.py. Chromium is Debian's (``apt-get install chromium``), passed to
 Playwright by path: never a browser that Playwright downloads.
 
