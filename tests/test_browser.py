@@ -240,3 +240,22 @@ def test_slider_redraws_figure_and_label(path, lesson, how, lab, page):
     finally:
         if notebook is not None:
             notebook.shutdown()
+
+
+# --- RISE: presenting live from JupyterLab ----------------------------------------------------
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_rise_presents_the_lesson_live(path, lab, page):
+    """jupyterlab-rise turns the lesson into a live slideshow that follows its slide metadata."""
+    import nbformat
+
+    slide_cells = sum(cell.metadata.get("slideshow", {}).get("slide_type") == "slide"
+                      for cell in nbformat.read(path, as_version=4).cells)
+    try:
+        page.goto(f"{lab.url}/rise/notebooks/{path.name}?token={lab.token}")
+        page.wait_for_selector(".reveal .slides section", timeout=180_000)
+        page.wait_for_function("n => document.querySelectorAll('.reveal .slides > section').length >= n",
+                               arg=max(2, slide_cells), timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / f"{path.stem}-rise.png"))
+    finally:
+        lab.shutdown_kernels()
