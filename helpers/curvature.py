@@ -1,13 +1,16 @@
 """Curvature of a Keras model's loss: Hessian-vector products, sharpness and the critical rate.
 
 All quantities are for the mean squared error of ``model(x)`` against ``y`` over all the rows
-given (full batch, mean reduction), as a function of the model's trainable weights ``w``:
+given (full batch, mean reduction), as a function of the model's trainable weights ``w``
+(:class:`HessianOperator` also takes any other loss of the model's output):
 
 * :func:`hvp` -- the Hessian-vector product ``H v`` by differentiating ``grad L(w) . v``
   a second time (two nested ``tf.GradientTape``: reverse over reverse);
 * :func:`dense_hessian` -- the whole Hessian, column block by column block (small models);
 * :func:`sharpness` -- the largest *algebraic* eigenvalue ``lambda_max`` of the Hessian, by a
   Lanczos iteration on Hessian-vector products (never forms the Hessian);
+* :func:`top_eigenpair` -- that Lanczos iteration on any symmetric operator (e.g. a
+  preconditioned Hessian), optionally warm-started from a previous eigenvector;
 * :func:`critical_lr` -- ``2 / sharpness``: plain gradient descent on the local quadratic
   model is stable below it and diverges above it;
 * :func:`power_iteration` -- the method PyHessian uses (for comparison): it returns the
@@ -31,13 +34,26 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.validation import check_positive  # noqa: E402
+from helpers.validation import check_int, check_positive  # noqa: E402
 
 __all__ = ["HessianOperator", "hvp", "dense_hessian", "sharpness", "critical_lr",
-           "SharpnessResult", "power_iteration"]
+           "SharpnessResult", "power_iteration", "top_eigenpair", "check_model", "check_xy"]
 
 
-def _check_model(model):
+def check_model(model):
+    """Return ``model`` if it is a built ``keras.Model`` with trainable weights, else raise.
+
+    Examples
+    --------
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> check_model(model) is model
+    True
+    >>> check_model("net")
+    Traceback (most recent call last):
+    ...
+    TypeError: model must be a keras.Model, got str
+    """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     if not model.built or not model.trainable_variables:
@@ -45,39 +61,73 @@ def _check_model(model):
     return model
 
 
-def _check_xy(x, y, dtype):
+def check_xy(x, y, dtype=np.float32, *, single_target=False, finite=True):
+    """Return ``x`` and ``y`` as arrays of ``dtype`` with one row of ``y`` per row of ``x``, else raise.
+
+    A 1-D ``y`` becomes a column.
+
+    Parameters
+    ----------
+    x, y : array_like
+    dtype : numpy dtype
+        Of the returned arrays (float32 by default; :class:`HessianOperator` passes the
+        model's).
+    single_target : bool
+        False (default): ``x`` has shape (samples, features...) and ``y`` any number of
+        columns. True: ``x`` must be 2-D and ``y`` one column (the lesson-4 experiment).
+    finite : bool
+        Also refuse inf and nan entries (default True).
+
+    Returns
+    -------
+    x, y : numpy.ndarray
+
+    Examples
+    --------
+    >>> x, y = check_xy([[1.0, 2.0], [3.0, 4.0]], [5.0, 6.0])
+    >>> x.dtype.name, y.shape
+    ('float32', (2, 1))
+    >>> check_xy([[1.0], [2.0]], [[1.0], [2.0], [3.0]], single_target=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: y must have one target per row of x, got shape (3, 1) for x of shape (2, 1)
+    """
     x = np.asarray(x, dtype=dtype)
     y = np.asarray(y, dtype=dtype)
+    if single_target and (x.ndim != 2 or x.shape[0] == 0):
+        raise ValueError(f"x must be a non-empty 2-D array (samples, features), got shape {x.shape}")
     if x.ndim < 2 or x.shape[0] == 0:
         raise ValueError(f"x must be a non-empty array of shape (samples, features...), got shape {x.shape}")
     if y.ndim == 1:
         y = y.reshape(-1, 1)
+    if single_target and y.shape != (x.shape[0], 1):
+        raise ValueError(f"y must have one target per row of x, got shape {y.shape} for x of shape {x.shape}")
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"y must have one row per row of x, got shape {y.shape} for x of shape {x.shape}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+    if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y must be finite")
     return x, y
 
 
-def _check_positive(name, value):
-    return check_positive(value, name)
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _mean_squared_error(prediction, target):
+    return tf.reduce_mean(tf.square(prediction - target))
 
 
 class HessianOperator:
-    """The Hessian of ``mean((model(x) - y)**2)`` in the model's trainable weights, as an operator.
+    """The Hessian of ``mean((model(x) - y)**2)`` (or of ``loss_fn``) in the model's weights, as an operator.
 
     ``op(v)`` returns ``H v`` for a flat float64 vector ``v`` of length ``op.size`` (the number
     of trainable weights, in the order of ``model.trainable_variables``) and counts the
     products in ``op.count``. ``op.matmat(V)`` computes ``H V`` for a block of columns with
     one vectorised call (it counts ``V.shape[1]`` products).
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays, the rows the loss is computed on.
+    loss_fn : callable ``(prediction, target) -> scalar tensor``, optional
+        The loss whose Hessian this is, e.g. a summed squared error. ``target`` is ``y``
+        reshaped to the prediction's shape. None (default): the mean squared error.
 
     Examples
     --------
@@ -88,14 +138,21 @@ class HessianOperator:
     3
     >>> np.round(op(np.array([0.0, 0.0, 1.0])), 6)  # the bias column: mean of 2 * 1 * [x, 1]
     array([1., 1., 2.])
+    >>> summed = HessianOperator(model, np.eye(2), np.zeros(2),
+    ...                          loss_fn=lambda p, t: tf.reduce_sum(tf.square(p - t)))
+    >>> np.round(summed(np.array([0.0, 0.0, 1.0])), 6)  # twice the mean's: 2 rows
+    array([2., 2., 4.])
     """
 
-    def __init__(self, model, x, y):
-        _check_model(model)
+    def __init__(self, model, x, y, loss_fn=None):
+        check_model(model)
+        if loss_fn is not None and not callable(loss_fn):
+            raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
         self.model = model
+        self.loss_fn = _mean_squared_error if loss_fn is None else loss_fn
         self.variables = list(model.trainable_variables)
         self.dtype = self.variables[0].dtype
-        x, y = _check_xy(x, y, np.dtype(self.dtype))
+        x, y = check_xy(x, y, np.dtype(self.dtype))
         self._x = tf.constant(x)
         self._y = tf.constant(y)
         self.shapes = [tuple(v.shape) for v in self.variables]
@@ -109,7 +166,7 @@ class HessianOperator:
 
     def _loss(self):
         pred = self.model(self._x, training=False)
-        return tf.reduce_mean(tf.square(pred - tf.reshape(self._y, tf.shape(pred))))
+        return self.loss_fn(pred, tf.reshape(self._y, tf.shape(pred)))
 
     def _unflatten(self, v):
         parts = tf.split(v, self.sizes)
@@ -192,7 +249,7 @@ def dense_hessian(model, x, y, block=256):
     array([[10.,  4.],
            [ 4.,  2.]])
     """
-    block = _check_positive_int("block", block)
+    block = check_int(block, "block", 1)
     op = HessianOperator(model, x, y)
     eye = np.eye(op.size)
     cols = [op.matmat(eye[:, start:start + block]) for start in range(0, op.size, block)]
@@ -223,12 +280,67 @@ class SharpnessResult:
     vector: np.ndarray
 
 
-def _lanczos_top(matvec, size, tol, max_iter, rng):
-    """Largest algebraic eigenpair of a symmetric operator: Lanczos, full reorthogonalisation.
+_WARM_START_MIN_ITER = 20  # Lanczos vectors a warm start builds before it may stop
 
-    Stops when the Ritz pair's residual ``|beta_k * s_k|`` is at most ``tol * |theta|``.
+
+def top_eigenpair(matvec, size, *, tol=1e-4, max_iter=300, seed=0, v0=None):
+    """Largest algebraic eigenvalue of a symmetric operator and its eigenvector, by Lanczos.
+
+    A Lanczos iteration with full reorthogonalisation (float64) that only calls ``matvec``,
+    once per iteration. It stops when the residual ``|beta_k s_k| = ||A q - theta q||`` of its
+    best Ritz pair ``(theta, q)`` is at most ``tol * |theta|``, after ``max_iter`` products, or
+    when the Krylov space stops growing (it then holds an exact eigenpair).
+
+    A warm start ``v0`` close to an eigenvector that is no longer the top one (the top two
+    eigenvalues crossed since ``v0`` was computed) has a small residual after two products,
+    so with ``v0`` the iteration builds at least ``min(size, 20)`` vectors before it may stop
+    (as scipy's ARPACK builds 20 before its first test), and if the Krylov space of ``v0``
+    stops growing earlier it goes on from a random direction orthogonal to it.
+
+    Parameters
+    ----------
+    matvec : callable
+        ``v -> A v`` for a flat float64 vector ``v`` of length ``size``; ``A`` symmetric.
+    size : int
+        Dimension of the operator.
+    tol : float
+        Relative residual at which to stop (default 1e-4).
+    max_iter : int
+        At most this many products (and never more than ``size``); default 300.
+    seed : int
+        Seeds the random start vector (not used when ``v0`` is given).
+    v0 : array_like, optional
+        Start vector (normalised here), e.g. the eigenvector found for a nearby operator
+        (warm start).
+
+    Returns
+    -------
+    value : float
+        The top Ritz value: there is an eigenvalue within ``residual`` of it.
+    vector : numpy.ndarray
+        The unit Ritz vector (float64, length ``size``).
+    residual : float
+        ``||A vector - value vector||``.
+
+    Examples
+    --------
+    >>> A = np.diag([3.0, -5.0, 1.0])
+    >>> value, vector, residual = top_eigenpair(lambda v: A @ v, 3)
+    >>> round(value, 6), np.round(np.abs(vector), 6).tolist()
+    (3.0, [1.0, 0.0, 0.0])
+    >>> round(top_eigenpair(lambda v: A @ v, 3, v0=[0.0, 0.0, 1.0])[0], 6)  # v0: another eigenvector
+    3.0
     """
-    q = rng.standard_normal(size)
+    size = check_int(size, "size", 1)
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", 1)
+    rng = np.random.default_rng(seed)
+    if v0 is None:
+        q = rng.standard_normal(size)
+    else:
+        q = np.array(v0, dtype=np.float64).reshape(-1)
+        if q.shape != (size,) or not np.all(np.isfinite(q)) or not np.any(q):
+            raise ValueError(f"v0 must be a finite, non-zero vector of {size} entries")
     q /= np.linalg.norm(q)
     basis, alphas, betas = [q], [], []
     theta, s, residual = 0.0, np.ones(1), np.inf
@@ -243,10 +355,19 @@ def _lanczos_top(matvec, size, tol, max_iter, rng):
         evals, evecs = np.linalg.eigh(T)
         theta, s = float(evals[-1]), evecs[:, -1]
         residual = abs(beta * s[-1])
-        if residual <= tol * abs(theta) or beta <= 1e-12 * max(abs(theta), 1.0):
+        if residual <= tol * abs(theta) and (v0 is None or k + 1 >= _WARM_START_MIN_ITER):
             break
+        if beta <= 1e-12 * max(abs(theta), 1.0):  # the Krylov space is invariant
+            if v0 is None or k + 1 >= min(_WARM_START_MIN_ITER, size):
+                break
+            w = rng.standard_normal(size)
+            w -= Q.T @ (Q @ w)
+            w -= Q.T @ (Q @ w)
+            beta = 0.0  # T stays block diagonal: the new block starts from w
+            basis.append(w / np.linalg.norm(w))
+        else:
+            basis.append(w / beta)
         betas.append(beta)
-        basis.append(w / beta)
     vector = np.array(basis[: len(s)]).T @ s
     return theta, vector, residual
 
@@ -254,10 +375,11 @@ def _lanczos_top(matvec, size, tol, max_iter, rng):
 def sharpness(model, x, y, *, tol=1e-4, max_hvps=200, seed=0, return_info=False):
     """Largest algebraic eigenvalue of the Hessian of ``mean((model(x) - y)**2)``.
 
-    The Hessian is never formed: a Lanczos iteration (full reorthogonalisation, float64)
-    drives Hessian-vector products and stops when the residual of its best Ritz pair is at
-    most ``tol`` times the eigenvalue, which bounds the relative error by ``tol`` (in practice
-    the error is far smaller: it shrinks like the residual squared over the spectral gap).
+    The Hessian is never formed: a Lanczos iteration (:func:`top_eigenpair`: full
+    reorthogonalisation, float64) drives Hessian-vector products and stops when the residual
+    of its best Ritz pair is at most ``tol`` times the eigenvalue, which bounds the relative
+    error by ``tol`` (in practice the error is far smaller: it shrinks like the residual
+    squared over the spectral gap).
 
     Parameters
     ----------
@@ -280,12 +402,12 @@ def sharpness(model, x, y, *, tol=1e-4, max_hvps=200, seed=0, return_info=False)
     >>> round(sharpness(model, x, [0.0, 0.0]), 4)  # top eigenvalue of [[10, 4], [4, 2]]
     11.6569
     """
-    tol = _check_positive("tol", tol)
-    max_hvps = _check_positive_int("max_hvps", max_hvps)
+    tol = check_positive(tol, "tol")
+    max_hvps = check_int(max_hvps, "max_hvps", 1)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     op = HessianOperator(model, x, y)
-    theta, vector, residual = _lanczos_top(op, op.size, tol, max_hvps, np.random.default_rng(seed))
+    theta, vector, residual = top_eigenpair(op, op.size, tol=tol, max_iter=max_hvps, seed=seed)
     if not return_info:
         return theta
     return SharpnessResult(sharpness=theta, critical_lr=2.0 / theta if theta > 0 else math.inf,
@@ -330,8 +452,8 @@ def power_iteration(model, x, y, *, max_iter=100, tol=1e-3, seed=0):
     >>> round(value, 2)
     11.66
     """
-    max_iter = _check_positive_int("max_iter", max_iter)
-    tol = _check_positive("tol", tol)
+    max_iter = check_int(max_iter, "max_iter", 1)
+    tol = check_positive(tol, "tol")
     op = HessianOperator(model, x, y)
     v = np.random.default_rng(seed).standard_normal(op.size)
     v /= np.linalg.norm(v)

@@ -30,22 +30,13 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.curvature import HessianOperator  # noqa: E402
+from helpers.curvature import HessianOperator, top_eigenpair  # noqa: E402
 from helpers.experiment import set_seed  # noqa: E402
-from helpers.fixes import _top_eigenvalue  # noqa: E402
-from helpers.validation import check_lr  # noqa: E402
+from helpers.validation import check_int, check_lr  # noqa: E402
 
 __all__ = ["SmallSetting", "SMALL", "make_small_data", "make_small_model", "DynamicsResult",
            "gd_with_sharpness", "catapult_runs", "minibatch_sharpness", "MinibatchSharpness",
            "eos_summary"]
-
-
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -78,7 +69,7 @@ def make_small_data(setting=SMALL, seed=None):
     >>> x.shape, y.shape
     ((256, 4), (256, 1))
     """
-    seed = setting.seed if seed is None else _check_int("seed", seed, 0)
+    seed = setting.seed if seed is None else check_int(seed, "seed")
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((setting.n_samples, setting.n_features))
     proj = np.random.default_rng(12345).standard_normal((setting.n_features, 3))
@@ -88,7 +79,7 @@ def make_small_data(setting=SMALL, seed=None):
 
 def make_small_model(setting=SMALL, seed=None):
     """The small MLP (Glorot-uniform weights, zero biases), seeded."""
-    seed = setting.seed if seed is None else _check_int("seed", seed, 0)
+    seed = setting.seed if seed is None else check_int(seed, "seed")
     set_seed(seed)
     layers = [keras.Input(shape=(setting.n_features,))]
     layers += [keras.layers.Dense(setting.width, activation=setting.activation) for _ in range(setting.depth)]
@@ -130,8 +121,8 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
     """Full-batch gradient descent at ``lr`` on the mean squared error, sharpness every ``every`` steps.
 
     The model is trained in place. The sharpness (largest Hessian eigenvalue of the full-batch
-    loss) is measured by Lanczos (scipy ``eigsh``) on Hessian-vector products, each time
-    warm-started from the previous eigenvector.
+    loss) is measured by Lanczos (:func:`helpers.curvature.top_eigenpair`) on Hessian-vector
+    products, each time warm-started from the previous eigenvector.
 
     Parameters
     ----------
@@ -158,8 +149,8 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
     ([0, 10], True)
     """
     lr = check_lr(lr)
-    steps = _check_int("steps", steps)
-    every = _check_int("every", every)
+    steps = check_int(steps, "steps", 1)
+    every = check_int(every, "every", 1)
     x = np.asarray(x, np.float32)
     y = np.asarray(y, np.float32).reshape(len(x), -1)
     xt, yt = tf.constant(x), tf.constant(y)
@@ -186,7 +177,7 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
         iterator = tqdm(iterator, desc=desc or f"gradient descent at lr = {lr:.3g}", leave=False)
     for k in iterator:
         if k % every == 0:
-            lam, vector = _top_eigenvalue(op, op.size, 1e-3, 0, v0=vector)
+            lam, vector, _ = top_eigenpair(op, op.size, tol=1e-3, v0=vector)
             s_steps.append(k)
             s_values.append(lam)
         losses.append(float(step()))
@@ -225,7 +216,7 @@ def catapult_runs(multiples=(0.5, 1.5, 10.0), steps=200, every=5, setting=SMALL,
     model = make_small_model(setting, seed)
     initial = model.get_weights()
     op = HessianOperator(model, x, y)
-    lam0 = _top_eigenvalue(op, op.size, 1e-6, 0)[0]
+    lam0 = top_eigenpair(op, op.size, tol=1e-6)[0]
     runs = []
     iterator = multiples
     if progress:
@@ -261,18 +252,18 @@ def minibatch_sharpness(model, x, y, batch_size=32, n_batches=16, seed=0):
     >>> result.batches.shape
     (4,)
     """
-    batch_size = _check_int("batch_size", batch_size)
-    n_batches = _check_int("n_batches", n_batches)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    n_batches = check_int(n_batches, "n_batches", 1)
     x = np.asarray(x, np.float32)
     y = np.asarray(y, np.float32).reshape(len(x), -1)
     if batch_size > len(x):
         raise ValueError(f"batch_size must be at most {len(x)}, got {batch_size}")
     op = HessianOperator(model, x, y)
-    full = _top_eigenvalue(op, op.size, 1e-4, seed)[0]
+    full = top_eigenpair(op, op.size, tol=1e-4, seed=seed)[0]
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(n_batches):
         idx = rng.choice(len(x), batch_size, replace=False)
         op_b = HessianOperator(model, x[idx], y[idx])
-        values.append(_top_eigenvalue(op_b, op_b.size, 1e-4, seed)[0])
+        values.append(top_eigenpair(op_b, op_b.size, tol=1e-4, seed=seed)[0])
     return MinibatchSharpness(full=full, batches=np.array(values), batch_size=batch_size)

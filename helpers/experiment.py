@@ -33,57 +33,16 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.validation import check_lr  # noqa: E402
+from helpers.curvature import check_model, check_xy  # noqa: E402
+from helpers.validation import check_int, check_lr  # noqa: E402
 
 tf.config.experimental.enable_op_determinism()
 
 __all__ = [
     "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment", "TrainResult",
     "train_sgd", "fit_sgd", "lr_sweep", "SweepResult", "NanAutopsy", "nan_autopsy",
-    "set_seed", "mse",
+    "set_seed", "mse", "minibatch_order", "TrainingOutcome",
 ]
-
-
-# --------------------------------------------------------------------------- validation
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_seed(value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {value!r}")
-    if value < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
-def _check_lr(value, name="lr"):
-    return check_lr(value, name)
-
-
-def _check_xy(x, y):
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (samples, features), got shape {x.shape}")
-    y = y.reshape(-1, 1) if y.ndim == 1 else y
-    if y.shape != (x.shape[0], 1):
-        raise ValueError(f"y must have one target per row of x, got shape {y.shape} for x of shape {x.shape}")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("x and y must be finite")
-    return x, y
-
-
-def _check_model(model):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    if not model.built or not model.trainable_variables:
-        raise ValueError("model must be built and have trainable weights")
-    return model
 
 
 # --------------------------------------------------------------------------- configuration
@@ -131,7 +90,7 @@ def set_seed(seed):
     --------
     >>> set_seed(0)
     """
-    keras.utils.set_random_seed(_check_seed(seed))
+    keras.utils.set_random_seed(check_int(seed, "seed"))
 
 
 def make_data(config=LESSON, seed=None):
@@ -160,7 +119,7 @@ def make_data(config=LESSON, seed=None):
     """
     if not isinstance(config, LessonConfig):
         raise TypeError(f"config must be a LessonConfig, got {type(config).__name__}")
-    seed = config.seed if seed is None else _check_seed(seed)
+    seed = config.seed if seed is None else check_int(seed, "seed")
     rng = np.random.default_rng(seed)
     x = rng.uniform(0.0, config.feature_high, size=(config.n_samples, config.n_features))
     # A fixed "true" relation, the same for every seed: only the sample and the noise change.
@@ -184,7 +143,7 @@ def make_model(config=LESSON, seed=None):
     """
     if not isinstance(config, LessonConfig):
         raise TypeError(f"config must be a LessonConfig, got {type(config).__name__}")
-    seed = config.seed if seed is None else _check_seed(seed)
+    seed = config.seed if seed is None else check_int(seed, "seed")
     set_seed(seed)
     layers = [keras.Input(shape=(config.n_features,))]
     layers += [keras.layers.Dense(config.width, activation=config.activation, name=f"hidden{i + 1}")
@@ -204,7 +163,7 @@ def make_experiment(config=LESSON, seed=None):
     """
     if not isinstance(config, LessonConfig):
         raise TypeError(f"config must be a LessonConfig, got {type(config).__name__}")
-    seed = config.seed if seed is None else _check_seed(seed)
+    seed = config.seed if seed is None else check_int(seed, "seed")
     x, y = make_data(config, seed)
     return make_model(config, seed), x, y
 
@@ -218,15 +177,76 @@ def mse(model, x, y):
     >>> mse(model, x, y) > 1e3
     True
     """
-    _check_model(model)
-    x, y = _check_xy(x, y)
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
     pred = model(x, training=False)
     return float(tf.reduce_mean(tf.square(pred - y)))
 
 
 # --------------------------------------------------------------------------- training
+def minibatch_order(n, batch_size, epochs, seed):
+    """The rows of every minibatch: an int32 array of shape (epochs * (n // batch_size), batch_size).
+
+    Each epoch is a fresh permutation of the ``n`` rows, drawn from one generator seeded with
+    ``seed``; rows that do not fill a last minibatch are skipped. :func:`train_sgd` and
+    :func:`helpers.fixes.train` both use it, so runs with the same seed see the same data.
+
+    Parameters
+    ----------
+    n, batch_size, epochs : int
+    seed : int (or anything else ``numpy.random.default_rng`` accepts)
+
+    Examples
+    --------
+    >>> order = minibatch_order(5, 2, epochs=2, seed=0)
+    >>> order.shape, order.dtype.name
+    ((4, 2), 'int32')
+    >>> len(set(order[:2].ravel().tolist()))  # no row twice within an epoch
+    4
+    """
+    n = check_int(n, "n", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    epochs = check_int(epochs, "epochs", 1)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be at most n ({n}), got {batch_size}")
+    rng = np.random.default_rng(seed)
+    per_epoch = n // batch_size
+    order = np.concatenate([rng.permutation(n)[: per_epoch * batch_size] for _ in range(epochs)])
+    return order.reshape(-1, batch_size).astype(np.int32)
+
+
+class TrainingOutcome:
+    """``diverged`` and ``trained`` for a training record (lesson 4's criterion, defined once).
+
+    A base for dataclasses with the fields ``first_nonfinite_step`` (int or None),
+    ``initial_loss`` and ``final_loss`` (full-data losses before and after training), such as
+    :class:`TrainResult` and :class:`helpers.fixes.TrainRecord`.
+
+    Examples
+    --------
+    >>> @dataclass
+    ... class Run(TrainingOutcome):
+    ...     first_nonfinite_step: int | None
+    ...     initial_loss: float
+    ...     final_loss: float
+    >>> Run(None, 100.0, 40.0).trained, Run(None, 100.0, 60.0).trained, Run(3, 100.0, float("nan")).diverged
+    (True, False, True)
+    """
+
+    @property
+    def diverged(self):
+        """True when a non-finite loss stopped training."""
+        return self.first_nonfinite_step is not None
+
+    @property
+    def trained(self):
+        """True when training stayed finite and at least halved the full-data loss."""
+        return (not self.diverged and math.isfinite(self.final_loss)
+                and self.final_loss <= 0.5 * self.initial_loss)
+
+
 @dataclass
-class TrainResult:
+class TrainResult(TrainingOutcome):
     """What a training run recorded, one entry per SGD step (minibatch).
 
     Attributes
@@ -258,17 +278,6 @@ class TrainResult:
     initial_loss: float
     final_loss: float
     batch_index: np.ndarray = field(repr=False)
-
-    @property
-    def diverged(self):
-        """True when a non-finite loss stopped training."""
-        return self.first_nonfinite_step is not None
-
-    @property
-    def trained(self):
-        """True when training stayed finite and at least halved the full-data loss."""
-        return (not self.diverged and math.isfinite(self.final_loss)
-                and self.final_loss <= 0.5 * self.initial_loss)
 
     @property
     def steps(self):
@@ -322,10 +331,7 @@ class _Trainer:
         self.optimizer.learning_rate.assign(lr)
         n = int(self.x.shape[0])
         steps_per_epoch = n // self.batch_size
-        rng = np.random.default_rng(seed)
-        order = np.concatenate([rng.permutation(n)[: steps_per_epoch * self.batch_size]
-                                for _ in range(epochs)])
-        batches = order.reshape(-1, self.batch_size).astype(np.int32)
+        batches = minibatch_order(n, self.batch_size, epochs, seed)
         initial = float(tf.reduce_mean(tf.square(self.model(self.x) - self.y)))
         losses, gnorms, lnorms = [], [], []
         first_bad = None
@@ -380,12 +386,12 @@ def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     >>> result.trained, result.steps
     (True, 64)
     """
-    _check_model(model)
-    x, y = _check_xy(x, y)
-    lr = _check_lr(lr)
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    seed = _check_seed(seed)
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
+    lr = check_lr(lr)
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    seed = check_int(seed, "seed")
     if batch_size > x.shape[0]:
         raise ValueError(f"batch_size must be at most the number of rows ({x.shape[0]}), got {batch_size}")
     return _Trainer(model, x, y, batch_size).run(lr, epochs, seed)
@@ -403,7 +409,7 @@ class SweepResult:
 
     def run_at(self, lr):
         """The run whose learning rate is closest to ``lr`` (on a log scale)."""
-        lr = _check_lr(lr)
+        lr = check_lr(lr)
         return self.runs[int(np.argmin(np.abs(np.log(self.lrs) - math.log(lr))))]
 
 
@@ -421,16 +427,16 @@ def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     >>> [run.outcome for run in sweep.runs]
     ['trained', 'inf']
     """
-    _check_model(model)
-    x, y = _check_xy(x, y)
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
     lrs = np.asarray(lrs, dtype=np.float64).ravel()
     if lrs.size == 0:
         raise ValueError("lrs must contain at least one learning rate")
     for value in lrs:
-        _check_lr(float(value), "every lr in lrs")
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    seed = _check_seed(seed)
+        check_lr(float(value), "every lr in lrs")
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    seed = check_int(seed, "seed")
     initial = model.get_weights()
     trainer = _Trainer(model, x, y, batch_size)
     runs = []
@@ -473,11 +479,11 @@ def fit_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size,
     >>> fit_sgd(model, x, y, lr=1e-4)["stopped_at"] is None
     True
     """
-    _check_model(model)
-    x, y = _check_xy(x, y)
-    lr = _check_lr(lr)
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
+    lr = check_lr(lr)
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
     recorder = _BatchLossRecorder()
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="mse")
     model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
@@ -563,13 +569,13 @@ def nan_autopsy(model, x, y, result, max_extra_steps=10):
     -------
     NanAutopsy, or None if no nan appeared within ``max_extra_steps`` further steps.
     """
-    _check_model(model)
-    x, y = _check_xy(x, y)
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
     if not isinstance(result, TrainResult):
         raise TypeError(f"result must be a TrainResult, got {type(result).__name__}")
     if not result.diverged:
         raise ValueError("result did not diverge: there is no nan to explain")
-    max_extra_steps = _check_positive_int("max_extra_steps", max_extra_steps)
+    max_extra_steps = check_int(max_extra_steps, "max_extra_steps", 1)
     layers, slopes = _dense_layers(model)
     weights = [[w.numpy().astype(np.float32) for w in (layer.kernel, layer.bias)] for layer in layers]
     names = [layer.name for layer in layers]

@@ -9,7 +9,7 @@ that blew up in lesson 4 (:func:`helpers.experiment.make_experiment`) and return
 * :func:`train` -- minibatch training with any Keras optimizer, a mean or summed loss and the
   same minibatch order as :func:`helpers.experiment.train_sgd`, recording every step;
 * :func:`loss_sharpness` -- the top Hessian eigenvalue of *any* loss of the model's output
-  (a generic Hessian-vector product), e.g. the summed squared error;
+  (:class:`helpers.curvature.HessianOperator` with that loss), e.g. the summed squared error;
 * :func:`preconditioned_sharpness` -- the top eigenvalue of ``P^-1/2 H P^-1/2`` for a diagonal
   preconditioner ``P`` (what governs Adam's stability);
 * one function per fix (:func:`lower_rate`, :func:`standardize`, :func:`adam`, ...), and
@@ -32,11 +32,11 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from scipy.sparse.linalg import LinearOperator, eigsh  # noqa: E402
 
-from helpers.curvature import sharpness  # noqa: E402
-from helpers.experiment import LESSON, make_data, make_model, set_seed  # noqa: E402
-from helpers.validation import check_lr, check_positive  # noqa: E402
+from helpers.curvature import HessianOperator, check_model, check_xy, sharpness, top_eigenpair  # noqa: E402
+from helpers.experiment import (LESSON, TrainingOutcome, make_data, make_model,  # noqa: E402
+                                minibatch_order, set_seed)
+from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
 __all__ = [
     "FixResult", "TrainRecord", "train", "loss_sharpness", "preconditioned_sharpness",
@@ -50,37 +50,9 @@ BASELINE_LR = 1e-3
 """The thread's rate, which blows lesson 4's net up."""
 
 
-# --------------------------------------------------------------------------- checks
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_model(model):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    if not model.built or not model.trainable_variables:
-        raise ValueError("model must be built and have trainable weights")
-    return model
-
-
-def _as_xy(x, y):
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"x must be a non-empty 2-D array (samples, features), got shape {x.shape}")
-    y = y.reshape(-1, 1) if y.ndim == 1 else y
-    if y.shape != (x.shape[0], 1):
-        raise ValueError(f"y must have one target per row of x, got shape {y.shape} for x of shape {x.shape}")
-    return x, y
-
-
 # --------------------------------------------------------------------------- training
 @dataclass
-class TrainRecord:
+class TrainRecord(TrainingOutcome):
     """One training run, step by step (see :func:`train`).
 
     Attributes
@@ -91,6 +63,9 @@ class TrainRecord:
     lr : (steps,) learning rate used at each step.
     first_nonfinite_step : first step with an inf/nan loss (training stopped there), or None.
     initial_loss, final_loss : full-data mean squared error before and after (nan if diverged).
+
+    ``diverged`` and ``trained`` (finite, and the full-data loss at most half where it started:
+    lesson 4's criterion) are those of :class:`helpers.experiment.TrainingOutcome`.
     """
 
     loss: np.ndarray
@@ -99,24 +74,6 @@ class TrainRecord:
     first_nonfinite_step: int | None
     initial_loss: float
     final_loss: float
-
-    @property
-    def diverged(self):
-        return self.first_nonfinite_step is not None
-
-    @property
-    def trained(self):
-        """Finite, and the full-data loss at most half where it started (lesson 4's criterion)."""
-        return (not self.diverged and math.isfinite(self.final_loss)
-                and self.final_loss <= 0.5 * self.initial_loss)
-
-
-def _batches(n, batch_size, epochs, seed):
-    # The same minibatch order as helpers.experiment.train_sgd, so every fix sees the same data.
-    rng = np.random.default_rng(seed)
-    per_epoch = n // batch_size
-    order = np.concatenate([rng.permutation(n)[: per_epoch * batch_size] for _ in range(epochs)])
-    return order.reshape(-1, batch_size).astype(np.int32)
 
 
 def _full_mse(model, x, y):
@@ -156,14 +113,14 @@ def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_
     >>> record.trained, len(record.loss)
     (True, 32)
     """
-    _check_model(model)
-    x, y = _as_xy(x, y)
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True, finite=False)  # non-finite data: recorded as a divergence
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise TypeError(f"optimizer must be a keras optimizer, got {type(optimizer).__name__}")
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    epochs = _check_int("epochs", epochs)
-    batch_size = _check_int("batch_size", batch_size)
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
     if batch_size > x.shape[0]:
         raise ValueError(f"batch_size must be at most the number of rows ({x.shape[0]}), got {batch_size}")
     xt, yt = tf.constant(x), tf.constant(y)
@@ -185,7 +142,8 @@ def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_
     initial = _full_mse(model, x, y)
     losses, gnorms, lrs = [], [], []
     first_bad = None
-    for k, idx in enumerate(_batches(x.shape[0], batch_size, epochs, seed)):
+    # The same minibatch order as helpers.experiment.train_sgd, so every fix sees the same data.
+    for k, idx in enumerate(minibatch_order(x.shape[0], batch_size, epochs, seed)):
         loss, gnorm, lr = step(tf.constant(idx))
         losses.append(float(loss))
         gnorms.append(float(gnorm))
@@ -202,48 +160,12 @@ def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_
 
 
 # --------------------------------------------------------------------------- curvature of any loss
-def _top_eigenvalue(matvec, size, tol, seed, v0=None):
-    """Largest algebraic eigenvalue of a symmetric operator (scipy's Lanczos, ``which="LA"``)."""
-    op = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
-    start = np.random.default_rng(seed).standard_normal(size) if v0 is None else v0
-    values, vectors = eigsh(op, k=1, which="LA", tol=tol, v0=start, maxiter=2000)
-    return float(values[0]), vectors[:, 0]
-
-
-class _LossHessian:
-    """``v -> H v`` for ``loss_fn(model(x), y)`` in the model's trainable weights (flat, float64)."""
-
-    def __init__(self, model, x, y, loss_fn):
-        self.variables = list(model.trainable_variables)
-        self.shapes = [tuple(v.shape) for v in self.variables]
-        self.sizes = [int(np.prod(s)) for s in self.shapes]
-        self.size = sum(self.sizes)
-        dtype = self.variables[0].dtype
-        xt, yt = tf.constant(x, dtype=dtype), tf.constant(y, dtype=dtype)
-
-        def flat(tensors):
-            return tf.concat([tf.reshape(t, [-1]) for t in tensors], axis=0)
-
-        @tf.function(input_signature=[tf.TensorSpec([self.size], dtype)])
-        def hvp(v):
-            with tf.GradientTape() as outer:
-                with tf.GradientTape() as inner:
-                    loss = loss_fn(model(xt, training=False), yt)
-                grad_dot_v = tf.reduce_sum(flat(inner.gradient(loss, self.variables)) * v)
-            return flat(outer.gradient(grad_dot_v, self.variables))
-
-        self._hvp, self._dtype = hvp, dtype
-
-    def __call__(self, v):
-        v = np.asarray(v, dtype=np.float64).reshape(-1)
-        return self._hvp(tf.constant(v, dtype=self._dtype)).numpy().astype(np.float64)
-
-
 def loss_sharpness(model, x, y, loss_fn, *, tol=1e-6, seed=0):
     """Largest Hessian eigenvalue of ``loss_fn(model(x), y)`` in the model's weights.
 
-    A generic Hessian-vector product (two nested ``tf.GradientTape``) on the loss you give,
-    driven by scipy's Lanczos (``eigsh``, ``which="LA"``: largest algebraic eigenvalue).
+    Hessian-vector products of the loss you give (two nested ``tf.GradientTape``:
+    :class:`helpers.curvature.HessianOperator` with ``loss_fn``), driven by the Lanczos
+    iteration of :func:`helpers.curvature.top_eigenpair` (largest algebraic eigenvalue).
     Use it for losses :func:`helpers.curvature.sharpness` does not cover, such as a summed
     squared error.
 
@@ -253,7 +175,7 @@ def loss_sharpness(model, x, y, loss_fn, *, tol=1e-6, seed=0):
     x, y : arrays
     loss_fn : callable ``(prediction, target) -> scalar tensor``
     tol : float
-        Relative accuracy asked of ``eigsh``.
+        Relative residual at which the Lanczos iteration stops.
     seed : int
         Seeds the start vector.
 
@@ -265,13 +187,13 @@ def loss_sharpness(model, x, y, loss_fn, *, tol=1e-6, seed=0):
     >>> round(loss_sharpness(model, x, y, summed), 4)   # twice the mean's 11.6569
     23.3137
     """
-    _check_model(model)
-    x, y = _as_xy(x, y)
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     check_positive(tol, "tol")
-    op = _LossHessian(model, x, y, loss_fn)
-    return _top_eigenvalue(op, op.size, tol, seed)[0]
+    op = HessianOperator(model, x, y, loss_fn=loss_fn)
+    return top_eigenpair(op, op.size, tol=tol, seed=seed)[0]
 
 
 def adam_preconditioner(optimizer, model):
@@ -301,8 +223,6 @@ def preconditioned_sharpness(model, x, y, preconditioner, *, tol=1e-4, seed=0):
     (2022) found that Adam with ``beta1 = 0.9`` trains with this quantity hovering near
     ``38 / lr``, its own stability threshold, where plain SGD's is ``2 / lr`` for the raw Hessian.
     """
-    from helpers.curvature import HessianOperator
-
     p = np.asarray(preconditioner, dtype=np.float64).ravel()
     if not np.all(np.isfinite(p)) or np.any(p <= 0):
         raise ValueError("preconditioner must be positive and finite")
@@ -310,7 +230,7 @@ def preconditioned_sharpness(model, x, y, preconditioner, *, tol=1e-4, seed=0):
     if p.size != op.size:
         raise ValueError(f"preconditioner must have {op.size} entries, got {p.size}")
     scale = 1.0 / np.sqrt(p)
-    return _top_eigenvalue(lambda v: scale * op(scale * v), op.size, tol, seed)[0]
+    return top_eigenpair(lambda v: scale * op(scale * v), op.size, tol=tol, seed=seed)[0]
 
 
 # --------------------------------------------------------------------------- ingredients
@@ -362,7 +282,7 @@ def make_model_with_init(init="glorot_uniform", scale=1.0, config=LESSON, seed=N
 def warmup_schedule(lr, warmup_steps, start_fraction=0.01):
     """A Keras schedule: linear warm-up from ``start_fraction * lr`` to ``lr``, then constant."""
     lr = check_lr(lr)
-    warmup_steps = _check_int("warmup_steps", warmup_steps)
+    warmup_steps = check_int(warmup_steps, "warmup_steps", 1)
 
     class LinearWarmup(keras.optimizers.schedules.LearningRateSchedule):
         def __call__(self, step):
@@ -546,7 +466,7 @@ def mean_not_sum(lr=1e-4, seed=0):
     """
     start = time.perf_counter()
     model, x, y = _experiment(seed)
-    batch = _batches(x.shape[0], LESSON.batch_size, 1, seed)[0]
+    batch = minibatch_order(x.shape[0], LESSON.batch_size, 1, seed)[0]
     xb, yb = x[batch], y[batch]
     mean_sharp = loss_sharpness(model, xb, yb, lambda p, t: tf.reduce_mean(tf.square(p - t)))
     sum_sharp = loss_sharpness(model, xb, yb, lambda p, t: tf.reduce_sum(tf.square(p - t)))

@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_lr", "check_positive", "check_steps", "check_finite_array"]
+__all__ = ["check_lr", "check_positive", "check_int", "check_steps", "check_finite_array"]
 
 
 def check_positive(value, name: str) -> float:
@@ -76,6 +76,51 @@ def check_lr(lr, name: str = "lr") -> float:
     return check_positive(lr, name)
 
 
+def check_int(value, name: str, minimum: int = 0) -> int:
+    """Return ``value`` as an int if it is an integer of at least ``minimum``, else raise.
+
+    Parameters
+    ----------
+    value : integer
+        The value to check (Python or numpy integer; booleans are refused).
+    name : str
+        The argument's name, used in the error message.
+    minimum : int
+        The smallest value allowed (default 0).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer.
+    ValueError
+        If ``value`` is below ``minimum``. The message says "a non-negative integer" for
+        ``minimum=0``, "a positive integer" for ``minimum=1`` and "an integer >= N" otherwise.
+
+    Examples
+    --------
+    >>> check_int(3, "epochs", 1)
+    3
+    >>> check_int(0, "epochs", 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be a positive integer, got 0
+    >>> check_int(2.5, "batch_size")
+    Traceback (most recent call last):
+    ...
+    TypeError: batch_size must be an integer, got 2.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return int(value)
+
+
 def check_steps(steps, name: str = "steps") -> int:
     """Return a number of steps as an int if it is a non-negative integer, else raise.
 
@@ -88,11 +133,7 @@ def check_steps(steps, name: str = "steps") -> int:
     ...
     ValueError: steps must be a non-negative integer, got -1
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {steps!r}")
-    if steps < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {steps!r}")
-    return int(steps)
+    return check_int(steps, name, 0)
 
 
 def check_finite_array(x, name: str, ndim: int | None = None, shape: tuple | None = None) -> np.ndarray:
