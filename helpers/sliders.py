@@ -238,7 +238,7 @@ class LrSliderApp(SliderApp):
     key = "lr_slider_app"
 
     def __init__(self, lr=0.12, curvature=20.0, w0=1.0, steps=60, parabola_steps=12,
-                 lr_range=(1e-3, 10.0), curvature_range=(0.5, 50.0), blit=True):
+                 lr_range=(1e-3, 10.0), curvature_range=(0.2, 50.0), blit=True):
         from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
         lr, curvature = check_lr(lr), check_positive(curvature, "curvature")
