@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -323,6 +324,27 @@ _JS_WIDGETS = """([name, scroll]) => {
     blankCells: blank.map(f => cells.indexOf(f.closest('.jp-Cell'))),
   };
 }""" % (_JS_PANEL, WIDGET_VIEW_MIME, WIDGET_VIEW_MIME)
+
+
+def offline_page(browser, viewport: dict):
+    """A new page that may load only from 127.0.0.1 (and data: URLs).
+
+    Returns ``(page, outside, failed)``: requests to anywhere else are aborted and listed in
+    ``outside``; responses with status >= 400 are listed in ``failed``.
+    """
+    context = browser.new_context(viewport=viewport)
+    outside, failed = [], []
+
+    def route(r):
+        if urllib.parse.urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return page, outside, failed
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.5, message: str = "condition"):

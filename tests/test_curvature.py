@@ -7,8 +7,6 @@ iteration gets it wrong); on linear regression ``critical_lr`` equals 2 / lambda
 (2/n) [X 1]^T [X 1], and full-batch SGD converges at 0.9 x critical_lr and diverges at 1.1 x.
 """
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings, HealthCheck, strategies as st

@@ -5,8 +5,6 @@ seed: 2 / sharpness at initialisation lies between 1e-4 and 1e-3, lr = 1e-3 reac
 within two epochs after passing a trillion, and lr = 1e-4 trains.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ROOT, chromium, serve, skip_or_fail_without_chromium
+from browser_support import ROOT, chromium, offline_page, serve, skip_or_fail_without_chromium
 from notebook_runner import NOTEBOOKS
 
 pytestmark = pytest.mark.browser
@@ -83,20 +83,9 @@ def test_every_lesson_has_a_page_and_the_index_lists_them_in_order(site):
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_offline_with_images_and_links(site, name):
     site_dir, url, browser = site
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    outside, failed = [], []
-
-    def route(r):
-        if urllib.parse.urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    context.route("**/*", route)
-    page = context.new_page()
+    page, outside, failed = offline_page(browser, {"width": 1200, "height": 900})
     # MathJax probes for fonts with an about:blank request; that is not a resource of the site.
     page.on("requestfailed", lambda r: None if r.url.startswith(("about:", "data:")) else failed.append(r.url))
-    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     try:
         page.goto(f"{url}/{name}", wait_until="load")
         assert page.title().strip(), "page has no title"
@@ -134,7 +123,7 @@ def test_page_renders_offline_with_images_and_links(site, name):
                 # As a browser does: the fragment as written, then percent-decoded.
                 fragment = [parts.fragment, urllib.parse.unquote(parts.fragment)]
                 if parts.path:
-                    other = context.new_page()
+                    other = page.context.new_page()
                     other.goto(f"{url}/{target.relative_to(site_dir).as_posix()}")
                     found = other.evaluate(HAS_ANCHOR, fragment)
                     other.close()
@@ -146,4 +135,4 @@ def test_page_renders_offline_with_images_and_links(site, name):
         assert not outside, f"the page tried to load from outside: {outside}"
         assert not failed, f"failed requests: {failed}"
     finally:
-        context.close()
+        page.context.close()

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser_support import ARTIFACTS, ROOT, chromium, serve, skip_or_fail_without_chromium
+from browser_support import ARTIFACTS, ROOT, chromium, offline_page, serve, skip_or_fail_without_chromium
 from notebook_runner import NOTEBOOKS
 
 pytestmark = pytest.mark.browser  # builds every deck, executing the lessons: with the site, not the unit tests
@@ -68,19 +68,8 @@ def slide_cells(path: Path) -> int:
 def test_deck_presents_in_chromium(slides_dir, path):
     skip_or_fail_without_chromium()
     deck = f"{path.stem}.slides.html"
-    outside, failed = [], []
     with serve(slides_dir) as url, chromium() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-
-        def route(r):
-            if urllib.parse.urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith("data:"):
-                r.continue_()
-            else:
-                outside.append(r.request.url)
-                r.abort()
-        context.route("**/*", route)
-        page = context.new_page()
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page, outside, failed = offline_page(browser, {"width": 1280, "height": 800})
         page.goto(f"{url}/{deck}", wait_until="load")
         page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=60_000)
         top = page.locator(".reveal .slides > section").count()
@@ -106,7 +95,7 @@ def test_deck_presents_in_chromium(slides_dir, path):
         }""")
         assert math[1] >= math[0], f"slide 2 of {deck}: {math[0]} formulas, {math[1]} typeset"
         page.screenshot(path=str(ARTIFACTS / f"slides-{path.stem}-2.png"))
-        context.close()
+        page.context.close()
     assert not outside, f"{deck} tried to load from outside: {outside}"
     assert not failed, f"failed requests: {failed}"
 

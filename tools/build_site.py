@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -239,6 +240,37 @@ run the notebooks in JupyterLab (<code>make lab</code>) to move the sliders.</p>
 """
 
 
+@contextmanager
+def staged(out_dir: Path, prefix: str):
+    """A private folder beside ``out_dir`` to build into; it replaces ``out_dir`` whole on success,
+    and is removed on failure, so a failed build never leaves half a site behind."""
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
+    try:
+        yield staging
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.chmod(0o755)  # mkdtemp makes it private
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def cli(argv, description: str, default_out: Path, build) -> int:
+    """The command line shared by ``build_site.py`` and ``build_slides.py``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=default_out)
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    parser.add_argument("--no-cache", action="store_true", help="execute every notebook afresh")
+    args = parser.parse_args(argv)
+    out = args.out.resolve()
+    print(f"building into {out}")
+    for path in build(out, args.timeout, None if args.no_cache else CACHE_DIR):
+        print(f"  wrote {path.relative_to(out)}")
+    print(f"open {out / 'index.html'}")
+    return 0
+
+
 def build_site(out_dir: Path = ROOT / "_site", timeout: int = 900,
                cache_dir: Path | None = CACHE_DIR, notebook_dir: Path = NOTEBOOK_DIR,
                log=print) -> list[Path]:
@@ -249,8 +281,7 @@ def build_site(out_dir: Path = ROOT / "_site", timeout: int = 900,
     paths = lesson_paths(notebook_dir)
     if not paths:
         raise SystemExit(f"no lessons found in {notebook_dir}")
-    staging = Path(tempfile.mkdtemp(prefix=".site-", dir=out_dir.parent))
-    try:
+    with staged(out_dir, ".site-") as staging:
         mathjax_url = copy_mathjax(staging)
         notebooks = [executed(path, timeout, cache_dir, log) for path in paths]
         titles = [title_of(nb, path.stem) for nb, path in zip(notebooks, paths)]
@@ -275,29 +306,11 @@ def build_site(out_dir: Path = ROOT / "_site", timeout: int = 900,
         (staging / "index.html").write_text(INDEX_PAGE.format(
             title=html.escape(course_title), intro=html.escape(intro), items=items,
             built=time.strftime("%Y-%m-%d")), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.chmod(0o755)  # mkdtemp makes it private
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return [out_dir / page.name for page in pages]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Build the course as static HTML pages.")
-    parser.add_argument("--out", type=Path, default=ROOT / "_site")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
-    parser.add_argument("--no-cache", action="store_true", help="execute every notebook afresh")
-    args = parser.parse_args(argv)
-    out = args.out.resolve()
-    print(f"building the site into {out}")
-    pages = build_site(out, args.timeout, None if args.no_cache else CACHE_DIR)
-    for page in pages:
-        print(f"  wrote {page.relative_to(out)}")
-    print(f"open {out / 'index.html'}")
-    return 0
+    return cli(argv, "Build the course as static HTML pages.", ROOT / "_site", build_site)
 
 
 if __name__ == "__main__":

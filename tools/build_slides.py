@@ -11,17 +11,15 @@ Usage: ``python tools/build_slides.py [--out _slides] [--timeout 900]``
 
 from __future__ import annotations
 
-import argparse
 import html
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build_site import (CACHE_DIR, MATHJAX_FONTS, NOTEBOOK_DIR, ROOT, copy_mathjax,  # noqa: E402
-                        executed, fix_links, lesson_paths, static_outputs, title_of)
+from build_site import (CACHE_DIR, MATHJAX_FONTS, NOTEBOOK_DIR, ROOT, cli, copy_mathjax,  # noqa: E402
+                        executed, fix_links, lesson_paths, staged, static_outputs, title_of)
 
 REVEAL_PREFIX = "_static/revealjs"
 
@@ -106,8 +104,7 @@ def build_slides(out_dir: Path = ROOT / "_slides", timeout: int = 900,
     paths = lesson_paths(notebook_dir)
     if not paths:
         raise SystemExit(f"no lessons found in {notebook_dir}")
-    staging = Path(tempfile.mkdtemp(prefix=".slides-", dir=out_dir.parent))
-    try:
+    with staged(out_dir, ".slides-") as staging:
         exporter = SlidesExporter(
             extra_loaders=[DictLoader({"deck.html.j2": DECK_TEMPLATE})], template_file="deck.html.j2",
             reveal_url_prefix=copy_reveal(staging), mathjax_url=copy_mathjax(staging),
@@ -130,29 +127,11 @@ def build_slides(out_dir: Path = ROOT / "_slides", timeout: int = 900,
             decks.append(deck)
             items.append(f'<li><a href="{html.escape(deck.name)}">{html.escape(title)}</a></li>')
         (staging / "index.html").write_text(INDEX_PAGE.format(items="\n".join(items)), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.chmod(0o755)  # mkdtemp makes it private
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return [out_dir / deck.name for deck in decks]
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="Build reveal.js slides of each lesson, offline.")
-    parser.add_argument("--out", type=Path, default=ROOT / "_slides")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
-    parser.add_argument("--no-cache", action="store_true", help="execute every notebook afresh")
-    args = parser.parse_args(argv)
-    out = args.out.resolve()
-    print(f"building slides into {out}")
-    decks = build_slides(out, args.timeout, None if args.no_cache else CACHE_DIR)
-    for deck in decks:
-        print(f"  wrote {deck.relative_to(out)}")
-    print(f"open {out / 'index.html'}")
-    return 0
+    return cli(argv, "Build reveal.js slides of each lesson, offline.", ROOT / "_slides", build_slides)
 
 
 if __name__ == "__main__":
