@@ -103,7 +103,18 @@ class SliderApp:
         self._fallback = None
         for name, slider in sliders.items():
             slider.observe(self._slider_callback(name), names="value")
+        if hasattr(fig.canvas, "on_msg"):  # an ipympl widget canvas
+            fig.canvas.on_msg(self._on_view_message)
         _LIVE_APPS[self.key] = self
+
+    def _on_view_message(self, canvas, content, buffers):
+        # When a browser view of the figure appears, paint it from the kernel at once. Left to
+        # ipympl's draw request round trip, a view created while the kernel was busy (Run All,
+        # training) could stay blank; a pushed full image needs no reply from the page.
+        if content.get("type") == "initialized":
+            self._background = None
+            canvas._force_full = True
+            canvas.draw()
 
     def _slider_callback(self, name):
         def on_change(change):

@@ -432,6 +432,28 @@ class LabNotebook:
         except TimeoutError:
             return self.widgets()
 
+    def rerun_cell(self, index: int, timeout: float = 300) -> None:
+        """Run one cell again (what lesson 00 tells a student to do when a widget misbehaves)."""
+        self.page.evaluate("""([name, index]) => {
+          const panel = %s;
+          panel.content.activeCellIndex = index;
+          return window.jupyterapp.commands.execute('notebook:run-cell');
+        }""" % _JS_PANEL, [self.name, index])
+
+        def idle():
+            s = self.state()
+            return s if s and s["kernel"] == "idle" and not s["running"] else None
+        time.sleep(1)
+        wait_until(idle, timeout, interval=1, message=f"cell {index} of {self.name} to run again")
+
+    def canvas_sizes(self, index: int) -> list:
+        """Width and height of every canvas in cell ``index`` (for the log of a blank figure)."""
+        return self.page.evaluate("""([name, index]) => {
+          const panel = %s;
+          const cell = panel.node.querySelectorAll('.jp-Cell')[index];
+          return cell ? [...cell.querySelectorAll('canvas')].map(c => [c.width, c.height]) : [];
+        }""" % _JS_PANEL, [self.name, index])
+
     def shutdown(self) -> None:
         self.server.shutdown_kernels()
 

@@ -86,6 +86,18 @@ def test_notebook_runs_and_renders_in_jupyterlab(path, lab, page, record_propert
             f"{widgets['closed']} closed by the kernel")
         if uses_ipympl(path):
             assert widgets["figures"] > 0, "no ipympl canvas on the page"
+            if widgets["blankCanvases"]:
+                # Seen in about one full browser run in four, always lesson 04's lr-grid figure after
+                # Run All; never with that lesson alone. Do what lesson 00 tells a student: re-run the
+                # cell. Report it either way, and fail if the figure is still blank.
+                blank = widgets["blankCells"]
+                sizes = {index: notebook.canvas_sizes(index) for index in blank}
+                for index in blank:
+                    notebook.rerun_cell(index)
+                widgets = notebook.wait_widgets_rendered()
+                record_property("blank_figures_rerun", str(sizes))
+                print(f"{path.name}: figure(s) in cell(s) {blank} were blank after Run All "
+                      f"(canvas sizes {sizes}); re-ran them: {widgets['blankCanvases']} still blank")
             assert not widgets["blankCanvases"], (
                 f"ipympl canvas(es) left blank in cell(s) {widgets['blankCells']} (index among cells)")
     finally:

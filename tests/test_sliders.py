@@ -175,3 +175,20 @@ def test_bad_values_are_refused():
     app.close()
     with pytest.raises(ValueError, match="curvature"):
         lr_slider_app(curvature=0.0)
+
+
+def test_a_new_browser_view_is_painted_from_the_kernel_at_once(monkeypatch):
+    """ipympl's front-end says 'initialized' when a view appears; the app pushes a full image."""
+    import matplotlib
+
+    previous = matplotlib.get_backend()
+    matplotlib.use("module://ipympl.backend_nbagg")
+    try:
+        app = lr_slider_app(lr=0.12, curvature=20.0)
+        sent = []
+        monkeypatch.setattr(app.fig.canvas, "send_binary", lambda data: sent.append(data))
+        app.fig.canvas._handle_custom_msg({"type": "initialized"}, [])
+        assert sent, "no image was pushed to the new view"
+        app.close()
+    finally:
+        matplotlib.use(previous)
