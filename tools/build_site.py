@@ -74,8 +74,11 @@ PAGE_TEMPLATE = PAGE_TEMPLATE.replace("@MATHJAX_FONTS@", MATHJAX_FONTS)
 
 
 def lesson_paths(notebook_dir: Path = NOTEBOOK_DIR) -> list[Path]:
-    """The lessons in course order: ``NN_*.ipynb``."""
-    return sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+    """The lessons in course order: ``NN_*.ipynb`` (stops the build if there are none)."""
+    paths = sorted(notebook_dir.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise SystemExit(f"no lessons found in {notebook_dir}")
+    return paths
 
 
 def title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
@@ -279,8 +282,6 @@ def build_site(out_dir: Path = ROOT / "_site", timeout: int = 900,
     from nbconvert import HTMLExporter
 
     paths = lesson_paths(notebook_dir)
-    if not paths:
-        raise SystemExit(f"no lessons found in {notebook_dir}")
     with staged(out_dir, ".site-") as staging:
         mathjax_url = copy_mathjax(staging)
         notebooks = [executed(path, timeout, cache_dir, log) for path in paths]

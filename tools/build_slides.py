@@ -102,8 +102,6 @@ def build_slides(out_dir: Path = ROOT / "_slides", timeout: int = 900,
     from nbconvert import SlidesExporter
 
     paths = lesson_paths(notebook_dir)
-    if not paths:
-        raise SystemExit(f"no lessons found in {notebook_dir}")
     with staged(out_dir, ".slides-") as staging:
         exporter = SlidesExporter(
             extra_loaders=[DictLoader({"deck.html.j2": DECK_TEMPLATE})], template_file="deck.html.j2",
