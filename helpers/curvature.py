@@ -37,7 +37,7 @@ import tensorflow as tf  # noqa: E402
 from helpers.validation import check_int, check_positive  # noqa: E402
 
 __all__ = ["HessianOperator", "hvp", "dense_hessian", "sharpness", "critical_lr",
-           "SharpnessResult", "power_iteration", "top_eigenpair", "check_model", "check_xy"]
+           "SharpnessResult", "min_eigenvalue", "power_iteration", "top_eigenpair", "check_model", "check_xy"]
 
 
 def check_model(model):
@@ -413,6 +413,30 @@ def sharpness(model, x, y, *, tol=1e-4, max_hvps=200, seed=0, return_info=False)
     return SharpnessResult(sharpness=theta, critical_lr=2.0 / theta if theta > 0 else math.inf,
                            hvps=op.count, residual=residual,
                            converged=bool(residual <= tol * abs(theta)), vector=vector)
+
+
+def min_eigenvalue(model, x, y, *, tol=1e-4, max_hvps=200, seed=0):
+    """Smallest algebraic eigenvalue of the Hessian of ``mean((model(x) - y)**2)``.
+
+    Negative when the loss curves *down* in some direction (a saddle): along that direction
+    gradient descent moves away at any learning rate, sliding off rather than blowing up.
+    Computed as ``-top_eigenpair(-H)`` with the same Lanczos iteration as :func:`sharpness`.
+
+    Examples
+    --------
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> x = np.array([[1.0], [3.0]])
+    >>> round(min_eigenvalue(model, x, [0.0, 0.0]), 4)  # bottom eigenvalue of [[10, 4], [4, 2]]
+    0.3431
+    """
+    tol = check_positive(tol, "tol")
+    max_hvps = check_int(max_hvps, "max_hvps", 1)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    op = HessianOperator(model, x, y)
+    theta, _, _ = top_eigenpair(lambda v: -op(v), op.size, tol=tol, max_iter=max_hvps, seed=seed)
+    return -theta
 
 
 def critical_lr(model, x, y, **kwargs):

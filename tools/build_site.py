@@ -15,7 +15,6 @@ Usage: ``python tools/build_site.py [--out _site] [--timeout 900]``
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import json
 import re
@@ -28,6 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from notebook_runner import executed  # noqa: E402  (one execution cache for tests, site and slides)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -92,40 +94,6 @@ def title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
                 text = re.sub(r"[`*_]|\$", "", match.group(1))
                 return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text).strip()
     return fallback
-
-
-def _source_key(path: Path) -> str:
-    """Changes when the notebook or any helper module changes."""
-    digest = hashlib.sha256(path.read_bytes())
-    for helper in sorted((ROOT / "helpers").rglob("*.py")):
-        digest.update(helper.relative_to(ROOT).as_posix().encode())
-        digest.update(helper.read_bytes())
-    return digest.hexdigest()
-
-
-def executed(path: Path, timeout: int = 900, cache_dir: Path | None = CACHE_DIR,
-             log=print) -> nbformat.NotebookNode:
-    """``path`` executed top to bottom in a fresh kernel (from the cache when it is fresh)."""
-    from nbclient import NotebookClient
-
-    key = _source_key(path)
-    cached = cache_dir / path.name if cache_dir else None
-    if cached and cached.exists():
-        nb = nbformat.read(cached, as_version=4)
-        if nb.metadata.get("course_build", {}).get("source_key") == key:
-            log(f"  {path.name}: executed copy in {cache_dir.relative_to(ROOT) if cache_dir.is_relative_to(ROOT) else cache_dir} is fresh")
-            return nb
-    log(f"  {path.name}: executing ...")
-    start = time.perf_counter()
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    log(f"  {path.name}: executed in {time.perf_counter() - start:.0f} s")
-    nb.metadata["course_build"] = {"source_key": key}
-    if cached:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, cached)
-    return nb
 
 
 def static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
