@@ -8,13 +8,18 @@ rebuilds that situation so it happens on every machine, every time:
 * :func:`make_data` -- four raw features uniform in [0, 15] and a target around 100, so the
   mean squared error starts near 10,000 (nothing is normalised, as in the thread);
 * :func:`make_model` -- a Keras MLP 4 -> 64 -> 64 -> 1 with leaky ReLU;
-* :func:`train_sgd` -- plain SGD written out as the thread's ``optimizer.minimize(loss)`` did
-  it, one step ``w <- w - lr * grad L(w)`` per minibatch, recording per-step loss, gradient norm,
-  weight norms per layer and the first non-finite step;
+* :func:`train_sgd` -- plain SGD written out as TensorFlow 1's ``optimizer.minimize(loss)`` did
+  it for a gradient-descent optimizer, one step ``w <- w - lr * grad L(w)`` per minibatch,
+  recording per-step loss, gradient norm, weight norms per layer and the first non-finite step;
 * :func:`fit_sgd` -- the same training through ``model.fit``, the API students know;
 * :func:`lr_sweep` -- the same initial net trained at many rates (for the lesson's slider);
 * :func:`nan_autopsy` -- replays the last steps in float32 numpy to find the operation that
-  produced the first nan (``inf - inf`` or ``0 * inf``).
+  produced the first nan (``inf - inf`` or ``0 * inf``);
+* :func:`second_order_check` -- Goodfellow's second-order prediction of one full-batch gradient
+  step's change in loss, against the change the step actually makes, over many step sizes.
+
+The thread does not say which optimizer the asker used (they tried several). Plain gradient
+descent is the optimizer whose behaviour the thread's answers explain, so it is the one used here.
 
 Keras 3 optimizers have no ``minimize``. Its equivalent is a ``tf.GradientTape`` that records
 the loss and ``optimizer.apply_gradients(zip(grads, model.trainable_variables))``.
@@ -33,7 +38,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.curvature import check_model, check_xy  # noqa: E402
+from helpers.curvature import HessianOperator, SharpnessResult, check_model, check_xy  # noqa: E402
 from helpers.validation import check_int, check_lr  # noqa: E402
 
 tf.config.experimental.enable_op_determinism()
@@ -41,7 +46,7 @@ tf.config.experimental.enable_op_determinism()
 __all__ = [
     "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment", "TrainResult",
     "train_sgd", "fit_sgd", "lr_sweep", "SweepResult", "NanAutopsy", "nan_autopsy",
-    "set_seed", "mse", "minibatch_order", "TrainingOutcome",
+    "set_seed", "mse", "minibatch_order", "TrainingOutcome", "StepCheck", "second_order_check",
 ]
 
 
@@ -290,6 +295,12 @@ class TrainResult(TrainingOutcome):
         return int(hits[0]) if hits.size else None
 
     @property
+    def loss_ratios(self):
+        """``loss[k + 1] / loss[k]`` for consecutive finite losses (one fewer than those)."""
+        finite = self.loss[np.isfinite(self.loss)]
+        return finite[1:] / finite[:-1]
+
+    @property
     def outcome(self):
         """``"nan"``, ``"inf"``, ``"trained"`` or ``"did not train"``."""
         if self.diverged:
@@ -321,7 +332,7 @@ class _Trainer:
             loss = tf.reduce_mean(tf.square(model(xb, training=True) - yb))
         grads = tape.gradient(loss, model.trainable_variables)
         grad_norm = tf.linalg.global_norm(grads)
-        # The thread's optimizer.minimize(loss): one step w <- w - lr * grad, unless the loss
+        # TensorFlow 1's minimize(loss) for plain SGD: one step w <- w - lr * grad, unless the loss
         # is already inf/nan, in which case training stops here with the weights untouched.
         if tf.math.is_finite(loss):
             self.optimizer.apply_gradients(zip(grads, model.trainable_variables))
@@ -358,8 +369,8 @@ class _Trainer:
 def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0):
     """Train ``model`` in place with plain minibatch SGD and record every step.
 
-    Each step is what the thread's ``optimizer.minimize(loss)`` did in TensorFlow 1: compute
-    the minibatch mean squared error and its gradient, then ``w <- w - lr * grad``. In Keras 3
+    Each step is what ``optimizer.minimize(loss)`` did in TensorFlow 1 with a gradient-descent
+    optimizer: compute the minibatch mean squared error and its gradient, then ``w <- w - lr * grad``. In Keras 3
     that is a ``tf.GradientTape`` plus ``keras.optimizers.SGD(lr).apply_gradients``. Training
     stops cleanly at the first inf/nan loss (an outcome, not an error).
 
@@ -632,3 +643,156 @@ def _autopsy(step, where, operation, operands):
             f"{a:.3g} {'*' if operation == '0 * inf' else '+'} {b:.3g} = nan ({operation})")
     return NanAutopsy(step=int(step), where=where, operation=operation,
                       operands=(a, b), description=text)
+
+
+# --------------------------------------------------------------------------- one step, to second order
+@dataclass
+class StepCheck:
+    """One full-batch gradient step of size ``lr``: Goodfellow's second-order prediction of its
+    change in loss, and the change it actually makes (see :func:`second_order_check`).
+
+    Attributes
+    ----------
+    lrs : (n,) the step sizes tried, increasing.
+    loss : full-batch loss ``L(w)`` at the weights checked.
+    gg, gHg : ``g^T g`` and ``g^T H g`` for the full-batch gradient ``g`` and Hessian ``H``.
+    predicted : (n,) ``lr**2 / 2 * gHg - lr * gg``, the second-order change.
+    actual : (n,) ``L(w - lr g) - L(w)``, the change the step makes.
+    predicted_top, predicted_rest : (n,) the prediction split into the gradient's part along the
+        sharpest direction ``v`` (the eigenvector of ``sharpness``), ``(lr**2 / 2 * sharpness - lr)
+        (g . v)**2``, and the rest, ``predicted - predicted_top`` (nan when no sharpness result
+        was given).
+    sharpness : ``lambda_max`` used for the split (nan when none was given).
+    top_share : ``(g . v)**2 / g^T g``: the share of the gradient's squared length along ``v``.
+    rest_curvature : ``r^T H r / r^T r`` for the rest ``r = g - (g . v) v``: the average
+        curvature the rest of the gradient sees (negative: the loss curves down there).
+    tolerance : relative error allowed in ``valid_up_to``.
+    valid_up_to : the largest tried step size up to which every prediction was within
+        ``tolerance`` of the actual change (relative to the actual change).
+    predicted_turns_positive_at : ``2 g^T g / g^T H g`` (inf when ``g^T H g <= 0``).
+    actual_turns_positive_at : the smallest tried step size whose actual change is positive
+        (nan when none is).
+    """
+
+    lrs: np.ndarray
+    loss: float
+    gg: float
+    gHg: float
+    predicted: np.ndarray
+    actual: np.ndarray
+    predicted_top: np.ndarray
+    predicted_rest: np.ndarray
+    sharpness: float
+    top_share: float
+    rest_curvature: float
+    tolerance: float
+    valid_up_to: float
+    predicted_turns_positive_at: float
+    actual_turns_positive_at: float
+
+    @property
+    def relative_error(self):
+        """``|predicted - actual| / |actual|`` at each step size."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.abs(self.predicted - self.actual) / np.abs(self.actual)
+
+    def index(self, lr):
+        """Index of the tried step size closest to ``lr`` (on a log scale)."""
+        lr = check_lr(lr)
+        return int(np.argmin(np.abs(np.log(self.lrs) - math.log(lr))))
+
+    def summary(self, lr):
+        """One line: predicted (along the sharpest direction and the rest) and actual change at ``lr``."""
+        i = self.index(lr)
+        split = (f" ({self.predicted_top[i]:+,.0f} along the sharpest direction, "
+                 f"{self.predicted_rest[i]:+,.0f} along the rest)" if math.isfinite(self.sharpness) else "")
+        return (f"lr = {self.lrs[i]:g}: predicted ΔL {self.predicted[i]:+,.0f}{split}, "
+                f"actual ΔL {self.actual[i]:+,.0f}: loss {self.loss:,.0f} → predicted "
+                f"{self.loss + self.predicted[i]:,.0f}, actual {self.loss + self.actual[i]:,.0f}")
+
+
+def second_order_check(model, x, y, lrs, top=None, tolerance=0.1):
+    """Predict and take one full-batch gradient step of each size in ``lrs`` from the current weights.
+
+    The prediction is the second-order Taylor change quoted in the thread (Goodfellow et al.
+    2016, section 4.3.1), ``lr**2 / 2 * g^T H g - lr * g^T g``, with ``g`` the gradient and
+    ``H`` the Hessian of the mean squared error over all of ``x``; ``H g`` is one
+    Hessian-vector product. The actual change is the loss after ``w <- w - lr * g`` minus the
+    loss before. ``model`` keeps its weights.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays of shapes (n, features) and (n,) or (n, 1)
+    lrs : sequence of float
+        Step sizes, each > 0 (sorted here).
+    top : helpers.curvature.SharpnessResult, optional
+        The sharpness and its eigenvector ``v`` at these weights: splits the prediction into
+        the gradient's part along ``v`` and the rest.
+    tolerance : float
+        Relative error that still counts as agreement, for ``valid_up_to`` (default 0.1).
+
+    Returns
+    -------
+    StepCheck
+
+    Examples
+    --------
+    >>> model, x, y = make_experiment()
+    >>> check = second_order_check(model, x, y, [1e-6, 1e-5])
+    >>> bool(check.relative_error.max() < 0.01), bool(np.all(check.actual < 0))
+    (True, True)
+    """
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
+    lrs = np.sort(np.asarray(lrs, dtype=np.float64).ravel())
+    if lrs.size == 0:
+        raise ValueError("lrs must contain at least one step size")
+    for value in lrs:
+        check_lr(float(value), "every lr in lrs")
+    if top is not None and not isinstance(top, SharpnessResult):
+        raise TypeError(f"top must be a SharpnessResult (sharpness(..., return_info=True)), "
+                        f"got {type(top).__name__}")
+    tolerance = check_lr(tolerance, "tolerance")
+    op = HessianOperator(model, x, y)
+    if top is not None and top.vector.shape != (op.size,):
+        raise ValueError(f"top.vector must have {op.size} entries (one per weight), got {top.vector.shape}")
+    loss, g = op.loss_and_gradient()
+    gg, gHg = float(g @ g), float(g @ op(g))
+    predicted = lrs**2 / 2 * gHg - lrs * gg
+    nan = np.full_like(lrs, np.nan)
+    if top is None:
+        predicted_top, predicted_rest, lam, top_share, rest_curvature = nan, nan, math.nan, math.nan, math.nan
+    else:
+        lam, v = float(top.sharpness), top.vector / np.linalg.norm(top.vector)
+        along = float(g @ v)
+        rest = g - along * v
+        predicted_top = (lrs**2 / 2 * lam - lrs) * along**2
+        # No cross term when H v = lam v exactly (then H v is orthogonal to the rest).
+        predicted_rest = predicted - predicted_top
+        top_share = along**2 / gg
+        rest_curvature = float(rest @ op(rest)) / float(rest @ rest)
+    variables = model.trainable_variables
+    start = [v.numpy() for v in variables]
+    parts = np.split(g, np.cumsum([w.size for w in start])[:-1])
+    actual = np.empty_like(lrs)
+    try:
+        for i, lr in enumerate(lrs):
+            for var, w, d in zip(variables, start, parts):
+                var.assign((w - lr * d.reshape(w.shape)).astype(w.dtype))
+            actual[i] = mse(model, x, y) - loss
+    finally:
+        for var, w in zip(variables, start):
+            var.assign(w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        close = np.abs(predicted - actual) <= tolerance * np.abs(actual)
+    bad = np.flatnonzero(~close)
+    valid = lrs[-1] if bad.size == 0 else (lrs[bad[0] - 1] if bad[0] > 0 else math.nan)
+    positive = np.flatnonzero(actual > 0)
+    return StepCheck(
+        lrs=lrs, loss=loss, gg=gg, gHg=gHg, predicted=predicted, actual=actual,
+        predicted_top=predicted_top, predicted_rest=predicted_rest, sharpness=lam,
+        top_share=top_share, rest_curvature=rest_curvature, tolerance=tolerance,
+        valid_up_to=float(valid),
+        predicted_turns_positive_at=2 * gg / gHg if gHg > 0 else math.inf,
+        actual_turns_positive_at=float(lrs[positive[0]]) if positive.size else math.nan)

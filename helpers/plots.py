@@ -173,12 +173,12 @@ def update_loss_per_step(artists, run):
 
 
 def draw_loss_thresholds(ax, thresholds=((1e12, "a trillion (1e12)"),
-                                         (FLOAT32_MAX, "float32 overflow (3.4e38)"))):
+                                         (FLOAT32_MAX, "float32 overflow (3.4e38)")), fontsize=8):
     """Horizontal dotted lines at the blow-up thresholds, labelled at the left; returns them."""
     lines = []
     for value, name in thresholds:
         lines.append(ax.axhline(value, color=COLORS["threshold"], ls=":", lw=1))
-        ax.text(0.01, value / 3, name, transform=ax.get_yaxis_transform(), fontsize=8,
+        ax.text(0.01, value / 3, name, transform=ax.get_yaxis_transform(), fontsize=fontsize,
                 color=COLORS["threshold"], va="top")
     return lines
 
@@ -354,6 +354,234 @@ def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
                 fontsize=8, va="top", ha="right" if predicted > 0.5 * ax.get_xlim()[1] else "left")
         out.append((line, pred, mark))
     return out
+
+
+# --------------------------------------------------------------------------- lesson 4
+__all__ += ["mark_nonfinite_step", "draw_blowup_and_training", "draw_step_check", "draw_loss_ratios",
+            "draw_layer_norms"]
+
+READABLE = {"title": 13, "label": 12, "ticks": 11, "legend": 11}
+"""Font sizes of the lesson-4 figures (readable on a projector)."""
+
+
+def _readable(*axes):
+    for ax in axes:
+        ax.tick_params(labelsize=READABLE["ticks"])
+        ax.xaxis.label.set_size(READABLE["label"])
+        ax.yaxis.label.set_size(READABLE["label"])
+        ax.title.set_size(READABLE["title"])
+
+
+def mark_nonfinite_step(ax, step, color=None, text=None):
+    """Mark a run's first non-finite step without drawing a value there: a dashed vertical line
+    and a cross on the top edge of the axes, with ``text`` (default "loss = inf/nan at step k").
+
+    Returns the vertical line and the cross (Line2D).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> line, cross = mark_nonfinite_step(ax, 8)
+    >>> list(line.get_xdata()), list(cross.get_ydata())   # the cross sits on the top edge
+    ([8, 8], [1.0])
+    """
+    color = color or COLORS["large"]
+    line = ax.axvline(step, color=color, ls="--", lw=1.2)
+    (cross,) = ax.plot([step], [1.0], "X", ms=14, color=color, mec="k", transform=ax.get_xaxis_transform(),
+                       clip_on=False, zorder=5)
+    ax.annotate(text or f"loss = inf/nan at step {step}", xy=(step, 0.86), xycoords=ax.get_xaxis_transform(),
+                xytext=(-8, 0), textcoords="offset points", ha="right", va="top", color=color,
+                fontsize=READABLE["legend"], bbox={"fc": "white", "ec": "none", "pad": 1})
+    return line, cross
+
+
+def _run_title(run, critical_lr):
+    ratio = f"{run.lr / critical_lr:.2g} × 2/λ_max"
+    if run.diverged:
+        return f"lr = {run.lr:g} ({ratio}): {run.outcome} at step {run.first_nonfinite_step}"
+    return f"lr = {run.lr:g} ({ratio}): {run.outcome}, {run.loss[0]:,.0f} → {run.loss[-1]:,.0f}"
+
+
+def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr):
+    """Two training runs of lesson 4, each on its own log axis: the one that blew up (left, with the
+    trillion and float32-overflow lines and its first non-finite step marked) and the one that
+    trained (right, scaled to its own losses). The figure's title puts the prediction from
+    ``critical_lr`` beside the outcomes.
+
+    Parameters
+    ----------
+    ax_blow, ax_train : matplotlib.axes.Axes
+    blown, trained : helpers.experiment.TrainResult (or anything with ``lr``, ``loss``,
+        ``first_nonfinite_step``, ``diverged``, ``outcome`` and ``steps_per_epoch``)
+    critical_lr : float
+        ``2 / sharpness`` at initialisation (in the titles).
+
+    Returns
+    -------
+    dict with the two loss lines, ``blown`` and ``trained`` (Line2D).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from matplotlib.figure import Figure
+    >>> blown = SimpleNamespace(lr=1e-3, loss=np.array([1e4, 1e8, 1e20, np.inf]), first_nonfinite_step=3,
+    ...                         diverged=True, outcome="inf", steps_per_epoch=32)
+    >>> trained = SimpleNamespace(lr=1e-4, loss=np.array([1e4, 5e3, 2e3]), first_nonfinite_step=None,
+    ...                           diverged=False, outcome="trained", steps_per_epoch=32)
+    >>> lines = draw_blowup_and_training(*Figure().subplots(1, 2), blown, trained, critical_lr=4e-4)
+    >>> lines["blown"].get_ydata().tolist()    # the values that occurred, not the inf
+    [10000.0, 100000000.0, 1e+20]
+    """
+    out = {}
+    for key, ax, run, color in (("blown", ax_blow, blown, COLORS["large"]),
+                                ("trained", ax_train, trained, COLORS["small"])):
+        finite = np.isfinite(run.loss)
+        steps = np.arange(run.loss.size)
+        (out[key],) = ax.semilogy(steps[finite], run.loss[finite], "o-", ms=4, lw=1.5, color=color,
+                                  label="minibatch loss (before each step)")
+        if run.diverged:
+            mark_nonfinite_step(ax, run.first_nonfinite_step, color)
+        epochs = range(run.steps_per_epoch, run.loss.size, run.steps_per_epoch)
+        for k in epochs:
+            ax.axvline(k, color="0.8", lw=1, zorder=0)
+        ax.set_title(_run_title(run, critical_lr), pad=16 if run.diverged else None)
+        ax.set_xlabel("SGD step (minibatch)" + (" — grey line: end of an epoch" if len(epochs) else ""))
+        ax.set_ylabel("minibatch loss (log scale)")
+    draw_loss_thresholds(ax_blow, fontsize=READABLE["legend"])
+    set_log_ticks(ax_blow, "y", range(0, 41, 6))
+    ax_blow.set_ylim(1e2, 1e41)
+    ax_blow.set_xlim(-0.5, blown.loss.size + 0.5)
+    ax_train.legend(loc="upper right", fontsize=READABLE["legend"])
+    _readable(ax_blow, ax_train)
+    verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'trains'}" for run in (blown, trained))
+    outcomes = ", ".join(f"{run.outcome}" for run in (blown, trained))
+    ax_blow.figure.suptitle(f"Predicted before training from 2/λ_max = {critical_lr:.2g}: {verdicts}. "
+                            f"Outcome: {outcomes}.", fontsize=READABLE["title"] + 1)
+    return out
+
+
+def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=None):
+    """One full-batch gradient step against its second-order prediction, over step sizes.
+
+    Left: the predicted and the actual change in loss ``ΔL`` against the step size (log x),
+    with ``ΔL = -L`` (a loss of 0, the floor of a squared error). Right: the relative error of
+    the prediction (log-log), the tolerance and the largest step within it.
+
+    Parameters
+    ----------
+    ax_change, ax_error : matplotlib.axes.Axes
+    check : helpers.experiment.StepCheck
+    rates : step sizes to mark with dots (the thread's two rates).
+    critical_lr : float, optional
+        ``2 / sharpness``, drawn as a dashed line.
+
+    Returns
+    -------
+    dict with ``predicted``, ``actual`` and ``error`` (Line2D).
+    """
+    out = {}
+    (out["predicted"],) = ax_change.plot(check.lrs, check.predicted, color=COLORS["predicted"], lw=2.5,
+                                         label="predicted: η²/2 gᵀHg − η gᵀg")
+    (out["actual"],) = ax_change.plot(check.lrs, check.actual, "o-", ms=3, color=COLORS["actual"], lw=1.5,
+                                      label="actual: L(w − ηg) − L(w)")
+    ax_change.axhline(0.0, color="k", lw=0.8)
+    ax_change.axhline(-check.loss, color=COLORS["threshold"], ls=":", lw=1.5,
+                      label=f"ΔL = −L = {-check.loss:,.0f}: the loss would be 0")
+    ax_change.axhspan(-10 * check.loss, -check.loss, color=COLORS["threshold"], alpha=0.12, lw=0,
+                      label="impossible: the loss would be negative")
+    error = check.relative_error
+    (out["error"],) = ax_error.loglog(check.lrs, error, "o-", ms=3, color=COLORS["actual"], lw=1.5,
+                                      label="|predicted − actual| / |actual|")
+    ax_error.axhline(check.tolerance, color=COLORS["threshold"], ls=":", lw=1.5,
+                     label=f"{check.tolerance:.0%} error")
+    if np.isfinite(check.valid_up_to):
+        ax_error.axvline(check.valid_up_to, color=COLORS["predicted"], ls="-.", lw=1.5,
+                         label=f"within {check.tolerance:.0%} up to η = {check.valid_up_to:.2g}")
+    for lr in rates:
+        i = check.index(lr)
+        for ax, y in ((ax_change, check.actual[i]), (ax_error, error[i])):
+            ax.plot([check.lrs[i]], [y], "o", ms=10, mfc="none", mec="k", mew=1.5)
+        ax_change.annotate(f"η = {check.lrs[i]:g}", (check.lrs[i], check.actual[i]), xytext=(-10, -12),
+                           textcoords="offset points", ha="right", va="top", fontsize=READABLE["legend"])
+    if critical_lr is not None:
+        for ax in (ax_change, ax_error):
+            ax.axvline(critical_lr, color=COLORS["large"], ls="--", lw=1.2,
+                       label=f"2/λ_max = {critical_lr:.2g}" if ax is ax_change else None)
+    ax_change.set_xscale("log")
+    ax_change.set_ylim(-2 * check.loss, 2 * check.loss)
+    ax_change.set(xlabel="step size η (log scale)", ylabel="change in loss ΔL",
+                  title="one full-batch gradient step from initialisation")
+    ax_error.set(xlabel="step size η (log scale)", ylabel="relative error (log scale)",
+                 title="how far off the second-order prediction is")
+    ax_change.legend(loc="upper left", fontsize=READABLE["legend"])
+    ax_error.legend(loc="upper left", fontsize=READABLE["legend"])
+    _readable(ax_change, ax_error)
+    return out
+
+
+def draw_loss_ratios(axes, runs, sharpness):
+    """Measured ``L(k+1) / L(k)`` per step of each run, one run per panel (log y), and, for a run
+    whose rate makes ``|1 - η λ_max| > 1``, the sharpest component's growth ``(1 - η λ_max)**2``.
+
+    That factor is the sharpest component's, not the loss's: the loss grows by it only once
+    that component carries the loss. For a stable rate the component shrinks away and no line
+    is drawn. ``runs`` are :class:`helpers.experiment.TrainResult` (``lr``, ``loss_ratios``).
+
+    Returns
+    -------
+    list of Line2D, the measured ratios.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from matplotlib.figure import Figure
+    >>> runs = [SimpleNamespace(lr=1e-3, loss_ratios=np.array([0.5, 20.0])),
+    ...         SimpleNamespace(lr=1e-4, loss_ratios=np.array([0.9, 1.1]))]
+    >>> axes = Figure().subplots(1, 2)
+    >>> lines = draw_loss_ratios(axes, runs, sharpness=5000.0)
+    >>> [len(ax.get_lines()) for ax in axes]   # ratios and 1, plus (1 - ηλ_max)² = 16 on the left
+    [3, 2]
+    """
+    lines = []
+    for ax, run, color in zip(axes, runs, [COLORS["large"], COLORS["small"]] + [None] * len(runs)):
+        ratios = run.loss_ratios
+        (line,) = ax.semilogy(np.arange(1, ratios.size + 1), ratios, "o-", ms=6, color=color,
+                              label="measured L(k+1) / L(k)")
+        factor = (1 - run.lr * sharpness) ** 2
+        if factor > 1:
+            ax.axhline(factor, color=line.get_color(), ls="--", lw=1.5,
+                       label=f"sharpest component's growth (1 − ηλ_max)² = {factor:.3g}")
+            ax.set_ylim(top=max(1e3 * np.nanmax(ratios), 1e3 * factor))
+        else:
+            ax.set_ylim(min(0.1, np.nanmin(ratios) / 2), max(10.0, 2 * np.nanmax(ratios)))
+        ax.axhline(1.0, color="0.4", lw=1)
+        ax.set(xlabel="SGD step k+1", ylabel="loss ratio per step (log scale)",
+               title=f"lr = {run.lr:g}: growth of the minibatch loss per step")
+        ax.legend(loc="upper left", fontsize=READABLE["legend"])
+        _readable(ax)
+        lines.append(line)
+    return lines
+
+
+def draw_layer_norms(ax, run):
+    """Norm of each layer's weights (kernel and bias) per step of a run (log y), one line per layer.
+
+    Returns
+    -------
+    list of Line2D
+    """
+    lines = []
+    for j, name in enumerate(run.layer_names):
+        norms = run.layer_norms[:, j]
+        (line,) = ax.semilogy(norms, "o-", ms=4, label=f"{name}: {norms[0]:.3g} → {norms[-1]:.3g}")
+        lines.append(line)
+    last = f"the inf loss at step {run.first_nonfinite_step}" if run.diverged else f"step {run.steps - 1}"
+    ax.set(xlabel=f"SGD step at lr = {run.lr:g}", ylabel="weight norm ‖W‖ (log scale)",
+           title=f"weight norm of each layer, up to {last}")
+    ax.legend(loc="upper left", fontsize=READABLE["legend"])
+    _readable(ax)
+    return lines
 
 
 # --------------------------------------------------------------------------- lessons 5 and 6

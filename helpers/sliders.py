@@ -458,12 +458,15 @@ class LrGridApp(SliderApp):
     Takes plain arrays (this module never imports TensorFlow): ``lrs`` (increasing), one
     per-step loss array per rate (ending at the first inf/nan, if any) and the critical rate
     ``2 / sharpness`` measured before training. Left: the loss per step at the selected rate.
-    Right: the largest loss each rate reached against lr, with ``2 / sharpness`` marked.
+    Right: where each rate ended against lr: for runs that stayed finite, ``final_losses`` (e.g.
+    the full-data loss after training) or, without it, the mean minibatch loss over the last
+    epoch (the last quarter of the steps without ``steps_per_epoch``); for runs that reached
+    inf/nan, a cross in a band above them with the step; and ``2 / sharpness`` marked.
     """
 
     key = "lr_grid_app"
 
-    def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, blit=True):
+    def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, final_losses=None, blit=True):
         import ipywidgets as widgets
         from types import SimpleNamespace
 
@@ -479,43 +482,70 @@ class LrGridApp(SliderApp):
             bad = np.flatnonzero(~np.isfinite(curve))
             self.runs.append(SimpleNamespace(losses=curve, diverged_at=int(bad[0]) if bad.size else None))
         lr = self._snap(self.lrs[0] if lr is None else check_lr(lr))
-        fig, (ax_loss, ax_lr) = _new_figure(self.key, (11, 3.8), 2, width_ratios=(1.3, 1))
+        fig, (ax_loss, ax_lr) = _new_figure(self.key, (12, 4.6), 2, width_ratios=(1.2, 1))
         slider = widgets.SelectionSlider(options=[(f"{v:.2g}", float(v)) for v in self.lrs], value=lr,
                                          description="lr", continuous_update=True,
                                          layout=widgets.Layout(width="420px"))
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.82, wspace=0.25)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.25)
         longest = max(curve.size for curve in self.losses)
         # No "diverged at step k" note: it would sit outside the axes for an early step; the title says it.
         self.artists = {"loss": plots.draw_loss_per_step(ax_loss, self.runs[0], color=plots.COLORS["large"],
                                                          annotate=False, log_ticks=range(0, 43, 6))}
-        plots.draw_loss_thresholds(ax_loss)
+        plots.draw_loss_thresholds(ax_loss, fontsize=12)
         ax_loss.set_xlim(-1, longest)
         ax_loss.set_ylim(1e1, 100 * plots.LOSS_CEILING)
         if steps_per_epoch:
             for k in range(steps_per_epoch, longest, steps_per_epoch):
                 ax_loss.axvline(k, color="0.85", lw=0.8, zorder=0)
             ax_loss.set_xlabel(f"SGD step (grey line: end of each epoch of {steps_per_epoch} steps)")
-        ax_loss.set_title("minibatch loss per step at the selected lr", fontsize=10)
+        ax_loss.set_title("minibatch loss per step at the selected lr", fontsize=14)
+        ax_loss.xaxis.label.set_size(13)
+        ax_loss.yaxis.label.set_size(13)
+        ax_loss.tick_params(labelsize=12)
 
-        peaks = np.array([np.max(np.where(np.isfinite(c), c, plots.LOSS_CEILING)) for c in self.losses])
+        # Right: what each rate achieved: the loss over the last epoch, or, if it blew up, a mark
+        # in a band above the data ("largest loss" would be the first loss for every finite run).
+        start = float(np.mean([curve[0] for curve in self.losses]))
+        tail = steps_per_epoch or max(1, longest // 4)
         blew = np.array([run.diverged_at is not None for run in self.runs])
+        if final_losses is None:
+            ended = [np.mean(c[-tail:]) for c in self.losses]
+            what = "mean loss in the last epoch" if steps_per_epoch else f"mean of the last {tail} losses"
+        else:
+            ended = np.asarray(final_losses, dtype=float)
+            if ended.shape != self.lrs.shape:
+                raise ValueError(f"final_losses must hold one loss per lr ({self.lrs.size}), got shape {ended.shape}")
+            what = "loss after training"
+        finals = np.where(blew, np.nan, ended)
+        highest = max(start, np.nanmax(finals)) if np.any(~blew) else start
+        band = 30 * highest
+        shown = np.where(blew, band, finals)
+        low = np.floor(np.log10(np.nanmin(finals) if np.any(~blew) else start)) - 1
         ax_lr.set_xscale("log")
-        plots.set_log_ticks(ax_lr, "y", range(0, 43, 6))
-        ax_lr.plot(self.lrs[~blew], peaks[~blew], "o", color=plots.COLORS["small"], label="stayed finite")
-        ax_lr.plot(self.lrs[blew], peaks[blew], "X", ms=9, color=plots.COLORS["large"], mec="k",
-                   label="reached inf/nan")
-        ax_lr.axvline(self.critical_lr, color=plots.COLORS["threshold"], ls="--", lw=1.2)
-        ax_lr.text(self.critical_lr, 1e36, f" 2/sharpness\n = {self.critical_lr:.2g}", fontsize=9,
-                   color=plots.COLORS["threshold"], va="top")
-        ax_lr.set_ylim(1e1, 100 * plots.LOSS_CEILING)
-        ax_lr.set_xlabel("learning rate lr (log scale)")
-        ax_lr.set_ylabel("largest loss reached (log)")
-        ax_lr.legend(loc="lower right", fontsize=8)
-        ax_lr.set_title("largest loss at every precomputed rate", fontsize=10)
-        (self.current,) = ax_lr.plot([], [], "o", ms=16, mfc="none", mec="k", mew=1.5)
-        self.peaks = peaks
-        self.suptitle = fig.suptitle("", fontsize=11)
+        plots.set_log_ticks(ax_lr, "y", range(int(low), int(np.floor(np.log10(highest))) + 1))
+        ax_lr.axhspan(3 * highest, 300 * highest, color=plots.COLORS["large"], alpha=0.08, lw=0)
+        ax_lr.axhline(start, color=plots.COLORS["threshold"], ls=":", lw=1.2)
+        ax_lr.text(self.lrs[0], start * 1.15, f" first minibatch loss ({start:,.0f})", fontsize=12,
+                   color=plots.COLORS["threshold"], va="bottom")
+        ax_lr.plot(self.lrs[~blew], finals[~blew], "o-", ms=7, color=plots.COLORS["small"],
+                   label=f"stayed finite: {what}")
+        ax_lr.plot(self.lrs[blew], shown[blew], "X", ms=11, color=plots.COLORS["large"], mec="k",
+                   label="reached inf/nan (step in the band)")
+        for lr_, run in zip(self.lrs[blew], np.array(self.runs, dtype=object)[blew]):
+            ax_lr.annotate(f"{run.diverged_at}", (lr_, band), xytext=(0, -12), textcoords="offset points",
+                           ha="center", va="top", fontsize=10, color=plots.COLORS["large"])
+        ax_lr.axvline(self.critical_lr, color=plots.COLORS["threshold"], ls="--", lw=1.5,
+                      label=f"2/λ_max = {self.critical_lr:.2g} (measured before training)")
+        ax_lr.set_ylim(10 ** low, 300 * highest)
+        ax_lr.set_xlabel("learning rate lr (log scale)", fontsize=13)
+        ax_lr.set_ylabel(f"{what} (log)", fontsize=13)
+        ax_lr.legend(loc="lower right", fontsize=11)
+        ax_lr.set_title("where each rate ended", fontsize=14)
+        ax_lr.tick_params(labelsize=12)
+        (self.current,) = ax_lr.plot([], [], "o", ms=18, mfc="none", mec="k", mew=2)
+        self.ends = shown
+        self.suptitle = fig.suptitle("", fontsize=14)
         self._track([*self.artists["loss"].values(), self.current, self.suptitle])
         self._redraw({"lr"})
         self.label.value = html.escape(self.summary(), quote=False)
@@ -533,14 +563,14 @@ class LrGridApp(SliderApp):
     def _redraw(self, changed):
         lr, run = self.state["lr"], self.run()
         plots.update_loss_per_step(self.artists["loss"], run)
-        self.current.set_data([lr], [self.peaks[self.lrs == lr][0]])
+        self.current.set_data([lr], [self.ends[self.lrs == lr][0]])
         ratio = lr / self.critical_lr
         side = "above" if ratio > 1 else "below"
         if run.diverged_at is not None:
             outcome = f"loss reached inf/nan at step {run.diverged_at}"
         else:
             outcome = f"loss {run.losses[0]:.3g} → {run.losses[-1]:.3g} after {run.losses.size} steps"
-        self.suptitle.set_text(f"lr = {lr:.2g} is {ratio:.2g} × 2/sharpness ({side} it): {outcome}")
+        self.suptitle.set_text(f"lr = {lr:.2g} is {ratio:.2g} × 2/λ_max ({side} it): {outcome}")
 
 
 def lr_grid_app(lrs, losses, critical_lr, lr=None, **kwargs) -> LrGridApp:
@@ -553,10 +583,10 @@ def lr_grid_app(lrs, losses, critical_lr, lr=None, **kwargs) -> LrGridApp:
     >>> curves = [np.array([1e4, 5e3, 2e3]), np.array([1e4, 1e8, np.inf])]
     >>> app = lr_grid_app([1e-4, 1e-3], curves, critical_lr=3e-4, lr=1e-3)
     >>> app.suptitle.get_text()
-    'lr = 0.001 is 3.3 × 2/sharpness (above it): loss reached inf/nan at step 2'
+    'lr = 0.001 is 3.3 × 2/λ_max (above it): loss reached inf/nan at step 2'
     >>> app.sliders["lr"].value = 1e-4
     >>> app.suptitle.get_text()
-    'lr = 0.0001 is 0.33 × 2/sharpness (below it): loss 1e+04 → 2e+03 after 3 steps'
+    'lr = 0.0001 is 0.33 × 2/λ_max (below it): loss 1e+04 → 2e+03 after 3 steps'
     >>> app.close()
     """
     return LrGridApp(lrs, losses, critical_lr, lr=lr, **kwargs)
