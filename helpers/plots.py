@@ -383,7 +383,7 @@ def mark_nonfinite_step(ax, step, color=None, text=None):
     >>> from matplotlib.figure import Figure
     >>> ax = Figure().subplots()
     >>> line, cross = mark_nonfinite_step(ax, 8)
-    >>> list(line.get_xdata()), list(cross.get_ydata())   # the cross sits on the top edge
+    >>> list(line.get_xdata()), [float(y) for y in cross.get_ydata()]   # the cross sits on the top edge
     ([8, 8], [1.0])
     """
     color = color or COLORS["large"]

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from helpers.curvature import critical_lr
+from helpers.curvature import sharpness
 from helpers.experiment import (LESSON, TrainResult, fit_sgd, lr_sweep, make_data, make_experiment,
-                                make_model, mse, nan_autopsy, train_sgd)
+                                make_model, mse, nan_autopsy, second_order_check, train_sgd)
 
 
 def test_data_is_raw_generated_and_seeded():
@@ -123,6 +124,53 @@ def test_other_helpers_validate_arguments():
     trained = train_sgd(model, x, y, lr=1e-5, epochs=1)
     with pytest.raises(ValueError, match="did not diverge"):
         nan_autopsy(model, x, y, trained)
+
+
+def test_second_order_change_is_exact_on_a_quadratic_loss():
+    """A linear model's mean squared error is exactly quadratic in its weights: prediction == actual."""
+    import keras
+
+    x, y = make_data()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    before = model.get_weights()
+    top = sharpness(model, x, y, return_info=True)
+    check = second_order_check(model, x, y, [1e-6, 1e-4, 1e-3, 0.3 * top.critical_lr], top=top)
+    np.testing.assert_allclose(check.predicted, check.actual, rtol=2e-3)
+    np.testing.assert_allclose(check.predicted_top + check.predicted_rest, check.predicted)
+    assert check.valid_up_to == check.lrs[-1]
+    assert check.rest_curvature >= 0  # a linear model's Hessian (2/n XᵀX) has no negative curvature
+    for a, b in zip(model.get_weights(), before):  # the weights are put back
+        np.testing.assert_array_equal(a, b)
+
+
+def test_second_order_check_records_where_the_model_fails_on_the_net():
+    model, x, y = make_experiment()
+    check = second_order_check(model, x, y, np.geomspace(1e-6, 1e-2, 9))
+    assert np.isnan(check.sharpness) and np.all(np.isnan(check.predicted_top))
+    assert check.relative_error[0] < 0.01            # tiny steps: the model is exact to first order
+    assert check.valid_up_to < 1e-2 and check.actual[-1] > 0
+    assert check.actual_turns_positive_at == check.lrs[np.flatnonzero(check.actual > 0)[0]]
+    assert check.index(1.1e-4) == 4 and "actual ΔL" in check.summary(1e-4)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(lrs=[]), ValueError, "lrs must contain at least one step size"),
+    (dict(lrs=[-1.0]), ValueError, "every lr in lrs must be a positive finite number"),
+    (dict(lrs=[1e-4], top=5000.0), TypeError, "top must be a SharpnessResult"),
+    (dict(lrs=[1e-4], tolerance=0.0), ValueError, "tolerance must be a positive finite number"),
+])
+def test_second_order_check_validates_arguments(kwargs, error, message):
+    model, x, y = make_experiment()
+    with pytest.raises(error, match=message):
+        second_order_check(model, x, y, **kwargs)
+
+
+def test_loss_ratios_skip_the_non_finite_loss():
+    model, x, y = make_experiment()
+    run = train_sgd(model, x, y, lr=1e-2)
+    finite = run.loss[np.isfinite(run.loss)]
+    np.testing.assert_allclose(run.loss_ratios, finite[1:] / finite[:-1])
 
 
 @pytest.mark.slow

@@ -49,3 +49,58 @@ def test_rate_comparison_labels_come_from_the_runs():
     out = plots.draw_rate_comparison(ax_bowl, ax_loss, 20.0, runs)
     assert [a["steps"].get_label() for a in out] == ["lr = 0.01: factor 0.80 → converges",
                                                     "lr = 0.12: factor 1.40 → diverges"]
+
+
+# ---------------------------------------------------------------- lesson 4
+def _run(lr, loss, steps_per_epoch=4):
+    from types import SimpleNamespace
+
+    loss = np.array(loss, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(loss))
+    first = int(bad[0]) if bad.size else None
+    finite = loss[np.isfinite(loss)]
+    return SimpleNamespace(lr=lr, loss=loss, first_nonfinite_step=first, diverged=first is not None,
+                           outcome="inf" if first is not None else "trained", steps_per_epoch=steps_per_epoch,
+                           loss_ratios=finite[1:] / finite[:-1])
+
+
+def test_two_rate_figure_draws_only_values_that_occurred_each_run_on_its_own_axis():
+    blown = _run(1e-3, [1e4, 2e3, 1e9, 1e20, np.inf])
+    trained = _run(1e-4, [1e4, 6e3, 3e3, 2e3, 1.5e3, 1e3])
+    ax_blow, ax_train = Figure().subplots(1, 2)
+    lines = plots.draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr=4e-4)
+    np.testing.assert_array_equal(lines["blown"].get_ydata(), [1e4, 2e3, 1e9, 1e20])  # no segment to inf
+    # The first non-finite step is marked by a vertical line and a cross on the top edge (axes coordinates).
+    crosses = [l for l in ax_blow.get_lines() if l.get_marker() == "X"]
+    assert [list(c.get_xdata()) for c in crosses] == [[4]] and list(crosses[0].get_ydata()) == [1.0]
+    # The run that trained gets an axis scaled to its own losses, not to the blow-up's.
+    low, high = ax_train.get_ylim()
+    assert low > 100 and high < 1e5
+    title = ax_blow.figure.get_suptitle()
+    assert "lr = 0.001 blows up" in title and "lr = 0.0001 trains" in title and "Outcome: inf, trained" in title
+
+
+def test_step_check_figure_draws_prediction_actual_and_error():
+    from types import SimpleNamespace
+
+    lrs = np.geomspace(1e-6, 1e-2, 9)
+    predicted = -lrs * 1e7 + lrs**2 * 1e8
+    actual = predicted * (1 + lrs * 100)
+    check = SimpleNamespace(lrs=lrs, predicted=predicted, actual=actual, loss=1e4, tolerance=0.1,
+                            relative_error=np.abs(predicted - actual) / np.abs(actual), valid_up_to=1e-3,
+                            index=lambda lr: int(np.argmin(np.abs(np.log(lrs / lr)))))
+    ax_change, ax_error = Figure().subplots(1, 2)
+    out = plots.draw_step_check(ax_change, ax_error, check, critical_lr=4e-4)
+    np.testing.assert_array_equal(out["predicted"].get_ydata(), predicted)
+    np.testing.assert_array_equal(out["actual"].get_ydata(), actual)
+    np.testing.assert_allclose(out["error"].get_ydata(), check.relative_error)
+    assert ax_change.get_ylim() == (-2e4, 2e4)
+
+
+def test_ratio_figure_draws_the_sharpest_factor_only_where_it_grows():
+    fast, slow = _run(1e-3, [1e4, 2e3, 3.4e4, np.inf]), _run(1e-4, [1e4, 9e3, 9.5e3, 8e3])
+    axes = Figure().subplots(1, 2)
+    lines = plots.draw_loss_ratios(axes, [fast, slow], sharpness=5000.0)
+    np.testing.assert_allclose(lines[0].get_ydata(), [0.2, 17.0])
+    dashed = [[l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--"] for ax in axes]
+    assert dashed == [[16.0], []]  # (1 - 1e-3 · 5000)² = 16 on the left; nothing for the stable rate

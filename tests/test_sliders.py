@@ -192,3 +192,30 @@ def test_a_new_browser_view_is_painted_from_the_kernel_at_once(monkeypatch):
         app.close()
     finally:
         matplotlib.use(previous)
+
+
+def test_lr_grid_right_panel_shows_where_each_rate_ended():
+    """Finite runs at their final loss, blown-up runs as crosses in a band above them, 2/λ_max dashed."""
+    from helpers.sliders import lr_grid_app
+
+    lrs = [1e-5, 1e-4, 1e-3, 1e-2]
+    curves = [np.array([1e4, 8e3, 5e3]), np.array([1e4, 2e3, 600.0]), np.array([1e4, 1e9, np.inf]),
+              np.array([1e4, np.inf])]
+    app = lr_grid_app(lrs, curves, critical_lr=3e-4, lr=1e-3, final_losses=[4e3, 500.0, np.nan, np.nan])
+    try:
+        ax = app.fig.axes[1]
+        finite = [l for l in ax.get_lines() if l.get_marker() == "o" and len(l.get_xdata()) > 1][0]
+        np.testing.assert_array_equal(finite.get_ydata(), [4e3, 500.0])
+        crosses = [l for l in ax.get_lines() if l.get_marker() == "X"][0]
+        np.testing.assert_array_equal(crosses.get_xdata(), [1e-3, 1e-2])
+        band = crosses.get_ydata()[0]
+        assert band > 10 * 1e4 and band < ax.get_ylim()[1]        # above every finite value, inside the axes
+        assert [t.get_text() for t in ax.texts if t.get_text().isdigit()] == ["2", "1"]  # the inf steps
+        assert "2/λ_max = 0.0003" in ax.get_legend_handles_labels()[1][-1]
+        assert app.suptitle.get_text() == "lr = 0.001 is 3.3 × 2/λ_max (above it): loss reached inf/nan at step 2"
+        app.update(lr=1e-4)
+        assert list(app.current.get_ydata()) == [500.0]
+        with pytest.raises(ValueError, match="final_losses must hold one loss per lr"):
+            lr_grid_app(lrs, curves, critical_lr=3e-4, final_losses=[1.0])
+    finally:
+        app.close()
