@@ -149,6 +149,11 @@ def test_the_actual_change_turns_positive_well_before_the_model_says(L):
 
 def test_the_rest_of_the_gradient_sees_negative_curvature(L):
     assert L["lam_min"] <= L["check.rest_curvature"] < 0
+    # "... so its curvature term adds to the predicted drop, and at 1e-3 it is most of the predicted drop."
+    term = L["rest_curvature_term"]
+    assert term == pytest.approx(1e-3**2 / 2 * L["check.rest_curvature"] * (1 - L["check.top_share"]) * L["check.gg"])
+    predicted = L["check.predicted"][at(L, 1e-3)]
+    assert term < 0 and abs(term) > 0.5 * abs(predicted)
 
 
 # ---------------------------------------------------------------- Step by step
@@ -165,6 +170,13 @@ def test_the_loss_ratios_at_1e_4_scatter_around_1_while_the_loss_falls(L):
     r = ratios(L["slow.loss"])
     assert 0.8 < np.median(r) < 1.25 and np.any(r > 1) and np.any(r < 1)
     assert L["slow.final_loss"] < L["slow.initial_loss"]
+
+
+def test_the_weights_have_moved_far_when_the_growth_accelerates(L):
+    norms = np.array(L["fast.layer_norms"])
+    r = ratios(L["fast.loss"])
+    k = int(np.argmax(r)) + 1          # the step after the largest ratio (the acceleration)
+    assert k == 7 and np.all(norms[k] > 5 * norms[0])
 
 
 def test_every_layer_grows_by_the_same_order_of_magnitude(L):
