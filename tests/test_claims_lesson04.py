@@ -50,6 +50,7 @@ def test_the_experiment_is_raw_data_and_the_stated_net(L):
     assert L["n_weights"] == 4545                    # "This net has 4,545 weights": 4·64+64 + 64·64+64 + 64+1
     assert 4 * 64 + 64 + 64 * 64 + 64 + 64 + 1 == 4545
     assert L["LESSON.activation"] == "leaky_relu" and L["LESSON.batch_size"] == 32
+    assert L["fast.steps_per_epoch"] == 1024 // 32 == 32   # "An epoch is one pass through all 1,024 rows: 32 steps"
 
 
 def test_the_loss_starts_at_about_ten_thousand(L):
