@@ -48,15 +48,21 @@ q2 = NumberExercise(
 )
 
 q3 = ChoiceExercise(
-    prompt="The thread's second answer draws x² at lr = 0.12. What does gradient descent do there?",
+    prompt="The thread's second answer draws gradient descent on x² at lr = 0.12. What does it do there?",
     options={
-        "a": "It converges: f'' = 2, so the factor is |1 - 0.12·2| = 0.76 per step; the threshold is 1.",
-        "b": "No: it does not diverge. On x² the threshold is 2/f'' = 1, far above 0.12; "
-             "0.12 overshoots only on bowls with f'' > 16.7.",
-        "c": "No: it does not oscillate forever. The factor 1 - 0.12·2 = 0.76 is positive and below 1, "
-             "so it slides monotonically to 0.",
+        "a": ("It converges: w shrinks towards 0 at every step.",
+              f"f'' = 2, so each step multiplies w by 1 - 0.12·2 = {1 - 0.12 * 2:.2f}; the threshold 2/f'' = 1 "
+              "is far above 0.12."),
+        "b": ("It diverges: every step lands further from 0 than it started.",
+              f"on x² the threshold is 2/f'' = 1, far above 0.12; 0.12 overshoots only on bowls with "
+              f"f'' > 2/0.12 ≈ {2 / 0.12:.1f}."),
+        "c": ("It jumps back and forth across the minimum forever, never settling.",
+              f"the factor 1 - 0.12·2 = {1 - 0.12 * 2:.2f} is positive and below 1, so w keeps its sign "
+              "and slides monotonically to 0."),
     },
     correct="a",
-    hints=["Compute the factor 1 - lr·f'' with f'' = 2."],
-    solution="Factor 0.76: it converges. 'Large' means large against the curvature.",
+    hints=["Compute the factor 1 - lr·f'' with f'' = 2: its size says whether w shrinks, its sign whether "
+           "w changes side."],
+    solution="Factor 1 - 0.12·2 = 0.76: it converges without overshooting. 'Large' means large against "
+             "the curvature.",
 )
