@@ -272,7 +272,7 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
     predicted, actual : array_like
         Predicted and (optionally) actual change in loss at each step size.
     best : float, optional
-        The best step ``g^T g / g^T H g``; marks it and twice it (where the change turns positive).
+        The best step ``eta* = g^T g / g^T H g``; marks it and twice it (where the change turns positive).
 
     Returns
     -------
@@ -286,10 +286,10 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
                                    label=label_actual)
     ax.axhline(0.0, color="k", lw=0.8)
     if best is not None:
-        ax.axvline(best, color=COLORS["small"], ls=":", lw=1.2, label=f"best step ε* = {best:.3g}")
-        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.2,
-                   label=f"2ε* = {2 * best:.3g}: predicted to turn positive")
-    ax.set_xlabel("step size ε (learning rate)")
+        ax.axvline(best, color=COLORS["small"], ls=":", lw=1.5, label=f"best step η* = {best:.3g}")
+        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.5,
+                   label=f"2η* = {2 * best:.3g}: predicted to turn positive")
+    ax.set_xlabel("learning rate η (step size)")
     ax.set_ylabel("change in loss ΔL")
     return out
 
