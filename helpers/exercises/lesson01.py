@@ -54,7 +54,7 @@ q3 = ChoiceExercise(
               f"f'' = 2, so each step multiplies w by 1 - 0.12·2 = {1 - 0.12 * 2:.2f}; the threshold 2/f'' = 1 "
               "is far above 0.12."),
         "b": ("It diverges: every step lands further from 0 than it started.",
-              f"on x² the threshold is 2/f'' = 1, far above 0.12; 0.12 overshoots only on bowls with "
+              f"on x² the threshold is 2/f'' = 1, far above 0.12; 0.12 diverges only on bowls with "
               f"f'' > 2/0.12 ≈ {2 / 0.12:.1f}."),
         "c": ("It jumps back and forth across the minimum forever, never settling.",
               f"the factor 1 - 0.12·2 = {1 - 0.12 * 2:.2f} is positive and below 1, so w keeps its sign "
