@@ -25,26 +25,28 @@ q1 = NumberExercise(
     solution="f'' = 50; the factor 1 - 50·lr passes -1 at lr = 2/50 = 0.04.",
 )
 
-_steep = Quadratic(20.0)  # 10 w**2 at lr = 0.12, as in the lesson
-_growth = _steep.contraction(0.12) ** 2
+_steep, _lr = Quadratic(20.0), 0.14  # 10 w**2, as in the lesson, at a rate the lesson does not run
+_growth = _steep.contraction(_lr) ** 2
 _overflow = blowup_clock(1000.0, _growth, thresholds=(FLOAT32_MAX,)).predicted[0]
 
 q2 = NumberExercise(
-    prompt=("On f(w) = 10 w² at lr = 0.12, starting where the loss is 1000, at which step does the loss first "
-            "pass float32's largest number (about 3.4e38)? Predict it from the growth factor before running."),
+    prompt=(f"The lesson ran f(w) = 10 w² at lr = 0.12. Now take lr = {_lr}, starting where the loss is 1000: at "
+            "which step does the loss first pass float32's largest number (about 3.4e38)? Predict it from the "
+            "growth factor before running anything."),
     expected=_overflow,
     rtol=1e-9,
     mistakes=[
-        (blowup_clock(1000.0, _steep.contraction(0.12), thresholds=(FLOAT32_MAX,)).predicted[0],
-         "you grew the loss by |1 - lr·f''| = 1.4 per step; that is the factor for w. "
-         "The loss is quadratic in w, so it grows by 1.4² = 1.96."),
+        (blowup_clock(1000.0, _steep.contraction(_lr), thresholds=(FLOAT32_MAX,)).predicted[0],
+         f"you grew the loss by |1 - lr·f''| = {_steep.contraction(_lr):.1f} per step; that is the factor for w. "
+         f"The loss is quadratic in w, so it grows by {_steep.contraction(_lr):.1f}² = {_growth:.2f}."),
         (blowup_clock(1000.0, _growth, thresholds=(1e12,)).predicted[0],
          "that is when the loss passes a trillion (1e12); overflow (3.4e38) is further."),
+        (122, "122 is the lesson's answer for lr = 0.12; at this rate the factor is different."),
     ],
     hints=["Per step the loss is multiplied by r = (1 - lr·f'')².",
            "Solve 1000 · r^k > 3.4e38 for the smallest whole k: k = floor(log(3.4e38/1000)/log r) + 1."],
-    solution=(f"r = (1 - 0.12·20)² = {_growth:.2f}; k = floor(log(3.4e38/1e3)/log {_growth:.2f}) + 1 = {_overflow}. "
-              "helpers.descent.blowup_clock(1000, 1.96) computes the same."),
+    solution=(f"r = (1 - {_lr}·20)² = {_growth:.2f}; k = floor(log(3.4e38/1e3)/log {_growth:.2f}) + 1 = {_overflow}. "
+              f"helpers.descent.blowup_clock(1000, {_growth:.2f}) computes the same."),
 )
 
 q3 = ChoiceExercise(
