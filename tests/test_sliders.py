@@ -213,3 +213,11 @@ def test_every_text_of_the_apps_is_readable_on_a_projector(make):
     small = {t.get_text(): t.get_fontsize() for t in texts if t.get_fontsize() < PROJECTOR_FONT_SIZE}
     app.close()
     assert len(texts) > 10 and not small, small
+
+
+def test_lesson2_path_stays_in_the_panel_at_the_lessons_setting():
+    app = conditioning_app(kappa=10.0, lr=0.18)      # what lesson 2 shows first
+    x, y = app.artists["path"].get_data()
+    (x0, x1), (y0, y1) = app.axes["path"].get_xlim(), app.axes["path"].get_ylim()
+    app.close()
+    assert x0 <= np.min(x) and np.max(x) <= x1 and y0 <= np.min(y) and np.max(y) <= y1
