@@ -44,7 +44,7 @@ def sweep(lo, hi, n=CHANGES + WARMUP):
 
 
 def naive_lesson1(lr, curvature, w0=1.0, steps=60):
-    fig, (ax_bowl, ax_loss, ax_factor) = plt.subplots(1, 3, figsize=(11, 3.6), dpi=FIGURE_DPI)
+    fig, (ax_bowl, ax_loss, ax_factor) = plt.subplots(1, 3, figsize=(12, 4.4), dpi=FIGURE_DPI)
     bowl = Quadratic(curvature)
     run = gradient_descent(bowl.grad, [w0], lr, steps, loss=bowl.loss)
     plots.draw_parabola(ax_bowl, curvature, 1.6)
@@ -58,7 +58,7 @@ def naive_lesson1(lr, curvature, w0=1.0, steps=60):
 
 
 def naive_lesson2(lr, kappa, w0=(-2.5, 1.2), steps=40):
-    fig, (ax_path, ax_comp) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=FIGURE_DPI)
+    fig, (ax_path, ax_comp) = plt.subplots(1, 2, figsize=(11.5, 5.0), dpi=FIGURE_DPI)
     q = Quadratic.from_eigenvalues([1.0, kappa], angle=np.pi / 6)
     w0 = np.asarray(w0)
     run = gradient_descent(q.grad, w0, lr, steps, loss=q.loss)

@@ -149,7 +149,7 @@ def draw_loss_per_step(ax, run, label="", color=None, annotate=True, log_ticks=r
     (line,) = ax.plot(*_loss_xy(run.losses), lw=1.5, color=color, label=label)
     (marker,) = ax.plot([], [], "X", ms=11, color=line.get_color(), mec="k", zorder=5)
     text = ax.annotate("", xy=(0, 1), xytext=(-9, 0), textcoords="offset points",
-                       color=line.get_color(), fontsize=9, ha="right", va="center", visible=annotate)
+                       color=line.get_color(), fontsize=11, ha="right", va="center", visible=annotate)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (log scale)")
     artists = {"line": line, "marker": marker, "text": text}
@@ -199,7 +199,7 @@ def draw_factor_vs_lr(ax, curvature, lr, lr_range=(1e-3, 10.0), n=200):
     ax.axhspan(1.0, 1e3, color=COLORS["large"], alpha=0.08, lw=0)
     threshold = ax.axvline(2.0 / curvature, color=COLORS["large"], ls="--", lw=1.2)
     threshold_text = ax.text(2.0 / curvature, 0.97, "", transform=ax.get_xaxis_transform(),
-                             color=COLORS["large"], fontsize=9, ha="right", va="top")
+                             color=COLORS["large"], fontsize=11, ha="right", va="top")
     (current,) = ax.plot([lr], [abs(1 - lr * curvature)], "o", ms=8, color=COLORS["large"], mec="k")
     ax.set_xlim(*lr_range)
     ax.set_ylim(0, 3)
@@ -246,7 +246,7 @@ def draw_eigen_directions(ax, quadratic, length=1.0):
     for lam, v, color in zip(quadratic.eigenvalues, quadratic.eigenvectors.T, ("#9467bd", "#8c564b")):
         ends = quadratic.minimum + np.outer([-length, length], v)
         (line,) = ax.plot(ends[:, 0], ends[:, 1], ls="--", lw=1, color=color)
-        text = ax.text(*ends[1], f"λ = {lam:.3g}", color=color, fontsize=9)
+        text = ax.text(*ends[1], f"λ = {lam:.3g}", color=color, fontsize=11)
         out.append((line, text))
     return out
 
@@ -272,7 +272,7 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
     predicted, actual : array_like
         Predicted and (optionally) actual change in loss at each step size.
     best : float, optional
-        The best step ``g^T g / g^T H g``; marks it and twice it (where the change turns positive).
+        The best step ``eta* = g^T g / g^T H g``; marks it and twice it (where the change turns positive).
 
     Returns
     -------
@@ -286,10 +286,10 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
                                    label=label_actual)
     ax.axhline(0.0, color="k", lw=0.8)
     if best is not None:
-        ax.axvline(best, color=COLORS["small"], ls=":", lw=1.2, label=f"best step ε* = {best:.3g}")
-        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.2,
-                   label=f"2ε* = {2 * best:.3g}: predicted to turn positive")
-    ax.set_xlabel("step size ε (learning rate)")
+        ax.axvline(best, color=COLORS["small"], ls=":", lw=1.5, label=f"best step η* = {best:.3g}")
+        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.5,
+                   label=f"2η* = {2 * best:.3g}: predicted to turn positive")
+    ax.set_xlabel("learning rate η (step size)")
     ax.set_ylabel("change in loss ΔL")
     return out
 
@@ -326,12 +326,14 @@ def draw_rate_comparison(ax_bowl, ax_loss, curvature, runs, colors=None, parabol
         steps = draw_parabola_steps(ax_bowl, run.path, curvature, parabola_steps, color=color,
                                     label=label)
         out.append({"steps": steps, **draw_loss_per_step(ax_loss, run, label=label, color=color)})
-    ax_bowl.legend(loc="upper center", fontsize=8)
+    ax_bowl.legend(loc="upper center", fontsize=10)
     coefficient = "" if curvature == 2 else f"{curvature / 2:g} "
     ax_bowl.set_title(f"f(w) = {coefficient}w²  (f'' = {curvature:g}): first {parabola_steps} steps",
-                      fontsize=10)
-    ax_loss.legend(loc="lower left", fontsize=8)
-    ax_loss.set_title(f"loss per step (threshold 2/f'' = {2 / curvature:g})", fontsize=10)
+                      fontsize=11)
+    # Losses below the floor are not drawn: the axis ends there, so such a line runs off its bottom edge.
+    ax_loss.set_ylim(bottom=LOSS_FLOOR)
+    ax_loss.set_title(f"loss per step, colours as on the left (threshold 2/f'' = {2 / curvature:g})",
+                      fontsize=11)
     return out
 
 
@@ -350,8 +352,8 @@ def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
         seen = first_step_above(run.losses, threshold)
         (mark,) = ax.plot([seen], [min(run.losses[seen], LOSS_CEILING)], "o", ms=9, mfc="none",
                           mec="k", mew=1.5)
-        ax.text(predicted, threshold * 1e-2, f" {name}: predicted step {predicted}, run: {seen}",
-                fontsize=8, va="top", ha="right" if predicted > 0.5 * ax.get_xlim()[1] else "left")
+        ax.text(predicted, threshold * 1e-2, f" {name}: predicted step {predicted}, run: {seen} ",
+                fontsize=10, va="top", ha="right" if predicted > 0.5 * ax.get_xlim()[1] else "left")
         out.append((line, pred, mark))
     return out
 
@@ -581,6 +583,60 @@ def draw_layer_norms(ax, run):
            title=f"weight norm of each layer, up to {last}")
     ax.legend(loc="upper left", fontsize=READABLE["legend"])
     _readable(ax)
+__all__ += ["draw_runs_by_outcome"]
+
+
+def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None):
+    """Loss per step of several runs: those that stayed finite on ``ax_finite``, those that
+    diverged on ``ax_diverged``, each axes on its own log scale so neither flattens the other.
+
+    A diverged run's line ends at the last loss it computed (the step where it passed float32's
+    largest value, marked by a cross); nothing beyond is drawn.
+
+    Parameters
+    ----------
+    ax_finite, ax_diverged : matplotlib.axes.Axes
+    runs : dict of str to helpers.descent.DescentResult
+        Runs with losses, by label.
+    colors : dict of str to color, optional
+    minimum : float, optional
+        The smallest possible loss, drawn as a dotted line on ``ax_finite``.
+
+    Returns
+    -------
+    dict of str to Line2D
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from helpers.quadratic import Quadratic
+    >>> from helpers.descent import gradient_descent
+    >>> bowl = Quadratic(20.0)
+    >>> runs = {f"lr = {lr}": gradient_descent(bowl.grad, [1.0], lr, 150, loss=bowl.loss) for lr in (0.01, 0.12)}
+    >>> ax_ok, ax_bad = Figure().subplots(1, 2)
+    >>> lines = draw_runs_by_outcome(ax_ok, ax_bad, runs)
+    >>> [line.axes is ax_bad for line in lines.values()]
+    [False, True]
+    >>> lines["lr = 0.12"].get_label()
+    'lr = 0.12:\\npasses float32 overflow at step 129'
+    """
+    colors = colors or {}
+    lines = {}
+    for label, run in runs.items():
+        ax = ax_diverged if run.diverged else ax_finite
+        text = f"{label}:\npasses float32 overflow at step {run.diverged_at}" if run.diverged else label
+        artists = draw_loss_per_step(ax, run, label=text, color=colors.get(label), annotate=False)
+        lines[label] = artists["line"]
+    ax_finite.set_yscale("log")
+    if minimum is not None:
+        ax_finite.axhline(minimum, color="k", ls=":", lw=1.2, label=f"smallest possible loss {minimum:.3g}")
+    ax_finite.legend(loc="upper right", fontsize=11)
+    ax_finite.set_title("runs that stayed finite", fontsize=12)
+    if any(run.diverged for run in runs.values()):
+        draw_loss_thresholds(ax_diverged, ((FLOAT32_MAX, "float32 overflow (3.4e38)"),))
+        ax_diverged.set_xlim(-1, 1.1 * max(run.diverged_at for run in runs.values() if run.diverged) + 1)
+        ax_diverged.legend(loc="lower right", fontsize=11)
+        ax_diverged.set_title("runs that diverged", fontsize=12)
     return lines
 
 

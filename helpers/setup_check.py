@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from helpers.sliders import SliderApp, _new_figure
+from helpers.sliders import SliderApp, _new_figure, projector_fonts
 
 COURSE_PACKAGES = ("numpy", "scipy", "matplotlib", "jupyterlab", "ipywidgets", "ipympl",
                    "tensorflow-cpu", "keras")
@@ -106,15 +106,16 @@ class CheckSlider(SliderApp):
         import ipywidgets as widgets
 
         self.steps = steps
-        fig, self.ax = _new_figure(self.key, (5.5, 3.0), 1)
+        fig, self.ax = _new_figure(self.key, (7.0, 3.8), 1)
         slider = widgets.FloatSlider(value=lr, min=0.05, max=1.2, step=0.05, description="lr",
                                      continuous_update=True)
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
         self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-")
         self.ax.axhline(0.0, color="grey", lw=0.8)
         self.ax.set(xlabel="step $k$", ylabel="$x_k$", ylim=(-3, 3))
-        self.suptitle = fig.suptitle("", fontsize=9)
-        fig.subplots_adjust(left=0.12, right=0.97, bottom=0.17, top=0.88)
+        self.suptitle = fig.suptitle("")
+        projector_fonts(fig)
+        fig.subplots_adjust(left=0.11, right=0.97, bottom=0.18, top=0.87)
         self._track([self.line, self.suptitle])
         self.update(lr=lr)
 

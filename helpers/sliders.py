@@ -40,7 +40,7 @@ from helpers.validation import check_finite_array, check_lr, check_positive
 
 __all__ = ["SliderApp", "LrSliderApp", "ConditioningApp", "lr_slider_app", "conditioning_app",
            "LrGridApp", "lr_grid_app",
-           "FIGURE_DPI"]
+           "FIGURE_DPI", "PROJECTOR_FONT_SIZE", "projector_fonts"]
 
 FIGURE_DPI = 80
 """Modest dpi keeps each Agg redraw cheap (ipympl doubles it on HiDPI screens by itself)."""
@@ -239,11 +239,48 @@ def _log_slider(value, lo, hi, description, fmt=".3g"):
     return slider
 
 
+PROJECTOR_FONT_SIZE = 13
+"""Points for tick labels, axis labels and notes of the lesson apps (titles one or two larger):
+readable from the back of a room at ``FIGURE_DPI``."""
+
+
+def projector_fonts(fig, size=PROJECTOR_FONT_SIZE):
+    """Set every text of ``fig`` to at least ``size`` points (axes titles ``size + 1``, the figure
+    title ``size + 2``), including tick labels made later. Returns ``fig``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> ax = fig.subplots()
+    >>> note = ax.text(0, 0, "note", fontsize=8)
+    >>> _ = projector_fonts(fig, size=12)
+    >>> note.get_fontsize(), ax.xaxis.get_ticklabels()[0].get_fontsize()
+    (12.0, 12.0)
+    """
+    size = check_positive(size, "size")
+    for ax in fig.axes:
+        ax.tick_params(labelsize=size)
+        ax.title.set_fontsize(size + 1)
+        for text in (ax.xaxis.label, ax.yaxis.label, *ax.texts):
+            text.set_fontsize(max(text.get_fontsize(), size))
+        legend = ax.get_legend()
+        for text in legend.get_texts() if legend else ():
+            text.set_fontsize(max(text.get_fontsize(), size))
+    for text in fig.texts:
+        text.set_fontsize(size + 2)
+    return fig
+
+
 class LrSliderApp(SliderApp):
     """Lesson 1: gradient descent on the bowl ``f(w) = f''/2 w**2``.
 
     Three panels: the steps on the parabola; the loss per step on a log axis with the
     divergence step marked; the factor ``|1 - lr f''|`` against lr with the threshold ``2/f''``.
+    The parabola panel has no ticks and rescales to hold every drawn step (a note gives its
+    range of w), so the path never leaves it.
     """
 
     key = "lr_slider_app"
@@ -255,24 +292,24 @@ class LrSliderApp(SliderApp):
         lr, curvature = check_lr(lr), check_positive(curvature, "curvature")
         self.w0 = float(check_finite_array(w0, "w0", ndim=0))
         self.steps, self.parabola_steps = steps, parabola_steps
-        fig, (ax_bowl, ax_loss, ax_factor) = _new_figure(self.key, (11, 3.6), 3)
+        fig, (ax_bowl, ax_loss, ax_factor) = _new_figure(self.key, (12, 4.4), 3)
         sliders = {"lr": _log_slider(lr, *lr_range, "lr"),
                    "curvature": _log_slider(curvature, *curvature_range, "f''")}
         super().__init__(fig, sliders, {"lr": lr, "curvature": curvature}, blit=blit)
-        fig.subplots_adjust(left=0.045, right=0.975, bottom=0.15, top=0.8, wspace=0.3)
+        fig.subplots_adjust(left=0.035, right=0.98, bottom=0.17, top=0.8, wspace=0.33)
         self.axes = {"bowl": ax_bowl, "loss": ax_loss, "factor": ax_factor}
         run = self.run()
-        half = 1.6 * abs(self.w0) if self.w0 else 1.0
 
-        self.artists = {"parabola": plots.draw_parabola(ax_bowl, curvature, half)}
-        ax_bowl.set_xlim(-half, half)
-        ax_bowl.xaxis.set_major_locator(MaxNLocator(5))
-        # No loss ticks here: the axis rescales with f'' and the picture, not the numbers, matters.
+        self.artists = {"parabola": plots.draw_parabola(ax_bowl, curvature, 1.0)}
+        # No ticks here: both axes rescale to hold the steps; the note says the range of w.
+        ax_bowl.xaxis.set_major_locator(NullLocator())
         ax_bowl.yaxis.set_major_locator(NullLocator())
-        ax_bowl.set_ylabel("loss f(w) (rescaled with f'')")
+        ax_bowl.set_ylabel("loss f(w)")
         self.artists["steps"] = plots.draw_parabola_steps(ax_bowl, run.path, curvature,
                                                           parabola_steps, color=plots.COLORS["large"])
-        ax_bowl.set_title(f"first {parabola_steps} steps on the parabola", fontsize=10)
+        self.scale_text = ax_bowl.text(0.5, 0.97, "", transform=ax_bowl.transAxes, ha="center", va="top",
+                                       color="0.3")
+        ax_bowl.set_title(f"first {parabola_steps} steps on the parabola")
 
         self.artists["loss"] = plots.draw_loss_per_step(ax_loss, run, color=plots.COLORS["large"],
                                                         log_ticks=range(-12, 43, 12))
@@ -280,14 +317,16 @@ class LrSliderApp(SliderApp):
         ax_loss.set_xlim(0, steps)
         ax_loss.xaxis.set_major_locator(MaxNLocator(4))
         ax_loss.set_ylim(plots.LOSS_FLOOR, plots.LOSS_CEILING)
-        ax_loss.set_title(f"loss per step from w0 = {self.w0:g}", fontsize=10)
+        ax_loss.set_title(f"loss per step from w0 = {self.w0:g}")
 
         self.artists["factor"] = plots.draw_factor_vs_lr(ax_factor, curvature, lr, lr_range)
         ax_factor.yaxis.set_major_locator(FixedLocator([0, 1, 2, 3]))
-        ax_factor.set_title("factor per step vs lr", fontsize=10)
-        self.suptitle = fig.suptitle("", fontsize=11)
+        ax_factor.set_title("factor per step vs lr")
+        self.suptitle = fig.suptitle("")
+        projector_fonts(fig)
         fa = self.artists["factor"]
-        self._track([self.artists["parabola"], self.artists["steps"], *self.artists["loss"].values(),
+        self._track([self.artists["parabola"], self.artists["steps"], self.scale_text,
+                     *self.artists["loss"].values(),
                      fa["curve"], fa["threshold"], fa["threshold_text"], fa["current"], self.suptitle])
         self._redraw({"lr", "curvature"})
         self.label.value = html.escape(self.summary(), quote=False)
@@ -304,16 +343,19 @@ class LrSliderApp(SliderApp):
     def _redraw(self, changed):
         lr, c = self.state["lr"], self.state["curvature"]
         run, a = self.run(), self.artists
+        steps_xy = plots.parabola_steps_xy(run.path, c, self.parabola_steps)
+        half = 1.1 * max(np.max(np.abs(steps_xy[0]), initial=0.0), abs(self.w0)) or 1.0
+        a["parabola"].set_data(*plots.parabola_curve(c, half))
+        self.axes["bowl"].set_xlim(-half, half)
+        self.axes["bowl"].set_ylim(-0.05 * c * half**2, 0.55 * c * half**2)
+        self.scale_text.set_text(f"w from {-half:.3g} to {half:.3g}")
         if "curvature" in changed:
-            half = self.axes["bowl"].get_xlim()[1]
-            a["parabola"].set_data(*plots.parabola_curve(c, half))
-            self.axes["bowl"].set_ylim(-0.05 * c * half**2, 0.55 * c * half**2)
             lrs = a["factor"]["lrs"]
             a["factor"]["curve"].set_ydata(np.abs(1 - lrs * c))
             a["factor"]["threshold"].set_xdata([2 / c, 2 / c])
             a["factor"]["threshold_text"].set_x(2 / c)
             a["factor"]["threshold_text"].set_text(f"2/f'' = {2 / c:.3g} ")
-        a["steps"].set_data(*plots.parabola_steps_xy(run.path, c, self.parabola_steps))
+        a["steps"].set_data(*steps_xy)
         plots.update_loss_per_step(a["loss"], run)
         g = self.factor()
         a["factor"]["current"].set_data([lr], [min(g, 2.9)])
@@ -339,11 +381,11 @@ class ConditioningApp(SliderApp):
         self.angle = float(angle)
         self.w0 = check_finite_array(w0, "w0", shape=(2,))
         self.steps = steps
-        fig, (ax_path, ax_comp) = _new_figure(self.key, (10, 4.2), 2, width_ratios=[1, 1.25])
+        fig, (ax_path, ax_comp) = _new_figure(self.key, (11.5, 5.0), 2, width_ratios=[1, 1.25])
         sliders = {"lr": _log_slider(lr, *lr_range, "lr"),
                    "kappa": _log_slider(kappa, *kappa_range, "κ")}
         super().__init__(fig, sliders, {"lr": lr, "kappa": kappa}, blit=blit)
-        fig.subplots_adjust(left=0.06, right=0.985, bottom=0.13, top=0.9, wspace=0.22)
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.9, wspace=0.24)
         self.axes = {"path": ax_path, "components": ax_comp}
         q, run = self.quadratic(), self.run()
         r = 1.25 * np.max(np.abs(self.w0))
@@ -368,11 +410,11 @@ class ConditioningApp(SliderApp):
         ax_comp.set_xlabel("step k")
         ax_comp.set_ylabel("|component along eigen-direction|")
         # Direct labels in the lines' colours: as clear as a legend and far cheaper to redraw.
-        self.labels = [ax_comp.text(0.02, y, "", color=line.get_color(), fontsize=9,
-                                    transform=ax_comp.transAxes)
-                       for line, y in zip(self.artists["components"], (0.10, 0.03))]
-        self.best_text = ax_comp.text(0.02, 0.96, "", fontsize=9, va="top", transform=ax_comp.transAxes)
-        self.suptitle = fig.suptitle("", fontsize=11)
+        self.labels = [ax_comp.text(0.02, y, "", color=line.get_color(), transform=ax_comp.transAxes)
+                       for line, y in zip(self.artists["components"], (0.11, 0.03))]
+        self.best_text = ax_comp.text(0.02, 0.96, "", va="top", transform=ax_comp.transAxes)
+        self.suptitle = fig.suptitle("")
+        projector_fonts(fig)
         self._track([*self.artists["levels"], *(text for _, text in self.artists["eigen"]),
                      self.artists["path"], *self.artists["components"], *self.labels,
                      self.best_text, self.suptitle])

@@ -34,7 +34,7 @@ def reference_answer(q):
 def wrong_answers(q):
     """(answer, message the student must see) for each typical wrong answer."""
     if isinstance(q, ChoiceExercise):
-        return [(key, text) for key, text in q.options.items() if key != q.correct]
+        return [(key, q.feedback(key)) for key in q.options if key != q.correct]
     return list(q.mistakes)
 
 
@@ -58,6 +58,30 @@ def test_typical_wrong_answers_fail_with_their_message(name, q, capsys):
         assert q.check(answer) is False
         out = capsys.readouterr().out
         assert out.startswith("Not yet:") and message in out
+
+
+CHOICES = [(name, q) for name, q in EXERCISES if isinstance(q, ChoiceExercise)]
+
+
+@pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)
+def test_the_rendered_exercise_shows_its_prompt(name, q):
+    assert q.prompt in q._repr_markdown_()
+
+
+@pytest.mark.parametrize("name,q", CHOICES, ids=[name for name, _ in CHOICES])
+def test_a_student_sees_every_choice_and_none_of_the_feedback(name, q):
+    shown = q._repr_markdown_()
+    for key, (choice, feedback) in q.options.items():
+        assert f"- **{key}**: {choice}" in shown, f"{name}: choice {key!r} is not listed"
+        assert feedback not in shown, f"{name}: the feedback of {key!r} is shown before any answer"
+    assert q._solution not in shown and all(hint not in shown for hint in q.hints)
+
+
+@pytest.mark.parametrize("name,q", CHOICES, ids=[name for name, _ in CHOICES])
+def test_choices_are_short_and_distinct_from_their_feedback(name, q):
+    for key, (choice, feedback) in q.options.items():
+        assert len(choice) <= 100, f"{name}: choice {key!r} is a paragraph, not a choice"
+        assert choice not in feedback and feedback not in choice
 
 
 @pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)
@@ -120,4 +144,27 @@ def test_badly_declared_exercises_are_refused(kwargs, match):
 
 def test_choice_needs_a_valid_correct_key():
     with pytest.raises(ValueError, match="correct"):
-        ChoiceExercise("?", {"a": "x", "b": "y"}, "c", ["h"], "s")
+        ChoiceExercise("?", {"a": ("x", "no"), "b": ("y", "yes")}, "c", ["h"], "s")
+
+
+def test_choice_needs_a_choice_and_its_feedback_for_every_key():
+    with pytest.raises(TypeError, match=r"options\['b'\]"):
+        ChoiceExercise("?", {"a": ("x", "no"), "b": "feedback only"}, "a", ["h"], "s")
+
+
+def test_choice_accepts_an_upper_case_letter_and_refuses_an_unknown_one(capsys):
+    q = ChoiceExercise("?", {"a": ("x", "right, because"), "b": ("y", "wrong, because")}, "a", ["h"], "s")
+    assert q.check(" A ") is True
+    assert capsys.readouterr().out == "Correct! Right, because\n"
+    assert q.check("z") is False
+    assert "'a', 'b'" in capsys.readouterr().out
+
+
+def test_a_function_left_unwritten_is_told_to_return_something(capsys):
+    q = FunctionExercise("square", lambda x: x * x, [(2,)], ["multiply"], "x*x")
+
+    def unwritten(x):
+        ...
+
+    assert q.check(unwritten) is False
+    assert "returns None" in capsys.readouterr().out

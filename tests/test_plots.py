@@ -104,3 +104,18 @@ def test_ratio_figure_draws_the_sharpest_factor_only_where_it_grows():
     np.testing.assert_allclose(lines[0].get_ydata(), [0.2, 17.0])
     dashed = [[l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--"] for ax in axes]
     assert dashed == [[16.0], []]  # (1 - 1e-3 · 5000)² = 16 on the left; nothing for the stable rate
+
+
+def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occurred():
+    bowl = Quadratic(20.0)
+    runs = {f"lr = {lr}": gradient_descent(bowl.grad, [1.0], lr, 150, loss=bowl.loss) for lr in (0.01, 0.12)}
+    ax_ok, ax_bad = Figure().subplots(1, 2)
+    lines = plots.draw_runs_by_outcome(ax_ok, ax_bad, runs, minimum=1e-9)
+    assert lines["lr = 0.01"].axes is ax_ok and lines["lr = 0.12"].axes is ax_bad
+    diverged = runs["lr = 0.12"]
+    k, drawn = lines["lr = 0.12"].get_data()
+    # The line ends at the divergence step, at the loss the run really computed there: no segment to a made-up value.
+    assert k[-1] == diverged.diverged_at and drawn[-1] == diverged.losses[diverged.diverged_at]
+    np.testing.assert_array_equal(drawn, diverged.losses[: diverged.diverged_at + 1])
+    assert f"step {diverged.diverged_at}" in lines["lr = 0.12"].get_label()
+    assert ax_bad.get_xlim()[1] < 1.2 * diverged.diverged_at + 2   # the diverged panel is scaled to its own run

@@ -219,3 +219,32 @@ def test_lr_grid_right_panel_shows_where_each_rate_ended():
             lr_grid_app(lrs, curves, critical_lr=3e-4, final_losses=[1.0])
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("lr, curvature", [(0.12, 20.0), (0.01, 20.0), (0.9, 2.0), (3.0, 50.0)])
+def test_lesson1_parabola_panel_holds_every_drawn_step(lesson1, lr, curvature):
+    lesson1.update(lr=lr, curvature=curvature)
+    x, y = lesson1.artists["steps"].get_data()
+    (x0, x1), (y0, y1) = lesson1.axes["bowl"].get_xlim(), lesson1.axes["bowl"].get_ylim()
+    assert x0 <= np.min(x) and np.max(x) <= x1 and y0 <= np.min(y) and np.max(y) <= y1
+    assert lesson1.scale_text.get_text() == f"w from {x0:.3g} to {x1:.3g}"
+
+
+@pytest.mark.parametrize("make", [lambda: lr_slider_app(lr=0.12), lambda: conditioning_app(lr=0.18)])
+def test_every_text_of_the_apps_is_readable_on_a_projector(make):
+    from helpers.sliders import PROJECTOR_FONT_SIZE
+
+    app = make()
+    app.fig.canvas.draw()
+    texts = [t for t in app.fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+    small = {t.get_text(): t.get_fontsize() for t in texts if t.get_fontsize() < PROJECTOR_FONT_SIZE}
+    app.close()
+    assert len(texts) > 10 and not small, small
+
+
+def test_lesson2_path_stays_in_the_panel_at_the_lessons_setting():
+    app = conditioning_app(kappa=10.0, lr=0.18)      # what lesson 2 shows first
+    x, y = app.artists["path"].get_data()
+    (x0, x1), (y0, y1) = app.axes["path"].get_xlim(), app.axes["path"].get_ylim()
+    app.close()
+    assert x0 <= np.min(x) and np.max(x) <= x1 and y0 <= np.min(y) and np.max(y) <= y1

@@ -65,7 +65,7 @@ class Exercise:
             ok, message = self._verdict(answer)
         except Exception as error:  # a student's function may raise: say so, don't stop the notebook
             ok, message = False, f"your answer raised {type(error).__name__}: {error}"
-        print(f"Correct! {message}".rstrip() if ok else f"Not yet: {message}")
+        print(f"Correct! {message[:1].upper()}{message[1:]}".rstrip() if ok else f"Not yet: {message}")
         return ok
 
     def hint(self) -> None:
@@ -126,27 +126,70 @@ class NumberExercise(Exercise):
                 return False, message
         direction = "too large" if answer > self.expected else "too small"
         return False, (f"{answer:.4g} is {direction} (off by more than {self.rtol:.0%}). "
-                       "Try q.hint() for a nudge.")
+                       "Call .hint() on the exercise for a nudge.")
 
 
 class ChoiceExercise(Exercise):
-    """Pick one of a few options; every wrong option explains why it is wrong."""
+    """Pick one of a few choices; each choice carries its own feedback, shown only after an answer.
 
-    def __init__(self, prompt: str, options: dict[str, str], correct: str,
+    ``options`` maps a key ("a", "b", ...) to a pair ``(choice, feedback)``: ``choice`` is the short
+    text a student reads in the exercise; ``feedback`` is what ``check`` prints when that key is the
+    answer (why it is right, or why it is wrong).
+
+    Examples
+    --------
+    >>> q = ChoiceExercise(
+    ...     prompt="On f(w) = w² at lr = 0.12, gradient descent ...",
+    ...     options={"a": ("converges", "the factor |1 - 0.12·2| = 0.76 is below 1."),
+    ...              "b": ("diverges", "the threshold 2/f'' = 1 is far above 0.12.")},
+    ...     correct="a", hints=["Compute 1 - lr·f''."], solution="Factor 0.76: it converges.")
+    >>> print(q._repr_markdown_())  # what the notebook shows: the choices, no feedback
+    **Exercise.** On f(w) = w² at lr = 0.12, gradient descent ...
+    <BLANKLINE>
+    - **a**: converges
+    - **b**: diverges
+    <BLANKLINE>
+    *Answer in the next cell with the letter of your choice (e.g. `answer = "a"`) and run it. Stuck? Call `.hint()` on the exercise; `.solution()` shows the worked answer.*
+    >>> q.check("b")
+    Not yet: the threshold 2/f'' = 1 is far above 0.12.
+    False
+    """
+
+    def __init__(self, prompt: str, options: dict[str, tuple[str, str]], correct: str,
                  hints: Sequence[str], solution: str):
         super().__init__(prompt, hints, solution)
         if not isinstance(options, dict) or len(options) < 2:
-            raise ValueError(f"options must map at least two choices to explanations, got {options!r}")
+            raise ValueError(f"options must map at least two keys to (choice, feedback), got {options!r}")
+        for key, option in options.items():
+            if not (isinstance(option, tuple) and len(option) == 2
+                    and all(isinstance(t, str) and t.strip() for t in option)):
+                raise TypeError(f"options[{key!r}] must be a pair of non-empty strings (choice, feedback), "
+                                f"got {option!r}")
         if correct not in options:
             raise ValueError(f"correct must be one of {sorted(options)}, got {correct!r}")
         self.options = dict(options)
         self.correct = correct
 
+    @property
+    def choices(self) -> dict[str, str]:
+        """The choice texts a student reads, by key (no feedback)."""
+        return {key: choice for key, (choice, _) in self.options.items()}
+
+    def feedback(self, key: str) -> str:
+        """What ``check`` says about choice ``key``."""
+        return self.options[key][1]
+
     def _verdict(self, answer) -> tuple[bool, str]:
-        key = answer.strip() if isinstance(answer, str) else answer
+        key = answer.strip().lower() if isinstance(answer, str) else answer
         if key not in self.options:
-            return False, f"choose one of {sorted(self.options)}; got {answer!r}."
-        return key == self.correct, self.options[key]
+            return False, f"answer with one of {', '.join(repr(k) for k in self.options)}; got {answer!r}."
+        return key == self.correct, self.feedback(key)
+
+    def _repr_markdown_(self) -> str:
+        listed = "\n".join(f"- **{key}**: {choice}" for key, choice in self.choices.items())
+        return (f"**Exercise.** {self.prompt}\n\n{listed}\n\n*Answer in the next cell with the letter of "
+                f"your choice (e.g. `answer = \"{next(iter(self.options))}\"`) and run it. Stuck? Call "
+                "`.hint()` on the exercise; `.solution()` shows the worked answer.*")
 
 
 class FunctionExercise(Exercise):
@@ -178,6 +221,9 @@ class FunctionExercise(Exercise):
             return False, f"the answer should be a function, got {type(answer).__name__}."
         for args in self.cases:
             got, want = answer(*args), self.reference(*args)
+            if got is None:
+                return False, ("your function returns None: replace the ... in its body with a "
+                               "return statement, then run the cell again.")
             if not np.allclose(got, want, rtol=self.rtol, equal_nan=True):
                 for wrong, message in self.mistakes:
                     if self._agrees(answer, wrong):

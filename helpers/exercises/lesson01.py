@@ -25,38 +25,46 @@ q1 = NumberExercise(
     solution="f'' = 50; the factor 1 - 50·lr passes -1 at lr = 2/50 = 0.04.",
 )
 
-_steep = Quadratic(20.0)  # 10 w**2 at lr = 0.12, as in the lesson
-_growth = _steep.contraction(0.12) ** 2
+_steep, _lr = Quadratic(20.0), 0.14  # 10 w**2, as in the lesson, at a rate the lesson does not run
+_growth = _steep.contraction(_lr) ** 2
 _overflow = blowup_clock(1000.0, _growth, thresholds=(FLOAT32_MAX,)).predicted[0]
 
 q2 = NumberExercise(
-    prompt=("On f(w) = 10 w² at lr = 0.12, starting where the loss is 1000, at which step does the loss first "
-            "pass float32's largest number (about 3.4e38)? Predict it from the growth factor before running."),
+    prompt=(f"The lesson ran f(w) = 10 w² at lr = 0.12. Now take lr = {_lr}, starting where the loss is 1000: at "
+            "which step does the loss first pass float32's largest number (about 3.4e38)? Predict it from the "
+            "growth factor before running anything."),
     expected=_overflow,
     rtol=1e-9,
     mistakes=[
-        (blowup_clock(1000.0, _steep.contraction(0.12), thresholds=(FLOAT32_MAX,)).predicted[0],
-         "you grew the loss by |1 - lr·f''| = 1.4 per step; that is the factor for w. "
-         "The loss is quadratic in w, so it grows by 1.4² = 1.96."),
+        (blowup_clock(1000.0, _steep.contraction(_lr), thresholds=(FLOAT32_MAX,)).predicted[0],
+         f"you grew the loss by |1 - lr·f''| = {_steep.contraction(_lr):.1f} per step; that is the factor for w. "
+         f"The loss is quadratic in w, so it grows by {_steep.contraction(_lr):.1f}² = {_growth:.2f}."),
         (blowup_clock(1000.0, _growth, thresholds=(1e12,)).predicted[0],
          "that is when the loss passes a trillion (1e12); overflow (3.4e38) is further."),
+        (122, "122 is the lesson's answer for lr = 0.12; at this rate the factor is different."),
     ],
     hints=["Per step the loss is multiplied by r = (1 - lr·f'')².",
            "Solve 1000 · r^k > 3.4e38 for the smallest whole k: k = floor(log(3.4e38/1000)/log r) + 1."],
-    solution=(f"r = (1 - 0.12·20)² = {_growth:.2f}; k = floor(log(3.4e38/1e3)/log {_growth:.2f}) + 1 = {_overflow}. "
-              "helpers.descent.blowup_clock(1000, 1.96) computes the same."),
+    solution=(f"r = (1 - {_lr}·20)² = {_growth:.2f}; k = floor(log(3.4e38/1e3)/log {_growth:.2f}) + 1 = {_overflow}. "
+              f"helpers.descent.blowup_clock(1000, {_growth:.2f}) computes the same."),
 )
 
 q3 = ChoiceExercise(
-    prompt="The thread's second answer draws x² at lr = 0.12. What does gradient descent do there?",
+    prompt="The thread's second answer draws gradient descent on x² at lr = 0.12. What does it do there?",
     options={
-        "a": "It converges: f'' = 2, so the factor is |1 - 0.12·2| = 0.76 per step; the threshold is 1.",
-        "b": "No: it does not diverge. On x² the threshold is 2/f'' = 1, far above 0.12; "
-             "0.12 overshoots only on bowls with f'' > 16.7.",
-        "c": "No: it does not oscillate forever. The factor 1 - 0.12·2 = 0.76 is positive and below 1, "
-             "so it slides monotonically to 0.",
+        "a": ("It converges: w shrinks towards 0 at every step.",
+              f"f'' = 2, so each step multiplies w by 1 - 0.12·2 = {1 - 0.12 * 2:.2f}; the threshold 2/f'' = 1 "
+              "is far above 0.12."),
+        "b": ("It diverges: every step lands further from 0 than it started.",
+              f"on x² the threshold is 2/f'' = 1, far above 0.12; 0.12 diverges only on bowls with "
+              f"f'' > 2/0.12 ≈ {2 / 0.12:.1f}."),
+        "c": ("It jumps back and forth across the minimum forever, never settling.",
+              f"the factor 1 - 0.12·2 = {1 - 0.12 * 2:.2f} is positive and below 1, so w keeps its sign "
+              "and slides monotonically to 0."),
     },
     correct="a",
-    hints=["Compute the factor 1 - lr·f'' with f'' = 2."],
-    solution="Factor 0.76: it converges. 'Large' means large against the curvature.",
+    hints=["Compute the factor 1 - lr·f'' with f'' = 2: its size says whether w shrinks, its sign whether "
+           "w changes side."],
+    solution="Factor 1 - 0.12·2 = 0.76: it converges without overshooting. 'Large' means large against "
+             "the curvature.",
 )

@@ -43,12 +43,15 @@ q2 = NumberExercise(
 q3 = ChoiceExercise(
     prompt="In the lesson's 1e-3 run, where did the first nan come from?",
     options={
-        "a": "Right: once a value overflows float32 it becomes inf, and arithmetic such as inf - inf or "
-             "0 · inf has no defined value, so IEEE 754 returns nan, which then spreads to every weight.",
-        "b": "No: nothing divides by zero in a mean squared error; the loss was finite and growing geometrically "
-             "right up to the overflow.",
-        "c": "No: the learning rate stays positive; each step still goes against the gradient. It overshoots "
-             "by more than it gains, which is why the loss grows.",
+        "a": ("The loss grew until it overflowed float32 to inf; arithmetic on inf then gave nan.",
+              "once a value overflows float32 (about 3.4e38) it becomes inf, and arithmetic such as inf - inf "
+              "or 0 · inf has no defined value, so IEEE 754 returns nan, which then spreads to every weight."),
+        "b": ("Something in the loss divided by zero.",
+              "nothing divides by zero in a mean squared error; the loss was finite and growing geometrically "
+              "right up to the overflow."),
+        "c": ("The large rate turned the step uphill, so gradient descent climbed the loss on purpose.",
+              "the learning rate stays positive; each step still goes against the gradient. It overshoots "
+              "by more than it gains, which is why the loss grows."),
     },
     correct="a",
     hints=["Look at the last finite loss and the first inf in the run, then at the operation that produced nan."],

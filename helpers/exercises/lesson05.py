@@ -11,12 +11,16 @@ from helpers.exercises.core import ChoiceExercise, NumberExercise
 q1 = ChoiceExercise(
     prompt="Which fix lets plain SGD at lr = 1e-3 train by changing the curvature that the rate is measured against?",
     options={
-        "a": "Standardizing shrinks the Hessian of the loss itself: the sharpness falls until 2/sharpness is "
-             "above 1e-3.",
-        "b": "Clipping caps each step but leaves the sharpness where it was: it hides the instability (no nan) "
-             "without making 1e-3 a stable rate.",
-        "c": "A summed loss (reduce_sum) multiplies the Hessian by the batch size: it makes the blow-up worse.",
-        "d": "TerminateOnNaN stops training at the first nan; it detects the failure, it does not prevent it.",
+        "a": ("Standardizing the input features.",
+              "standardizing shrinks the Hessian of the loss itself: the sharpness falls until 2/sharpness is "
+              "above 1e-3."),
+        "b": ("Clipping the gradient norm.",
+              "clipping caps each step but leaves the sharpness where it was: it hides the instability (no nan) "
+              "without making 1e-3 a stable rate."),
+        "c": ("Summing the loss over the batch (reduce_sum) instead of averaging it.",
+              "a summed loss multiplies the Hessian by the batch size: it makes the blow-up worse."),
+        "d": ("Adding the TerminateOnNaN callback.",
+              "TerminateOnNaN stops training at the first nan; it detects the failure, it does not prevent it."),
     },
     correct="a",
     hints=["Which of these changes the Hessian of the loss, and in which direction?"],

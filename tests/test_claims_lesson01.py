@@ -1,0 +1,73 @@
+"""Lesson 1's claims, checked against the executed lesson (what it printed and its variables)."""
+
+import math
+import re
+
+import pytest
+
+from claim_support import markdown, printed
+from notebook_runner import lesson
+
+
+@pytest.fixture(scope="module")
+def L():
+    return lesson("01")
+
+
+def test_on_x_squared_both_rates_converge_and_012_is_more_than_eight_times_below_the_threshold(L):
+    # "On x² both rates converge: 0.12 is more than eight times below the threshold and shrinks w by 0.76"
+    threshold, ratio = printed(L, r"threshold 2/f'' = {n}: 0.12 is {n} times below it")
+    assert threshold == 1 and ratio > 8
+    assert printed(L, r"lr = 0.12: factor \|1 - lr·f''\| = {n} → converges") == (0.76,)
+    assert printed(L, r"lr = 0.01: factor \|1 - lr·f''\| = {n} → converges") == (0.98,)
+
+
+def test_on_ten_w_squared_012_diverges_past_f_second_167(L):
+    # "0.12 diverges as soon as f'' > 2/0.12 ≈ 16.7. Take f(w) = 10 w², with f'' = 20"
+    threshold, needed = printed(L, r"threshold 2/f'' = {n}, and 0.12 needs f'' > {n} to diverge")
+    assert threshold == 0.1 and needed == 16.7 and 20 > needed
+    assert "16.7" in markdown(L)
+    (factor,) = printed(L, r"lr = 0.12: factor \|1 - lr·f''\| = {n} → diverges")
+    assert factor == 1.4
+
+
+def test_the_loss_grows_by_the_square_of_the_factor(L):
+    # formula (2): r = (1 - ηλ)²; printed "the loss is multiplied by r = 1.96 per step"
+    assert L["r"] == pytest.approx(1.4**2)
+    assert printed(L, r"multiplied by r = {n} per step") == (1.96,)
+
+
+def test_the_clock_predicts_the_run_to_the_step(L):
+    # "Prediction and run agree to the step. From a thousand to a trillion takes 31 steps, and to overflow 122"
+    predicted = L["clock.predicted"]
+    assert predicted == [31, 122]
+    for threshold, k in zip([1e12, 3.4e38], predicted):
+        assert printed(L, r"\s+" + re.escape(f"{threshold:.3g}") + r"\s+{n}\s+{n}") == (k, k)
+    assert L["run.diverged_at"] == 122
+    md = markdown(L)
+    assert "takes 31 steps, and to overflow 122" in md and "(122 here" in md
+
+
+def test_every_factor_of_ten_costs_the_same_number_of_steps(L):
+    (per_decade,) = printed(L, r"each factor of 10 in the loss takes log 10 / log r = {n} steps")
+    assert per_decade == pytest.approx(math.log(10) / math.log(L["r"]), abs=0.005)
+
+
+def test_a_tenfold_smaller_rate_converges_on_the_same_bowl(L):
+    # "What a tenfold smaller rate does on the same bowl" / summary: a tenfold change carries it across
+    assert printed(L, r"lr = 0.12\s*: factor {n} → diverges") == (1.4,)
+    assert printed(L, r"lr = 0.012\s*: factor {n} → converges") == (0.76,)
+
+
+def test_summary_numbers_are_the_printed_ones(L):
+    md = markdown(L)
+    assert "(factor 0.76)" in md and "(factor 1.4, threshold 0.1)" in md
+
+
+def test_the_choice_exercise_shows_its_choices_and_no_feedback(L):
+    from helpers.exercises import lesson01
+
+    text = L.text()
+    for key, (choice, feedback) in lesson01.q3.options.items():
+        assert f"- **{key}**: {choice}" in text
+        assert feedback not in text
