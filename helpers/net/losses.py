@@ -28,6 +28,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 
 import keras  # noqa: E402
@@ -64,8 +66,9 @@ def as_loss(loss=None):
     --------
     >>> as_loss("sparse_categorical_crossentropy").name
     'sparse_categorical_crossentropy'
-    >>> as_loss(lambda t, p: (p - t) ** 2).reduction
-    'sum_over_batch_size'
+    >>> square = as_loss(lambda t, p: (p - t) ** 2)
+    >>> square.reduction, square.name
+    ('sum_over_batch_size', 'lambda')
     >>> as_loss("no such loss")
     Traceback (most recent call last):
     ...
@@ -89,7 +92,8 @@ def as_loss(loss=None):
     elif not isinstance(loss, keras.losses.Loss):
         if not callable(loss):
             raise TypeError(message)
-        loss = _FunctionLoss(loss, name=getattr(loss, "__name__", "loss"))
+        name = re.sub(r"[^A-Za-z0-9_.]", "_", getattr(loss, "__name__", "")).strip("_")
+        loss = _FunctionLoss(loss, name=name or "loss")  # a TensorFlow name scope: no '<lambda>'
     batch_weight(loss, 1, 1)  # refuses a loss that does not reduce to a scalar
     return loss
 
