@@ -6,7 +6,9 @@ Every module of :mod:`helpers.net` imports this module before it imports TensorF
   show them as errors);
 * ``TF_ENABLE_ONEDNN_OPTS=0`` turns off oneDNN's reordered float arithmetic (and its banner),
   so the same seed gives the same numbers on every run;
-* ``tf.config.experimental.enable_op_determinism()`` makes the remaining kernels deterministic.
+* ``tf.config.experimental.enable_op_determinism()`` makes the remaining kernels deterministic;
+  since TensorFlow then refuses a random op without a seed (``model.fit``'s shuffling is one),
+  TensorFlow's global seed is set to 0 here, once. :func:`set_seed` seeds everything again.
 
 Values already set in the environment are kept (``os.environ.setdefault``).
 
@@ -31,6 +33,7 @@ import tensorflow as tf  # noqa: E402
 from helpers.validation import check_int  # noqa: E402
 
 tf.config.experimental.enable_op_determinism()
+tf.random.set_seed(0)
 
 __all__ = ["set_seed"]
 
