@@ -87,3 +87,18 @@ def test_bad_arguments_name_themselves():
         DivergenceMonitor(growth=1.0)
     with pytest.raises(ValueError, match="patience"):
         DivergenceMonitor(patience=0)
+
+
+def test_in_the_training_loop_it_logs_the_sharpness_every_k_steps():
+    from helpers.net.training import train
+
+    _, x, y = compiled("sgd")
+    set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])  # not compiled
+    optimizer = keras.optimizers.SGD(0.5 * critical(x, y))
+    monitor = DivergenceMonitor(x, y, every=10, optimizer=optimizer, verbose=False)
+    run = train(model, x, y, optimizer, batch_size=None, epochs=25, callbacks=[monitor])
+    steps = [s for s, *_ in monitor.sharpness_log]
+    lams = np.array([lam for _, lam, *_ in monitor.sharpness_log])
+    assert steps == [0, 10, 20] and np.allclose(lams, 2 / critical(x, y), rtol=1e-3)  # a quadratic: constant
+    np.testing.assert_allclose(monitor.losses, run.losses, rtol=1e-5)  # full batch: the same loss

@@ -8,5 +8,6 @@ set-up); nothing outside this subpackage imports TensorFlow, so ``import helpers
 * :mod:`helpers.net.losses` -- any Keras loss (a name, a loss object or a callable) as one callable;
 * :mod:`helpers.net.hessian` -- the Hessian as a ``scipy`` ``LinearOperator``; sharpness and critical rate;
 * :mod:`helpers.net.training` -- the one training loop and its result;
+* :mod:`helpers.net.monitor` -- ``DivergenceMonitor``, a callback for ``model.fit`` that warns before the nan;
 * :mod:`helpers.net.check` -- ``check_learning_rate``: one call on a compiled model.
 """

@@ -75,6 +75,10 @@ class DivergenceMonitor(keras.callbacks.Callback):
         an SGD optimizer (another optimizer has no single critical rate; the check is skipped).
     loss : str, keras.losses.Loss or callable, optional
         The loss to watch; default the model's compiled loss (``model.loss``).
+    optimizer : keras.optimizers.Optimizer, optional
+        The optimizer whose critical rate is checked; default the compiled one
+        (``model.optimizer``). Give it when the monitor runs in
+        :func:`helpers.net.training.train`, which needs no compiled model.
     growth : float
         A step "grows" the loss when it multiplies it by at least this factor (default 2).
     patience : int
@@ -111,8 +115,8 @@ class DivergenceMonitor(keras.callbacks.Callback):
     0
     """
 
-    def __init__(self, x=None, y=None, *, every=None, loss=None, growth=2.0, patience=3, margin=1.0,
-                 batch_size=None, stop_on_nonfinite=True, verbose=True):
+    def __init__(self, x=None, y=None, *, every=None, loss=None, optimizer=None, growth=2.0, patience=3,
+                 margin=1.0, batch_size=None, stop_on_nonfinite=True, verbose=True):
         super().__init__()
         if (x is None) != (y is None):
             raise ValueError("x and y go together: give both (a probe set) or neither")
@@ -128,7 +132,9 @@ class DivergenceMonitor(keras.callbacks.Callback):
         for name, flag in (("stop_on_nonfinite", stop_on_nonfinite), ("verbose", verbose)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be True or False, got {flag!r}")
-        self.x, self.y, self.every, self.loss = x, y, every, loss
+        if optimizer is not None and not isinstance(optimizer, keras.optimizers.Optimizer):
+            raise TypeError(f"optimizer must be a keras optimizer or None, got {type(optimizer).__name__}")
+        self.x, self.y, self.every, self.loss, self.optimizer = x, y, every, loss, optimizer
         self.batch_size = batch_size
         self.stop_on_nonfinite, self.verbose = stop_on_nonfinite, verbose
         self._reset()
@@ -160,7 +166,9 @@ class DivergenceMonitor(keras.callbacks.Callback):
 
     def check_sharpness(self, step):
         """Measure the sharpness on the probe set and warn if the rate is above the critical rate."""
-        optimizer = self.model.optimizer
+        optimizer = self.optimizer if self.optimizer is not None else getattr(self.model, "optimizer", None)
+        if optimizer is None:
+            raise ValueError("the monitor needs an optimizer to check the rate: compile the model or pass optimizer=")
         try:
             beta, nesterov = optimizer_momentum(optimizer)
         except ValueError:
