@@ -111,8 +111,3 @@ class Batches:
         x, y = self._arrays
         for start in range(0, self.rows, self.batch_size):
             yield x[start:start + self.batch_size], y[start:start + self.batch_size]
-
-    def __len__(self):
-        if self._dataset is not None:
-            return sum(1 for _ in self._dataset)
-        return -(-self.rows // self.batch_size)
