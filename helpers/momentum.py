@@ -1,0 +1,176 @@
+"""Gradient descent with momentum (heavy ball and Nesterov) and its stability thresholds.
+
+On a quadratic whose Hessian has largest eigenvalue ``sharpness`` (lambda), with learning
+rate ``lr`` (alpha) and momentum ``beta`` in [0, 1):
+
+* plain gradient descent is stable for ``lr < 2 / lambda``;
+* heavy-ball momentum (Polyak; Keras's ``SGD(momentum=beta)``) for ``lr < 2 (1 + beta) / lambda``;
+* Nesterov momentum (``SGD(momentum=beta, nesterov=True)``) for
+  ``lr < 2 (1 + beta) / ((1 + 2 beta) lambda)``.
+
+Each follows from the two-step recurrence of one eigen-component: its characteristic
+polynomial has a root at -1 exactly at the threshold (heavy ball:
+``z^2 - (1 + beta - alpha lambda) z + beta``; Nesterov:
+``z^2 - (1 - alpha lambda)(1 + beta) z + (1 - alpha lambda) beta``).
+:func:`momentum_descent` runs the same updates Keras's SGD applies and returns a
+:class:`helpers.descent.DescentResult`. Pure numpy.
+
+Examples
+--------
+>>> round(critical_lr(10.0), 6), round(critical_lr(10.0, momentum=0.9), 6)
+(0.2, 0.38)
+>>> round(critical_lr(10.0, momentum=0.9, nesterov=True), 6)
+0.135714
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from helpers.descent import FLOAT32_MAX, DescentResult
+from helpers.validation import check_finite_array, check_lr, check_steps
+
+__all__ = ["critical_lr", "momentum_descent", "check_momentum"]
+
+
+def check_momentum(momentum, name: str = "momentum") -> float:
+    """Return ``momentum`` as a float if it is a real number in [0, 1), else raise.
+
+    Examples
+    --------
+    >>> check_momentum(0.9)
+    0.9
+    >>> check_momentum(1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: momentum must be in [0, 1), got 1.0
+    """
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {momentum!r}")
+    momentum = float(momentum)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {momentum!r}")
+    return momentum
+
+
+def critical_lr(sharpness, momentum=0.0, nesterov=False) -> float:
+    """Largest stable learning rate on a quadratic of largest curvature ``sharpness``.
+
+    ``2 / sharpness`` without momentum, ``2 (1 + beta) / sharpness`` with heavy-ball
+    momentum ``beta``, ``2 (1 + beta) / ((1 + 2 beta) sharpness)`` with Nesterov momentum.
+    ``inf`` when ``sharpness`` is not positive (no direction curves up: no rate overshoots).
+
+    Parameters
+    ----------
+    sharpness : float
+        Largest eigenvalue of the Hessian.
+    momentum : float
+        ``beta`` in [0, 1) (default 0: plain gradient descent).
+    nesterov : bool
+        Nesterov's variant (Keras's ``SGD(nesterov=True)``).
+
+    Examples
+    --------
+    >>> critical_lr(4.0)
+    0.5
+    >>> critical_lr(4.0, momentum=0.5)
+    0.75
+    >>> critical_lr(4.0, momentum=0.5, nesterov=True)
+    0.375
+    >>> critical_lr(-1.0)
+    inf
+    """
+    if isinstance(sharpness, bool) or not isinstance(sharpness, numbers.Real) or not np.isfinite(sharpness):
+        raise ValueError(f"sharpness must be a finite real number, got {sharpness!r}")
+    beta = check_momentum(momentum)
+    if not isinstance(nesterov, bool):
+        raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+    if sharpness <= 0:
+        return float("inf")
+    if nesterov:
+        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * float(sharpness))
+    return 2.0 * (1.0 + beta) / float(sharpness)
+
+
+def _blew_up(w, value) -> bool:
+    if not np.all(np.isfinite(w)) or np.max(np.abs(w), initial=0.0) > FLOAT32_MAX:
+        return True
+    return value is not None and not (np.isfinite(value) and abs(value) <= FLOAT32_MAX)
+
+
+def momentum_descent(grad, w0, lr, steps, momentum=0.9, nesterov=False, loss=None) -> DescentResult:
+    """Gradient descent with momentum, as Keras's SGD applies it, stopping cleanly at divergence.
+
+    Each step, with velocity ``v`` (zero at the start) and ``g = grad(w)``::
+
+        v <- beta v - lr g
+        w <- w + v                      (heavy ball)
+        w <- w + beta v - lr g          (Nesterov)
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(w) -> array`` of the same shape as ``w``.
+    w0 : array_like
+        Starting point (finite).
+    lr : float
+        Learning rate, positive and finite.
+    steps : int
+        Number of steps, non-negative.
+    momentum : float
+        ``beta`` in [0, 1); 0 gives plain gradient descent.
+    nesterov : bool
+        Nesterov's variant.
+    loss : callable, optional
+        ``loss(w) -> float``, recorded at every iterate and used to detect divergence.
+
+    Returns
+    -------
+    helpers.descent.DescentResult
+        ``path``, ``losses``, ``diverged_at`` (first step whose iterate or loss is non-finite
+        or above float32's largest value), ``lr``, ``steps`` and ``message``.
+
+    Examples
+    --------
+    >>> bowl = lambda w: 10.0 * w                       # curvature 10: plain GD needs lr < 0.2
+    >>> momentum_descent(bowl, [1.0], lr=0.3, steps=400, momentum=0.9).diverged
+    False
+    >>> momentum_descent(bowl, [1.0], lr=0.3, steps=400, momentum=0.9, nesterov=True).diverged_at
+    62
+    """
+    if not callable(grad):
+        raise TypeError(f"grad must be callable, got {grad!r}")
+    if loss is not None and not callable(loss):
+        raise TypeError(f"loss must be callable or None, got {loss!r}")
+    w = np.atleast_1d(check_finite_array(w0, "w0"))
+    lr = check_lr(lr)
+    steps = check_steps(steps)
+    beta = check_momentum(momentum)
+    if not isinstance(nesterov, bool):
+        raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+
+    path = np.full((steps + 1,) + w.shape, np.nan)
+    losses = np.full(steps + 1, np.nan)
+    velocity = np.zeros_like(w)
+    diverged_at = None
+    with np.errstate(all="ignore"):
+        for k in range(steps + 1):
+            if k > 0:
+                g = np.asarray(grad(w), dtype=float)
+                velocity = beta * velocity - lr * g
+                w = w + (beta * velocity - lr * g if nesterov else velocity)
+            value = None if loss is None else float(loss(w))
+            path[k] = w
+            if value is not None:
+                losses[k] = value
+            if _blew_up(w, value):
+                diverged_at = k
+                break
+    kind = "Nesterov" if nesterov else "heavy-ball"
+    message = (f"{kind} momentum {beta:g}: diverged at step {diverged_at}" if diverged_at is not None
+               else f"{kind} momentum {beta:g}: finished {steps} steps without diverging")
+    return DescentResult(path=path, losses=losses, diverged_at=diverged_at, lr=lr, steps=steps,
+                         message=message)
+

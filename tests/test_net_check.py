@@ -1,0 +1,90 @@
+"""check_learning_rate: one call on a compiled model says where its rate stands, and it is right.
+
+Claims: on a compiled linear regression (a quadratic loss) the check reports the sharpness,
+the critical rate of the compiled optimizer and the rate as a multiple of it; a rate it calls
+"above" diverges in ``model.fit`` and one it calls "below" trains; the same rate can be below
+for heavy-ball momentum and above for Nesterov; Adam gets no threshold, and says why.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers.net.check import Verdict, check_learning_rate
+from helpers.net.env import set_seed
+from helpers.net.hessian import sharpness
+
+import keras
+
+pytestmark = pytest.mark.slow
+
+
+def compiled(optimizer, loss="mse"):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((128, 3)) * [1.0, 4.0, 0.5]).astype("float32")
+    y = (x @ np.array([[1.0], [-2.0], [0.5]])).astype("float32")
+    set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=optimizer, loss=loss)
+    return model, x, y
+
+
+def fit_diverges(model, x, y):
+    history = model.fit(x, y, batch_size=len(x), epochs=30, verbose=0,
+                        callbacks=[keras.callbacks.TerminateOnNaN()])
+    losses = history.history["loss"]
+    return not math.isfinite(losses[-1]) or losses[-1] > losses[0]
+
+
+@pytest.mark.parametrize("factor, verdict", [(0.5, Verdict.BELOW), (2.0, Verdict.ABOVE)])
+def test_the_verdict_matches_what_training_then_does(factor, verdict, capsys):
+    probe, x, y = compiled("sgd")
+    lam = sharpness(probe, x, y, tol=1e-8)
+    model, x, y = compiled(keras.optimizers.SGD(factor * 2 / lam))
+    check = check_learning_rate(model, x, y)
+    printed = capsys.readouterr().out
+    assert printed.strip() == check.sentence and printed.count("\n") == 1
+    assert check.verdict is verdict and check.ratio == pytest.approx(factor, rel=1e-4)
+    assert check.sharpness == pytest.approx(lam, rel=1e-4) and check.critical_lr == pytest.approx(2 / lam, rel=1e-4)
+    assert f"{check.ratio:.2g} x the critical rate" in check.sentence
+    assert fit_diverges(model, x, y) == (verdict is Verdict.ABOVE)
+
+
+def test_the_same_rate_is_below_for_heavy_ball_and_above_for_nesterov():
+    probe, x, y = compiled("sgd")
+    lr = 1.05 * 2 / sharpness(probe, x, y, tol=1e-8)  # just above plain SGD's critical rate
+    heavy = check_learning_rate(*compiled(keras.optimizers.SGD(lr, momentum=0.5)), verbose=False)
+    nesterov = check_learning_rate(*compiled(keras.optimizers.SGD(lr, momentum=0.5, nesterov=True)), verbose=False)
+    assert heavy.verdict is Verdict.BELOW and heavy.ratio == pytest.approx(1.05 / 1.5, rel=1e-4)
+    assert nesterov.verdict is Verdict.ABOVE and nesterov.ratio == pytest.approx(1.05 * 2 / 1.5, rel=1e-4)
+    assert "Nesterov momentum 0.5" in nesterov.optimizer
+
+
+def test_batched_check_and_a_classifiers_compiled_loss():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 2)).astype("float32")
+    labels = (x[:, 0] > 0).astype("int32")
+    set_seed(1)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy())
+    whole = check_learning_rate(model, x, labels, verbose=False)
+    batched = check_learning_rate(model, x, labels, batch_size=10, verbose=False)
+    assert whole.loss == "sparse_categorical_crossentropy"
+    assert whole.sharpness == pytest.approx(sharpness(model, x, labels, loss="sparse_categorical_crossentropy"),
+                                            rel=1e-6)
+    assert batched.sharpness == pytest.approx(whole.sharpness, rel=1e-5)
+
+
+def test_adam_gets_no_threshold_and_the_sentence_says_why():
+    model, x, y = compiled(keras.optimizers.Adam(1e-3))
+    check = check_learning_rate(model, x, y, verbose=False)
+    assert check.verdict is Verdict.NO_THRESHOLD and check.critical_lr is None and check.ratio is None
+    assert "no single critical rate" in check.sentence and check.lr == pytest.approx(1e-3)
+
+
+def test_an_uncompiled_model_is_refused():
+    set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compiled"):
+        check_learning_rate(model, np.ones((4, 3)), np.ones(4))
