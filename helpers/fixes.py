@@ -556,13 +556,16 @@ def adam_sweep(lrs=(1e-3, 1e-2, 1e-1, 1.0, 10.0), seed=0, epochs=LESSON.epochs, 
     return [adam(float(lr), seed=seed, epochs=epochs) for lr in iterator]
 
 
-def init_scale(init="he_normal", scale=1.0, lr=BASELINE_LR, seed=0):
-    """Lesson 4's net with another weight initialization, trained with SGD at ``lr``."""
+def init_scale(init="he_normal", scale=1.0, lr=BASELINE_LR, seed=0, track_every=None):
+    """Lesson 4's net with another weight initialization, trained with SGD at ``lr``.
+
+    With ``track_every`` the sharpness is measured during training too (see :func:`warmup`).
+    """
     x, y = make_data(LESSON, seed)
     model = make_model_with_init(init, scale, seed=seed)
     label = init if scale == 1.0 else f"{init} x {scale:g}"
     return _measure(f"init {label} ({lr:g})", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
-                    note=INITS[init])
+                    note=INITS[init], track_every=track_every)
 
 
 def init_comparison(inits=("glorot_uniform", "he_normal", "normal_1"), seed=0):

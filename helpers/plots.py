@@ -598,10 +598,13 @@ def draw_minibatch_sharpness(ax, result, lr):
 
     ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
     """
-    ax.hist(result.batches, bins=12, color=COLORS["small"], alpha=0.7,
+    from matplotlib.ticker import MaxNLocator
+
+    ax.hist(result.batches, bins=8, color=COLORS["small"], alpha=0.7,
             label=f"{len(result.batches)} minibatches of {result.batch_size}")
     ax.axvline(result.full, color="k", lw=2.5, label=f"full batch: {result.full:.3g}")
     ax.axvline(2 / lr, color=COLORS["large"], ls="--", lw=2, label=f"2 / lr at lr = {lr:.2g}: {2 / lr:.3g}")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sharpness of the minibatch loss")
     ax.set_ylabel("minibatches")
     _readable(ax)
