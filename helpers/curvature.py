@@ -23,6 +23,7 @@ along it.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -107,6 +108,19 @@ def check_xy(x, y, dtype=np.float32, *, single_target=False, finite=True):
     if finite and not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y must be finite")
     return x, y
+
+
+class _OperatorTracesOnce(logging.Filter):
+    """Drop TensorFlow's "frequent retracing" warning about HessianOperator: each operator traces
+    its Hessian-vector product once, by design, and a lesson that builds dozens of operators (one
+    per model or data set) would otherwise be told it retraces too often."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and "HessianOperator" in message)
+
+
+tf.get_logger().addFilter(_OperatorTracesOnce())
 
 
 def _mean_squared_error(prediction, target):

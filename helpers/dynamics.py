@@ -10,8 +10,9 @@ small nets (a narrow MLP on a small synthetic regression set), fast enough for a
   ``2 / lr`` and then hovers there while the loss keeps falling, non-monotonically: the
   **edge of stability** (Cohen et al., ICLR 2021).
 * :func:`catapult_runs` -- gradient descent at multiples of ``2 / sharpness_0``: a little above,
-  the loss spikes and training recovers at a lower sharpness (the **catapult**, Lewkowycz et
-  al. 2020); far above, it diverges.
+  the net can be thrown to a region of lower sharpness and train on (the **catapult**,
+  Lewkowycz et al. 2020; the loss may or may not rise first); far above, it diverges.
+  :func:`catapult_seeds` repeats one multiple over several seeds.
 * :func:`minibatch_sharpness` -- the sharpness of each minibatch's loss against the full
   batch's: a rate safely below ``2 / sharpness`` of the full batch can still be above it for
   some minibatches.
@@ -35,8 +36,8 @@ from helpers.experiment import set_seed  # noqa: E402
 from helpers.validation import check_int, check_lr  # noqa: E402
 
 __all__ = ["SmallSetting", "SMALL", "make_small_data", "make_small_model", "DynamicsResult",
-           "gd_with_sharpness", "catapult_runs", "minibatch_sharpness", "MinibatchSharpness",
-           "eos_summary"]
+           "gd_with_sharpness", "catapult_runs", "catapult_seeds", "minibatch_sharpness",
+           "MinibatchSharpness", "eos_summary", "GradientCurvature", "gradient_curvature"]
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,26 @@ def catapult_runs(multiples=(0.5, 1.5, 10.0), steps=200, every=5, setting=SMALL,
     return lam0, runs
 
 
+def catapult_seeds(multiple=1.5, seeds=range(5), steps=200, every=5, setting=SMALL, progress=False):
+    """:func:`catapult_runs` at one ``multiple`` of ``2 / sharpness_0`` for each data/weight seed.
+
+    Returns
+    -------
+    (array of sharpness_0 per seed, list of DynamicsResult)
+    """
+    seeds = [check_int(s, "seed") for s in seeds]
+    iterator = seeds
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(seeds, desc=f"gradient descent at {multiple:g} x 2/sharpness, each seed", leave=False)
+    lams, runs = [], []
+    for seed in iterator:
+        lam0, (run,) = catapult_runs((multiple,), steps=steps, every=every, setting=setting, seed=seed)
+        lams.append(lam0)
+        runs.append(run)
+    return np.array(lams), runs
+
+
 @dataclass
 class MinibatchSharpness:
     """Sharpness of the full-batch loss and of each minibatch's loss at the same weights."""
@@ -260,10 +281,60 @@ def minibatch_sharpness(model, x, y, batch_size=32, n_batches=16, seed=0):
         raise ValueError(f"batch_size must be at most {len(x)}, got {batch_size}")
     op = HessianOperator(model, x, y)
     full = top_eigenpair(op, op.size, tol=1e-4, seed=seed)[0]
+    # One operator for every minibatch: its loss is the mean squared error over the rows a
+    # 0/1 mask selects, and the mask is swapped per batch (no new TensorFlow graph each time).
+    mask = tf.Variable(tf.zeros((len(x), 1), tf.float32), trainable=False)
+    op_b = HessianOperator(model, x, y, loss_fn=lambda p, t: tf.reduce_sum(mask * tf.square(p - t)) / batch_size)
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(n_batches):
-        idx = rng.choice(len(x), batch_size, replace=False)
-        op_b = HessianOperator(model, x[idx], y[idx])
+        chosen = np.zeros((len(x), 1), np.float32)
+        chosen[rng.choice(len(x), batch_size, replace=False)] = 1.0
+        mask.assign(chosen)
         values.append(top_eigenpair(op_b, op_b.size, tol=1e-4, seed=seed)[0])
     return MinibatchSharpness(full=full, batches=np.array(values), batch_size=batch_size)
+
+
+@dataclass
+class GradientCurvature:
+    """Goodfellow's second-order picture of one full-batch gradient step (see :func:`gradient_curvature`).
+
+    Attributes
+    ----------
+    loss : the full-batch mean squared error.
+    gg : ``g^T g``, the squared gradient norm.
+    ghg : ``g^T H g``.
+    """
+
+    loss: float
+    gg: float
+    ghg: float
+
+    @property
+    def curvature_along_gradient(self):
+        """``g^T H g / g^T g``: the curvature of the loss along the gradient's direction."""
+        return self.ghg / self.gg
+
+    @property
+    def turning_lr(self):
+        """``2 g^T g / g^T H g``: the step beyond which the second-order change is positive (inf if never)."""
+        return 2.0 * self.gg / self.ghg if self.ghg > 0 else math.inf
+
+    def change(self, lr):
+        """The second-order change ``lr**2 / 2 g^T H g - lr g^T g`` of a step of size ``lr``."""
+        return 0.5 * lr ** 2 * self.ghg - lr * self.gg
+
+
+def gradient_curvature(model, x, y):
+    """The loss, ``g^T g`` and ``g^T H g`` of the full-batch mean squared error at the current weights.
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> gc = gradient_curvature(model, np.array([[1.0], [3.0]]), np.zeros((2, 1)))
+    >>> gc.loss, gc.gg, round(gc.curvature_along_gradient, 4)
+    (5.0, 116.0, 11.6552)
+    """
+    op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
+    loss, g = op.loss_and_gradient()
+    return GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ op(g)))

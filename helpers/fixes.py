@@ -11,7 +11,10 @@ that blew up in lesson 4 (:func:`helpers.experiment.make_experiment`) and return
 * :func:`loss_sharpness` -- the top Hessian eigenvalue of *any* loss of the model's output
   (:class:`helpers.curvature.HessianOperator` with that loss), e.g. the summed squared error;
 * :func:`preconditioned_sharpness` -- the top eigenvalue of ``P^-1/2 H P^-1/2`` for a diagonal
-  preconditioner ``P`` (what governs Adam's stability);
+  preconditioner ``P`` (Adam's, :func:`adam_preconditioner`, is computed from the gradients the
+  training loop saw, not read out of the optimizer);
+* :class:`SharpnessTracker` -- a callback for :func:`train` that measures the full-data
+  sharpness every few steps;
 * one function per fix (:func:`lower_rate`, :func:`standardize`, :func:`adam`, ...), and
   :func:`run_all` to run every one of them.
 
@@ -21,6 +24,7 @@ Sharpness (largest Hessian eigenvalue) is always that of the full-data mean squa
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -39,7 +43,7 @@ from helpers.experiment import (LESSON, TrainingOutcome, make_data, make_model, 
 from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
 __all__ = [
-    "FixResult", "TrainRecord", "train", "loss_sharpness", "preconditioned_sharpness",
+    "FixResult", "TrainRecord", "SharpnessTracker", "train", "loss_sharpness", "preconditioned_sharpness",
     "adam_preconditioner", "standardize_features", "make_model_with_init", "warmup_schedule",
     "baseline", "lower_rate", "rate_from_sharpness", "standardize", "adam", "adam_sweep",
     "init_scale", "init_comparison", "clipping", "mean_not_sum", "warmup", "run_all",
@@ -59,10 +63,15 @@ class TrainRecord(TrainingOutcome):
     ----------
     loss : (steps,) minibatch loss before each step (mean squared error, whatever the
         reduction used for the gradient, so runs compare).
-    grad_norm : (steps,) norm of the gradient actually computed (before any clipping).
+    grad_norm : (steps,) norm of the gradient actually computed, over all weights (before any
+        clipping).
     lr : (steps,) learning rate used at each step.
     first_nonfinite_step : first step with an inf/nan loss (training stopped there), or None.
     initial_loss, final_loss : full-data mean squared error before and after (nan if diverged).
+    step_norm : (steps,) length of the update the optimizer actually applied, over all weights
+        (0 at a step that was not applied).
+    second_moment : flat (weights,) running average of the squared gradients with
+        ``second_moment_beta`` (Adam's ``v``, before bias correction), or None when not tracked.
 
     ``diverged`` and ``trained`` (finite, and the full-data loss at most half where it started:
     lesson 4's criterion) are those of :class:`helpers.experiment.TrainingOutcome`.
@@ -74,6 +83,13 @@ class TrainRecord(TrainingOutcome):
     first_nonfinite_step: int | None
     initial_loss: float
     final_loss: float
+    step_norm: np.ndarray | None = None
+    second_moment: np.ndarray | None = None
+
+    @property
+    def steps_applied(self):
+        """Number of updates applied (all steps, or those before the first non-finite loss)."""
+        return len(self.loss) if self.first_nonfinite_step is None else self.first_nonfinite_step
 
 
 def _full_mse(model, x, y):
@@ -83,7 +99,7 @@ def _full_mse(model, x, y):
 
 
 def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0,
-          reduction="mean", callbacks=()):
+          reduction="mean", callbacks=(), second_moment_beta=None):
     """Train ``model`` in place on minibatches with any Keras optimizer; record every step.
 
     Parameters
@@ -92,7 +108,8 @@ def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_
     x, y : arrays (n, features) and (n, 1)
     optimizer : keras.optimizers.Optimizer
         A fresh optimizer (it binds to the model's variables on its first step). Its
-        ``learning_rate`` may be a schedule; ``clipnorm``/``clipvalue`` are honoured.
+        ``learning_rate`` may be a schedule; ``clipnorm``/``global_clipnorm``/``clipvalue``
+        are honoured.
     epochs, batch_size, seed : int
         The minibatch order is that of :func:`helpers.experiment.train_sgd` for the same seed.
     reduction : ``"mean"`` or ``"sum"``
@@ -100,7 +117,11 @@ def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_
         (``tf.reduce_mean`` or ``tf.reduce_sum``). ``"sum"`` multiplies gradient and Hessian by
         the batch size.
     callbacks : sequence of callables ``f(step, loss)``
-        Called after each step with the minibatch mean squared error.
+        Called after each step with the minibatch mean squared error (e.g. a
+        :class:`SharpnessTracker`).
+    second_moment_beta : float in [0, 1), optional
+        Also keep ``v <- beta v + (1 - beta) g**2`` of the gradients (Adam's second-moment
+        estimate when ``beta`` is the optimizer's ``beta_2``); stored in ``second_moment``.
 
     Returns
     -------
@@ -123,8 +144,13 @@ def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_
     batch_size = check_int(batch_size, "batch_size", 1)
     if batch_size > x.shape[0]:
         raise ValueError(f"batch_size must be at most the number of rows ({x.shape[0]}), got {batch_size}")
+    if second_moment_beta is not None and not 0 <= second_moment_beta < 1:
+        raise ValueError(f"second_moment_beta must be in [0, 1) or None, got {second_moment_beta!r}")
     xt, yt = tf.constant(x), tf.constant(y)
     reduce = tf.reduce_mean if reduction == "mean" else tf.reduce_sum
+    variables = model.trainable_variables
+    moments = None if second_moment_beta is None else [
+        tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
 
     @tf.function(reduce_retracing=True)
     def step(idx):
@@ -132,31 +158,86 @@ def train(model, x, y, optimizer, epochs=LESSON.epochs, batch_size=LESSON.batch_
         with tf.GradientTape() as tape:
             sq = tf.square(model(xb, training=True) - yb)
             loss = reduce(sq)
-        grads = tape.gradient(loss, model.trainable_variables)
+        grads = tape.gradient(loss, variables)
         lr = tf.cast(optimizer.learning_rate, tf.float32)  # the rate this step will use
         mean_loss = tf.reduce_mean(sq)
+        step_norm = tf.constant(0.0)
         if tf.math.is_finite(loss):
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return mean_loss, tf.linalg.global_norm(grads), lr
+            before = [tf.identity(v) for v in variables]
+            optimizer.apply_gradients(zip(grads, variables))
+            step_norm = tf.linalg.global_norm([v - b for v, b in zip(variables, before)])
+            if moments is not None:
+                for m, g in zip(moments, grads):
+                    m.assign(second_moment_beta * m + (1.0 - second_moment_beta) * tf.square(g))
+        return mean_loss, tf.linalg.global_norm(grads), lr, step_norm
 
     initial = _full_mse(model, x, y)
-    losses, gnorms, lrs = [], [], []
+    losses, gnorms, lrs, snorms = [], [], [], []
     first_bad = None
     # The same minibatch order as helpers.experiment.train_sgd, so every fix sees the same data.
     for k, idx in enumerate(minibatch_order(x.shape[0], batch_size, epochs, seed)):
-        loss, gnorm, lr = step(tf.constant(idx))
+        loss, gnorm, lr, snorm = step(tf.constant(idx))
         losses.append(float(loss))
         gnorms.append(float(gnorm))
         lrs.append(float(lr))
+        snorms.append(float(snorm))
         for callback in callbacks:
             callback(k, losses[-1])
         if not math.isfinite(losses[-1]):
             first_bad = k
             break
     final = float("nan") if first_bad is not None else _full_mse(model, x, y)
+    second = None if moments is None else np.concatenate(
+        [m.numpy().astype(np.float64).ravel() for m in moments])
     return TrainRecord(loss=np.array(losses), grad_norm=np.array(gnorms), lr=np.array(lrs),
                        first_nonfinite_step=first_bad, initial_loss=initial,
-                       final_loss=final if math.isfinite(final) else float("nan"))
+                       final_loss=final if math.isfinite(final) else float("nan"),
+                       step_norm=np.array(snorms), second_moment=second)
+
+
+class SharpnessTracker:
+    """A :func:`train` callback: the full-data sharpness every ``every`` steps.
+
+    After step ``k`` (that is, at the weights step ``k + 1`` starts from) with
+    ``(k + 1) % every == 0``, it measures the sharpness of the mean squared error on ``x, y``
+    by Lanczos, warm-started from the last eigenvector. ``steps`` holds the number of updates
+    taken before each measurement (0 for the one made when the tracker is created, at the
+    initial weights), ``values`` the sharpness.
+
+    Examples
+    --------
+    >>> model, (x, y) = make_model(), make_data()
+    >>> tracker = SharpnessTracker(model, x, y, every=16)
+    >>> _ = train(model, x, y, keras.optimizers.SGD(1e-4), epochs=1, callbacks=[tracker])
+    >>> tracker.steps.tolist()
+    [0, 16, 32]
+    """
+
+    def __init__(self, model, x, y, every=4, tol=1e-3):
+        check_model(model)
+        self.every = check_int(every, "every", 1)
+        self.tol = check_positive(tol, "tol")
+        self._op = HessianOperator(model, *check_xy(x, y, single_target=True))
+        self._vector = None
+        self._steps, self._values = [], []
+        self._measure(0)
+
+    def _measure(self, steps_taken):
+        lam, self._vector, _ = top_eigenpair(self._op, self._op.size, tol=self.tol, v0=self._vector)
+        self._steps.append(steps_taken)
+        self._values.append(lam)
+
+    def __call__(self, step, loss):
+        if math.isfinite(loss) and (step + 1) % self.every == 0:
+            self._measure(step + 1)
+
+    @property
+    def steps(self):
+        return np.array(self._steps)
+
+    @property
+    def values(self):
+        return np.array(self._values)
 
 
 # --------------------------------------------------------------------------- curvature of any loss
@@ -196,30 +277,36 @@ def loss_sharpness(model, x, y, loss_fn, *, tol=1e-6, seed=0):
     return top_eigenpair(op, op.size, tol=tol, seed=seed)[0]
 
 
-def adam_preconditioner(optimizer, model):
-    """Adam's per-weight step divisor ``sqrt(v_hat) + epsilon`` (flat, order of the weights).
+def adam_preconditioner(second_moment, steps, beta_2=0.999, epsilon=1e-7):
+    """Adam's per-weight step divisor ``P`` after ``steps`` updates (flat, order of the weights).
 
-    Adam moves weight ``i`` by about ``lr * m_i / (sqrt(v_hat_i) + eps)``: it is gradient
-    descent preconditioned by ``P = diag(sqrt(v_hat) + eps)``.
+    Keras's Adam moves weight ``i`` by ``lr * m_hat_i / (sqrt(v_hat_i) + epsilon / sqrt(1 - beta_2**t))``
+    with the bias-corrected moments ``m_hat``, ``v_hat = v / (1 - beta_2**t)``: gradient descent
+    preconditioned by ``P = diag(sqrt(v_hat) + epsilon / sqrt(1 - beta_2**t))``. ``v`` is the
+    running average of the squared gradients that :func:`train` keeps with
+    ``second_moment_beta=beta_2`` (Keras's default ``beta_2`` is 0.999, ``epsilon`` 1e-7).
+
+    Examples
+    --------
+    >>> # after one step v = (1 - beta_2) g**2, so P is |g| (plus a tiny epsilon term)
+    >>> np.round(adam_preconditioner(0.001 * np.array([4.0, 0.25]), 1, beta_2=0.999), 4).tolist()
+    [2.0, 0.5]
     """
-    if not isinstance(optimizer, keras.optimizers.Adam):
-        raise TypeError(f"optimizer must be keras.optimizers.Adam, got {type(optimizer).__name__}")
-    t = float(optimizer.iterations.numpy())
-    if t < 1:
-        raise ValueError("optimizer has taken no step yet: there is no second-moment estimate")
-    beta2 = float(optimizer.beta_2)
-    parts = []
-    for var in model.trainable_variables:
-        index = optimizer._get_variable_index(var)
-        v = optimizer._velocities[index].numpy().astype(np.float64).ravel()
-        parts.append(np.sqrt(v / (1 - beta2 ** t)) + float(optimizer.epsilon))
-    return np.concatenate(parts)
+    v = np.asarray(second_moment, dtype=np.float64).ravel()
+    steps = check_int(steps, "steps", 1)
+    if not 0 <= beta_2 < 1:
+        raise ValueError(f"beta_2 must be in [0, 1), got {beta_2!r}")
+    check_positive(epsilon, "epsilon")
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValueError("second_moment must be finite and non-negative")
+    correction = 1.0 - beta_2 ** steps
+    return np.sqrt(v / correction) + epsilon / math.sqrt(correction)
 
 
 def preconditioned_sharpness(model, x, y, preconditioner, *, tol=1e-4, seed=0):
     """Top eigenvalue of ``P^-1/2 H P^-1/2`` (``H``: Hessian of the full-data mean squared error).
 
-    For Adam, ``P = diag(sqrt(v_hat) + eps)`` (:func:`adam_preconditioner`). Cohen et al.
+    For Adam, ``P`` is :func:`adam_preconditioner`. Cohen et al.
     (2022) found that Adam with ``beta1 = 0.9`` trains with this quantity hovering near
     ``38 / lr``, its own stability threshold, where plain SGD's is ``2 / lr`` for the raw Hessian.
     """
@@ -329,6 +416,16 @@ class FixResult:
     def critical_lr_before(self):
         return 2.0 / self.sharpness_before if self.sharpness_before > 0 else math.inf
 
+    def tracked(self):
+        """The run as a :class:`helpers.dynamics.DynamicsResult` (minibatch loss per step and the
+        sharpness tracked during training), for :func:`helpers.plots.draw_edge_runs`."""
+        from helpers.dynamics import DynamicsResult
+
+        if "sharpness" not in self.extra:
+            raise ValueError(f"{self.name}: the sharpness was not tracked during training (track_every)")
+        return DynamicsResult(lr=self.lr, loss=self.record.loss, sharpness_steps=self.extra["sharpness_steps"],
+                              sharpness=self.extra["sharpness"], diverged_at=self.record.first_nonfinite_step)
+
     def as_dict(self):
         """The fields of the benchmark's JSON line."""
         return {"trains": bool(self.trains), "final_loss": _json_float(self.final_loss),
@@ -342,16 +439,28 @@ def _json_float(value):
 
 
 def _measure(name, model, x, y, optimizer, *, lr, note="", extra=None, reduction="mean",
-             epochs=LESSON.epochs, seed=0, start=None, sharpness_tol=1e-3):
-    """Sharpness before, train, sharpness after: the uniform shape of every fix."""
+             epochs=LESSON.epochs, seed=0, start=None, sharpness_tol=1e-3, track_every=None,
+             second_moment_beta=None, before=None):
+    """Sharpness before, train, sharpness after: the uniform shape of every fix.
+
+    With ``track_every``, the sharpness is also measured every that many steps
+    (:class:`SharpnessTracker`); ``extra["sharpness_steps"]`` and ``extra["sharpness"]`` hold it.
+    ``before``: the sharpness at the start when already known (lesson 4's untouched initial net).
+    """
     start = time.perf_counter() if start is None else start
-    before = sharpness(model, x, y, tol=sharpness_tol)
-    record = train(model, x, y, optimizer, epochs=epochs, seed=seed, reduction=reduction)
+    before = sharpness(model, x, y, tol=sharpness_tol) if before is None else before
+    tracker = None if track_every is None else SharpnessTracker(model, x, y, every=track_every)
+    record = train(model, x, y, optimizer, epochs=epochs, seed=seed, reduction=reduction,
+                   callbacks=() if tracker is None else (tracker,),
+                   second_moment_beta=second_moment_beta)
+    extra = dict(extra or {})
+    if tracker is not None:
+        extra.update(sharpness_steps=tracker.steps, sharpness=tracker.values)
     after = float("nan") if record.diverged else sharpness(model, x, y, tol=sharpness_tol)
     return FixResult(name=name, lr=float(lr), trains=record.trained, final_loss=record.final_loss,
                      sharpness_before=before, sharpness_after=after,
                      seconds=time.perf_counter() - start, record=record, note=note,
-                     extra=extra or {})
+                     extra=extra)
 
 
 def _experiment(seed):
@@ -359,60 +468,82 @@ def _experiment(seed):
     return make_model(LESSON, seed), x, y
 
 
+@functools.lru_cache(maxsize=8)
+def _initial_sharpness(seed):
+    """Sharpness of lesson 4's initial net on its raw data (the same for every fix that starts there)."""
+    model, x, y = _experiment(seed)
+    return sharpness(model, x, y, tol=1e-3)
+
+
 # --------------------------------------------------------------------------- the fixes
 def baseline(lr=BASELINE_LR, seed=0):
     """The problem itself: plain SGD at the thread's 1e-3 on lesson 4's net."""
     model, x, y = _experiment(seed)
     return _measure("baseline: SGD at 1e-3", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
-                    note="the thread's setting: diverges")
+                    note="the thread's setting: diverges", before=_initial_sharpness(seed))
 
 
 def lower_rate(lr=1e-4, seed=0):
     """The thread's own fix: plain SGD at a ten times lower rate."""
     model, x, y = _experiment(seed)
     return _measure(f"lower rate ({lr:g})", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
-                    note="below 2/sharpness")
+                    note="below 2/sharpness", before=_initial_sharpness(seed))
 
 
-def rate_from_sharpness(fraction=0.25, seed=0):
+def rate_from_sharpness(fraction=0.25, seed=0, track_every=None):
     """SGD at ``fraction * 2 / sharpness`` measured at the initial weights.
 
     On a quadratic the best fixed rate is ``2 / (lambda_min + lambda_max)``, just under
     ``2 / lambda_max`` when ``lambda_min`` is tiny. A net is not a quadratic: on lesson 4's net
     the sharpness roughly triples while training at 1e-4 and each minibatch has its own, so the
-    lesson keeps a margin of four (0.5 oscillates, 0.9 diverges).
+    lesson keeps a margin of four (0.5 oscillates, 0.9 diverges). With ``track_every`` the
+    sharpness is measured during training too (see :func:`warmup`).
     """
     check_positive(fraction, "fraction")
     start = time.perf_counter()
     model, x, y = _experiment(seed)
-    lr = fraction * 2.0 / sharpness(model, x, y, tol=1e-3)
+    lam0 = _initial_sharpness(seed)
+    lr = fraction * 2.0 / lam0
     return _measure(f"rate read off sharpness ({fraction:g} x 2/sharpness)", model, x, y,
                     keras.optimizers.SGD(lr), lr=lr, seed=seed, start=start,
-                    note=f"lr = {lr:.2e}", extra={"fraction": fraction})
+                    note=f"lr = {lr:.2e}", extra={"fraction": fraction}, track_every=track_every,
+                    before=lam0)
 
 
 def standardize(lr=BASELINE_LR, seed=0):
     """Standardize the features (mean 0, std 1), then plain SGD at 1e-3."""
     model, x, y = _experiment(seed)
     z = standardize_features(x)
-    raw_sharpness = sharpness(model, x, y, tol=1e-3)
+    raw_sharpness = _initial_sharpness(seed)
     result = _measure("standardized features", model, z, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
                       note="conditioning: sharpness falls", extra={"raw_sharpness": raw_sharpness})
     return result
 
 
 def adam(lr=BASELINE_LR, seed=0, epochs=LESSON.epochs):
-    """Adam (Keras defaults, beta1 = 0.9) at ``lr`` on the raw data.
+    """Adam (Keras defaults: beta1 = 0.9, beta2 = 0.999) at ``lr`` on the raw data.
 
-    ``extra`` holds Adam's preconditioned sharpness at the end and its threshold 38 / lr.
+    ``extra`` holds, when the run stayed finite, Adam's preconditioned sharpness at the end
+    (:func:`adam_preconditioner` from the gradients the loop saw, then
+    :func:`preconditioned_sharpness`), the threshold ``38 / lr`` Cohen et al. (2022) found for it,
+    and two step sizes: ``rms_step`` (median over the steps of the root-mean-square change of a
+    weight, ``step_norm / sqrt(weights)``) and ``rms_weight`` (the root-mean-square initial weight).
     """
     model, x, y = _experiment(seed)
     optimizer = keras.optimizers.Adam(lr)
+    beta_2 = float(optimizer.beta_2)
+    n = int(sum(np.prod(v.shape) for v in model.trainable_variables))
+    rms_weight = float(np.sqrt(sum(np.sum(np.square(w)) for w in model.get_weights()) / n))
     result = _measure(f"Adam ({lr:g})", model, x, y, optimizer, lr=lr, seed=seed, epochs=epochs,
-                      note="per-weight step scaling")
-    if not result.record.diverged:
-        pre = preconditioned_sharpness(model, x, y, adam_preconditioner(optimizer, model))
-        result.extra.update(preconditioned_sharpness=pre, adam_threshold=38.0 / lr)
+                      note="per-weight step scaling", second_moment_beta=beta_2,
+                      before=_initial_sharpness(seed))
+    record = result.record
+    applied = record.step_norm[:record.steps_applied]
+    result.extra.update(rms_step=float(np.median(applied) / math.sqrt(n)), rms_weight=rms_weight)
+    if not record.diverged:
+        p = adam_preconditioner(record.second_moment, record.steps_applied, beta_2, float(optimizer.epsilon))
+        result.extra.update(preconditioned_sharpness=preconditioned_sharpness(model, x, y, p, tol=1e-3),
+                            adam_threshold=38.0 / lr)
     return result
 
 
@@ -425,13 +556,16 @@ def adam_sweep(lrs=(1e-3, 1e-2, 1e-1, 1.0, 10.0), seed=0, epochs=LESSON.epochs, 
     return [adam(float(lr), seed=seed, epochs=epochs) for lr in iterator]
 
 
-def init_scale(init="he_normal", scale=1.0, lr=BASELINE_LR, seed=0):
-    """Lesson 4's net with another weight initialization, trained with SGD at ``lr``."""
+def init_scale(init="he_normal", scale=1.0, lr=BASELINE_LR, seed=0, track_every=None):
+    """Lesson 4's net with another weight initialization, trained with SGD at ``lr``.
+
+    With ``track_every`` the sharpness is measured during training too (see :func:`warmup`).
+    """
     x, y = make_data(LESSON, seed)
     model = make_model_with_init(init, scale, seed=seed)
     label = init if scale == 1.0 else f"{init} x {scale:g}"
     return _measure(f"init {label} ({lr:g})", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
-                    note=INITS[init])
+                    note=INITS[init], track_every=track_every)
 
 
 def init_comparison(inits=("glorot_uniform", "he_normal", "normal_1"), seed=0):
@@ -444,16 +578,25 @@ def init_comparison(inits=("glorot_uniform", "he_normal", "normal_1"), seed=0):
     return out
 
 
-def clipping(lr=BASELINE_LR, clipnorm=100.0, clipvalue=None, seed=0):
-    """SGD at ``lr`` with gradient clipping (``clipnorm`` or ``clipvalue``)."""
+def clipping(lr=BASELINE_LR, clipnorm=100.0, seed=0):
+    """SGD at ``lr`` with the whole gradient clipped to length ``clipnorm`` (Keras ``global_clipnorm``).
+
+    Keras 3's ``global_clipnorm=c`` rescales the gradient of *all* weights together when its
+    norm exceeds ``c``, so no step is longer than ``lr * c``. (``clipnorm=c`` would clip each
+    variable's gradient on its own: a bound of ``lr * c`` per variable, not per step.)
+    ``extra`` holds ``clipped_fraction`` (steps whose gradient norm over all weights exceeded
+    ``c``: the ones that were clipped) and ``max_step_over_bound`` (the longest step taken,
+    divided by ``lr * c``).
+    """
+    clipnorm = check_positive(clipnorm, "clipnorm")
     model, x, y = _experiment(seed)
-    kwargs = {"clipnorm": clipnorm} if clipvalue is None else {"clipvalue": clipvalue}
-    label = ", ".join(f"{k}={v:g}" for k, v in kwargs.items())
-    optimizer = keras.optimizers.SGD(lr, **kwargs)
-    result = _measure(f"gradient clipping ({label})", model, x, y, optimizer, lr=lr, seed=seed,
-                      note="bounds every step to lr x clip")
-    threshold = clipnorm if clipvalue is None else clipvalue
-    result.extra["clipped_fraction"] = float(np.mean(result.record.grad_norm > threshold))
+    optimizer = keras.optimizers.SGD(lr, global_clipnorm=clipnorm)
+    result = _measure(f"gradient clipping (global_clipnorm={clipnorm:g})", model, x, y, optimizer,
+                      lr=lr, seed=seed, note="bounds every step to lr x clip", before=_initial_sharpness(seed))
+    record = result.record
+    applied = slice(0, record.steps_applied)
+    result.extra.update(clipped_fraction=float(np.mean(record.grad_norm[applied] > clipnorm)),
+                        max_step_over_bound=float(np.max(record.step_norm[applied]) / (lr * clipnorm)))
     return result
 
 
@@ -473,18 +616,24 @@ def mean_not_sum(lr=1e-4, seed=0):
     summed = train(model, x, y, keras.optimizers.SGD(lr), seed=seed, reduction="sum")
     model, x, y = _experiment(seed)
     result = _measure(f"reduce_mean, not reduce_sum ({lr:g})", model, x, y, keras.optimizers.SGD(lr),
-                      lr=lr, seed=seed, start=start, note="a summed loss acts as lr x batch size")
+                      lr=lr, seed=seed, start=start, note="a summed loss acts as lr x batch size",
+                      before=_initial_sharpness(seed))
     result.extra.update(summed_record=summed, batch_sharpness_mean=mean_sharp,
                         batch_sharpness_sum=sum_sharp, batch_size=LESSON.batch_size)
     return result
 
 
-def warmup(lr=BASELINE_LR, warmup_steps=32, seed=0, epochs=LESSON.epochs):
-    """SGD whose rate rises linearly from ``lr / 100`` to ``lr`` over ``warmup_steps`` steps."""
+def warmup(lr=BASELINE_LR, warmup_steps=32, seed=0, epochs=LESSON.epochs, track_every=2):
+    """SGD whose rate rises linearly from ``lr / 100`` to ``lr`` over ``warmup_steps`` steps.
+
+    The full-data sharpness is measured every ``track_every`` steps during the run
+    (``extra["sharpness_steps"]``, ``extra["sharpness"]``; None: not tracked).
+    """
     model, x, y = _experiment(seed)
     optimizer = keras.optimizers.SGD(warmup_schedule(lr, warmup_steps))
     return _measure(f"warm-up to {lr:g} over {warmup_steps} steps", model, x, y, optimizer, lr=lr,
-                    seed=seed, epochs=epochs, note="rate rises linearly")
+                    seed=seed, epochs=epochs, note="rate rises linearly", track_every=track_every,
+                    before=_initial_sharpness(seed))
 
 
 DEFAULT_FIXES = {

@@ -18,8 +18,10 @@ printed as one line on stdout, and the rest are summarised in one line when trai
 
 from __future__ import annotations
 
+import logging
 import math
 import os
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -29,11 +31,12 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from helpers.curvature import HessianOperator, top_eigenpair  # noqa: E402
 from helpers.validation import check_positive  # noqa: E402
 
-__all__ = ["Event", "DivergenceMonitor", "current_lr", "stable_threshold"]
+__all__ = ["Event", "DivergenceMonitor", "current_lr", "stable_threshold", "first_nonfinite_op"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,40 @@ class Event:
     step: int
     kind: str
     message: str
+
+
+def first_nonfinite_op(run):
+    """Call ``run()`` with TensorFlow's numeric checks on: the first operation whose output was inf/nan.
+
+    ``tf.debugging.enable_check_numerics()`` makes every operation check its output and raise at
+    the first inf or nan. Returns the line of TensorFlow's message that names the operation
+    ("Detected Infinity or NaN in output 0 of graph op ..."), or None when ``run()`` finished
+    with every output finite. The checks are switched off again afterwards, and TensorFlow's
+    informational log lines about switching them are kept off stderr.
+
+    Examples
+    --------
+    >>> first_nonfinite_op(lambda: tf.math.log(tf.constant([0.0])))
+    'Detected Infinity or NaN in output 0 of eagerly-executing op "Log"'
+    >>> first_nonfinite_op(lambda: tf.math.log(tf.constant([1.0]))) is None
+    True
+    """
+    if not callable(run):
+        raise TypeError(f"run must be callable, got {type(run).__name__}")
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    tf.debugging.enable_check_numerics()
+    try:
+        run()
+    except tf.errors.InvalidArgumentError as err:
+        found = re.search(r'Detected Infinity or NaN in output \d+ of (graph op \S+|eagerly-executing op "\w+")',
+                          str(err))
+        return found.group(0) if found else str(err).splitlines()[0]
+    finally:
+        tf.debugging.disable_check_numerics()
+        logger.setLevel(level)
+    return None
 
 
 def current_lr(optimizer):

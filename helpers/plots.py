@@ -641,18 +641,42 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
 
 
 # --------------------------------------------------------------------------- lessons 5 and 6
-__all__ += ["draw_runs", "draw_fix_summary", "draw_range_test", "draw_sharpness_track"]
+__all__ += ["FONT", "draw_runs", "draw_fix_runs", "draw_fix_summary", "draw_range_test",
+            "draw_edge_runs", "draw_minibatch_sharpness", "draw_rate_and_threshold"]
+
+FONT = 12
+"""Font size of labels, ticks and legends in lessons 5 and 6 (readable on a projector)."""
+
+_RUN_COLORS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 
 
-def draw_runs(ax, runs, colors=None):
-    """Minibatch loss per step of several runs on a log axis, a cross where each diverged.
+def _readable(ax, legend=True, loc="best"):
+    ax.tick_params(labelsize=FONT - 1)
+    ax.xaxis.label.set_size(FONT)
+    ax.yaxis.label.set_size(FONT)
+    ax.title.set_size(FONT)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=FONT - 2, loc=loc)
+
+
+def _mark_nonfinite(ax, step, color):
+    """A triangle at the top edge of the axes, at ``step``: the loss there was inf/nan (not drawn)."""
+    (mark,) = ax.plot([step], [0.97], "^", ms=11, color=color, mec="k", zorder=5,
+                      transform=ax.get_xaxis_transform(), clip_on=False)
+    return mark
+
+
+def draw_runs(ax, runs, colors=None, styles=None):
+    """Loss per step of several runs on a log axis; a triangle at the top where a run hit inf/nan.
+
+    Only losses that occurred are drawn: a run's line ends at its last finite loss, and the
+    step whose loss was inf/nan is marked by a triangle on the top edge of the axes.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
     runs : sequence of (label, losses, first_nonfinite_step or None)
-        ``losses`` is a numpy array, one loss per step.
-    colors : sequence of colors, optional
+    colors, styles : sequences of colors and line styles, optional
 
     Returns
     -------
@@ -664,23 +688,55 @@ def draw_runs(ax, runs, colors=None):
     >>> ax = Figure().subplots()
     >>> lines = draw_runs(ax, [("ok", np.array([10.0, 5.0, 2.0]), None),
     ...                        ("bad", np.array([10.0, 1e3, np.inf]), 2)])
-    >>> [line.get_label() for line in lines]
-    ['ok', 'bad: nan/inf at step 2']
+    >>> [line.get_label() for line in lines], lines[1].get_xdata().tolist()
+    (['ok', 'bad: inf/nan at step 2 (▲)'], [0, 1])
     """
     lines = []
     for i, (label, losses, bad) in enumerate(runs):
-        color = None if colors is None else colors[i]
-        text = label if bad is None else f"{label}: nan/inf at step {bad}"
-        (line,) = ax.plot(*_loss_xy(losses), lw=1.3, color=color, label=text)
+        color = _RUN_COLORS[i % len(_RUN_COLORS)] if colors is None else colors[i]
+        style = "-" if styles is None else styles[i]
+        text = label if bad is None else f"{label}: inf/nan at step {bad} (▲)"
+        (line,) = ax.plot(*_loss_xy(losses), lw=2, ls=style, color=color, label=text)
         if bad is not None:
-            finite = np.asarray(losses[:bad], dtype=float)
-            y = finite[-1] if finite.size and np.isfinite(finite[-1]) else LOSS_CEILING
-            ax.plot([max(bad - 1, 0)], [min(y, LOSS_CEILING)], "X", ms=10, color=line.get_color(),
-                    mec="k", zorder=5)
+            _mark_nonfinite(ax, bad, color)
         lines.append(line)
     ax.set_yscale("log")
     ax.set_xlabel("step (minibatch)")
-    ax.set_ylabel("minibatch loss (log scale)")
+    ax.set_ylabel("minibatch loss (log)")
+    _readable(ax, legend=False)
+    return lines
+
+
+def draw_fix_runs(ax_finite, ax_diverged, results, labels, styles=None):
+    """Runs of lesson 5's fixes in two panels: those that stayed finite, those that hit inf/nan.
+
+    ``results`` are :class:`helpers.fixes.FixResult` (their ``record.loss`` and
+    ``record.first_nonfinite_step`` are drawn); ``labels`` name them. Each run keeps its color
+    in either panel. Returns the lines of both panels.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> from matplotlib.figure import Figure
+    >>> ok = R(record=R(loss=np.array([9.0, 3.0]), first_nonfinite_step=None))
+    >>> bad = R(record=R(loss=np.array([9.0, np.inf]), first_nonfinite_step=1))
+    >>> a, b = Figure().subplots(1, 2)
+    >>> [line.get_label() for line in draw_fix_runs(a, b, [ok, bad], ["fine", "blew up"])]
+    ['fine', 'blew up: inf/nan at step 1 (▲)']
+    """
+    if len(labels) != len(results):
+        raise ValueError(f"labels must name each of the {len(results)} results, got {len(labels)}")
+    styles = ["-"] * len(results) if styles is None else styles
+    lines = []
+    for ax, want_bad, title in ((ax_finite, False, "runs that stayed finite"),
+                                (ax_diverged, True, "runs that reached inf/nan")):
+        picked = [i for i, r in enumerate(results) if (r.record.first_nonfinite_step is not None) == want_bad]
+        lines += draw_runs(ax, [(labels[i], results[i].record.loss, results[i].record.first_nonfinite_step)
+                                for i in picked],
+                           colors=[_RUN_COLORS[i % len(_RUN_COLORS)] for i in picked],
+                           styles=[styles[i] for i in picked])
+        ax.set_title(title)
+        _readable(ax)
     return lines
 
 
@@ -694,65 +750,177 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
             label="2 / sharpness at the start")
     for row, lr, ok in zip(rows, lrs, trains):
-        ax.plot([lr], [row], "o", ms=8, mec="k", mfc=COLORS["small"] if ok else "white")
+        ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
     ax.plot([], [], "o", mec="k", mfc="white", label="lr used: did not train")
-    ax.set_yticks(rows, names, fontsize=8)
+    ax.set_yticks(rows, names)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
-    ax.legend(loc="lower right", fontsize=8)
+    _readable(ax, loc="lower right")
 
 
-def draw_range_test(ax, lrs, losses, smoothed, critical_lr=None, suggestion=None):
-    """The range test: loss against the (exponentially growing) rate, log-log, with 2/sharpness.
+def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=None):
+    """The range test against the curvature, in two panels sharing the rate axis (log).
+
+    Top: the raw minibatch loss (dots) and fastai's smoothed loss against the rate at that step,
+    with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (where
+    the raw loss turned up) and at each suggested rate. Bottom: ``lr * sharpness / 2`` measured
+    during the sweep (above 1 the sharpest direction is unstable).
+
+    Parameters
+    ----------
+    result : :class:`helpers.range_test.RangeTestResult` with the sharpness measured.
+    critical_lr0 : float
+    turn_up : int
+        A batch index.
+    suggested : dict name -> rate, optional
 
     Examples
     --------
+    >>> from types import SimpleNamespace as R
     >>> from matplotlib.figure import Figure
-    >>> ax = Figure().subplots()
-    >>> lines = draw_range_test(ax, np.geomspace(1e-6, 1e-2, 5), np.ones(5), np.ones(5), 1e-3, 1e-4)
-    >>> sorted(lines)
-    ['critical', 'loss', 'smoothed', 'suggestion']
+    >>> lrs = np.geomspace(1e-6, 1e-2, 5)
+    >>> fake = R(lrs=lrs, losses=np.array([5.0, 4, 2, 3, np.inf]), smoothed=np.array([5.0, 4, 3, 3, 9]),
+    ...          sharpness_steps=np.array([0, 2, 4]), sharpness=np.array([100.0, 200, 400]))
+    >>> a, b = Figure().subplots(2, 1)
+    >>> sorted(draw_range_test(a, b, fake, 2e-2, 2, {"valley": 1e-5}))
+    ['critical', 'edge', 'loss', 'smoothed', 'turn_up', 'valley']
     """
+    lrs = np.asarray(result.lrs, dtype=float)
     out = {}
     with np.errstate(invalid="ignore"):
-        keep = np.isfinite(losses)
-    (out["loss"],) = ax.plot(np.asarray(lrs)[keep], np.asarray(losses)[keep], lw=0.8, alpha=0.5,
-                             color=COLORS["threshold"], label="minibatch loss")
-    (out["smoothed"],) = ax.plot(lrs, smoothed, lw=2, color=COLORS["small"], label="smoothed loss")
-    if critical_lr is not None:
-        out["critical"] = ax.axvline(critical_lr, color=COLORS["large"], ls="--", lw=1.2,
-                                     label=f"2 / sharpness at the start = {critical_lr:.2g}")
-    if suggestion is not None:
-        out["suggestion"] = ax.axvline(suggestion, color=COLORS["predicted"], ls=":", lw=1.5,
-                                       label=f"suggestion (minimum / 10) = {suggestion:.2g}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("learning rate at that step (log scale)")
-    ax.set_ylabel("loss (log scale)")
-    ax.legend(fontsize=8, loc="upper left")
-    return out
-
-
-def draw_sharpness_track(ax_loss, ax_sharp, loss, sharpness_steps, sharpness, lr, label="", color=None,
-                         diverged_at=None):
-    """Loss per step (log axis, top) and sharpness over the steps with the line ``2 / lr`` (bottom).
-
-    Returns
-    -------
-    dict with ``loss``, ``sharpness`` and ``edge`` (Line2D).
-    """
-    out = {}
-    (out["loss"],) = ax_loss.plot(*_loss_xy(loss), lw=1.2, color=color, label=label)
-    if diverged_at is not None:
-        y = loss[diverged_at] if np.isfinite(loss[diverged_at]) else LOSS_CEILING
-        ax_loss.plot([diverged_at], [min(y, LOSS_CEILING)], "X", ms=10, mec="k",
-                     color=out["loss"].get_color(), zorder=5)
+        keep = np.isfinite(result.losses)
+    (out["loss"],) = ax_loss.plot(lrs[keep], np.asarray(result.losses)[keep], "o-", ms=3, lw=0.8,
+                                  color=COLORS["threshold"], label="raw minibatch loss")
+    with np.errstate(invalid="ignore"):
+        keep = np.isfinite(result.smoothed)
+    (out["smoothed"],) = ax_loss.plot(lrs[keep], np.asarray(result.smoothed)[keep], lw=2.5,
+                                      color=COLORS["small"], label="smoothed (fastai, β = 0.98)")
+    lines = [("critical", critical_lr0, COLORS["large"], "--", f"2 / sharpness at the start = {critical_lr0:.2g}"),
+             ("turn_up", lrs[turn_up], "k", "-", f"raw loss turns up: lr = {lrs[turn_up]:.2g}")]
+    looks = ((COLORS["predicted"], ":"), ("#9467bd", "-."), ("#8c564b", (0, (1, 3))))
+    for (name, rate), (color, ls) in zip((suggested or {}).items(), looks):
+        lines.append((name, rate, color, ls, f"fastai '{name}' = {rate:.2g}"))
+    for name, rate, color, ls, label in lines:
+        out[name] = ax_loss.axvline(rate, color=color, ls=ls, lw=1.8, label=label)
+        ax_edge.axvline(rate, color=color, ls=ls, lw=1.8)
+    ax_loss.set_xscale("log")
     ax_loss.set_yscale("log")
-    ax_loss.set_ylabel("full-batch loss (log)")
-    (out["sharpness"],) = ax_sharp.plot(sharpness_steps, sharpness, "o-", ms=3, lw=1,
-                                        color=out["loss"].get_color(), label=label)
-    out["edge"] = ax_sharp.axhline(2.0 / lr, color=out["loss"].get_color(), ls="--", lw=1.2)
-    ax_sharp.set_xlabel("step")
-    ax_sharp.set_ylabel("sharpness")
+    ax_loss.set_ylabel("loss (log)")
+    steps = np.asarray(result.sharpness_steps, dtype=int)
+    (out["edge"],) = ax_edge.plot(lrs[steps], lrs[steps] * np.asarray(result.sharpness) / 2, "o-",
+                                  color=COLORS["actual"], lw=2, ms=4, label="lr × sharpness / 2, measured")
+    ax_edge.axhline(1.0, color="k", lw=1, label="= 1: lr equals 2 / sharpness")
+    ax_edge.set_xscale("log")
+    ax_edge.set_yscale("log")
+    ax_edge.set_xlabel("learning rate at that step (log)")
+    ax_edge.set_ylabel("lr × sharpness / 2")
+    _readable(ax_loss, loc="upper left")
+    _readable(ax_edge, loc="upper left")
     return out
+
+
+def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=False, edge_scale="log",
+                   edge_limits=None):
+    """Gradient-descent runs with their sharpness tracked: loss (top) and sharpness × lr / 2 (bottom).
+
+    Each run has ``loss``, ``sharpness_steps``, ``sharpness``, ``lr`` and ``diverged_at``
+    (:class:`helpers.dynamics.DynamicsResult`). The bottom panel divides the sharpness by
+    ``2 / lr``, so every run's edge of stability is the line at 1. Runs that diverged are drawn
+    in ``ax_diverged`` when it is given (their loss, up to the value that stopped them, with a
+    cross there). ``relative`` divides each loss by its first value. ``edge_limits`` sets the
+    bottom panel's y range (values beyond it leave the panel).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> from matplotlib.figure import Figure
+    >>> run = R(loss=np.array([4.0, 2.0, 1.0]), sharpness_steps=np.array([0, 2]),
+    ...         sharpness=np.array([10.0, 20.0]), lr=0.1, diverged_at=None)
+    >>> a, b = Figure().subplots(2, 1)
+    >>> out = draw_edge_runs(a, b, [run], ["demo"], relative=True)
+    >>> out["edge"][0].get_ydata().tolist(), out["loss"][0].get_ydata().tolist()
+    ([0.5, 1.0], [1.0, 0.5, 0.25])
+    """
+    if len(labels) != len(runs):
+        raise ValueError(f"labels must name each of the {len(runs)} runs, got {len(labels)}")
+    out = {"loss": [], "edge": []}
+    for i, (run, label) in enumerate(zip(runs, labels)):
+        color = _RUN_COLORS[i % len(_RUN_COLORS)]
+        loss = np.asarray(run.loss, dtype=float)
+        loss = loss / loss[0] if relative else loss
+        ax = ax_diverged if run.diverged_at is not None and ax_diverged is not None else ax_loss
+        text = label if run.diverged_at is None else f"{label}: diverged at step {run.diverged_at}"
+        (line,) = ax.plot(*_loss_xy(loss), lw=2, color=color, label=text)
+        if run.diverged_at is not None:
+            last = loss[run.diverged_at]
+            if np.isfinite(last):
+                ax.plot([run.diverged_at], [last], "X", ms=11, mec="k", color=color, zorder=5)
+            else:
+                _mark_nonfinite(ax, run.diverged_at, color)
+        out["loss"].append(line)
+        (edge,) = ax_edge.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
+                               lw=1.5, color=color, label=label)
+        out["edge"].append(edge)
+    for ax in (ax_loss, ax_diverged):
+        if ax is not None:
+            ax.set_yscale("log")
+            ax.set_ylabel("loss ÷ initial loss (log)" if relative else "loss (log)")
+            _readable(ax)
+    ax_edge.axhline(1.0, color="k", lw=1.2, ls="--", label="sharpness = 2 / lr (edge)")
+    ax_edge.set_yscale(edge_scale)
+    if edge_limits is not None:
+        ax_edge.set_ylim(*edge_limits)
+    ax_edge.set_xlabel("step")
+    ax_edge.set_ylabel("sharpness ÷ (2 / lr)")
+    _readable(ax_edge)
+    return out
+
+
+def draw_minibatch_sharpness(ax, result, lr):
+    """Histogram of the minibatches' sharpness, with the full batch's and ``2 / lr``.
+
+    ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    ax.hist(result.batches, bins=8, color=COLORS["small"], alpha=0.7,
+            label=f"{len(result.batches)} minibatches of {result.batch_size}")
+    ax.axvline(result.full, color="k", lw=2.5, label=f"full batch: {result.full:.3g}")
+    ax.axvline(2 / lr, color=COLORS["large"], ls="--", lw=2, label=f"2 / lr at lr = {lr:.2g}: {2 / lr:.3g}")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("sharpness of the minibatch loss")
+    ax.set_ylabel("minibatches")
+    _readable(ax)
+
+
+def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):
+    """A run with a changing rate (warm-up): its loss (top), and its rate against ``2 / sharpness`` (bottom).
+
+    ``result`` is a :class:`helpers.fixes.FixResult` whose ``extra`` holds the tracked
+    ``sharpness_steps`` and ``sharpness``.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    record = result.record
+    bad = record.first_nonfinite_step
+    draw_runs(ax_loss, [(result.name, record.loss, bad)], colors=[COLORS["large"]])
+    ax_loss.set_xlabel("")
+    _readable(ax_loss, loc="upper left")
+    steps = np.arange(len(record.lr))
+    ax_rate.plot(steps, record.lr, lw=2.5, color=COLORS["small"], label="lr at each step")
+    ax_rate.plot(result.extra["sharpness_steps"], 2 / np.asarray(result.extra["sharpness"]), "o-", ms=4,
+                 lw=1.5, color=COLORS["actual"], label="2 / sharpness, measured during the run")
+    ax_rate.axhline(critical_lr0, color=COLORS["large"], ls="--", lw=1.5,
+                    label=f"2 / sharpness at the start = {critical_lr0:.2g}")
+    if bad is not None:
+        for ax in (ax_loss, ax_rate):
+            ax.axvline(bad, color="k", lw=1, ls=":")
+    ax_rate.set_yscale("log")
+    # 2/sharpness measured after the blow-up has begun collapses by orders of magnitude: let it
+    # leave the panel rather than squash the rest.
+    ax_rate.set_ylim(0.3 * np.min(record.lr), 10 * max(np.max(record.lr), critical_lr0))
+    ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_rate.set_xlabel("step (minibatch)")
+    ax_rate.set_ylabel("learning rate (log)")
+    _readable(ax_rate, loc="lower right")

@@ -1,20 +1,23 @@
 """The learning-rate range test (Smith 2017; fastai's ``lr_find``) for Keras.
 
 Train for a few dozen minibatches while the learning rate grows exponentially from tiny to
-huge, and record the (smoothed) loss at each rate. The loss first barely moves, then falls,
-then turns and explodes; the test stops once the smoothed loss exceeds four times the best
-seen (fastai's rule). A rate somewhat below the bottom of the curve is a good choice
-(fastai's "minimum" suggestion: the rate of the lowest loss divided by ten).
+huge, and record the loss at each rate. The loss first barely moves, then falls, then turns
+and explodes; the test stops once the smoothed loss exceeds four times the best seen
+(fastai's rule). :func:`suggestions` reads a rate off the curve with fastai's rules: "valley"
+(fastai's default), "minimum" (the rate of the lowest smoothed loss divided by ten) and
+"steep" (where the smoothed loss falls fastest).
 
-The explosion the test provokes on purpose is the one of lessons 1-4: it sets in where the
-rate crosses ``2 / sharpness``. Lesson 5 draws both on one figure.
+The explosion the test provokes on purpose is the one of lessons 1-4, and the sharpness moves
+during the sweep: with ``sharpness_every`` the test also measures the sharpness as it goes,
+so lesson 5 can compare where the raw loss turns up (:func:`turn_up_step`) with ``2 / sharpness``
+at that very step.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -22,9 +25,10 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
-from helpers.validation import check_lr, check_positive  # noqa: E402
+from helpers.curvature import HessianOperator, top_eigenpair  # noqa: E402
+from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
-__all__ = ["RangeTest", "RangeTestResult", "lr_range_test", "smoothed"]
+__all__ = ["RangeTest", "RangeTestResult", "lr_range_test", "smoothed", "suggestions", "turn_up_step"]
 
 
 def smoothed(losses, beta=0.98):
@@ -51,10 +55,19 @@ class RangeTest(keras.callbacks.Callback):
     """Keras callback: set the rate ``start_lr * (end_lr / start_lr) ** (k / (num_steps - 1))``
     before batch ``k``, record the batch loss, stop when the smoothed loss passes
     ``stop_factor`` times its best (or is not finite) or after ``num_steps`` batches.
+
+    With ``sharpness_data=(x, y)`` and ``sharpness_every=k`` it also measures the sharpness of
+    the mean squared error on ``x, y`` before every ``k``-th batch (``sharpness_steps``,
+    ``sharpness``).
     """
 
-    def __init__(self, start_lr=1e-7, end_lr=1.0, num_steps=100, beta=0.98, stop_factor=4.0):
+    def __init__(self, start_lr=1e-7, end_lr=1.0, num_steps=100, beta=0.98, stop_factor=4.0,
+                 sharpness_data=None, sharpness_every=None):
         super().__init__()
+        if (sharpness_data is None) != (sharpness_every is None):
+            raise ValueError("sharpness_data and sharpness_every go together")
+        self.sharpness_data = sharpness_data
+        self.sharpness_every = None if sharpness_every is None else check_int(sharpness_every, "sharpness_every", 1)
         self.start_lr, self.end_lr = check_lr(start_lr, "start_lr"), check_lr(end_lr, "end_lr")
         if end_lr <= start_lr:
             raise ValueError(f"end_lr must be larger than start_lr, got {end_lr!r} <= {start_lr!r}")
@@ -70,11 +83,18 @@ class RangeTest(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.lrs, self.losses, self._prev_mean, self._best = [], [], None, math.inf
+        self.sharpness_steps, self.sharpness, self._vector = [], [], None
+        self._operator = None if self.sharpness_data is None else HessianOperator(self.model, *self.sharpness_data)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._prev_mean = None
 
     def on_train_batch_begin(self, batch, logs=None):
+        if self._operator is not None and len(self.lrs) % self.sharpness_every == 0:
+            op = self._operator
+            lam, self._vector, _ = top_eigenpair(op, op.size, tol=1e-3, v0=self._vector)
+            self.sharpness_steps.append(len(self.lrs))
+            self.sharpness.append(lam)
         lr = self._lr(len(self.lrs))
         self.model.optimizer.learning_rate.assign(lr)
         self.lrs.append(lr)
@@ -104,6 +124,8 @@ class RangeTestResult:
     lr_at_minimum : the rate where the smoothed loss was lowest.
     suggestion : ``lr_at_minimum / 10`` (fastai's "minimum" rule).
     stopped_lr : the rate at which the test stopped (the loss had exploded).
+    sharpness_steps, sharpness : the batches before which the sharpness was measured, and its
+        values (empty unless ``sharpness_every`` was given).
     """
 
     lrs: np.ndarray
@@ -112,10 +134,17 @@ class RangeTestResult:
     lr_at_minimum: float
     suggestion: float
     stopped_lr: float
+    sharpness_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    sharpness: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def sharpness_at(self, step):
+        """The sharpness measured last at or before batch ``step`` (nan if none was)."""
+        before = np.flatnonzero(self.sharpness_steps <= step)
+        return float(self.sharpness[before[-1]]) if before.size else float("nan")
 
 
 def lr_range_test(model, x, y, start_lr=1e-7, end_lr=1.0, num_steps=100, batch_size=32,
-                  beta=0.98, stop_factor=4.0, seed=0, verbose=0):
+                  beta=0.98, stop_factor=4.0, seed=0, verbose=0, sharpness_every=None):
     """Run the range test on ``model`` (plain SGD, mean squared error); weights restored after.
 
     Parameters
@@ -132,6 +161,9 @@ def lr_range_test(model, x, y, start_lr=1e-7, end_lr=1.0, num_steps=100, batch_s
         Smoothing of the loss and the stopping rule (fastai: 0.98 and 4).
     verbose : int
         Keras's progress bar (0: none).
+    sharpness_every : int, optional
+        Also measure the sharpness of the mean squared error on all of ``x, y`` before every
+        ``sharpness_every``-th batch.
 
     Returns
     -------
@@ -150,7 +182,9 @@ def lr_range_test(model, x, y, start_lr=1e-7, end_lr=1.0, num_steps=100, batch_s
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.float32).reshape(len(x), -1)
-    callback = RangeTest(start_lr, end_lr, num_steps, beta, stop_factor)
+    callback = RangeTest(start_lr, end_lr, num_steps, beta, stop_factor,
+                         sharpness_data=None if sharpness_every is None else (x, y),
+                         sharpness_every=sharpness_every)
     initial = model.get_weights()
     keras.utils.set_random_seed(seed)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=start_lr), loss="mse")
@@ -165,4 +199,74 @@ def lr_range_test(model, x, y, start_lr=1e-7, end_lr=1.0, num_steps=100, batch_s
     finite = np.isfinite(smooth)
     best = int(np.argmin(np.where(finite, smooth, np.inf)))
     return RangeTestResult(lrs=lrs, losses=losses, smoothed=smooth, lr_at_minimum=float(lrs[best]),
-                           suggestion=float(lrs[best] / 10), stopped_lr=float(lrs[-1]))
+                           suggestion=float(lrs[best] / 10), stopped_lr=float(lrs[-1]),
+                           sharpness_steps=np.array(callback.sharpness_steps, dtype=int),
+                           sharpness=np.array(callback.sharpness, dtype=float))
+
+
+def turn_up_step(losses):
+    """The batch where the raw loss is lowest before it explodes: after it, the loss only grows past it.
+
+    The index of the smallest finite loss. Every later loss is higher, so this is the last
+    batch at which the sweep still made progress.
+
+    Examples
+    --------
+    >>> turn_up_step([10.0, 8.0, 9.0, 3.0, 5.0, 40.0, float("inf")])
+    3
+    """
+    losses = np.asarray(losses, dtype=np.float64)
+    finite = np.isfinite(losses)
+    if not finite.any():
+        raise ValueError("losses has no finite value")
+    return int(np.argmin(np.where(finite, losses, np.inf)))
+
+
+def _longest_falling_run(losses):
+    """Start and end of the longest strictly decreasing subsequence (fastai's "valley")."""
+    n = len(losses)
+    length = np.ones(n, dtype=int)
+    start = end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and length[i] < length[j] + 1:
+                length[i] = length[j] + 1
+            if length[end] < length[i]:
+                end = i
+                start = end - length[end]
+    return start, end
+
+
+def suggestions(result, num_steps=100):
+    """fastai's rate suggestions read off a range test: ``{"valley", "minimum", "steep"}``.
+
+    As fastai's ``lr_find`` does, on the smoothed loss without the first ``num_steps // 10``
+    and the last 5 batches (and nothing from the first non-finite value on):
+
+    * ``valley`` (fastai's default since version 2.4): along the longest stretch where the
+      loss keeps falling, the rate about half-way (``start + len/3 + len/6``);
+    * ``minimum``: the rate of the lowest loss, divided by ten;
+    * ``steep``: the rate where the loss falls fastest per decade of rate.
+
+    Examples
+    --------
+    >>> lrs = np.geomspace(1e-5, 1e-1, 40)
+    >>> loss = np.r_[np.linspace(10, 1, 30), np.geomspace(1, 100, 10)]
+    >>> fake = RangeTestResult(lrs, loss, loss, 0.0, 0.0, 0.0)
+    >>> {k: f"{v:.1e}" for k, v in suggestions(fake, num_steps=40).items()}
+    {'valley': '3.5e-04', 'minimum': '9.4e-04', 'steep': '3.3e-05'}
+    """
+    num_steps = check_int(num_steps, "num_steps", 2)
+    lrs = np.asarray(result.lrs, dtype=np.float64)[num_steps // 10:-5]
+    losses = np.asarray(result.smoothed, dtype=np.float64)[num_steps // 10:-5]
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        lrs, losses = lrs[:bad[0]], losses[:bad[0]]
+    if len(losses) < 3:
+        raise ValueError(f"the range test is too short for suggestions ({len(result.lrs)} batches)")
+    start, end = _longest_falling_run(losses)
+    third = (end - start) / 3
+    valley = lrs[start + int(third) + int(third / 2)]
+    slope = np.diff(losses) / np.diff(np.log(lrs))
+    return {"valley": float(valley), "minimum": float(lrs[np.argmin(losses)] / 10),
+            "steep": float(lrs[np.argmin(slope)])}

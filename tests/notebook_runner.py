@@ -80,6 +80,7 @@ def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     Cells tagged ``raises-exception`` may raise; any other error raises ``CellExecutionError``.
     The lesson's variables are stored in ``nb.metadata["course_namespace"]``.
     """
+    key = _source_key(path)  # before running: an edit made meanwhile must not be marked fresh
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(_DUMP_NAMESPACE))
     start = time.perf_counter()
@@ -88,7 +89,7 @@ def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     dump = nb.cells.pop()
     text = "".join(o.get("text", "") for o in dump.outputs if o.get("name") == "stdout")
     nb.metadata["course_namespace"] = json.loads(text)
-    nb.metadata["course_build"] = {"source_key": _source_key(path),
+    nb.metadata["course_build"] = {"source_key": key,
                                    "seconds": round(time.perf_counter() - start, 1)}
     return nb
 

@@ -186,3 +186,21 @@ def test_module_sets_tensorflow_environment_before_import():
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "2"
     assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
     assert curvature.__name__ == "helpers.curvature"
+
+
+def test_building_many_hessian_operators_logs_no_retracing_warning(caplog):
+    """Each operator traces once by design; TensorFlow's "frequent retracing" warning must not reach a lesson."""
+    import logging
+
+    import tensorflow as tf
+
+    from helpers.curvature import HessianOperator
+    from helpers.experiment import make_experiment
+
+    model, x, y = make_experiment(seed=0)
+    with caplog.at_level(logging.WARNING, logger=tf.get_logger().name):
+        for _ in range(12):
+            op = HessianOperator(model, x[:64], y[:64])
+            op(np.ones(op.size))
+            op(np.ones(op.size))
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from helpers.dynamics import (SMALL, catapult_runs, eos_summary, gd_with_sharpness, make_small_data,
-                              make_small_model, minibatch_sharpness)
+from helpers.dynamics import (SMALL, catapult_runs, catapult_seeds, eos_summary, gd_with_sharpness,
+                              gradient_curvature, make_small_data, make_small_model, minibatch_sharpness)
 
 pytestmark = pytest.mark.slow
 
@@ -47,3 +47,42 @@ def test_gd_with_sharpness_validates_its_arguments():
     x, y = make_small_data()
     with pytest.raises(ValueError, match="lr"):
         gd_with_sharpness(make_small_model(), x, y, lr=-1.0, steps=5)
+
+
+def test_minibatch_sharpness_of_each_batch_is_the_sharpness_of_that_batch_alone():
+    from helpers.curvature import sharpness
+
+    x, y = make_small_data()
+    model = make_small_model()
+    result = minibatch_sharpness(model, x, y, batch_size=16, n_batches=2, seed=3)
+    rng = np.random.default_rng(3)
+    first = rng.choice(len(x), 16, replace=False)
+    assert result.batches[0] == pytest.approx(sharpness(model, x[first], y[first], tol=1e-8, max_hvps=300), rel=1e-3)
+
+
+def test_catapult_seeds_runs_one_multiple_per_seed():
+    lams, runs = catapult_seeds(1.5, seeds=[0, 2], steps=20, every=5)
+    assert lams.shape == (2,) and len(runs) == 2
+    assert all(r.lr == pytest.approx(1.5 * 2 / lam) for r, lam in zip(runs, lams))
+
+
+def test_second_order_change_along_the_gradient_is_exact_on_a_linear_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], np.float32)
+    y = np.array([[1.0], [0.0], [2.0]], np.float32)
+    gc = gradient_curvature(model, x, y)
+    lr = 0.3 * gc.turning_lr
+    grads = [g.numpy() for g in _grads(model, x, y)]
+    model.set_weights([w - lr * g for w, g in zip(model.get_weights(), grads)])
+    after = float(np.mean((model(x).numpy() - y) ** 2))
+    assert after - gc.loss == pytest.approx(gc.change(lr), rel=1e-3, abs=1e-5)
+
+
+def _grads(model, x, y):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(model(x) - y))
+    return tape.gradient(loss, model.trainable_variables)

@@ -80,6 +80,7 @@ def test_clipping_keeps_1e_3_finite_though_the_rate_stays_above_2_over_sharpness
     result = fixes.clipping(clipnorm=100.0)
     assert not result.record.diverged
     assert result.extra["clipped_fraction"] > 0.5
+    assert result.extra["max_step_over_bound"] <= 1 + 1e-4
     assert result.lr > 2 / result.sharpness_after
 
 
@@ -98,3 +99,44 @@ def test_summary_table_has_one_row_per_fix():
     text = fixes.summary_table(rows)
     assert len(text.splitlines()) == 5 and "NO" in text
     assert rows[0].as_dict()["final_loss"] is None
+
+
+def test_adam_preconditioner_from_the_loops_gradients_reproduces_a_real_adam_step():
+    """After one step Adam moved each weight by lr * g / P: P computed from the gradient alone."""
+    model, x, y = make_experiment(seed=0)
+    x, y = x[:32], y[:32]                      # one minibatch: one step per epoch
+    before = np.concatenate([w.ravel() for w in model.get_weights()]).astype(np.float64)
+    optimizer = keras.optimizers.Adam(1e-3)
+    record = fixes.train(model, x, y, optimizer, epochs=1, batch_size=32, second_moment_beta=0.999)
+    after = np.concatenate([w.ravel() for w in model.get_weights()]).astype(np.float64)
+    p = fixes.adam_preconditioner(record.second_moment, record.steps_applied, 0.999, 1e-7)
+    g = np.sqrt(record.second_moment / (1 - 0.999))  # |g| of the single step
+    moved = np.abs(after - before)
+    big = g > 1e-3 * g.max()
+    np.testing.assert_allclose(moved[big], 1e-3 * g[big] / p[big], rtol=1e-3)
+
+
+def test_adam_preconditioner_validates_its_arguments():
+    with pytest.raises(ValueError, match="steps"):
+        fixes.adam_preconditioner(np.ones(3), 0)
+    with pytest.raises(ValueError, match="second_moment"):
+        fixes.adam_preconditioner(-np.ones(3), 1)
+
+
+def test_global_clipnorm_bounds_every_step_by_lr_times_c():
+    result = fixes.clipping(1e-3, clipnorm=10.0)
+    steps = result.record.step_norm[:result.record.steps_applied]
+    assert np.all(steps <= 1e-3 * 10.0 * (1 + 1e-4))
+    clipped = result.record.grad_norm[:result.record.steps_applied] > 10.0
+    # a clipped step has length lr * c; an unclipped one lr * |g|
+    np.testing.assert_allclose(steps[clipped], 1e-2, rtol=1e-4)
+    assert result.extra["clipped_fraction"] == pytest.approx(clipped.mean())
+
+
+def test_sharpness_tracker_measures_every_few_steps_from_the_start(experiment):
+    model, x, y = make_experiment(seed=0)
+    tracker = fixes.SharpnessTracker(model, x, y, every=16)
+    fixes.train(model, x, y, keras.optimizers.SGD(1e-4), epochs=1, callbacks=[tracker])
+    assert tracker.steps.tolist() == [0, 16, 32]
+    assert tracker.values[0] == pytest.approx(sharpness(make_experiment(seed=0)[0], x, y, tol=1e-3), rel=1e-2)
+    assert tracker.values[-1] == pytest.approx(sharpness(model, x, y, tol=1e-3), rel=1e-2)

@@ -119,3 +119,37 @@ def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occu
     np.testing.assert_array_equal(drawn, diverged.losses[: diverged.diverged_at + 1])
     assert f"step {diverged.diverged_at}" in lines["lr = 0.12"].get_label()
     assert ax_bad.get_xlim()[1] < 1.2 * diverged.diverged_at + 2   # the diverged panel is scaled to its own run
+
+
+def _fix(losses, bad):
+    from types import SimpleNamespace
+    return SimpleNamespace(record=SimpleNamespace(loss=np.array(losses, dtype=float), first_nonfinite_step=bad))
+
+
+def test_runs_never_draw_a_loss_that_did_not_occur_and_mark_the_nonfinite_step():
+    ax = Figure().subplots()
+    (line,) = plots.draw_runs(ax, [("blew up", np.array([10.0, 1e20, np.inf]), 2)])
+    assert line.get_xdata().tolist() == [0, 1] and line.get_ydata().tolist() == [10.0, 1e20]
+    marks = [m for m in ax.lines if m is not line]
+    assert [m.get_xdata()[0] for m in marks] == [2]          # the triangle at step 2, on the top edge
+    assert "inf/nan at step 2" in line.get_label()
+
+
+def test_fix_runs_put_finite_and_diverged_runs_in_their_own_panels():
+    ok, bad = _fix([9.0, 3.0, 1.0], None), _fix([9.0, 1e8, np.nan], 2)
+    a, b = Figure().subplots(1, 2)
+    plots.draw_fix_runs(a, b, [ok, bad], ["ok", "bad"])
+    assert [line.get_label() for line in a.get_lines()] == ["ok"]
+    assert b.get_lines()[0].get_label().startswith("bad")
+    assert a.get_ylim()[1] < 100                             # the finite run is not squashed
+
+
+def test_edge_runs_divide_the_sharpness_by_two_over_lr_and_separate_diverged_runs():
+    from types import SimpleNamespace as R
+    fine = R(loss=np.array([4.0, 2.0]), sharpness_steps=np.array([0]), sharpness=np.array([30.0]), lr=0.1, diverged_at=None)
+    gone = R(loss=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, diverged_at=1)
+    a, b, c = Figure().subplots(1, 3)
+    out = plots.draw_edge_runs(a, c, [fine, gone], ["fine", "gone"], ax_diverged=b, relative=True)
+    assert [e.get_ydata()[0] for e in out["edge"]] == [1.5, 3.0]
+    assert [line.get_label() for line in a.get_lines()] == ["fine"]
+    assert out["loss"][1].get_ydata().tolist() == [1.0, 1e7]

@@ -5,7 +5,7 @@ import pytest
 
 from helpers.curvature import critical_lr
 from helpers.experiment import make_experiment
-from helpers.range_test import RangeTest, lr_range_test, smoothed
+from helpers.range_test import RangeTest, RangeTestResult, lr_range_test, smoothed, suggestions, turn_up_step
 
 pytestmark = pytest.mark.slow
 
@@ -37,3 +37,32 @@ def test_smoothing_is_debiased():
 def test_range_test_validates_its_rates():
     with pytest.raises(ValueError, match="end_lr"):
         RangeTest(start_lr=1e-2, end_lr=1e-3)
+
+
+def test_turn_up_step_is_the_lowest_finite_raw_loss():
+    assert turn_up_step([5.0, 3.0, float("nan"), 4.0, 2.5, 9.0, float("inf")]) == 4
+    with pytest.raises(ValueError, match="finite"):
+        turn_up_step([float("nan")])
+
+
+def test_fastai_suggestions_follow_their_rules_on_a_known_curve():
+    lrs = np.geomspace(1e-6, 1e-1, 60)
+    loss = np.r_[np.full(10, 10.0), np.linspace(10, 1, 30)[1:], np.geomspace(1, 1e3, 21)]
+    fake = RangeTestResult(lrs, loss, loss, 0.0, 0.0, 0.0)
+    found = suggestions(fake, num_steps=60)
+    kept = lrs[6:-5]
+    assert found["minimum"] == pytest.approx(lrs[38] / 10)        # the lowest loss, / 10
+    assert kept[0] < found["valley"] < lrs[38]                     # inside the falling stretch
+    assert lrs[9] <= found["steep"] <= lrs[38]
+    # the valley rule picks the point about half-way along the longest falling run
+    assert abs(np.log(found["valley"]) - np.log(lrs[(9 + 38) // 2])) < 0.35 * np.log(lrs[38] / lrs[9])
+
+
+def test_range_test_can_measure_the_sharpness_as_it_sweeps():
+    model, x, y = make_experiment(seed=0)
+    result = lr_range_test(model, x, y, start_lr=1e-7, end_lr=1e-1, num_steps=100, sharpness_every=8)
+    assert result.sharpness_steps.tolist() == list(range(0, len(result.lrs), 8))
+    assert result.sharpness[0] == pytest.approx(2 / critical_lr(model, x, y, tol=1e-3), rel=1e-2)
+    assert result.sharpness_at(9) == result.sharpness[1]
+    with pytest.raises(ValueError, match="together"):
+        RangeTest(sharpness_every=4)
