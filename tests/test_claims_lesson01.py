@@ -15,10 +15,11 @@ def L():
 
 
 def test_on_x_squared_both_rates_converge_and_012_is_more_than_eight_times_below_the_threshold(L):
-    # "On x² both rates converge: 0.12 is more than eight times below the threshold and shrinks w by 0.76"
+    # "On x² both rates converge: 0.12 is more than eight times below the threshold and multiplies w by 0.76 per step"
     threshold, ratio = printed(L, r"threshold 2/f'' = {n}: 0.12 is {n} times below it")
     assert threshold == 1 and ratio > 8
     assert printed(L, r"lr = 0.12: factor \|1 - lr·f''\| = {n} → converges") == (0.76,)
+    assert "multiplies $w$ by 0.76 per step" in markdown(L)
     assert printed(L, r"lr = 0.01: factor \|1 - lr·f''\| = {n} → converges") == (0.98,)
 
 

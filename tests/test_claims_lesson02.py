@@ -65,6 +65,9 @@ def test_centring_alone_and_scaling_alone_each_remove_part_of_the_sharpness_and_
         s, k, _ = rows[name]
         assert std_s < s < raw_s and std_k < k < raw_k and k > 100 * std_k
     assert std_k < 2
+    # "the columns of X point roughly the same way": every feature column is within 35° of the intercept column
+    mean, spread, lo, hi = printed(L, r"features: mean {n}, spread \(std\) {n}; angle to the intercept column {n}°-{n}°")
+    assert mean > spread and 0 < lo <= hi < 35
     centring, scaling, both = printed(L, r"centring alone divides the sharpness by {n}, scaling alone by {n}, both by {n}")
     assert 1 < centring < both and 1 < scaling < both
 
