@@ -279,8 +279,8 @@ class LrSliderApp(SliderApp):
 
     Three panels: the steps on the parabola; the loss per step on a log axis with the
     divergence step marked; the factor ``|1 - lr f''|`` against lr with the threshold ``2/f''``.
-    The parabola panel has no ticks and rescales to hold every drawn step (a note gives its
-    range of w), so the path never leaves it.
+    The parabola panel has no ticks and rescales to hold every drawn step (a note gives the
+    range of w those steps cover), so the path never leaves it.
     """
 
     key = "lr_slider_app"
@@ -348,7 +348,7 @@ class LrSliderApp(SliderApp):
         a["parabola"].set_data(*plots.parabola_curve(c, half))
         self.axes["bowl"].set_xlim(-half, half)
         self.axes["bowl"].set_ylim(-0.05 * c * half**2, 0.55 * c * half**2)
-        self.scale_text.set_text(f"w from {-half:.3g} to {half:.3g}")
+        self.scale_text.set_text(f"steps: w from {steps_xy[0].min():.3g} to {steps_xy[0].max():.3g}")
         if "curvature" in changed:
             lrs = a["factor"]["lrs"]
             a["factor"]["curve"].set_ydata(np.abs(1 - lrs * c))

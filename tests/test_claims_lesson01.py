@@ -15,10 +15,11 @@ def L():
 
 
 def test_on_x_squared_both_rates_converge_and_012_is_more_than_eight_times_below_the_threshold(L):
-    # "On x² both rates converge: 0.12 is more than eight times below the threshold and shrinks w by 0.76"
+    # "On x² both rates converge: 0.12 is more than eight times below the threshold and multiplies w by 0.76 per step"
     threshold, ratio = printed(L, r"threshold 2/f'' = {n}: 0.12 is {n} times below it")
     assert threshold == 1 and ratio > 8
     assert printed(L, r"lr = 0.12: factor \|1 - lr·f''\| = {n} → converges") == (0.76,)
+    assert "multiplies $w$ by 0.76 per step" in markdown(L)
     assert printed(L, r"lr = 0.01: factor \|1 - lr·f''\| = {n} → converges") == (0.98,)
 
 
@@ -71,3 +72,39 @@ def test_the_choice_exercise_shows_its_choices_and_no_feedback(L):
     for key, (choice, feedback) in lesson01.q3.options.items():
         assert f"- **{key}**: {choice}" in text
         assert feedback not in text
+
+
+def test_the_float64_run_passes_float32s_largest_value_which_in_float32_is_inf_then_nan(L):
+    # "`diverged` here means that the loss passed float32's largest value ... Stored as float32: inf; inf - inf = nan"
+    f64, f32 = printed(L, r"float64's largest value: {n}; float32's: {n}")
+    (loss,) = printed(L, r"loss {n} as float32: inf; inf - inf = nan")
+    assert f32 < loss < f64 and math.isfinite(L["run.losses"][L["run.diverged_at"]])
+    md = markdown(L)
+    assert "after one epoch" in md and "within one epoch" not in md
+
+
+def test_the_thread_is_not_said_to_show_x_squared_diverging_or_converging(L):
+    # Body, Exercise 3 and References agree: the thread asks to imagine x²; it does not say what its figures show.
+    from helpers.exercises import lesson01
+
+    md = markdown(L)
+    assert "does not say which function its figures show" in md
+    assert "picture of $x^2$" not in md and "cannot be $x^2$ itself" not in md
+    assert "On x² itself" in lesson01.q3.prompt and "draws gradient descent on x²" not in lesson01.q3.prompt
+
+
+def test_the_slider_shows_the_promised_cross_at_its_starting_setting(L):
+    # "the middle the loss per step over 150 steps (log axis; a cross where the loss passes float32's largest value ...)"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from helpers.sliders import lr_slider_app
+
+    assert "lr_slider_app(lr=0.12, curvature=20.0, steps=150)" in "".join(c.source for c in L.nb.cells)
+    assert "over 150 steps" in markdown(L)
+    app = lr_slider_app(lr=0.12, curvature=20.0, steps=150)
+    try:
+        assert list(app.artists["loss"]["marker"].get_xdata()) == [app.run().diverged_at] and app.run().diverged_at < 150
+        assert app.scale_text.get_text() == "steps: w from -40.5 to 56.7"      # (-1.4)^11 and (-1.4)^12
+    finally:
+        app.close()

@@ -1,9 +1,11 @@
 """Lesson 2's claims, checked against the executed lesson (what it printed and its variables)."""
 
+import re
+
 import numpy as np
 import pytest
 
-from claim_support import markdown, printed
+from claim_support import markdown, printed, printed_output
 from notebook_runner import lesson
 
 
@@ -39,6 +41,10 @@ def test_with_a_large_kappa_the_best_rate_sits_at_the_threshold_and_progress_cra
     rates, steps = np.array(L["rates"]), np.array(L["steps_needed"])
     np.testing.assert_allclose(rates, (kappas - 1) / (kappas + 1))
     assert np.all(np.diff(best / critical) > 0) and best[-1] / critical[-1] > 0.999
+    # The table prints enough digits to tell the best rate from 2/λ_max even at κ = 10000.
+    for kappa in (1000, 10000):
+        row = re.search(rf"\n\s*{kappa}\s+(\S+)\s+(\S+)\s", printed_output(L))
+        assert row and row.group(1) != row.group(2), row
     assert np.all(np.diff(steps) > 0) and steps[-1] > 10_000
 
 
@@ -46,8 +52,39 @@ def test_raw_features_put_the_threshold_between_the_threads_two_rates(L):
     # "The threshold lands between the thread's two rates: 1e-3 is above it and 1e-4 below"
     sharpness, kappa, critical = printed(L, r"raw features: sharpness {n}, κ = {n}, critical_lr = {n}")
     assert 1e-4 < critical < 1e-3 and critical == pytest.approx(2 / sharpness, rel=2e-3)
-    std_sharpness, std_kappa, _ = printed(L, r"standardized: sharpness {n}, κ = {n}, critical_lr = {n}")
+    std_sharpness, std_kappa, _ = printed(L, r"\n\s+standardized\s+{n}\s+{n}\s+{n}\n")
     assert std_kappa < 2 < 1e4 < kappa and std_sharpness < sharpness / 100
+
+
+def test_centring_alone_and_scaling_alone_each_remove_part_of_the_sharpness_and_of_kappa(L):
+    # "Each change alone removes part of the sharpness and of κ; only both together make the Hessian well conditioned"
+    rows = {name: printed(L, rf"\n\s+{name}\s+{{n}}\s+{{n}}\s+{{n}}\n")
+            for name in ("raw", "centred only", "scaled only", "standardized")}
+    (raw_s, raw_k, _), (std_s, std_k, _) = rows["raw"], rows["standardized"]
+    for name in ("centred only", "scaled only"):
+        s, k, _ = rows[name]
+        assert std_s < s < raw_s and std_k < k < raw_k and k > 100 * std_k
+    assert std_k < 2
+    # "the columns of X point roughly the same way": every feature column is within 35° of the intercept column
+    mean, spread, lo, hi = printed(L, r"features: mean {n}, spread \(std\) {n}; angle to the intercept column {n}°-{n}°")
+    assert mean > spread and 0 < lo <= hi < 35
+    centring, scaling, both = printed(L, r"centring alone divides the sharpness by {n}, scaling alone by {n}, both by {n}")
+    assert 1 < centring < both and 1 < scaling < both
+
+
+def test_the_threshold_does_not_move_when_only_kappa_changes(L):
+    # "Keep the sharpness at 10 and change only κ: the threshold does not move"
+    for eigenvalues in (r"\[10.0, 10.0\]", r"\[1.0, 10.0\]", r"\[0.01, 10.0\]"):
+        kappa, critical = printed(L, rf"eigenvalues {eigenvalues}: κ = \s*{{n}}, critical_lr = {{n}}, "
+                                     r"lr = 0.21 → diverges, lr = 0.18 → converges")
+        assert critical == 0.2
+    assert kappa == 1000
+
+
+def test_a_hessian_as_sharp_but_with_kappa_one_blows_up_at_1e3_too(L):
+    # "A Hessian just as sharp but perfectly conditioned blows up at 1e-3 the same way"
+    kappa, factor = printed(L, r"twice: κ = {n}, lr = 1e-3 → factor {n} → diverges")
+    assert kappa == 1 and factor > 1
 
 
 def test_raw_1e3_overflows_within_a_few_dozen_steps(L):
@@ -57,22 +94,38 @@ def test_raw_1e3_overflows_within_a_few_dozen_steps(L):
     assert L["raw_1e3.losses"][k] > 3.4e38
 
 
-def test_raw_1e4_is_stable_but_stalls_far_above_the_minimum(L):
-    # "1e-4 is stable but stalls far above the minimum"
+def test_raw_1e4_is_stable_but_does_not_train_to_the_minimum(L):
+    # "1e-4 is stable, but it does not train to the minimum: after 300 steps the MSE is still far above it"
     losses = np.array(L["raw_1e4.losses"])
     assert "raw_1e4.diverged_at" not in L.ns and np.all(np.isfinite(losses))
     assert np.all(np.diff(losses) <= 0)
     assert losses[-1] > 10 * L["best_mse"]
+    steps, final, gap, minimum = printed(L, r"raw at 1e-4: stable, but after {n} steps its MSE {n} is still {n} above the minimum {n}")
+    assert steps == 300 and gap == pytest.approx(L["gap_1e4"], rel=1e-3)
+    assert L["gap_1e4"] == pytest.approx(losses[-1] - L["best_mse"])
+
+
+def test_the_raw_best_fixed_rate_ends_further_from_the_minimum_than_1e4(L):
+    # "after 300 steps that run is further from the minimum than the one at 1e-4"
+    assert L["raw_best.losses"][-1] > L["raw_1e4.losses"][-1]
+
+
+def test_standardized_features_at_the_threads_rates_fit_worse_than_raw_at_1e4(L):
+    # "Standardizing at the same rates makes things worse ... at 1e-4 they fit worse than raw features do"
+    assert min(L["std_1e3.losses"][-1], L["std_1e4.losses"][-1]) > L["raw_1e4.losses"][-1]
+    assert "worse than raw at 1e-4" in L.text()
+    (ratio,) = printed(L, r"the standardized best rate {n} is (\d+) times 1e-3")[1:]
+    assert 100 <= ratio < 1000                                   # "hundreds of times"
 
 
 def test_even_the_best_fixed_rate_of_the_raw_problem_barely_shrinks_the_error(L):
-    # "even the best fixed rate of the raw problem shrinks the error by only 0.99994 per step"
+    # "even the raw problem's best fixed rate (2) multiplies the error along them by 0.99994 per step"
     (rate,) = printed(L, r"\(raw features: {n}\)")
-    assert round(rate, 5) == 0.99994 and "0.99994" in markdown(L)
+    assert round(rate, 5) == 0.99994 and "multiplies the error along them by 0.99994 per step" in markdown(L)
 
 
 def test_standardized_fit_reaches_the_minimum_within_a_few_steps(L):
     # "the fit reaches the minimum within a few steps"
-    (step,) = printed(L, r"standardized, lr = 0.5\s*: start MSE {n}, final MSE {n}, within 1% of the minimum from step {n}")[2:]
+    (step,) = printed(L, r"standardized, best lr = 0.5\s*: start MSE {n}, final MSE {n} \({n} × the minimum\), within 1% of the minimum from step {n}")[3:]
     assert step <= 5
     assert L["std_best.losses"][-1] == pytest.approx(L["best_mse"], rel=1e-6)

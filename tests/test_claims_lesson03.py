@@ -7,6 +7,7 @@ direction it states.
 import numpy as np
 import pytest
 
+from claim_support import printed
 from notebook_runner import lesson
 
 
@@ -56,6 +57,7 @@ def test_non_quadratic_actual_change_stays_below_the_parabola_and_turns_positive
 def test_the_turning_point_is_two_over_the_curvature_averaged_over_the_step(L):
     # "the actual change turns positive exactly at η = 2/c̄" and "the curvature at w overstates the curvature along the way"
     assert 2 / L["curv_avg"] == pytest.approx(L["turn"], rel=2e-3)
+    assert "implicit equation, not a prediction" in L.text()
     assert L["curv_avg"] < L["curv"][0]
     assert L["w_q"][1] > 0 > L["w_turn"][1]       # the step crosses the valley floor w₂ = 0
 
@@ -63,6 +65,14 @@ def test_the_turning_point_is_two_over_the_curvature_averaged_over_the_step(L):
 def test_raw_features_put_the_gradient_almost_along_the_sharpest_direction(L):
     # ["Even very small steps increase the cost"] "g^T H g / g^T g is close to λ_max"
     assert 0.99 < L["along_r"] / L["sharpness_r"] <= 1.0
+
+
+def test_a_step_can_go_up_only_above_critical_lr_and_here_2_eta_star_is_practically_critical_lr(L):
+    # "2η* ≥ 2/λ_max = critical_lr at every point of a quadratic bowl" and "2η* is practically lesson 2's critical_lr"
+    two_best, critical = printed(L, r"2η\* = {n} ≥ critical_lr = 2/λ_max = {n}")
+    assert critical <= two_best < 1.01 * critical
+    assert two_best == pytest.approx(2 * L["best_r"], rel=1e-3)
+    assert "the condition number sets it" in L.text() and "different situation" in L.text()
 
 
 def test_one_step_of_1e3_raises_the_loss_and_one_of_1e4_lowers_it(L):

@@ -63,3 +63,37 @@ def test_every_glossary_link_points_at_a_lesson_that_exists():
                                   "Edge of stability", "Catapult", "Minibatch", "float32"])
 def test_the_glossary_defines(term):
     assert re.search(rf"^\*\*[^*\n]*{re.escape(term)}", GLOSSARY.read_text(), re.M | re.I), term
+
+
+@pytest.mark.parametrize("path", EARLY, ids=[p.name for p in EARLY])
+def test_the_thread_is_quoted_as_after_one_epoch(path):
+    # The thread says the loss jumped "after one epoch"; "within" reads more into it.
+    text = "\n".join(markdown_cells(path))
+    assert "within one epoch" not in text and "within an epoch" not in text
+
+
+DEFINED_WHERE_FIRST_USED = {"02": ["eigenbasis", "level sets", "design matrix", "intercept column", "least-squares"],
+                            "03": ["Taylor expansion", "remainder", "quartic wall", "valley floor"]}
+
+
+@pytest.mark.parametrize("number, term", [(n, t) for n, terms in DEFINED_WHERE_FIRST_USED.items() for t in terms])
+def test_a_term_is_defined_where_it_is_first_used(number, term):
+    # The first mention of the term in the lesson's text is its definition, set in bold.
+    (path,) = [p for p in EARLY if p.name.startswith(number)]
+    text = "\n".join(markdown_cells(path))
+    first = text.lower().index(term.lower())
+    assert text[first - 2:first] == "**", f"{path.name}: '{term}' is used before it is defined: {text[first - 80:first + 40]!r}"
+
+
+def test_the_lessons_do_not_call_the_sharpness_a_speed_limit():
+    # κ sets the speed; the sharpness sets the threshold.
+    for path in EARLY:
+        assert "speed limit" not in "\n".join(markdown_cells(path)), path.name
+
+
+def test_glossary_lessons_for_minibatch_and_sgd_use_the_terms():
+    entry = re.search(r"^\*\*Minibatch, SGD, epoch\.\*\*.*?(?=^\*\*)", GLOSSARY.read_text(), re.M | re.S).group(0)
+    assert "epoch: [lesson 0]" in entry and "minibatch and SGD: [lesson 4]" in entry
+    lesson0 = "\n".join(markdown_cells(ROOT / "notebooks" / "00_start_here.ipynb"))
+    lesson4 = "\n".join(markdown_cells(ROOT / "notebooks" / "04_a_real_network_blows_up.ipynb"))
+    assert "epoch" in lesson0 and "minibatch" in lesson4 and "SGD" in lesson4

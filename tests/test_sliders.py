@@ -227,7 +227,7 @@ def test_lesson1_parabola_panel_holds_every_drawn_step(lesson1, lr, curvature):
     x, y = lesson1.artists["steps"].get_data()
     (x0, x1), (y0, y1) = lesson1.axes["bowl"].get_xlim(), lesson1.axes["bowl"].get_ylim()
     assert x0 <= np.min(x) and np.max(x) <= x1 and y0 <= np.min(y) and np.max(y) <= y1
-    assert lesson1.scale_text.get_text() == f"w from {x0:.3g} to {x1:.3g}"
+    assert lesson1.scale_text.get_text() == f"steps: w from {np.min(x):.3g} to {np.max(x):.3g}"
 
 
 @pytest.mark.parametrize("make", [lambda: lr_slider_app(lr=0.12), lambda: conditioning_app(lr=0.18)])
@@ -243,7 +243,7 @@ def test_every_text_of_the_apps_is_readable_on_a_projector(make):
 
 
 def test_lesson2_path_stays_in_the_panel_at_the_lessons_setting():
-    app = conditioning_app(kappa=10.0, lr=0.18)      # what lesson 2 shows first
+    app = conditioning_app(kappa=10.0, lr=0.15)      # what lesson 2 shows first
     x, y = app.artists["path"].get_data()
     (x0, x1), (y0, y1) = app.axes["path"].get_xlim(), app.axes["path"].get_ylim()
     app.close()

@@ -125,8 +125,8 @@ class NumberExercise(Exercise):
             if self._close(answer, value):
                 return False, message
         direction = "too large" if answer > self.expected else "too small"
-        return False, (f"{answer:.4g} is {direction} (off by more than {self.rtol:.0%}). "
-                       "Call .hint() on the exercise for a nudge.")
+        tolerance = f" (off by more than {self.rtol:.0%})" if self.rtol >= 0.005 else ""
+        return False, f"{answer:.4g} is {direction}{tolerance}. Call .hint() on the exercise for a nudge."
 
 
 class ChoiceExercise(Exercise):

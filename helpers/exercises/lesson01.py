@@ -50,10 +50,11 @@ q2 = NumberExercise(
 )
 
 q3 = ChoiceExercise(
-    prompt="The thread's second answer draws gradient descent on x² at lr = 0.12. What does it do there?",
+    prompt=("The thread's second answer asks us to imagine x², and its figure at lr = 0.12 moves further out at "
+            "every step. On x² itself, what does gradient descent at lr = 0.12 do?"),
     options={
         "a": ("It converges: w shrinks towards 0 at every step.",
-              f"f'' = 2, so each step multiplies w by 1 - 0.12·2 = {1 - 0.12 * 2:.2f}; the threshold 2/f'' = 1 "
+              f"on x², f'' = 2, so each step multiplies w by 1 - 0.12·2 = {1 - 0.12 * 2:.2f}; the threshold 2/f'' = 1 "
               "is far above 0.12."),
         "b": ("It diverges: every step lands further from 0 than it started.",
               f"on x² the threshold is 2/f'' = 1, far above 0.12; 0.12 diverges only on bowls with "
@@ -65,6 +66,6 @@ q3 = ChoiceExercise(
     correct="a",
     hints=["Compute the factor 1 - lr·f'' with f'' = 2: its size says whether w shrinks, its sign whether "
            "w changes side."],
-    solution="Factor 1 - 0.12·2 = 0.76: it converges without overshooting. 'Large' means large against "
-             "the curvature.",
+    solution="Factor 1 - 0.12·2 = 0.76: it converges without overshooting. So a figure that moves further "
+             "out at 0.12 shows a steeper function than x² (f'' > 16.7). 'Large' means large against the curvature.",
 )

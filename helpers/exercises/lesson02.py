@@ -1,4 +1,4 @@
-"""Exercises for lesson 02: many directions; the sharpest one sets the speed limit.
+"""Exercises for lesson 02: many directions; the sharpest one sets the threshold.
 
 >>> from helpers.exercises import lesson02
 >>> lesson02.q1.check(0.2)
@@ -30,7 +30,7 @@ _kappa = 100.0
 _q = Quadratic.from_eigenvalues([1.0, _kappa])
 
 q2 = NumberExercise(
-    prompt="With κ = 100 and the best fixed rate 2/(λ_min + λ_max), by what factor does the error shrink per step?",
+    prompt="With κ = 100 and the best fixed rate 2/(λ_min + λ_max), by what factor is the error multiplied per step?",
     expected=_q.best_rate,
     rtol=1e-3,
     mistakes=[
