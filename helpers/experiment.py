@@ -460,7 +460,7 @@ def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     iterator = lrs
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(lrs, desc="training at each lr", leave=False)
+        iterator = tqdm(lrs, desc="training at each lr")  # left in place: it ends showing 100%
     try:
         for lr in iterator:
             model.set_weights(initial)
@@ -538,7 +538,7 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(wanted), desc=f"sharpness along lr = {lr:g}", leave=False)
+        bar = tqdm(total=len(wanted), desc=f"sharpness along lr = {lr:g}")
     try:
         for step in range(wanted[-1] + 1):
             if step in wanted:
@@ -558,6 +558,8 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
                 break
     finally:
         if bar is not None:
+            bar.total = bar.n   # measuring may stop early, at a non-finite loss: the bar ends full
+            bar.refresh()
             bar.close()
         model.set_weights(initial)
     return SharpnessTrace(lr=float(lr), steps=np.array(measured, dtype=int), sharpness=np.array(lams),

@@ -84,6 +84,13 @@ def test_the_hessian_at_initialisation_is_a_saddle_with_comparable_ends(L):
     assert 0.5 * L["lam"] < abs(L["lam_min"]) <= L["lam"]
 
 
+def test_at_1e_3_the_negative_curvature_component_grows_faster_than_the_sharpest(L):
+    """'that component grows at any rate ... and at 1e-3 faster than the sharpest one'; 'the gradient here is large'."""
+    assert 1 - 1e-4 * L["lam_min"] > 1                                    # grows even at 1e-4
+    assert 1 - 1e-3 * L["lam_min"] > abs(1 - 1e-3 * L["lam"]) > 1
+    assert L["fast.grad_norm"][0] > 1e3                                  # not a saddle point
+
+
 # ---------------------------------------------------------------- Run both rates
 def test_1e_3_passes_a_trillion_and_reaches_inf_within_the_first_epoch(L):
     loss = np.array(L["fast.loss"], dtype=float)
@@ -295,3 +302,12 @@ def test_final_losses_near_1_8e_4_are_a_fragile_snapshot(L):
     lrs = sorted(grid_final)
     i = lrs.index(round(math.log10(1.778e-4), 3))
     assert grid_final[lrs[i]] > max(grid_final[lrs[i - 1]], grid_final[lrs[i + 1]])   # 1.8e-4 worse than neighbours
+
+
+def test_the_nearby_rate_1_83e_4_ends_among_the_lowest(L):
+    """'the run at the nearby 1.83e-4 (printed above) ends among the lowest'."""
+    lrs, final = np.array(L["near.lrs"]), np.array(L["near_final"])
+    i = int(np.argmin(np.abs(lrs - 1.83e-4)))
+    assert f"{lrs[i]:.3g}" == "0.000183"
+    assert final[i] <= np.sort(final)[2] and final[i] < 0.5 * L["grid_final"][5]
+    assert L["grid.lrs"][5] == pytest.approx(1.778e-4, rel=1e-3)

@@ -101,7 +101,7 @@ def test_nan_autopsy_records_the_chain_from_a_finite_output_to_the_nan():
     model, x, y = make_experiment()
     result = train_sgd(model, x, y, lr=1e-3, seed=LESSON.seed)
     found = nan_autopsy(model, x, y, result)
-    assert np.isfinite(found.largest_output) and found.largest_output ** 2 > np.finfo(np.float32).max
+    assert np.isfinite(found.largest_output) and found.largest_output ** 2 > float(np.finfo(np.float32).max)
     assert np.isposinf(found.loss)
     assert found.inf_gradients > 0 and found.inf_weights > 0
     assert found.step == result.first_nonfinite_step + len(found.trail)
