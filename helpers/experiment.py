@@ -15,6 +15,7 @@ rebuilds that situation so it happens on every machine, every time:
 * :func:`lr_sweep` -- the same initial net trained at many rates (for the lesson's slider);
 * :func:`nan_autopsy` -- replays the last steps in float32 numpy to find the operation that
   produced the first nan (``inf - inf`` or ``0 * inf``);
+* :func:`sharpness_along` -- the full-batch sharpness measured step by step along an SGD run;
 * :func:`second_order_check` -- Goodfellow's second-order prediction of one full-batch gradient
   step's change in loss, against the change the step actually makes, over many step sizes.
 
@@ -38,7 +39,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.curvature import HessianOperator, SharpnessResult, check_model, check_xy  # noqa: E402
+from helpers.curvature import HessianOperator, SharpnessResult, check_model, check_xy, top_eigenpair  # noqa: E402
 from helpers.validation import check_int, check_lr  # noqa: E402
 
 tf.config.experimental.enable_op_determinism()
@@ -47,6 +48,7 @@ __all__ = [
     "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment", "TrainResult",
     "train_sgd", "fit_sgd", "lr_sweep", "SweepResult", "NanAutopsy", "nan_autopsy",
     "set_seed", "mse", "minibatch_order", "TrainingOutcome", "StepCheck", "second_order_check",
+    "SharpnessTrace", "sharpness_along",
 ]
 
 
@@ -259,6 +261,7 @@ class TrainResult(TrainingOutcome):
     lr : the learning rate.
     loss : (steps,) minibatch loss at each step, before that step's update (what the
         thread printed).
+    full_loss : (steps,) full-data mean squared error at each step, before that step's update.
     grad_norm : (steps,) Euclidean norm of the minibatch gradient over all weights.
     weight_norm : (steps,) Euclidean norm of all weights before each step.
     layer_norms : (steps, layers) norm of each layer's weights (kernel and bias) before each step.
@@ -274,6 +277,7 @@ class TrainResult(TrainingOutcome):
 
     lr: float
     loss: np.ndarray
+    full_loss: np.ndarray
     grad_norm: np.ndarray
     weight_norm: np.ndarray
     layer_norms: np.ndarray
@@ -328,6 +332,7 @@ class _Trainer:
         layer_norms = tf.stack([
             tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(w)) for w in layer.trainable_weights]))
             for layer in self.layers])
+        full_loss = tf.reduce_mean(tf.square(model(self.x, training=False) - self.y))
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(xb, training=True) - yb))
         grads = tape.gradient(loss, model.trainable_variables)
@@ -336,7 +341,7 @@ class _Trainer:
         # is already inf/nan, in which case training stops here with the weights untouched.
         if tf.math.is_finite(loss):
             self.optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss, grad_norm, layer_norms
+        return loss, full_loss, grad_norm, layer_norms
 
     def run(self, lr, epochs, seed):
         self.optimizer.learning_rate.assign(lr)
@@ -344,11 +349,12 @@ class _Trainer:
         steps_per_epoch = n // self.batch_size
         batches = minibatch_order(n, self.batch_size, epochs, seed)
         initial = float(tf.reduce_mean(tf.square(self.model(self.x) - self.y)))
-        losses, gnorms, lnorms = [], [], []
+        losses, full_losses, gnorms, lnorms = [], [], [], []
         first_bad = None
         for step, idx in enumerate(batches):
-            loss, gnorm, lnorm = self.step(tf.constant(idx))
+            loss, full_loss, gnorm, lnorm = self.step(tf.constant(idx))
             losses.append(float(loss))
+            full_losses.append(float(full_loss))
             gnorms.append(float(gnorm))
             lnorms.append(lnorm.numpy().astype(np.float64))
             if not math.isfinite(losses[-1]):
@@ -358,7 +364,7 @@ class _Trainer:
             tf.reduce_mean(tf.square(self.model(self.x) - self.y)))
         lnorms = np.array(lnorms)
         return TrainResult(
-            lr=float(lr), loss=np.array(losses), grad_norm=np.array(gnorms),
+            lr=float(lr), loss=np.array(losses), full_loss=np.array(full_losses), grad_norm=np.array(gnorms),
             weight_norm=np.sqrt(np.sum(lnorms ** 2, axis=1)), layer_norms=lnorms,
             layer_names=[layer.name for layer in self.layers], first_nonfinite_step=first_bad,
             steps_per_epoch=steps_per_epoch, initial_loss=initial,
@@ -454,7 +460,7 @@ def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     iterator = lrs
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(lrs, desc="training at each lr", leave=False)
+        iterator = tqdm(lrs, desc="training at each lr")  # left in place: it ends showing 100%
     try:
         for lr in iterator:
             model.set_weights(initial)
@@ -462,6 +468,102 @@ def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     finally:
         model.set_weights(initial)
     return SweepResult(lrs=lrs, runs=runs)
+
+
+@dataclass
+class SharpnessTrace:
+    """Full-batch curvature measured along a minibatch SGD run (see :func:`sharpness_along`).
+
+    Attributes
+    ----------
+    lr : the learning rate of the run.
+    steps : (m,) the steps measured, at the weights before that step's update.
+    sharpness : (m,) largest Hessian eigenvalue of the full-data loss there.
+    loss : (m,) full-data mean squared error there.
+    top_share : (m,) share of the full-data gradient's squared length along that step's own
+        sharpest eigenvector, ``(g . v)**2 / g^T g``.
+    """
+
+    lr: float
+    steps: np.ndarray
+    sharpness: np.ndarray
+    loss: np.ndarray
+    top_share: np.ndarray
+
+    @property
+    def critical_lr(self):
+        """``2 / sharpness`` at each measured step."""
+        return 2.0 / self.sharpness
+
+
+def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0,
+                    progress=True):
+    """Repeat :func:`train_sgd`'s run and measure the full-batch sharpness at the given steps.
+
+    The run takes the same minibatches and updates as :func:`train_sgd` and :func:`lr_sweep`
+    with the same ``seed``. At each step in ``steps`` (before its update) the sharpness of the
+    full-data loss is found by Lanczos on Hessian-vector products, together with the full-data
+    loss and the gradient's share along the sharpest eigenvector. Measuring stops at the first
+    step whose full-data loss is not finite. ``model`` keeps its weights. Shows a
+    ``tqdm.auto`` bar when ``progress`` is true.
+
+    Returns
+    -------
+    SharpnessTrace
+
+    Examples
+    --------
+    >>> model, x, y = make_experiment()
+    >>> trace = sharpness_along(model, x, y, 1e-4, [0, 2], progress=False)
+    >>> trace.steps.tolist(), bool(trace.sharpness[0] > 1000)
+    ([0, 2], True)
+    """
+    check_model(model)
+    x, y = check_xy(x, y, single_target=True)
+    lr = check_lr(lr)
+    epochs = check_int(epochs, "epochs", 1)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    seed = check_int(seed, "seed")
+    batches = minibatch_order(x.shape[0], batch_size, epochs, seed)
+    wanted = sorted({check_int(s, "every step in steps") for s in steps})
+    if not wanted:
+        raise ValueError("steps must contain at least one step")
+    if wanted[-1] >= len(batches):
+        raise ValueError(f"steps must be below the {len(batches)} planned steps, got {wanted[-1]}")
+    initial = model.get_weights()
+    trainer = _Trainer(model, x, y, batch_size)
+    trainer.optimizer.learning_rate.assign(lr)
+    op = HessianOperator(model, x, y)
+    measured, lams, losses, shares = [], [], [], []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(wanted), desc=f"sharpness along lr = {lr:g}")
+    try:
+        for step in range(wanted[-1] + 1):
+            if step in wanted:
+                loss, g = op.loss_and_gradient()
+                if not math.isfinite(loss):
+                    break
+                lam, v, _ = top_eigenpair(op, op.size, tol=1e-4, max_iter=200)
+                v = v / np.linalg.norm(v)
+                measured.append(step)
+                lams.append(lam)
+                losses.append(loss)
+                shares.append(float(g @ v) ** 2 / float(g @ g))
+                if bar is not None:
+                    bar.update()
+            loss = trainer.step(tf.constant(batches[step]))[0]
+            if not math.isfinite(float(loss)):
+                break
+    finally:
+        if bar is not None:
+            bar.total = bar.n   # measuring may stop early, at a non-finite loss: the bar ends full
+            bar.refresh()
+            bar.close()
+        model.set_weights(initial)
+    return SharpnessTrace(lr=float(lr), steps=np.array(measured, dtype=int), sharpness=np.array(lams),
+                          loss=np.array(losses), top_share=np.array(shares))
 
 
 class _BatchLossRecorder(keras.callbacks.Callback):
@@ -522,13 +624,26 @@ class NanAutopsy:
     where : the quantity that first held a nan, e.g. ``"gradient of hidden2 kernel"``.
     operation : ``"inf - inf"`` or ``"0 * inf"``.
     operands : a concrete pair of float32 numbers whose combination gave the nan.
-    description : one sentence saying the above.
+    largest_output : largest ``|prediction|`` of the network at the first replayed step (the
+        run's first non-finite step).
+    loss : the float32 minibatch loss at the first replayed step.
+    inf_gradients : gradient entries that are +-inf at the first replayed step.
+    inf_weights : weights that are +-inf after the first replayed step's update (0 if the nan
+        came before that update).
+    trail : one line per replayed step before the nan: its output, loss, inf gradients and
+        inf weights.
+    description : the trail and then one sentence naming the operation that gave the nan.
     """
 
     step: int
     where: str
     operation: str
     operands: tuple
+    largest_output: float
+    loss: float
+    inf_gradients: int
+    inf_weights: int
+    trail: tuple
     description: str
 
 
@@ -572,9 +687,12 @@ def nan_autopsy(model, x, y, result, max_extra_steps=10):
     """Find where the first nan of a diverged run came from.
 
     ``model`` must hold the weights at which ``result`` stopped (as :func:`train_sgd` leaves
-    them). The last step is replayed in float32 numpy, operation by operation; if it produced
-    no nan yet (the loss was ``inf`` because squaring overflowed) SGD continues, in numpy, on
-    the next minibatches until one does.
+    them). The run's first non-finite step is replayed in float32 numpy, operation by
+    operation, and its update applied (training stopped before applying it); if no nan
+    appeared yet, SGD continues, in numpy, on the next minibatches until one does. For every
+    replayed step before the nan the autopsy records the largest output, the loss, and how
+    many gradient entries and weights were infinite: the chain that leads from a finite
+    output to the nan.
 
     Returns
     -------
@@ -593,6 +711,12 @@ def nan_autopsy(model, x, y, result, max_extra_steps=10):
     lr = np.float32(result.lr)
     step = result.first_nonfinite_step
     idx = result.batch_index[step]
+    first = {}   # what the first replayed step showed
+    trail = []
+
+    def found_nan(at, where, operation, operands):
+        return _autopsy(at, where, operation, operands, first, trail)
+
     with np.errstate(all="ignore"):
         for extra in range(max_extra_steps + 1):
             xb, yb = x[idx], y[idx]
@@ -601,48 +725,59 @@ def nan_autopsy(model, x, y, result, max_extra_steps=10):
             for i, (kernel, bias) in enumerate(weights):
                 found = _find_nan_in_matmul(acts[-1], kernel, f"forward pass of {names[i]} (inputs times kernel)")
                 if found:
-                    return _autopsy(step + extra, *found)
+                    return found_nan(step + extra, *found)
                 pre = acts[-1] @ kernel + bias
                 if np.isnan(pre).any():
                     bad = np.argwhere(np.isnan(pre))[0]
-                    return _autopsy(step + extra, f"forward pass of {names[i]} (plus bias)", "inf - inf",
-                                    (float((acts[-1] @ kernel)[tuple(bad)]), float(bias[bad[1]])))
+                    return found_nan(step + extra, f"forward pass of {names[i]} (plus bias)", "inf - inf",
+                                     (float((acts[-1] @ kernel)[tuple(bad)]), float(bias[bad[1]])))
                 pres.append(pre)
                 acts.append(np.where(pre > 0, pre, slopes[i] * pre))
             err = acts[-1] - yb
+            loss = float(np.mean(np.square(err)))
             delta = np.float32(2.0 / len(yb)) * err  # d(mean squared error)/d(prediction)
             # Backward pass, layer by layer.
             grads = [None] * len(weights)
             for i in reversed(range(len(weights))):
                 found = _find_nan_in_matmul(acts[i].T, delta, f"gradient of {names[i]} kernel")
                 if found:
-                    return _autopsy(step + extra, *found)
+                    return found_nan(step + extra, *found)
                 grads[i] = [acts[i].T @ delta, delta.sum(axis=0)]
                 if i:
                     found = _find_nan_in_matmul(delta, weights[i][0].T, f"error backpropagated into {names[i - 1]}")
                     if found:
-                        return _autopsy(step + extra, *found)
+                        return found_nan(step + extra, *found)
                     delta = (delta @ weights[i][0].T) * np.where(pres[i - 1] > 0, np.float32(1), slopes[i - 1])
+            largest = float(np.abs(acts[-1]).max())
+            inf_grads = int(sum(np.isinf(g).sum() for gs in grads for g in gs))
+            if not first:
+                first.update(largest_output=largest, loss=loss, inf_gradients=inf_grads, inf_weights=0)
             for i, (ws, gs) in enumerate(zip(weights, grads)):
                 for part, w, g in zip(("kernel", "bias"), ws, gs):
                     bad = np.argwhere(np.isnan(w - lr * g))
                     if bad.size:
                         at = tuple(bad[0])
-                        return _autopsy(step + extra, f"update of {names[i]} {part} (w - lr * grad)",
-                                        "inf - inf", (float(w[at]), float(-lr * g[at])))
+                        return found_nan(step + extra, f"update of {names[i]} {part} (w - lr * grad)",
+                                         "inf - inf", (float(w[at]), float(-lr * g[at])))
             weights = [[w - lr * g for w, g in zip(ws, gs)] for ws, gs in zip(weights, grads)]
+            inf_weights = int(sum(np.isinf(w).sum() for ws in weights for w in ws))
+            if extra == 0:
+                first["inf_weights"] = inf_weights
+            trail.append(f"step {step + extra}: largest output {largest:.3g}, loss {loss:.3g}; "
+                         f"{inf_grads:,} gradient entries are ±inf; after the update {inf_weights:,} weights are ±inf")
             if step + extra + 1 >= len(result.batch_index):
                 break
             idx = result.batch_index[step + extra + 1]
     return None
 
 
-def _autopsy(step, where, operation, operands):
+def _autopsy(step, where, operation, operands, first, trail):
     a, b = operands
     text = (f"step {step}: the first nan appeared in the {where}: "
             f"{a:.3g} {'*' if operation == '0 * inf' else '+'} {b:.3g} = nan ({operation})")
-    return NanAutopsy(step=int(step), where=where, operation=operation,
-                      operands=(a, b), description=text)
+    first = first or {"largest_output": math.nan, "loss": math.nan, "inf_gradients": 0, "inf_weights": 0}
+    return NanAutopsy(step=int(step), where=where, operation=operation, operands=(a, b),
+                      trail=tuple(trail), description="\n".join([*trail, text]), **first)
 
 
 # --------------------------------------------------------------------------- one step, to second order

@@ -359,7 +359,7 @@ def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
 
 
 # --------------------------------------------------------------------------- lesson 4
-__all__ += ["mark_nonfinite_step", "draw_blowup_and_training", "draw_step_check", "draw_loss_ratios",
+__all__ += ["mark_nonfinite_step", "draw_blowup_and_training", "draw_step_check", "draw_sharpness_along",
             "draw_layer_norms"]
 
 READABLE = {"title": 13, "label": 12, "ticks": 11, "legend": 11}
@@ -402,45 +402,54 @@ def _run_title(run, critical_lr):
     ratio = f"{run.lr / critical_lr:.2g} × 2/λ_max"
     if run.diverged:
         return f"lr = {run.lr:g} ({ratio}): {run.outcome} at step {run.first_nonfinite_step}"
-    return f"lr = {run.lr:g} ({ratio}): {run.outcome}, {run.loss[0]:,.0f} → {run.loss[-1]:,.0f}"
+    return f"lr = {run.lr:g} ({ratio}): full-data loss {run.initial_loss:,.0f} → {run.final_loss:,.0f}"
 
 
-def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr):
+def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, baseline=None):
     """Two training runs of lesson 4, each on its own log axis: the one that blew up (left, with the
-    trillion and float32-overflow lines and its first non-finite step marked) and the one that
-    trained (right, scaled to its own losses). The figure's title puts the prediction from
-    ``critical_lr`` beside the outcomes.
+    trillion and float32-overflow lines, its first non-finite step marked, and an inset that zooms
+    on the steps before the loss passed a million) and the one that stayed finite (right, scaled
+    to its own losses: the minibatch loss and the full-data loss per step, and ``baseline``). The
+    figure's title puts the prediction from ``critical_lr`` beside the outcomes.
 
     Parameters
     ----------
     ax_blow, ax_train : matplotlib.axes.Axes
     blown, trained : helpers.experiment.TrainResult (or anything with ``lr``, ``loss``,
-        ``first_nonfinite_step``, ``diverged``, ``outcome`` and ``steps_per_epoch``)
+        ``full_loss``, ``first_nonfinite_step``, ``diverged``, ``outcome``, ``steps_per_epoch``,
+        ``initial_loss`` and ``final_loss``)
     critical_lr : float
         ``2 / sharpness`` at initialisation (in the titles).
+    baseline : float, optional
+        A reference loss drawn on the right, e.g. that of always predicting the mean target.
 
     Returns
     -------
-    dict with the two loss lines, ``blown`` and ``trained`` (Line2D).
+    dict with the loss lines ``blown``, ``trained`` and ``trained_full`` (Line2D) and the
+    inset's axes ``inset``.
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> from matplotlib.figure import Figure
-    >>> blown = SimpleNamespace(lr=1e-3, loss=np.array([1e4, 1e8, 1e20, np.inf]), first_nonfinite_step=3,
+    >>> blown = SimpleNamespace(lr=1e-3, loss=np.array([1e4, 1e3, 1e20, np.inf]), first_nonfinite_step=3,
     ...                         diverged=True, outcome="inf", steps_per_epoch=32)
-    >>> trained = SimpleNamespace(lr=1e-4, loss=np.array([1e4, 5e3, 2e3]), first_nonfinite_step=None,
-    ...                           diverged=False, outcome="trained", steps_per_epoch=32)
+    >>> trained = SimpleNamespace(lr=1e-4, loss=np.array([1e4, 5e3, 2e3]), full_loss=np.array([9e3, 4e3, 2e3]),
+    ...                           first_nonfinite_step=None, diverged=False, outcome="trained",
+    ...                           steps_per_epoch=32, initial_loss=9e3, final_loss=1e3)
     >>> lines = draw_blowup_and_training(*Figure().subplots(1, 2), blown, trained, critical_lr=4e-4)
     >>> lines["blown"].get_ydata().tolist()    # the values that occurred, not the inf
-    [10000.0, 100000000.0, 1e+20]
+    [10000.0, 1000.0, 1e+20]
+    >>> lines["inset"].get_lines()[0].get_ydata().tolist()   # zoom on the steps below a million
+    [10000.0, 1000.0]
     """
     out = {}
     for key, ax, run, color in (("blown", ax_blow, blown, COLORS["large"]),
                                 ("trained", ax_train, trained, COLORS["small"])):
         finite = np.isfinite(run.loss)
         steps = np.arange(run.loss.size)
-        (out[key],) = ax.semilogy(steps[finite], run.loss[finite], "o-", ms=4, lw=1.5, color=color,
+        (out[key],) = ax.semilogy(steps[finite], run.loss[finite], "o-", ms=4, lw=1.5 if run.diverged else 0.8,
+                                  color=color, alpha=1 if run.diverged else 0.45,
                                   label="minibatch loss (before each step)")
         if run.diverged:
             mark_nonfinite_step(ax, run.first_nonfinite_step, color)
@@ -449,15 +458,30 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr):
             ax.axvline(k, color="0.8", lw=1, zorder=0)
         ax.set_title(_run_title(run, critical_lr), pad=16 if run.diverged else None)
         ax.set_xlabel("SGD step (minibatch)" + (" — grey line: end of an epoch" if len(epochs) else ""))
-        ax.set_ylabel("minibatch loss (log scale)")
+        ax.set_ylabel("loss (log scale)")
+    (out["trained_full"],) = ax_train.semilogy(np.arange(trained.full_loss.size), trained.full_loss, "-", lw=2.5,
+                                               color=COLORS["small"], label="full-data loss (before each step)")
+    if baseline is not None:
+        ax_train.axhline(baseline, color=COLORS["predicted"], ls="-.", lw=1.5,
+                         label=f"always predicting the mean target: {baseline:,.0f}")
+        ax_train.set_ylim(bottom=baseline / 2)
     draw_loss_thresholds(ax_blow, fontsize=READABLE["legend"])
-    set_log_ticks(ax_blow, "y", range(0, 41, 6))
+    set_log_ticks(ax_blow, "y", range(3, 40, 3))
     ax_blow.set_ylim(1e2, 1e41)
     ax_blow.set_xlim(-0.5, blown.loss.size + 0.5)
+    early = np.flatnonzero(blown.loss < 1e6)
+    early = early[: np.argmax(np.diff(early, append=early[-1] + 2) > 1) + 1]   # the first run of such steps
+    inset = ax_blow.inset_axes([0.08, 0.42, 0.45, 0.3])
+    inset.semilogy(early, blown.loss[early], "o-", ms=4, lw=1.5, color=COLORS["large"])
+    inset.set_title(f"zoom: steps {early[0]}–{early[-1]}, loss below a million", fontsize=READABLE["legend"])
+    inset.tick_params(labelsize=READABLE["legend"])
+    inset.set_xticks(early)
+    out["inset"] = inset
     ax_train.legend(loc="upper right", fontsize=READABLE["legend"])
     _readable(ax_blow, ax_train)
-    verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'trains'}" for run in (blown, trained))
-    outcomes = ", ".join(f"{run.outcome}" for run in (blown, trained))
+    verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'stays finite'}"
+                         for run in (blown, trained))
+    outcomes = ", ".join(run.outcome if run.diverged else "stayed finite" for run in (blown, trained))
     ax_blow.figure.suptitle(f"Predicted before training from 2/λ_max = {critical_lr:.2g}: {verdicts}. "
                             f"Outcome: {outcomes}.", fontsize=READABLE["title"] + 1)
     return out
@@ -504,8 +528,13 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
         i = check.index(lr)
         for ax, y in ((ax_change, check.actual[i]), (ax_error, error[i])):
             ax.plot([check.lrs[i]], [y], "o", ms=10, mfc="none", mec="k", mew=1.5)
-        ax_change.annotate(f"η = {check.lrs[i]:g}", (check.lrs[i], check.actual[i]), xytext=(-10, -12),
-                           textcoords="offset points", ha="right", va="top", fontsize=READABLE["legend"])
+        ax_change.plot([check.lrs[i]], [check.predicted[i]], "D", ms=8, mfc="none", mec=COLORS["predicted"], mew=1.5)
+        ax_change.annotate(f"η = {check.lrs[i]:g}: actual {check.actual[i]:+,.0f} (circle),\n"
+                           f"predicted {check.predicted[i]:+,.0f} (diamond)",
+                           (check.lrs[i], check.actual[i]), xytext=(-20, -30 if lr == min(rates) else -60),
+                           textcoords="offset points", ha="right", va="top", fontsize=READABLE["legend"],
+                           bbox={"fc": "white", "ec": "0.7", "pad": 2},
+                           arrowprops={"arrowstyle": "-", "color": "0.4"})
     if critical_lr is not None:
         for ax in (ax_change, ax_error):
             ax.axvline(critical_lr, color=COLORS["large"], ls="--", lw=1.2,
@@ -522,44 +551,47 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
     return out
 
 
-def draw_loss_ratios(axes, runs, sharpness):
-    """Measured ``L(k+1) / L(k)`` per step of each run, one run per panel (log y), and, for a run
-    whose rate makes ``|1 - η λ_max| > 1``, the sharpest component's growth ``(1 - η λ_max)**2``.
+def _number(value):
+    return f"{value:,.0f}" if abs(value) < 1e6 else f"{value:.2g}"
 
-    That factor is the sharpest component's, not the loss's: the loss grows by it only once
-    that component carries the loss. For a stable rate the component shrinks away and no line
-    is drawn. ``runs`` are :class:`helpers.experiment.TrainResult` (``lr``, ``loss_ratios``).
+
+def draw_sharpness_along(axes, traces, runs=None):
+    """The full-batch sharpness step by step along training runs, one run per panel (log y):
+    ``λ_max`` at each measured step, the full-data loss at the same steps, and the line
+    ``2/η`` above which the sharpest direction is unstable for that run's rate. When ``runs``
+    (the matching :class:`helpers.experiment.TrainResult`) are given, a run's first non-finite
+    step is marked.
+
+    ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``, ``loss``).
 
     Returns
     -------
-    list of Line2D, the measured ratios.
+    list of Line2D, the sharpness lines.
 
     Examples
     --------
     >>> from types import SimpleNamespace
     >>> from matplotlib.figure import Figure
-    >>> runs = [SimpleNamespace(lr=1e-3, loss_ratios=np.array([0.5, 20.0])),
-    ...         SimpleNamespace(lr=1e-4, loss_ratios=np.array([0.9, 1.1]))]
-    >>> axes = Figure().subplots(1, 2)
-    >>> lines = draw_loss_ratios(axes, runs, sharpness=5000.0)
-    >>> [len(ax.get_lines()) for ax in axes]   # ratios and 1, plus (1 - ηλ_max)² = 16 on the left
-    [3, 2]
+    >>> traces = [SimpleNamespace(lr=1e-3, steps=np.arange(3), sharpness=np.array([5e3, 3e4, 6e9]),
+    ...                           loss=np.array([1e4, 2e3, 3e12]))]
+    >>> lines = draw_sharpness_along(Figure().subplots(1, 1, squeeze=False)[0], traces)
+    >>> lines[0].get_ydata().tolist(), [float(v) for v in lines[0].axes.get_lines()[2].get_ydata()]  # λ_max, 2/η
+    ([5000.0, 30000.0, 6000000000.0], [2000.0, 2000.0])
     """
     lines = []
-    for ax, run, color in zip(axes, runs, [COLORS["large"], COLORS["small"]] + [None] * len(runs)):
-        ratios = run.loss_ratios
-        (line,) = ax.semilogy(np.arange(1, ratios.size + 1), ratios, "o-", ms=6, color=color,
-                              label="measured L(k+1) / L(k)")
-        factor = (1 - run.lr * sharpness) ** 2
-        if factor > 1:
-            ax.axhline(factor, color=line.get_color(), ls="--", lw=1.5,
-                       label=f"sharpest component's growth (1 − ηλ_max)² = {factor:.3g}")
-            ax.set_ylim(top=max(1e3 * np.nanmax(ratios), 1e3 * factor))
-        else:
-            ax.set_ylim(min(0.1, np.nanmin(ratios) / 2), max(10.0, 2 * np.nanmax(ratios)))
-        ax.axhline(1.0, color="0.4", lw=1)
-        ax.set(xlabel="SGD step k+1", ylabel="loss ratio per step (log scale)",
-               title=f"lr = {run.lr:g}: growth of the minibatch loss per step")
+    runs = [None] * len(traces) if runs is None else runs
+    for ax, trace, run, color in zip(axes, traces, runs, [COLORS["large"], COLORS["small"]] + [None] * len(traces)):
+        (line,) = ax.semilogy(trace.steps, trace.sharpness, "o-", ms=5, lw=2, color=color,
+                              label="sharpness λ_max (full data)")
+        ax.semilogy(trace.steps, trace.loss, "s:", ms=4, lw=1.2, color="0.35", label="full-data loss")
+        ax.axhline(2 / trace.lr, color=color, ls="--", lw=1.5, label=f"2/η = {2 / trace.lr:,.0f}: above it, unstable")
+        if run is not None and run.diverged:
+            mark_nonfinite_step(ax, run.first_nonfinite_step, color, text=f"loss = inf at step {run.first_nonfinite_step}")
+        ax.set_title(f"lr = {trace.lr:g}: λ_max {_number(trace.sharpness[0])} at step {trace.steps[0]}, "
+                     f"{_number(trace.sharpness[-1])} at step {trace.steps[-1]}", pad=16)
+        ax.set(xlabel="SGD step (weights before that step's update)", ylabel="value (log scale)")
+        top = max(2 / trace.lr, np.nanmax(trace.sharpness), np.nanmax(trace.loss))
+        ax.set_ylim(top=30 * top)
         ax.legend(loc="upper left", fontsize=READABLE["legend"])
         _readable(ax)
         lines.append(line)

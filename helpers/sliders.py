@@ -502,13 +502,17 @@ class LrGridApp(SliderApp):
     ``2 / sharpness`` measured before training. Left: the loss per step at the selected rate.
     Right: where each rate ended against lr: for runs that stayed finite, ``final_losses`` (e.g.
     the full-data loss after training) or, without it, the mean minibatch loss over the last
-    epoch (the last quarter of the steps without ``steps_per_epoch``); for runs that reached
-    inf/nan, a cross in a band above them with the step; and ``2 / sharpness`` marked.
+    epoch (the last quarter of the steps without ``steps_per_epoch``), and the highest minibatch
+    loss after the first step (a spike on the way); for runs that reached inf/nan, a cross in a
+    band above them with the step; ``2 / sharpness`` marked; and, when given, ``baseline`` (e.g.
+    the loss of always predicting the mean target) as a horizontal line. The left panel's step
+    axis fits the selected run.
     """
 
     key = "lr_grid_app"
 
-    def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, final_losses=None, blit=True):
+    def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, final_losses=None, baseline=None,
+                 blit=True):
         import ipywidgets as widgets
         from types import SimpleNamespace
 
@@ -519,23 +523,23 @@ class LrGridApp(SliderApp):
             raise ValueError(f"losses must hold one array per lr ({self.lrs.size}), got {len(losses)}")
         self.losses = [np.asarray(curve, dtype=float) for curve in losses]
         self.critical_lr = check_positive(critical_lr, "critical_lr")
+        baseline = None if baseline is None else check_positive(baseline, "baseline")
         self.runs = []
         for curve in self.losses:
             bad = np.flatnonzero(~np.isfinite(curve))
             self.runs.append(SimpleNamespace(losses=curve, diverged_at=int(bad[0]) if bad.size else None))
         lr = self._snap(self.lrs[0] if lr is None else check_lr(lr))
-        fig, (ax_loss, ax_lr) = _new_figure(self.key, (12, 4.6), 2, width_ratios=(1.2, 1))
+        fig, (ax_loss, ax_lr) = _new_figure(self.key, (12, 5.6), 2, width_ratios=(1.2, 1))
         slider = widgets.SelectionSlider(options=[(f"{v:.2g}", float(v)) for v in self.lrs], value=lr,
                                          description="lr", continuous_update=True,
                                          layout=widgets.Layout(width="420px"))
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
-        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84, wspace=0.25)
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.36, top=0.87, wspace=0.25)
         longest = max(curve.size for curve in self.losses)
         # No "diverged at step k" note: it would sit outside the axes for an early step; the title says it.
         self.artists = {"loss": plots.draw_loss_per_step(ax_loss, self.runs[0], color=plots.COLORS["large"],
                                                          annotate=False, log_ticks=range(0, 43, 6))}
         plots.draw_loss_thresholds(ax_loss, fontsize=12)
-        ax_loss.set_xlim(-1, longest)
         ax_loss.set_ylim(1e1, 100 * plots.LOSS_CEILING)
         if steps_per_epoch:
             for k in range(steps_per_epoch, longest, steps_per_epoch):
@@ -560,10 +564,12 @@ class LrGridApp(SliderApp):
                 raise ValueError(f"final_losses must hold one loss per lr ({self.lrs.size}), got shape {ended.shape}")
             what = "loss after training"
         finals = np.where(blew, np.nan, ended)
-        highest = max(start, np.nanmax(finals)) if np.any(~blew) else start
+        peaks = np.array([np.nan if b or c.size < 2 else np.max(c[1:]) for b, c in zip(blew, self.losses)])
+        highest = max(start, np.nanmax(finals), np.nanmax(peaks)) if np.any(~blew) else start
         band = 30 * highest
         shown = np.where(blew, band, finals)
-        low = np.floor(np.log10(np.nanmin(finals) if np.any(~blew) else start)) - 1
+        lowest = np.nanmin(finals) if np.any(~blew) else start
+        low = np.floor(np.log10(lowest if baseline is None else min(lowest, baseline))) - 1
         ax_lr.set_xscale("log")
         plots.set_log_ticks(ax_lr, "y", range(int(low), int(np.floor(np.log10(highest))) + 1))
         ax_lr.axhspan(3 * highest, 300 * highest, color=plots.COLORS["large"], alpha=0.08, lw=0)
@@ -572,6 +578,11 @@ class LrGridApp(SliderApp):
                    color=plots.COLORS["threshold"], va="bottom")
         ax_lr.plot(self.lrs[~blew], finals[~blew], "o-", ms=7, color=plots.COLORS["small"],
                    label=f"stayed finite: {what}")
+        ax_lr.plot(self.lrs[~blew], peaks[~blew], "^", ms=7, mfc="none", color=plots.COLORS["small"],
+                   label="stayed finite: highest minibatch loss after step 0")
+        if baseline is not None:
+            ax_lr.axhline(baseline, color=plots.COLORS["predicted"], ls="-.", lw=1.5,
+                          label=f"always predicting the mean target ({baseline:,.0f})")
         ax_lr.plot(self.lrs[blew], shown[blew], "X", ms=11, color=plots.COLORS["large"], mec="k",
                    label="reached inf/nan (step in the band)")
         for lr_, run in zip(self.lrs[blew], np.array(self.runs, dtype=object)[blew]):
@@ -582,7 +593,8 @@ class LrGridApp(SliderApp):
         ax_lr.set_ylim(10 ** low, 300 * highest)
         ax_lr.set_xlabel("learning rate lr (log scale)", fontsize=13)
         ax_lr.set_ylabel(f"{what} (log)", fontsize=13)
-        ax_lr.legend(loc="lower right", fontsize=11)
+        fig.legend(*ax_lr.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.55, 0.0), ncols=2,
+                   fontsize=11, title="right panel", title_fontsize=11)
         ax_lr.set_title("where each rate ended", fontsize=14)
         ax_lr.tick_params(labelsize=12)
         (self.current,) = ax_lr.plot([], [], "o", ms=18, mfc="none", mec="k", mew=2)
@@ -605,6 +617,11 @@ class LrGridApp(SliderApp):
     def _redraw(self, changed):
         lr, run = self.state["lr"], self.run()
         plots.update_loss_per_step(self.artists["loss"], run)
+        ax_loss = self.artists["loss"]["line"].axes
+        steps = (-0.5, max(run.losses.size, 8) - 0.5)
+        if ax_loss.get_xlim() != steps:
+            ax_loss.set_xlim(*steps)
+            self._background = None  # the axis changed: the next refresh draws the whole figure
         self.current.set_data([lr], [self.ends[self.lrs == lr][0]])
         ratio = lr / self.critical_lr
         side = "above" if ratio > 1 else "below"

@@ -11,7 +11,7 @@ import pytest
 from helpers.curvature import critical_lr
 from helpers.curvature import sharpness
 from helpers.experiment import (LESSON, TrainResult, fit_sgd, lr_sweep, make_data, make_experiment,
-                                make_model, mse, nan_autopsy, second_order_check, train_sgd)
+                                make_model, mse, nan_autopsy, second_order_check, sharpness_along, train_sgd)
 
 
 def test_data_is_raw_generated_and_seeded():
@@ -94,6 +94,47 @@ def test_nan_autopsy_names_an_inf_minus_inf_or_zero_times_inf():
     with np.errstate(all="ignore"):
         combined = np.float32(a) * np.float32(b) if found.operation == "0 * inf" else np.float32(a) + np.float32(b)
     assert np.isnan(combined)
+
+
+def test_nan_autopsy_records_the_chain_from_a_finite_output_to_the_nan():
+    """The lesson's chain: finite output -> its square overflows (loss inf) -> gradient inf -> weights inf -> nan."""
+    model, x, y = make_experiment()
+    result = train_sgd(model, x, y, lr=1e-3, seed=LESSON.seed)
+    found = nan_autopsy(model, x, y, result)
+    assert np.isfinite(found.largest_output) and found.largest_output ** 2 > float(np.finfo(np.float32).max)
+    assert np.isposinf(found.loss)
+    assert found.inf_gradients > 0 and found.inf_weights > 0
+    assert found.step == result.first_nonfinite_step + len(found.trail)
+    assert found.description.splitlines()[:-1] == list(found.trail)
+    assert found.description.splitlines()[-1].startswith(f"step {found.step}: the first nan appeared in the")
+
+
+def test_train_sgd_records_the_full_data_loss_before_every_step():
+    model, x, y = make_experiment()
+    result = train_sgd(model, x, y, lr=1e-4, epochs=1, seed=LESSON.seed)
+    assert result.full_loss.shape == result.loss.shape
+    assert result.full_loss[0] == pytest.approx(result.initial_loss, rel=1e-6)
+    assert result.full_loss[-1] > result.final_loss * 0.5    # one step before the end, the same order
+
+
+def test_sharpness_along_follows_the_same_run_and_measures_the_sharpness():
+    model, x, y = make_experiment()
+    start = [w.copy() for w in model.get_weights()]
+    run = lr_sweep(model, x, y, [1e-3], seed=LESSON.seed, progress=False).runs[0]
+    trace = sharpness_along(model, x, y, 1e-3, range(run.steps + 3), seed=LESSON.seed, progress=False)
+    # Measuring stops at the first non-finite loss; the losses are the run's own full-data losses.
+    finite = np.flatnonzero(~np.isfinite(run.full_loss))[0]
+    assert trace.steps.tolist() == list(range(finite))
+    np.testing.assert_allclose(trace.loss, run.full_loss[trace.steps], rtol=1e-5)
+    assert trace.sharpness[0] == pytest.approx(sharpness(model, x, y), rel=1e-6)
+    assert np.all((trace.top_share >= 0) & (trace.top_share <= 1 + 1e-9))
+    np.testing.assert_allclose(trace.critical_lr, 2 / trace.sharpness)
+    for before, after in zip(start, model.get_weights()):   # the model keeps its weights
+        np.testing.assert_array_equal(before, after)
+    with pytest.raises(ValueError, match="steps must be below the 64 planned steps, got 64"):
+        sharpness_along(model, x, y, 1e-3, [64], progress=False)
+    with pytest.raises(ValueError, match="steps must contain at least one step"):
+        sharpness_along(model, x, y, 1e-3, [], progress=False)
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -59,25 +59,35 @@ def _run(lr, loss, steps_per_epoch=4):
     bad = np.flatnonzero(~np.isfinite(loss))
     first = int(bad[0]) if bad.size else None
     finite = loss[np.isfinite(loss)]
-    return SimpleNamespace(lr=lr, loss=loss, first_nonfinite_step=first, diverged=first is not None,
-                           outcome="inf" if first is not None else "trained", steps_per_epoch=steps_per_epoch,
-                           loss_ratios=finite[1:] / finite[:-1])
+    return SimpleNamespace(lr=lr, loss=loss, full_loss=0.9 * loss, first_nonfinite_step=first,
+                           diverged=first is not None, outcome="inf" if first is not None else "trained",
+                           steps_per_epoch=steps_per_epoch, loss_ratios=finite[1:] / finite[:-1],
+                           initial_loss=0.9 * loss[0], final_loss=0.9 * finite[-1])
 
 
 def test_two_rate_figure_draws_only_values_that_occurred_each_run_on_its_own_axis():
     blown = _run(1e-3, [1e4, 2e3, 1e9, 1e20, np.inf])
     trained = _run(1e-4, [1e4, 6e3, 3e3, 2e3, 1.5e3, 1e3])
     ax_blow, ax_train = Figure().subplots(1, 2)
-    lines = plots.draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr=4e-4)
+    lines = plots.draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr=4e-4, baseline=100.0)
     np.testing.assert_array_equal(lines["blown"].get_ydata(), [1e4, 2e3, 1e9, 1e20])  # no segment to inf
+    # The inset zooms on the first steps, before the loss passed a million, so their bounce is readable.
+    np.testing.assert_array_equal(lines["inset"].get_lines()[0].get_ydata(), [1e4, 2e3])
+    # The left axis has a tick every three decades from 1e3, so "thousands" can be read off it.
+    assert 1e3 in ax_blow.get_yticks() and 1e6 in ax_blow.get_yticks()
+    # The run that stayed finite shows its full-data loss and the mean predictor's loss as well.
+    np.testing.assert_array_equal(lines["trained_full"].get_ydata(), trained.full_loss)
+    assert any("predicting the mean" in label for label in ax_train.get_legend_handles_labels()[1])
+    assert "full-data loss 9,000 → 900" in ax_train.get_title()
     # The first non-finite step is marked by a vertical line and a cross on the top edge (axes coordinates).
     crosses = [l for l in ax_blow.get_lines() if l.get_marker() == "X"]
     assert [list(c.get_xdata()) for c in crosses] == [[4]] and list(crosses[0].get_ydata()) == [1.0]
-    # The run that trained gets an axis scaled to its own losses, not to the blow-up's.
+    # The run that trained gets an axis scaled to its own losses and the baseline, not to the blow-up's.
     low, high = ax_train.get_ylim()
-    assert low > 100 and high < 1e5
+    assert low == 50 and high < 1e5
     title = ax_blow.figure.get_suptitle()
-    assert "lr = 0.001 blows up" in title and "lr = 0.0001 trains" in title and "Outcome: inf, trained" in title
+    assert "lr = 0.001 blows up" in title and "lr = 0.0001 stays finite" in title
+    assert "Outcome: inf, stayed finite" in title
 
 
 def test_step_check_figure_draws_prediction_actual_and_error():
@@ -97,13 +107,24 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     assert ax_change.get_ylim() == (-2e4, 2e4)
 
 
-def test_ratio_figure_draws_the_sharpest_factor_only_where_it_grows():
-    fast, slow = _run(1e-3, [1e4, 2e3, 3.4e4, np.inf]), _run(1e-4, [1e4, 9e3, 9.5e3, 8e3])
+def test_sharpness_figure_draws_lambda_max_the_loss_and_two_over_eta_per_run():
+    from types import SimpleNamespace
+
+    traces = [SimpleNamespace(lr=1e-3, steps=np.arange(4), sharpness=np.array([5e3, 3e4, 4e3, 6e9]),
+                              loss=np.array([1e4, 2e3, 8e3, 3e12])),
+              SimpleNamespace(lr=1e-4, steps=np.arange(0, 8, 2), sharpness=np.array([5e3, 1e4, 1.5e4, 1.9e4]),
+                              loss=np.array([1e4, 900.0, 600.0, 500.0]))]
+    runs = [_run(1e-3, [1e4, 2e3, 8e3, 3e12, np.inf]), _run(1e-4, [1e4] * 8)]
     axes = Figure().subplots(1, 2)
-    lines = plots.draw_loss_ratios(axes, [fast, slow], sharpness=5000.0)
-    np.testing.assert_allclose(lines[0].get_ydata(), [0.2, 17.0])
-    dashed = [[l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--"] for ax in axes]
-    assert dashed == [[16.0], []]  # (1 - 1e-3 · 5000)² = 16 on the left; nothing for the stable rate
+    lines = plots.draw_sharpness_along(axes, traces, runs)
+    for ax, line, trace in zip(axes, lines, traces):
+        np.testing.assert_array_equal(line.get_ydata(), trace.sharpness)
+        dashed = [l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--" and l.get_xdata()[0] == 0]
+        assert dashed == [2 / trace.lr]                      # the stability line 2/η of that run
+        assert ax.get_ylim()[1] > max(trace.sharpness.max(), 2 / trace.lr)
+    crosses = [l for l in axes[0].get_lines() if l.get_marker() == "X"]
+    assert [list(c.get_xdata()) for c in crosses] == [[4]]   # the inf step is marked, not drawn
+    assert "5,000 at step 0, 6e+09 at step 3" in axes[0].get_title()
 
 
 def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occurred():

@@ -136,3 +136,22 @@ def test_page_renders_offline_with_images_and_links(site, name):
         assert not failed, f"failed requests: {failed}"
     finally:
         page.context.close()
+
+
+def test_static_pages_show_progress_bars_in_their_final_state():
+    """A tqdm bar's own text/plain is its first state (0%); the page shows the last one, from the saved state."""
+    import importlib.util
+
+    from notebook_runner import lesson
+
+    spec = importlib.util.spec_from_file_location("build_site", ROOT / "tools" / "build_site.py")
+    build_site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_site)
+    bars = []
+    for cell in build_site.static_outputs(lesson("04").nb).cells:
+        for out in cell.get("outputs", []):
+            text = str(out.get("data", {}).get("text/plain", ""))
+            if text.startswith(("training at each lr", "sharpness along")):
+                bars.append(text)
+    assert len(bars) >= 4
+    assert all("100%" in bar and " 0%" not in bar for bar in bars), bars

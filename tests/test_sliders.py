@@ -221,6 +221,31 @@ def test_lr_grid_right_panel_shows_where_each_rate_ended():
         app.close()
 
 
+def test_lr_grid_shows_spikes_the_baseline_and_fits_the_step_axis_to_the_selected_run():
+    """A spike on the way (highest minibatch loss after step 0) and the mean predictor's loss are visible;
+    a 3-step run is not squeezed into a 60-step axis."""
+    from helpers.sliders import lr_grid_app
+
+    lrs = [1e-5, 1e-4, 1e-3]
+    curves = [np.full(60, 5e3), np.concatenate([[1e4, 2e4], np.full(58, 600.0)]), np.array([1e4, 1e9, np.inf])]
+    app = lr_grid_app(lrs, curves, critical_lr=3e-4, lr=1e-3, final_losses=[4e3, 500.0, np.nan], baseline=120.0)
+    try:
+        ax_loss, ax = app.fig.axes[:2]
+        peaks = [l for l in ax.get_lines() if l.get_marker() == "^"][0]
+        np.testing.assert_array_equal(peaks.get_ydata(), [5e3, 2e4])   # the 2e4 spike of the second run
+        assert 2e4 < ax.get_ylim()[1]
+        baseline = [l for l in ax.get_lines() if l.get_linestyle() == "-."][0]
+        assert list(baseline.get_ydata()) == [120.0, 120.0] and ax.get_ylim()[0] < 120.0
+        assert "predicting the mean target (120)" in " ".join(ax.get_legend_handles_labels()[1])
+        assert ax_loss.get_xlim() == (-0.5, 7.5)            # the 3-step run: at least 8 steps shown
+        app.update(lr=1e-5)
+        assert ax_loss.get_xlim() == (-0.5, 59.5)
+        with pytest.raises(ValueError, match="baseline must be a positive"):
+            lr_grid_app(lrs, curves, critical_lr=3e-4, baseline=-1.0)
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize("lr, curvature", [(0.12, 20.0), (0.01, 20.0), (0.9, 2.0), (3.0, 50.0)])
 def test_lesson1_parabola_panel_holds_every_drawn_step(lesson1, lr, curvature):
     lesson1.update(lr=lr, curvature=curvature)

@@ -96,22 +96,49 @@ def title_of(nb: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
+def progress_text(saved: dict, model_id: str) -> str | None:
+    """The final text of a ``tqdm.notebook`` progress bar, read from the saved widget state.
+
+    tqdm draws its bar as an HBox of an HTML label, a FloatProgress bar and an HTML label; its
+    ``text/plain`` output is the bar's first state (0%), while the saved state holds the last.
+    Returns None when ``model_id`` is not such a bar.
+
+    >>> saved = {"b": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_l", "IPY_MODEL_p", "IPY_MODEL_r"]}},
+    ...          "l": {"model_name": "HTMLModel", "state": {"value": "training\u2007at\u2007each\u2007lr:\u2007100%"}},
+    ...          "p": {"model_name": "FloatProgressModel", "state": {"value": 2.0, "max": 2.0}},
+    ...          "r": {"model_name": "HTMLModel", "state": {"value": "\u20072/2\u2007[00:01&lt;00:00]"}}}
+    >>> progress_text(saved, "b")
+    'training at each lr: 100% 2/2 [00:01<00:00]'
+    >>> progress_text(saved, "l") is None
+    True
+    """
+    box = saved.get(model_id, {})
+    children = [saved.get(c.removeprefix("IPY_MODEL_"), {}) for c in box.get("state", {}).get("children", [])]
+    names = [c.get("model_name") for c in children]
+    if box.get("model_name") != "HBoxModel" or names != ["HTMLModel", "FloatProgressModel", "HTMLModel"]:
+        return None
+    left, right = (html.unescape(children[i]["state"].get("value", "")) for i in (0, 2))
+    return " ".join(f"{left} {right}".replace("\u2007", " ").split())
+
+
 def static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Show each widget as the static picture it carries; drop saved widget state.
 
     A widget output keeps its ``image/png`` or ``text/html`` fallback (an ipympl canvas carries
-    an HTML ``<img>`` of the figure); one with only ``text/plain`` gets a short note instead.
+    an HTML ``<img>`` of the figure). A ``tqdm`` progress bar shows its final text from the
+    saved widget state (its own ``text/plain`` is its first state, 0%); any other widget with
+    only ``text/plain`` gets a short note instead.
     """
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    nb.metadata.pop("widgets", None)
+    saved = nb.metadata.pop("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data")
             if not data or WIDGET_VIEW not in data:
                 continue
-            del data[WIDGET_VIEW]
+            view = data.pop(WIDGET_VIEW)
             if not set(data) - {"text/plain"}:
-                data["text/plain"] = WIDGET_NOTE
+                data["text/plain"] = progress_text(saved, view.get("model_id", "")) or WIDGET_NOTE
     return nb
 
 

@@ -13,8 +13,9 @@ from helpers.exercises.core import ChoiceExercise, NumberExercise
 _S, _BATCH = 5000.0, 32
 
 q1 = NumberExercise(
-    prompt=f"A net's sharpness at initialization is measured as {_S:,.0f}. What is its critical learning rate "
-           "for plain SGD?",
+    prompt=f"A net's sharpness at initialization (the largest eigenvalue of the Hessian of its full-data loss) "
+           f"is measured as {_S:,.0f}. Above what learning rate is the sharpest direction unstable for gradient "
+           "descent, in the quadratic model (the critical rate)?",
     expected=2 / _S,
     mistakes=[
         (1 / _S, "that is 1/λ_max, the step that would land exactly on the minimum along the sharpest direction; "
@@ -23,13 +24,15 @@ q1 = NumberExercise(
                             "(reduce_sum) would multiply it by the batch size."),
     ],
     hints=["critical_lr = 2 / sharpness."],
-    solution=f"2 / {_S:,.0f} = {2 / _S:.1e}, so lr = 1e-3 is 2.5 times above it and should diverge.",
+    solution=f"2 / {_S:,.0f} = {2 / _S:.1e}, so lr = 1e-3 is {1e-3 / (2 / _S):g} times above it and should blow up. "
+             "This is the full-batch threshold at initialisation; minibatch SGD can fail somewhat below it, "
+             "and the sharpness changes during training (lessons 5 and 6).",
 )
 
 _lr = 1e-3
 q2 = NumberExercise(
-    prompt=f"Same net, lr = {_lr:g}, sharpness {_S:,.0f}. Near a quadratic minimum, by what factor does the loss "
-           "along the sharpest direction grow per step?",
+    prompt=f"Same net, lr = {_lr:g}, sharpness {_S:,.0f}. In the quadratic model at initialization, by what "
+           "factor is the sharpest direction's part of the loss multiplied at each step?",
     expected=(1 - _lr * _S) ** 2,
     mistakes=[
         (abs(1 - _lr * _S), f"{abs(1 - _lr * _S):g} = |1 - lr·λ| is the factor for the distance along the sharpest "
@@ -37,23 +40,27 @@ q2 = NumberExercise(
         (_lr * _S, "lr·λ is the step relative to the curvature; the factor is (1 - lr·λ)²."),
     ],
     hints=["Lesson 1: on a parabola the loss is multiplied by (1 - lr·f'')² per step."],
-    solution=f"(1 - {_lr:g}·{_S:,.0f})² = (-4)² = 16 per step: a thousand to a trillion in about 8 steps.",
+    solution=f"(1 - {_lr:g}·{_S:,.0f})² = (-4)² = 16 per step. That holds only while the quadratic model does: in "
+             "the lesson's run the minibatch loss bounced up and down for several steps and then jumped by far "
+             "more than 16 in one step, because the curvature itself grew with the weights.",
 )
 
 q3 = ChoiceExercise(
     prompt="In the lesson's 1e-3 run, where did the first nan come from?",
     options={
         "a": ("The loss grew until it overflowed float32 to inf; arithmetic on inf then gave nan.",
-              "once a value overflows float32 (about 3.4e38) it becomes inf, and arithmetic such as inf - inf "
-              "or 0 · inf has no defined value, so IEEE 754 returns nan, which then spreads to every weight."),
+              "the network's output was still finite, but its square overflowed float32 (about 3.4e38), so the "
+              "loss was inf; the gradient overflowed too, the update made some weights ±inf, and in the next "
+              "forward pass a sum of +inf and -inf terms had no defined value, so IEEE 754 returned nan."),
         "b": ("Something in the loss divided by zero.",
-              "nothing divides by zero in a mean squared error; the loss was finite and growing geometrically "
-              "right up to the overflow."),
+              "nothing divides by zero in a mean squared error; the loss was finite right up to the step "
+              "where a square overflowed to inf."),
         "c": ("The large rate turned the step uphill, so gradient descent climbed the loss on purpose.",
               "the learning rate stays positive; each step still goes against the gradient. It overshoots "
               "by more than it gains, which is why the loss grows."),
     },
     correct="a",
     hints=["Look at the last finite loss and the first inf in the run, then at the operation that produced nan."],
-    solution="Geometric growth -> overflow to inf -> inf - inf or 0·inf -> nan.",
+    solution="A finite but huge output -> its square overflows: loss inf -> gradient inf -> some weights ±inf "
+             "after the update -> the next forward pass adds +inf to -inf -> nan.",
 )
