@@ -91,6 +91,7 @@ def parabola_curve(curvature, half_width, n=121):
 
 def draw_parabola(ax, curvature, half_width, **style):
     """Draw the bowl ``f(w) = f''/2 w**2``; returns the Line2D."""
+    style = {"ls": "-", **style}  # a fixed style: the runs drawn after it take the first line styles
     (line,) = ax.plot(*parabola_curve(curvature, half_width), color="0.6", lw=1.5, zorder=1, **style)
     ax.set_xlabel("w")
     ax.set_ylabel("loss f(w)")
@@ -470,8 +471,9 @@ def draw_sharpness_track(ax_loss, ax_sharp, loss, sharpness_steps, sharpness, lr
                      color=out["loss"].get_color(), zorder=5)
     ax_loss.set_yscale("log")
     ax_loss.set_ylabel("full-batch loss (log)")
-    (out["sharpness"],) = ax_sharp.plot(sharpness_steps, sharpness, "o-", ms=3, lw=1,
-                                        color=out["loss"].get_color(), label=label)
+    (out["sharpness"],) = ax_sharp.plot(sharpness_steps, sharpness, marker="o", ms=3, lw=1,
+                                        ls=out["loss"].get_linestyle(), color=out["loss"].get_color(),
+                                        label=label)
     out["edge"] = ax_sharp.axhline(2.0 / lr, color=out["loss"].get_color(), ls="--", lw=1.2)
     ax_sharp.set_xlabel("step")
     ax_sharp.set_ylabel("sharpness")

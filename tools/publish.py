@@ -27,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+import nbformat  # noqa: E402
 from notebook_runner import NOTEBOOKS, executed  # noqa: E402  (the one execution cache)
 
 BOOK = ROOT / "book"
@@ -44,8 +45,6 @@ SLIDE_CONFIG = {"TagRemovePreprocessor": {
 def static_copy(nb):
     """The executed lesson as a static page shows it: each widget as its PNG (with a sentence on
     running it live when it has controls), no progress bars or saved widget state."""
-    import nbformat
-
     nb = copy.deepcopy(nb)
     for key in ("widgets", "course_namespace", "course_build"):
         nb.metadata.pop(key, None)
@@ -74,7 +73,6 @@ def lessons():
 def build_site(out: Path) -> int:
     """Stage the lessons, pages and MathJax, then run Sphinx; returns Sphinx's exit status."""
     import jupyter_server_mathjax
-    import nbformat
     from sphinx.cmd.build import build_main
 
     shutil.rmtree(STAGE, ignore_errors=True)
