@@ -10,7 +10,7 @@ LAB_FLAGS ?=
 # Jupyter refuses to start as root unless told; CI and containers run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test test-browser bench site slides clean-venv
+.PHONY: lab test test-browser bench site slides handouts clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,16 @@ bench: $(STAMP)
 	@set -e; for script in benchmarks/*.py; do \
 		echo "== $$script"; $(BIN)/python $$script; done
 
+# The course website (_site/), reveal.js slides (_slides/) and PDF handouts (_handouts/), offline,
+# from the lessons as the tests executed them (build/executed/; a lesson runs only when it changed).
 site: $(STAMP)
-	$(BIN)/python tools/build_site.py
+	$(BIN)/python tools/publish.py site
 
 slides: $(STAMP)
-	$(BIN)/python tools/build_slides.py
+	$(BIN)/python tools/publish.py slides
+
+handouts: site
+	$(BIN)/python tools/publish.py handouts
 
 clean-venv:
 	rm -rf $(VENV)

@@ -20,15 +20,19 @@ import numpy as np
 
 from helpers.descent import FLOAT32_MAX
 
-__all__ = ["COLORS", "LOSS_FLOOR", "LOSS_CEILING", "parabola_curve", "draw_parabola",
+__all__ = ["COLORS", "EIGEN_COLORS", "LOSS_FLOOR", "LOSS_CEILING", "parabola_curve", "draw_parabola",
            "draw_parabola_steps", "draw_loss_per_step", "update_loss_per_step",
            "draw_loss_thresholds", "draw_factor_vs_lr", "ellipse_levels", "draw_level_sets",
            "draw_eigen_directions", "draw_path_2d", "draw_change_vs_step", "verdict",
            "power_of_ten", "set_log_ticks", "draw_rate_comparison", "draw_clock",
            "parabola_steps_xy"]
 
-COLORS = {"small": "#1f77b4", "large": "#d62728", "threshold": "#555555", "predicted": "#2ca02c",
-          "actual": "#ff7f0e"}
+COLORS = {"small": "#0072B2", "large": "#D55E00", "threshold": "#555555", "predicted": "#009E73",
+          "actual": "#E69F00"}
+"""Okabe–Ito colours (distinguishable with every common colour-vision deficiency); the lessons'
+default colour and line-style cycle is the same palette (``notebooks/matplotlibrc``)."""
+EIGEN_COLORS = ("#CC79A7", "#56B4E9")
+"""The two eigen-directions of a 2-D bowl (Okabe–Ito reddish purple and sky blue)."""
 LOSS_FLOOR = 1e-12
 """Bottom of log loss axes: losses below it (or exactly 0) are drawn at the floor."""
 LOSS_CEILING = 1e42
@@ -87,6 +91,7 @@ def parabola_curve(curvature, half_width, n=121):
 
 def draw_parabola(ax, curvature, half_width, **style):
     """Draw the bowl ``f(w) = f''/2 w**2``; returns the Line2D."""
+    style = {"ls": "-", **style}  # a fixed style: the runs drawn after it take the first line styles
     (line,) = ax.plot(*parabola_curve(curvature, half_width), color="0.6", lw=1.5, zorder=1, **style)
     ax.set_xlabel("w")
     ax.set_ylabel("loss f(w)")
@@ -243,7 +248,7 @@ def draw_eigen_directions(ax, quadratic, length=1.0):
     Returns a list of (Line2D, Text) pairs, flattest direction first.
     """
     out = []
-    for lam, v, color in zip(quadratic.eigenvalues, quadratic.eigenvectors.T, ("#9467bd", "#8c564b")):
+    for lam, v, color in zip(quadratic.eigenvalues, quadratic.eigenvectors.T, EIGEN_COLORS):
         ends = quadratic.minimum + np.outer([-length, length], v)
         (line,) = ax.plot(ends[:, 0], ends[:, 1], ls="--", lw=1, color=color)
         text = ax.text(*ends[1], f"λ = {lam:.3g}", color=color, fontsize=11)
@@ -956,3 +961,31 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):
     ax_rate.set_xlabel("step (minibatch)")
     ax_rate.set_ylabel("learning rate (log)")
     _readable(ax_rate, loc="lower right")
+
+
+# --------------------------------------------------------------------------- accessibility
+__all__ += ["alt_text"]
+
+
+def alt_text(fig) -> str:
+    """A figure's text alternative, read from its titles: the suptitle, then each panel's title.
+
+    A static copy of a lesson (the course site, the slides) gives each figure image this text
+    as its ``alt``; since every title is computed from the data, so is the alt text.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> left, right = fig.subplots(1, 2)
+    >>> _ = left.set_title("loss per step"), right.set_title("factor |1 - lr f''|")
+    >>> alt_text(fig)
+    "Figure: loss per step; factor |1 - lr f''|"
+    >>> alt_text(Figure())
+    'Figure (untitled)'
+    """
+    titles = [fig.get_suptitle()]
+    for ax in fig.axes:
+        titles += [ax.get_title(loc) for loc in ("left", "center", "right")]
+    titles = [" ".join(t.split()) for t in titles if t.strip()]
+    return f"Figure: {'; '.join(titles)}" if titles else "Figure (untitled)"

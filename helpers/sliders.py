@@ -404,7 +404,7 @@ class ConditioningApp(SliderApp):
         comps = self.components(run)
         self.artists["components"] = [
             ax_comp.plot(np.arange(len(c)), np.abs(c), lw=1.5, color=color)[0]
-            for c, color in zip(comps.T, ("#9467bd", "#8c564b"))]
+            for c, color in zip(comps.T, plots.EIGEN_COLORS)]
         ax_comp.set_xlim(0, steps)
         ax_comp.set_ylim(1e-8, 1e8)
         ax_comp.set_xlabel("step k")

@@ -65,28 +65,73 @@ del __course_dump
 '''
 
 
+# Prepended for execution only (removed again before the copy is cached): every figure image the
+# lesson displays carries output metadata {"image/png": {"alt": ...}} computed from the figure's
+# titles by helpers.plots.alt_text; the site and the slides use it as the image's alt text.
+_ALT_TEXT_HOOK = r'''
+def __course_alt_text_hook():
+    from helpers.plots import alt_text
+
+    def alt(fig):
+        return {"image/png": {"alt": alt_text(fig)}}
+
+    bundles = get_ipython().display_formatter.mimebundle_formatter
+    # An inline-backend Figure: metadata only, the PNG comes from matplotlib's own formatter.
+    bundles.for_type_by_name("matplotlib.figure", "Figure", lambda fig: ({}, alt(fig)))
+    # An ipympl canvas and a slider app: their own bundle (with its PNG), plus the metadata.
+    bundles.for_type_by_name("ipympl.backend_nbagg", "Canvas",
+                             lambda canvas: (canvas._repr_mimebundle_(), alt(canvas.figure)))
+    bundles.for_type_by_name("helpers.sliders", "SliderApp",
+                             lambda app: (app._repr_mimebundle_(), alt(app.fig)))
+
+__course_alt_text_hook()
+del __course_alt_text_hook
+'''
+
+
 def _source_key(path: Path) -> str:
-    """Changes when the lesson, any helper module or this runner changes."""
-    digest = hashlib.sha256(path.read_bytes())
-    for source in [Path(__file__), *sorted((ROOT / "helpers").rglob("*.py"))]:
+    """Changes when what the lesson runs changes: its code cells, any helper module, the lessons'
+    ``matplotlibrc`` or this runner. Markdown and cell metadata (tags, slide types) do not count:
+    :func:`executed` takes those from the lesson as it is now."""
+    nb = nbformat.read(path, as_version=4)
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    digest = hashlib.sha256(json.dumps(code).encode())
+    sources = [Path(__file__), *sorted((ROOT / "helpers").rglob("*.py"))]
+    sources += [rc for rc in [path.parent / "matplotlibrc"] if rc.exists()]
+    for source in sources:
         digest.update(source.relative_to(ROOT).as_posix().encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+def _with_current_text(path: Path, run: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The lesson as it is now, with the outputs of ``run`` (an execution of the same code cells)."""
+    nb = nbformat.read(path, as_version=4)
+    outputs = iter([cell for cell in run.cells if cell.cell_type == "code"])
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            done = next(outputs)
+            cell.outputs, cell.execution_count = done.outputs, done.execution_count
+    nb.metadata.update({k: v for k, v in run.metadata.items() if k.startswith("course_") or k == "widgets"})
+    return nb
 
 
 def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     """Run every cell of ``path`` in a fresh ``python3`` kernel and return the executed notebook.
 
     Cells tagged ``raises-exception`` may raise; any other error raises ``CellExecutionError``.
-    The lesson's variables are stored in ``nb.metadata["course_namespace"]``.
+    The lesson's variables are stored in ``nb.metadata["course_namespace"]``, and each figure
+    image's alt text (from the figure's titles) in its output metadata.
     """
     key = _source_key(path)  # before running: an edit made meanwhile must not be marked fresh
     nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_ALT_TEXT_HOOK))
     nb.cells.append(nbformat.v4.new_code_cell(_DUMP_NAMESPACE))
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     dump = nb.cells.pop()
+    nb.cells.pop(0)
     text = "".join(o.get("text", "") for o in dump.outputs if o.get("name") == "stdout")
     nb.metadata["course_namespace"] = json.loads(text)
     nb.metadata["course_build"] = {"source_key": key,
@@ -103,13 +148,16 @@ def executed(path: Path, timeout: int = 900, cache_dir: Path | None = CACHE_DIR,
         nb = nbformat.read(cached, as_version=4)
         if nb.metadata.get("course_build", {}).get("source_key") == key:
             log(f"  {path.name}: executed copy in {cached.parent} is fresh")
-            return nb
+            return _with_current_text(path, nb)
     log(f"  {path.name}: executing ...")
     nb = execute(path, timeout)
     log(f"  {path.name}: executed in {nb.metadata['course_build']['seconds']:.0f} s")
     if cached:
         cached.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, cached)
+        with open(cached.parent / "executions.log", "a", encoding="utf-8") as record:
+            record.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {path.name} "
+                         f"{nb.metadata['course_build']['seconds']} s\n")
     return nb
 
 
