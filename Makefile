@@ -18,7 +18,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # `make test-fast`: what carries none of these marks (tests/suite_kinds.py sets most of them).
 SLOW_MARKS := not browser and not notebook and not tensorflow and not server and not slow
 
-.PHONY: lab test test-fast test-browser bench site slides lock lock-upgrade clean-venv
+.PHONY: lab test test-fast test-lesson test-browser bench site slides lock lock-upgrade clean-venv
 
 $(STAMP): pyproject.toml $(LOCK)
 	@if [ ! -x $(BIN)/python ]; then \
@@ -46,6 +46,11 @@ test: $(STAMP)
 # Unit and property tests only: no notebook, no TensorFlow, no browser, no server.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "$(SLOW_MARKS)"
+
+# One lesson executed top to bottom and its claim tests, e.g. LESSON=04.
+LESSON ?= 04
+test-lesson: $(STAMP)
+	$(BIN)/python -m pytest -m "notebook and not browser" -k "$(LESSON)_ or lesson$(LESSON)"
 
 # COUNT=10 runs the browser tests ten times in a row (one pytest session per run; stops at the first failure).
 COUNT ?= 1

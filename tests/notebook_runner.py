@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,8 +67,9 @@ del __course_dump
 
 
 def _source_key(path: Path) -> str:
-    """Changes when the lesson, any helper module or this runner changes."""
+    """Changes when the lesson, any helper module, this runner or the Python version changes."""
     digest = hashlib.sha256(path.read_bytes())
+    digest.update(sys.version.encode())
     for source in [Path(__file__), *sorted((ROOT / "helpers").rglob("*.py"))]:
         digest.update(source.relative_to(ROOT).as_posix().encode())
         digest.update(source.read_bytes())
