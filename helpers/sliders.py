@@ -197,7 +197,12 @@ class SliderApp:
 
         if self._box is None:
             view = self.fig.canvas
-            if not isinstance(view, widgets.DOMWidget):
+            if isinstance(view, widgets.DOMWidget):
+                # Give the canvas its size before any view of it exists. Shown inside a box, ipympl
+                # learns it only from a view's greeting, which a busy kernel (Run All) answers late;
+                # a view made before the size arrives keeps a 0 x 0 canvas: a blank figure.
+                self.fig.canvas.manager.resize(*self.fig.bbox.size)
+            else:
                 self._fallback = widgets.Image(value=self.png(), format="png")
                 view = self._fallback
             controls = widgets.HBox(list(self.sliders.values()))

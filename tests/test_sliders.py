@@ -233,3 +233,17 @@ def test_on_the_web_canvas_every_image_answers_a_draw_request(web_canvas, make, 
     page.say("draw")
     assert page.take().count("image") == 1
     app.close()
+
+
+@pytest.mark.filterwarnings(r"ignore:Passing unrecognized arguments to super\(Toolbar\):DeprecationWarning")
+@pytest.mark.parametrize("make", [lr_slider_app, conditioning_app, _grid_app], ids=["lesson1", "lesson2", "lesson4"])
+def test_on_the_web_canvas_the_size_is_sent_before_any_view_exists(web_canvas, make):
+    """A view rendered while the canvas's size is still 0 x 0 keeps a 0 x 0 canvas (ipympl resizes
+    views only on its own resize message): the size must be in the widget's state at display."""
+    app = make()
+    page = WebFrontEnd(app.fig.canvas)
+    app._repr_mimebundle_()                       # what displaying the app does, before any view
+    width, height = app.fig.canvas.get_state()["_size"]
+    assert (width, height) == pytest.approx(tuple(app.fig.bbox.size))
+    assert page.take() == ["resize"]
+    app.close()
