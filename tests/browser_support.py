@@ -385,9 +385,9 @@ class LabNotebook:
         """The ipympl figures on the page (their image canvas is the first canvas of each)."""
         return self.panel.locator(".jupyter-matplotlib-figure")
 
-    def wait_figures_painted(self, timeout: float = 60) -> list[int]:
+    def wait_figures_painted(self, timeout: float = 60) -> list[str]:
         """Bring each ipympl figure into view, as a student scrolling by would, and wait until its
-        canvas shows a picture. Returns the indexes (among the code cells) of figures left blank."""
+        canvas shows a picture. Returns the figures left blank: code cell index and canvas size."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         blank = []
@@ -399,7 +399,8 @@ class LabNotebook:
                                             timeout=timeout * 1000)
             except PlaywrightTimeout:
                 blank.append(canvas.evaluate(
-                    "c => [...document.querySelectorAll('.jp-CodeCell')].indexOf(c.closest('.jp-CodeCell'))"))
+                    "c => `code cell ${[...document.querySelectorAll('.jp-CodeCell')].indexOf(c.closest('.jp-CodeCell'))}`"
+                    " + ` (canvas ${c.width} x ${c.height})`"))
         return blank
 
     def shutdown(self) -> None:

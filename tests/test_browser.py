@@ -112,7 +112,7 @@ def test_notebook_runs_and_renders_in_jupyterlab(path, lab, page, record_propert
         if uses_ipympl(path):
             assert notebook.figures().count() > 0, "no ipympl canvas on the page"
             blank = notebook.wait_figures_painted()
-            assert not blank, f"ipympl figure(s) left blank in code cell(s) {blank} (index among code cells)"
+            assert not blank, f"ipympl figure(s) left blank: {blank}"
         for check in LESSON_PAGE_CHECKS:
             check(page, path)
     finally:
