@@ -6,8 +6,9 @@ the same JupyterLab server and the same Chromium:
 * ours: the lesson's slider app (ipympl canvas, artists moved in place, one image per browser
   draw request), with the lesson run by Run All;
 * naive: ``ipywidgets.interact`` with the inline backend re-plotting the same figure on every
-  change (``naive_lesson1``/``naive_lesson2`` of benchmarks/slider_latency.py), in a notebook
-  this script writes next to the lessons.
+  change (``naive_lesson1``/``naive_lesson2`` of benchmarks/slider_latency.py, then ``plt.show()``:
+  with matplotlib 3.11 ``interact`` alone no longer shows inline figures), in a notebook this
+  script writes next to the lessons.
 
 For each press it takes the keydown event's time stamp and the time the browser next presented a
 frame after the new picture was drawn (ours: the ipympl canvas repainted; naive: the new <img>
@@ -59,7 +60,7 @@ PROBE = """(() => {
     set(v) { if (String(v).startsWith('blob:')) window.__arrivals.push(performance.now()); src.set.call(this, v); },
     get() { return src.get.call(this); }});
   document.addEventListener('load', e => {
-    if (e.target.tagName === 'IMG' && e.target.closest('.widget-output')) mark('img');
+    if (e.target.tagName === 'IMG' && e.target.closest('.widget-interact')) mark('img');
   }, true);
 })();"""
 
@@ -68,11 +69,11 @@ NAIVE_CELLS = [
     f"import sys\nsys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
     "from slider_latency import naive_lesson1, naive_lesson2  # plots with the course's helpers",
     "%matplotlib inline",
-    "from ipywidgets import FloatLogSlider, interact\n\n"
-    "def lesson01(lr, curvature):\n    naive_lesson1(lr, curvature)\n\n"
+    "import matplotlib.pyplot as plt\nfrom ipywidgets import FloatLogSlider, interact\n\n"
+    "def lesson01(lr, curvature):\n    naive_lesson1(lr, curvature)\n    plt.show()\n\n"
     "interact(lesson01, lr=FloatLogSlider(value=0.12, base=10, min=-3, max=1, step=0.01, description='lr'),\n"
     "         curvature=FloatLogSlider(value=20.0, base=10, min=-0.7, max=1.7, step=0.01, description=\"f''\"));",
-    "def lesson02(lr, kappa):\n    naive_lesson2(lr, kappa)\n\n"
+    "def lesson02(lr, kappa):\n    naive_lesson2(lr, kappa)\n    plt.show()\n\n"
     "interact(lesson02, lr=FloatLogSlider(value=0.15, base=10, min=-3, max=0.48, step=0.01, description='lr'),\n"
     "         kappa=FloatLogSlider(value=10.0, base=10, min=0, max=2, step=0.01, description='κ'));",
 ]
