@@ -7,7 +7,10 @@ the installed jupyter-server-mathjax) into ``build/book-assets``; nothing is loa
 """
 
 import sys
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

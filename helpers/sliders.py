@@ -2,10 +2,15 @@
 drawings (``plots``).
 
 Each app builds its figure ONCE and, on every slider change, moves the existing artists
-(``set_data``, ``set_text``, limits) and shows them: the static part of the figure (axes, ticks,
-labels) is cached after each full draw and only the moving artists are drawn over it and blitted
-(``blit=False``: ``fig.canvas.draw_idle()`` every time instead). Figure titles and labels are
-computed from the state. ``app.update(lr=...)`` is what a slider calls; tests call it directly.
+(``set_data``, ``set_text``, limits) and shows them. On a canvas that supports blitting (Agg), the
+static part of the figure (axes, ticks, labels) is cached after each full draw and only the moving
+artists are drawn over it and blitted. On one that does not (``canvas.supports_blit`` is False:
+matplotlib's web canvas, hence ipympl in JupyterLab) and with ``blit=False``, the app calls
+``fig.canvas.draw_idle()``: the browser then asks for the picture and gets exactly one image per
+request. An image pushed without a request (a blit, a draw) can reach the browser right behind
+another one; the browser keeps only the newer, and when that is a difference image over a frame
+it never drew, the figure stays blank. Figure titles and labels are computed from the state.
+``app.update(lr=...)`` is what a slider calls; tests call it directly.
 
 In a notebook with ``%matplotlib widget`` the figure's canvas is an ipympl widget and
 ``display(app)`` shows ``VBox([controls, canvas])``. Where no widget front-end runs (an executed
@@ -85,14 +90,14 @@ class SliderApp:
 
     key = "app"
     use_blit = True
-    """Redraw only the moving artists over a cached background (False: full redraw every time)."""
+    """Redraw only the moving artists over a cached background (False: ``draw_idle`` every time)."""
 
     def __init__(self, fig, sliders, state, blit=True):
         import ipywidgets as widgets
 
         self.fig = fig
         self.label = widgets.HTML()
-        self.use_blit = bool(blit)
+        self.use_blit = bool(blit) and fig.canvas.supports_blit
         self.dynamic = []
         self._background = None
         self._saving = False
@@ -103,18 +108,7 @@ class SliderApp:
         self._fallback = None
         for name, slider in sliders.items():
             slider.observe(self._slider_callback(name), names="value")
-        if hasattr(fig.canvas, "on_msg"):  # an ipympl widget canvas
-            fig.canvas.on_msg(self._on_view_message)
         _LIVE_APPS[self.key] = self
-
-    def _on_view_message(self, canvas, content, buffers):
-        # When a browser view of the figure appears, paint it from the kernel at once. Left to
-        # ipympl's draw request round trip, a view created while the kernel was busy (Run All,
-        # training) could stay blank; a pushed full image needs no reply from the page.
-        if content.get("type") == "initialized":
-            self._background = None
-            canvas._force_full = True
-            canvas.draw()
 
     def _slider_callback(self, name):
         def on_change(change):
@@ -203,7 +197,12 @@ class SliderApp:
 
         if self._box is None:
             view = self.fig.canvas
-            if not isinstance(view, widgets.DOMWidget):
+            if isinstance(view, widgets.DOMWidget):
+                # Give the canvas its size before any view of it exists. Shown inside a box, ipympl
+                # learns it only from a view's greeting, which a busy kernel (Run All) answers late;
+                # a view made before the size arrives keeps a 0 x 0 canvas: a blank figure.
+                self.fig.canvas.manager.resize(*self.fig.bbox.size)
+            else:
                 self._fallback = widgets.Image(value=self.png(), format="png")
                 view = self._fallback
             controls = widgets.HBox(list(self.sliders.values()))

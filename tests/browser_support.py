@@ -4,6 +4,12 @@ Shared by the browser tests (tests/test_browser.py, test_site.py, test_slides.py
 benchmarks/browser_latency.py. Chromium is Debian's (``apt-get install chromium``), passed to
 Playwright by path: never a browser that Playwright downloads.
 
+Every wait is on something the student would see, through Playwright's auto-waiting ``expect()``
+or ``wait_for_function`` over the page: the kernel status in the status bar, the cells' prompts
+(``[*]`` while queued or running, ``[3]`` once run), the outputs, a canvas's pixels. No wait
+on the page sleeps for a fixed time and nothing is tried twice. One number is read from JupyterLab's model
+because no element shows it: how many widget views the kernel sent (see ``widget_outputs``).
+
 The server runs on a copy of ``notebooks/`` in a temporary folder, with autosave off, so running a
 lesson in the browser never writes outputs into the working tree.
 """
@@ -15,6 +21,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -24,8 +31,8 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,16 +54,16 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
-# User settings for the private server: every cell in the DOM (windowing "defer"), no news or
-# update pop-ups, and no autosave (the test never writes back).
+# User settings for the private server: every cell rendered (no windowing), no news or update
+# pop-ups, and no autosave (the test never writes back).
 LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "defer"},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
 
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+STDERR_MIME = "application/vnd.jupyter.stderr"  # how JupyterLab marks tracebacks and stderr text
 
 
 def chromium_executable() -> str | None:
@@ -142,12 +149,37 @@ class LabServer:
             return ""
 
 
+def _copy_output(stream, log, ready: threading.Event, marker: bytes) -> None:
+    """Copy the server's output into its log; set ``ready`` once it prints ``marker`` (or ends)."""
+    for line in iter(stream.readline, b""):
+        log.write(line)
+        log.flush()
+        if marker in line:
+            ready.set()
+    ready.set()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, deadline: float, server: LabServer) -> None:
+    """The server prints its address, then binds the port on its event loop's first turn (no line
+    marks that turn): the one timed wait here, on a process, never on the page."""
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n{server.log_tail()}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"JupyterLab did not open port {port}:\n{server.log_tail()}")
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def lab_server(notebook_dir: Path = ROOT / "notebooks", startup_timeout: float = 180,
                log_path: Path | None = None) -> Iterator[LabServer]:
     """Start JupyterLab on 127.0.0.1, a free port and a random token, on a copy of ``notebook_dir``.
 
-    Stops it at the end by signalling its own process group, then ends any kernel it left.
+    Ready when the server prints the address it serves (it does so once it listens). Stops it at
+    the end by signalling its own process group, then ends any kernel it left.
     """
     import psutil
 
@@ -180,23 +212,20 @@ def lab_server(notebook_dir: Path = ROOT / "notebooks", startup_timeout: float =
                f"--ServerApp.root_dir={root}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--ServerApp.allow_root=True")  # CI and containers run as root
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-                               start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                               cwd=root, start_new_session=True)
+    ready = threading.Event()
+    copier = threading.Thread(target=_copy_output, daemon=True,
+                              args=(process.stdout, log, ready, f"http://127.0.0.1:{port}/".encode()))
+    copier.start()
     server = LabServer(url=f"http://127.0.0.1:{port}", token=token, root_dir=root,
                        log_path=log_path, process=process)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n{server.log_tail()}")
-            try:
-                server.api("status", timeout=5)
-                break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not answer in {startup_timeout} s:\n"
-                                       f"{server.log_tail()}")
-                time.sleep(0.5)
+        if not ready.wait(startup_timeout):
+            raise RuntimeError(f"JupyterLab did not announce its address in {startup_timeout} s:\n"
+                               f"{server.log_tail()}")
+        _wait_for_port(port, process, deadline=time.monotonic() + startup_timeout, server=server)
+        server.api("status")
         yield server
     finally:
         descendants = []
@@ -221,6 +250,7 @@ def lab_server(notebook_dir: Path = ROOT / "notebooks", startup_timeout: float =
         for child in descendants:
             with contextlib.suppress(psutil.Error):
                 child.kill()
+        copier.join(timeout=10)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -244,88 +274,6 @@ def serve(directory: Path):
         server.server_close()
 
 
-# --- a notebook in the browser ---------------------------------------------------------------
-
-# JavaScript run in the page; `jupyterapp` is exposed by --LabApp.expose_app_in_browser.
-# Finds the panel of the notebook whose path ends with `name` (a function argument in the page).
-_JS_PANEL = """(() => {
-  const app = window.jupyterapp;
-  if (!app) return null;
-  for (const w of app.shell.widgets('main'))
-    if (w.context && w.sessionContext && w.content && w.context.path.endsWith(name)) return w;
-  return null;
-})()"""
-
-_JS_STATE = """(name) => {
-  const panel = %s;
-  if (!panel) return null;
-  const cells = panel.content.widgets;
-  const code = cells.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
-  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  let errors = [];
-  cells.forEach((c, i) => {
-    if (c.model.type !== 'code') return;
-    const outs = c.model.outputs;
-    for (let j = 0; j < outs.length; j++) {
-      const o = outs.get(j).toJSON();
-      if (o.output_type === 'error')
-        errors.push(`cell ${i}: ${o.ename}: ${o.evalue}`);
-      else if (o.output_type === 'stream' && o.name === 'stderr')
-        errors.push(`cell ${i}: stderr: ${String(o.text).slice(0, 2000)}`);
-    }
-  });
-  return {
-    cells: cells.length,
-    inDom: panel.node.querySelectorAll('.jp-Cell').length,
-    codeCells: code.length,
-    executed: code.filter(c => c.model.executionCount !== null).length,
-    running: code.filter(c => c.promptNode && c.promptNode.textContent.includes('*')).length,
-    kernel: kernel ? kernel.status : 'none',
-    connection: kernel ? kernel.connectionStatus : 'none',
-    errors: errors,
-  };
-}""" % _JS_PANEL
-
-_JS_WIDGETS = """([name, scroll]) => {
-  const panel = %s;
-  let expected = 0;
-  if (panel) panel.content.widgets.forEach(c => {
-    if (c.model.type !== 'code') return;
-    const outs = c.model.outputs;
-    for (let j = 0; j < outs.length; j++) {
-      const data = outs.get(j).toJSON().data || {};
-      if (data['%s'] && data['%s'].model_id) expected += 1;
-    }
-  });
-  if (!panel) return null;
-  const outs = [...panel.node.querySelectorAll('.jp-OutputArea-output')];
-  const text = el => el.innerText || '';
-  const figures = [...panel.node.querySelectorAll('.jupyter-matplotlib-figure')];
-  const cells = [...panel.node.querySelectorAll('.jp-Cell')];
-  const blank = figures.filter(f => {
-    const c = f.querySelector('canvas');
-    if (!c || !c.width || !c.height) return true;
-    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) return false;
-    return true;
-  });
-  // A student looks at a figure: bring a blank one into view (ipympl draws views when shown).
-  if (blank.length && scroll) blank[0].scrollIntoView();
-  return {
-    expected: expected,
-    rendered: outs.filter(o => o.querySelector('.jupyter-widgets') && !text(o).includes('Error displaying widget')).length,
-    failed: outs.filter(o => text(o).includes('Error displaying widget')).map(o => text(o).slice(0, 200)),
-    loading: outs.filter(o => text(o).includes('Loading widget')).length,
-    // A widget closed by the kernel (a tqdm.auto bar with leave=False) leaves an empty output.
-    closed: outs.filter(o => o.classList.contains('lm-Panel') && !o.children.length && !text(o).trim()).length,
-    figures: figures.length,
-    // The first canvas of a figure holds the image; the second is the rubber band.
-    blankCanvases: blank.length,
-    blankCells: blank.map(f => cells.indexOf(f.closest('.jp-Cell'))),
-  };
-}""" % (_JS_PANEL, WIDGET_VIEW_MIME, WIDGET_VIEW_MIME)
-
-
 def offline_page(browser, viewport: dict):
     """A new page that may load only from 127.0.0.1 (and data: URLs).
 
@@ -347,112 +295,113 @@ def offline_page(browser, viewport: dict):
     return page, outside, failed
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.5, message: str = "condition"):
-    """Call ``predicate`` until it returns something truthy; return that, or raise TimeoutError."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(interval)
+# --- a notebook in the browser ---------------------------------------------------------------
+
+# True once every code cell with source shows a number in its prompt, or an error/stderr output
+# shows (Run All stops at an error; the cells after it keep an empty prompt).
+_JS_RUN_FINISHED = """(panel) => {
+  const cells = [...panel.querySelectorAll('.jp-CodeCell')]
+    .filter(c => (c.querySelector('.jp-InputArea-editor')?.textContent || '').trim() !== '');
+  const numbered = cells.every(c => /^\\[\\d+\\]:$/.test(c.querySelector('.jp-InputPrompt').textContent.trim()));
+  return numbered || panel.querySelector('.jp-OutputArea-output[data-mime-type="%s"]') !== null;
+}""" % STDERR_MIME
+
+# The one number no element shows: how many widget views the kernel sent to this notebook (from
+# JupyterLab's notebook model; `jupyterapp` is exposed by --LabApp.expose_app_in_browser).
+_JS_WIDGET_OUTPUTS = """(name) => {
+  for (const w of window.jupyterapp.shell.widgets('main')) {
+    if (!(w.context && w.content && w.context.path.endsWith(name))) continue;
+    let n = 0;
+    for (const cell of w.content.widgets) {
+      if (cell.model.type !== 'code') continue;
+      const outs = cell.model.outputs;
+      for (let j = 0; j < outs.length; j++)
+        if ((outs.get(j).data || {})['application/vnd.jupyter.widget-view+json']) n += 1;
+    }
+    return n;
+  }
+  return null;
+}"""
+
+# A canvas shows something once any pixel is not fully transparent.
+JS_CANVAS_PAINTED = """(c) => {
+  if (!c.width || !c.height) return false;
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let k = 3; k < data.length; k += 4) if (data[k] !== 0) return true;
+  return false;
+}"""
 
 
 class LabNotebook:
-    """One notebook open in a JupyterLab tab: open it, run all cells, read what the student sees."""
+    """One notebook open in a JupyterLab tab, as a student sees it: open, Run All, look."""
 
     def __init__(self, page, server: LabServer, name: str):
         self.page, self.server, self.name = page, server, name
+        self.panel = page.locator(".jp-NotebookPanel")
+        # The status bar's kernel item reads e.g. "Python 3 (ipykernel) | Idle".
+        self.kernel_status = page.locator(f".jp-StatusBar-TextItem[title='Change kernel for {name}']")
+        self.code_cells = self.panel.locator(".jp-CodeCell")
+        self.outputs = self.panel.locator(".jp-OutputArea-output")
 
-    def open(self, timeout: float = 180, attempts: int = 2) -> "LabNotebook":
-        """Load the notebook and wait for its kernel to be idle (reloading once if it hangs)."""
-        for attempt in range(1, attempts + 1):
-            self.page.goto(self.server.lab_url(self.name), timeout=timeout * 1000)
-            self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell",
-                                        timeout=timeout * 1000)
-            try:
-                wait_until(lambda: self._dismiss_dialogs() or self.state(), timeout,
-                           message=f"the panel of {self.name}")
-                wait_until(lambda: self._dismiss_dialogs() or (self.state() or {}).get("kernel") == "idle",
-                           timeout, message=f"an idle kernel for {self.name}")
-                return self
-            except TimeoutError as error:
-                shot = ARTIFACTS / f"{Path(self.name).stem}-open-failed-{attempt}.png"
-                shot.parent.mkdir(exist_ok=True)
-                self.page.screenshot(path=str(shot))
-                if attempt == attempts:
-                    raise TimeoutError(f"{error}; state {self.state()}; screenshot {shot}\n"
-                                       f"server log:\n{self.server.log_tail(2500)}") from None
-                self.server.shutdown_kernels()
+    def open(self, timeout: float = 180) -> "LabNotebook":
+        """Load the notebook and wait until the status bar says its kernel is idle."""
+        from playwright.sync_api import expect
+
+        self.page.goto(self.server.lab_url(self.name), timeout=timeout * 1000)
+        expect(self.panel).to_have_count(1, timeout=timeout * 1000)
+        expect(self.kernel_status).to_have_text(re.compile(r"\|\s*Idle$"), timeout=timeout * 1000)
         return self
 
-    def _dismiss_dialogs(self) -> bool:
-        """Accept a kernel-choice dialog, should one appear; returns False so waits go on."""
-        dialog = self.page.locator(".jp-Dialog .jp-mod-accept")
-        if dialog.count():
-            dialog.first.click()
-        return False
+    def run_all(self, timeout: float = 900) -> "LabNotebook":
+        """Run → Run All Cells from the menu bar; wait until every prompt shows a number (or an
+        error shows) and the kernel is idle."""
+        from playwright.sync_api import expect
 
-    def state(self) -> dict | None:
-        return self.page.evaluate(_JS_STATE, self.name)
-
-    def widgets(self, scroll_to_blank: bool = False) -> dict:
-        return self.page.evaluate(_JS_WIDGETS, [self.name, scroll_to_blank])
-
-    def run_all(self, timeout: float = 600) -> dict:
-        """Run → Run All Cells from the menu bar, and wait until every code cell ran (or one failed)."""
         self.page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         self.page.locator(".lm-Menu-item:visible", has_text="Run All Cells").first.click()
+        self.page.wait_for_function(_JS_RUN_FINISHED, arg=self.panel.element_handle(),
+                                    timeout=timeout * 1000)
+        expect(self.kernel_status).to_have_text(re.compile(r"\|\s*Idle$"), timeout=timeout * 1000)
+        return self
 
-        def finished():
-            s = self.state()
-            if s is None or s["kernel"] != "idle" or s["running"]:
-                return None
-            if s["executed"] == s["codeCells"] or s["errors"]:
-                return s
-            return None
+    def prompts(self) -> list[str]:
+        """Each code cell's prompt as shown: '[7]:', '[*]:' or '[ ]:'."""
+        return [p.strip() for p in self.code_cells.locator(".jp-InputPrompt").all_inner_texts()]
 
-        wait_until(finished, timeout, interval=1, message=f"{self.name} to finish running")
-        # Idle can flicker between cells: settled means finished twice, a second apart.
-        time.sleep(1)
-        return wait_until(finished, timeout, interval=1, message=f"{self.name} to settle")
+    def error_texts(self) -> list[str]:
+        """The text of every traceback and stderr output, with its cell's prompt."""
+        found = []
+        for cell in self.code_cells.filter(has=self.page.locator(f"[data-mime-type='{STDERR_MIME}']")).all():
+            prompt = cell.locator(".jp-InputPrompt").inner_text().strip()
+            for text in cell.locator(f"[data-mime-type='{STDERR_MIME}']").all_inner_texts():
+                found.append(f"cell {prompt} {text[:2000]}")
+        return found
 
-    def wait_widgets_rendered(self, timeout: float = 120) -> dict:
-        """Wait until every cell is in the DOM and no widget view says 'Loading widget…'."""
-        def settled():
-            s, w = self.state(), self.widgets(scroll_to_blank=True)
-            if not s or not w:
-                return None
-            done = (s["inDom"] >= s["cells"] and w["rendered"] + w["closed"] + len(w["failed"]) >= w["expected"]
-                    and not w["loading"] and not w["blankCanvases"])
-            return w if done else None
-        try:
-            return wait_until(settled, timeout, message="widget views to render")
-        except TimeoutError:
-            return self.widgets()
+    def widget_outputs(self) -> int:
+        """How many widget views the kernel sent (not shown by any element; read from the model)."""
+        return self.page.evaluate(_JS_WIDGET_OUTPUTS, self.name)
 
-    def rerun_cell(self, index: int, timeout: float = 300) -> None:
-        """Run one cell again (what lesson 00 tells a student to do when a widget misbehaves)."""
-        self.page.evaluate("""([name, index]) => {
-          const panel = %s;
-          panel.content.activeCellIndex = index;
-          return window.jupyterapp.commands.execute('notebook:run-cell');
-        }""" % _JS_PANEL, [self.name, index])
+    def figures(self):
+        """The ipympl figures on the page (their image canvas is the first canvas of each)."""
+        return self.panel.locator(".jupyter-matplotlib-figure")
 
-        def idle():
-            s = self.state()
-            return s if s and s["kernel"] == "idle" and not s["running"] else None
-        time.sleep(1)
-        wait_until(idle, timeout, interval=1, message=f"cell {index} of {self.name} to run again")
+    def wait_figures_painted(self, timeout: float = 60) -> list[str]:
+        """Bring each ipympl figure into view, as a student scrolling by would, and wait until its
+        canvas shows a picture. Returns the figures left blank: code cell index and canvas size."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    def canvas_sizes(self, index: int) -> list:
-        """Width and height of every canvas in cell ``index`` (for the log of a blank figure)."""
-        return self.page.evaluate("""([name, index]) => {
-          const panel = %s;
-          const cell = panel.node.querySelectorAll('.jp-Cell')[index];
-          return cell ? [...cell.querySelectorAll('canvas')].map(c => [c.width, c.height]) : [];
-        }""" % _JS_PANEL, [self.name, index])
+        blank = []
+        for i in range(self.figures().count()):
+            canvas = self.figures().nth(i).locator("canvas").first
+            canvas.scroll_into_view_if_needed()
+            try:
+                self.page.wait_for_function(JS_CANVAS_PAINTED, arg=canvas.element_handle(),
+                                            timeout=timeout * 1000)
+            except PlaywrightTimeout:
+                blank.append(canvas.evaluate(
+                    "c => `code cell ${[...document.querySelectorAll('.jp-CodeCell')].indexOf(c.closest('.jp-CodeCell'))}`"
+                    " + ` (canvas ${c.width} x ${c.height})`"))
+        return blank
 
     def shutdown(self) -> None:
         self.server.shutdown_kernels()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,11 +92,12 @@ del __course_alt_text_hook
 
 def _source_key(path: Path) -> str:
     """Changes when what the lesson runs changes: its code cells, any helper module, the lessons'
-    ``matplotlibrc`` or this runner. Markdown and cell metadata (tags, slide types) do not count:
+    ``matplotlibrc``, this runner or the Python version. Markdown and cell metadata (tags, slide types) do not count:
     :func:`executed` takes those from the lesson as it is now."""
     nb = nbformat.read(path, as_version=4)
     code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
     digest = hashlib.sha256(json.dumps(code).encode())
+    digest.update(sys.version.encode())  # each Python version runs the lesson itself
     sources = [Path(__file__), *sorted((ROOT / "helpers").rglob("*.py"))]
     sources += [rc for rc in [path.parent / "matplotlibrc"] if rc.exists()]
     for source in sources:

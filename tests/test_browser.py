@@ -1,10 +1,12 @@
 """What a student sees in JupyterLab, checked in a real (headless) Chromium.
 
 Every lesson is opened in a private JupyterLab, run with Run → Run All Cells, and must show no
-error, no stderr, every widget rendered (no "Error displaying widget", no "Loading widget..." left)
-and its ipympl figures drawn. On the slider lessons a slider is moved with the mouse and with the
-keyboard: the figure's pixels must change and the label must show the value the course's formula
-gives for the new slider readout. Screenshots before and after land in test-artifacts/.
+error, no stderr, a number in every prompt, every widget rendered (no "Error displaying widget",
+no "Loading widget..." left) and every ipympl figure painted, the first time: a blank figure
+fails the test (nothing is re-run). On the slider lessons a slider is moved with the mouse and with
+the keyboard: the figure's pixels must change and the label must show the value the course's
+formula gives for the new slider readout. Every wait is Playwright's auto-waiting on what the page
+shows (tests/browser_support.py); screenshots before and after land in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ from typing import Callable
 import pytest
 
 from browser_support import (ARTIFACTS, PAINT_PROBE, LabNotebook, canvas_pixels, chromium,
-                             figure_canvas, lab_server, skip_or_fail_without_chromium, sliders,
-                             wait_until)
+                             figure_canvas, lab_server, skip_or_fail_without_chromium, sliders)
 from notebook_runner import NOTEBOOKS
 
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT = 900  # TensorFlow lessons take 1-2 minutes alone; a shared 2-core machine, more.
 VIEWPORT = {"width": 1400, "height": 1000}
+
+# Checks run on every lesson page once it has run and rendered, each called as ``check(page, path)``
+# and expected to raise AssertionError on a failure: the place to plug in a per-page audit such as
+# an axe-core accessibility check (tests/axe.py).
+LESSON_PAGE_CHECKS: list[Callable] = []
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +61,9 @@ def uses_ipympl(path) -> bool:
 
 @pytest.fixture
 def page(browser):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(PAINT_PROBE)
     page = context.new_page()
@@ -62,47 +71,52 @@ def page(browser):
     context.close()
 
 
-def open_and_run(page, lab, path) -> tuple[LabNotebook, dict, dict]:
-    notebook = LabNotebook(page, lab, path.name).open()
-    state = notebook.run_all(timeout=RUN_TIMEOUT)
-    widgets = notebook.wait_widgets_rendered()
-    return notebook, state, widgets
+def open_and_run(page, lab, path) -> LabNotebook:
+    """Open the lesson, Run All, and check what every lesson must show once it has run."""
+    from playwright.sync_api import expect
+
+    notebook = LabNotebook(page, lab, path.name).open().run_all(timeout=RUN_TIMEOUT)
+    page.screenshot(path=str(ARTIFACTS / f"{path.stem}-lab.png"), full_page=False)
+    expect(page.locator(".jp-Dialog"), "a dialog is in the way").to_have_count(0)
+    errors = notebook.error_texts()
+    assert not errors, "error or stderr output:\n" + "\n".join(errors)
+    prompts = notebook.prompts()
+    assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), f"cells not run: {prompts}"
+    return notebook
+
+
+def check_widgets_rendered(page, notebook: LabNotebook) -> None:
+    """Every widget view the kernel sent shows (or was closed by the kernel), none failed."""
+    from playwright.sync_api import expect
+
+    outputs = notebook.outputs
+    failed = outputs.filter(has_text="Error displaying widget")
+    expect(failed, f"widget views failed: {failed.all_inner_texts()}").to_have_count(0)
+    expect(outputs.filter(has_text="Loading widget"), "widget views still loading").to_have_count(
+        0, timeout=120_000)
+    rendered = outputs.filter(has=page.locator(".jupyter-widgets"))
+    # A widget closed by the kernel (a tqdm.auto bar with leave=False) leaves an empty output.
+    closed = outputs.and_(page.locator(".lm-Panel:empty"))
+    expected = notebook.widget_outputs()
+    assert rendered.count() + closed.count() == expected, (
+        f"{rendered.count()} of {expected} widget views rendered, {closed.count()} closed by the kernel")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_and_renders_in_jupyterlab(path, lab, page, record_property):
     start = time.monotonic()
-    notebook = None
     try:
-        notebook, state, widgets = open_and_run(page, lab, path)
+        notebook = open_and_run(page, lab, path)
         record_property("seconds", round(time.monotonic() - start, 1))
-        page.screenshot(path=str(ARTIFACTS / f"{path.stem}-lab.png"), full_page=False)
-        assert not state["errors"], "error or stderr output:\n" + "\n".join(state["errors"])
-        assert state["executed"] == state["codeCells"], state
-        assert not widgets["failed"], f"widget views failed: {widgets['failed']}"
-        assert not widgets["loading"], f"{widgets['loading']} widget view(s) still say 'Loading widget'"
-        assert widgets["rendered"] + widgets["closed"] == widgets["expected"], (
-            f"{widgets['rendered']} of {widgets['expected']} widget views rendered, "
-            f"{widgets['closed']} closed by the kernel")
+        check_widgets_rendered(page, notebook)
         if uses_ipympl(path):
-            assert widgets["figures"] > 0, "no ipympl canvas on the page"
-            if widgets["blankCanvases"]:
-                # Seen in about one full browser run in four, always lesson 04's lr-grid figure after
-                # Run All; never with that lesson alone. Do what lesson 00 tells a student: re-run the
-                # cell. Report it either way, and fail if the figure is still blank.
-                blank = widgets["blankCells"]
-                sizes = {index: notebook.canvas_sizes(index) for index in blank}
-                for index in blank:
-                    notebook.rerun_cell(index)
-                widgets = notebook.wait_widgets_rendered()
-                record_property("blank_figures_rerun", str(sizes))
-                print(f"{path.name}: figure(s) in cell(s) {blank} were blank after Run All "
-                      f"(canvas sizes {sizes}); re-ran them: {widgets['blankCanvases']} still blank")
-            assert not widgets["blankCanvases"], (
-                f"ipympl canvas(es) left blank in cell(s) {widgets['blankCells']} (index among cells)")
+            assert notebook.figures().count() > 0, "no ipympl canvas on the page"
+            blank = notebook.wait_figures_painted()
+            assert not blank, f"ipympl figure(s) left blank: {blank}"
+        for check in LESSON_PAGE_CHECKS:
+            check(page, path)
     finally:
-        if notebook is not None:
-            notebook.shutdown()
+        lab.shutdown_kernels()
 
 
 # --- sliders -----------------------------------------------------------------------------------
@@ -166,10 +180,14 @@ def formula_range(formula: Callable[[dict], float], texts: dict[str, str], point
     return min(values), max(values)
 
 
+def labels(app):
+    """The app's text labels (ipywidgets HTML or Label)."""
+    return app.locator(".widget-html-content, .widget-htmlmath-content, div.widget-label")
+
+
 def label_text(app) -> str | None:
-    """The app's text label (an ipywidgets HTML or Label), if it shows one in the DOM."""
-    labels = app.locator(".widget-html-content, .widget-htmlmath-content, div.widget-label")
-    texts = [labels.nth(i).inner_text().strip() for i in range(labels.count())]
+    """The app's text label, if it shows one in the DOM."""
+    texts = [t.strip() for t in labels(app).all_inner_texts()]
     texts = [t for t in texts if t]
     return "\n".join(texts) or None
 
@@ -183,29 +201,18 @@ def label_number(app, lesson: SliderLesson) -> float | None:
     return float(match.group(1))
 
 
-def settle(canvas, quiet: float = 1.0, timeout: float = 60) -> None:
-    """Wait until the canvas has not been repainted for ``quiet`` seconds."""
-    last = [None, time.monotonic()]
-
-    def quiet_enough():
-        n = canvas.evaluate("c => (c.__paints || []).length")
-        if n != last[0]:
-            last[:] = [n, time.monotonic()]
-        return time.monotonic() - last[1] >= quiet
-    wait_until(quiet_enough, timeout, interval=0.2, message="the canvas to stop repainting")
-
-
 @pytest.mark.parametrize("path, lesson, how", list(slider_cases()))
 def test_slider_redraws_figure_and_label(path, lesson, how, lab, page):
-    notebook = None
+    from playwright.sync_api import expect
+
     try:
-        notebook, state, widgets = open_and_run(page, lab, path)
-        assert not state["errors"] and not widgets["failed"], (state["errors"], widgets["failed"])
+        notebook = open_and_run(page, lab, path)
+        check_widgets_rendered(page, notebook)
         app = find_app(page, lesson)
         app.scroll_into_view_if_needed()
         slider = next(s for s in sliders(app) if s.description == lesson.slider)
         canvas = figure_canvas(app)
-        settle(canvas)
+        assert not notebook.wait_figures_painted(), "the app's figure stayed blank"
         before = {"readouts": readouts(app), "pixels": canvas_pixels(canvas),
                   "label": label_number(app, lesson), "label_text": label_text(app)}
         app.screenshot(path=str(ARTIFACTS / f"{path.stem}-slider-{how}-before.png"))
@@ -219,39 +226,36 @@ def test_slider_redraws_figure_and_label(path, lesson, how, lab, page):
         else:
             slider.press("ArrowRight" if rightwards else "ArrowLeft", times=5)
 
-        old = float(before["readouts"][lesson.slider])
-        wait_until(lambda: slider.value() != old, 30, message="the slider readout to change")
-        wait_until(lambda: canvas_pixels(canvas) != before["pixels"], 60,
-                   message="the figure to be redrawn")
-        settle(canvas)
+        old_text = before["readouts"][lesson.slider]
+        expect(slider.readout).not_to_have_text(old_text)
+        if before["label"] is not None:
+            # The kernel has handled the last move once the label quotes the slider's lr.
+            lr_now = re.escape(slider.value_text())
+            expect(app).to_contain_text(re.compile(rf"(?<![A-Za-z])lr = {lr_now}(?![0-9])"), timeout=60_000)
+        page.wait_for_function("([c, old]) => c.toDataURL('image/png') !== old",
+                               arg=[canvas.element_handle(), before["pixels"]], timeout=60_000)
         after = {"readouts": readouts(app), "pixels": canvas_pixels(canvas)}
         app.screenshot(path=str(ARTIFACTS / f"{path.stem}-slider-{how}-after.png"))
 
-        new = float(after["readouts"][lesson.slider])
+        old, new = float(old_text), float(after["readouts"][lesson.slider])
         assert (new > old) == rightwards, f"{lesson.slider} went from {old} to {new}"
         assert after["pixels"] != before["pixels"]
-        low, high = formula_range(lesson.expected, after["readouts"])
-        # The label rounds to `places` decimals.
-        low, high = low - 0.5 * 10 ** -lesson.places, high + 0.5 * 10 ** -lesson.places
         if before["label"] is None:
             warnings.warn(f"{path.name}: the slider app shows its state only inside the figure; "
                           "no DOM label to compare, checked the slider readout and the pixels only")
             return
-
-        def label_shows_new_state():
-            value = label_number(app, lesson)
-            return ("ok", value) if low <= value <= high else None
-        _, label = wait_until(label_shows_new_state, 30,
-                              message=f"the label to show a value in [{low:.4f}, {high:.4f}]")
+        low, high = formula_range(lesson.expected, after["readouts"])
+        # The label rounds to `places` decimals.
+        low, high = low - 0.5 * 10 ** -lesson.places, high + 0.5 * 10 ** -lesson.places
         text = label_text(app)
+        label = label_number(app, lesson)
         assert text != before["label_text"], "the label did not change"
-        assert low <= label <= high, (label, low, high)
+        assert low <= label <= high, (label, low, high, text)
         shown_lr = re.search(r"\blr = ([0-9.eE+-]+)", text)
         assert shown_lr and math.isclose(float(shown_lr.group(1)), float(after["readouts"]["lr"]),
                                          rel_tol=5e-3), (text, after["readouts"])
     finally:
-        if notebook is not None:
-            notebook.shutdown()
+        lab.shutdown_kernels()
 
 
 # --- RISE: presenting live from JupyterLab ----------------------------------------------------
@@ -263,9 +267,11 @@ def test_rise_presents_the_lesson_live(path, lab, page):
 
     slide_cells = sum(cell.metadata.get("slideshow", {}).get("slide_type") == "slide"
                       for cell in nbformat.read(path, as_version=4).cells)
+    from playwright.sync_api import expect
+
     try:
         page.goto(f"{lab.url}/rise/notebooks/{path.name}?token={lab.token}")
-        page.wait_for_selector(".reveal .slides section", timeout=180_000)
+        expect(page.locator(".reveal .slides section").first).to_be_attached(timeout=180_000)
         page.wait_for_function("n => document.querySelectorAll('.reveal .slides > section').length >= n",
                                arg=max(2, slide_cells), timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / f"{path.stem}-rise.png"))

@@ -8,6 +8,7 @@ import matplotlib
 import pytest
 
 import helpers
+from suite_kinds import tensorflow_helpers
 
 # Every module of the package, so a new module's examples are run without anyone listing it.
 MODULES = sorted(info.name for info in pkgutil.walk_packages(helpers.__path__, "helpers.")
@@ -24,7 +25,8 @@ def restore_backend():
     plt.switch_backend(previous)
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.tensorflow)
+                                  if name in tensorflow_helpers() else name for name in MODULES])
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0, f"{name} has no examples"

@@ -20,6 +20,7 @@ def test_versions_refuse_a_bare_string():
         package_versions("numpy")
 
 
+@pytest.mark.tensorflow  # imports TensorFlow in a subprocess
 def test_tensorflow_status_says_it_imports():
     status = tensorflow_status()
     assert status.importable, status.message

@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 import urllib.parse
 from pathlib import Path
 

@@ -177,21 +177,76 @@ def test_bad_values_are_refused():
         lr_slider_app(curvature=0.0)
 
 
-def test_a_new_browser_view_is_painted_from_the_kernel_at_once(monkeypatch):
-    """ipympl's front-end says 'initialized' when a view appears; the app pushes a full image."""
-    import matplotlib
+class WebFrontEnd:
+    """Plays ipympl's browser side of one figure through the canvas widget's public comm.
 
-    previous = matplotlib.get_backend()
-    matplotlib.use("module://ipympl.backend_nbagg")
-    try:
-        app = lr_slider_app(lr=0.12, curvature=20.0)
-        sent = []
-        monkeypatch.setattr(app.fig.canvas, "send_binary", lambda data: sent.append(data))
-        app.fig.canvas._handle_custom_msg({"type": "initialized"}, [])
-        assert sent, "no image was pushed to the new view"
-        app.close()
-    finally:
-        matplotlib.use(previous)
+    ``say(type)`` delivers a message from the page (``refresh``, ``initialized``, ``draw``...);
+    ``heard`` lists what the kernel sent back: event types, and ``"image"`` for each picture.
+    """
+
+    def __init__(self, canvas):
+        import json
+
+        self.canvas, self.heard = canvas, []
+        canvas.send = lambda content, buffers=None: self.heard.append(
+            "image" if buffers else json.loads(content["data"])["type"])
+
+    def say(self, kind):
+        self.canvas.comm.handle_msg({"content": {"data": {"method": "custom", "content": {"type": kind}}},
+                                     "buffers": []})
+
+    def take(self):
+        heard, self.heard = self.heard, []
+        return heard
+
+
+@pytest.fixture
+def web_canvas():
+    """pyplot on ipympl's canvas (matplotlib's web canvas: ``supports_blit`` is False)."""
+    plt.switch_backend("module://ipympl.backend_nbagg")
+    yield
+    plt.close("all")
+
+
+def _grid_app():
+    from helpers.sliders import lr_grid_app
+
+    curves = [np.geomspace(1e4, 1e2, 30), np.geomspace(1e4, 1e40, 30)]
+    return lr_grid_app([1e-4, 1e-3], curves, critical_lr=3e-4, lr=1e-3)
+
+
+@pytest.mark.filterwarnings(r"ignore:Passing unrecognized arguments to super\(Toolbar\):DeprecationWarning")
+@pytest.mark.parametrize("make, change", [(lr_slider_app, {"lr": 0.3}), (conditioning_app, {"kappa": 40.0}),
+                                          (_grid_app, {"lr": 1e-4})], ids=["lesson1", "lesson2", "lesson4"])
+def test_on_the_web_canvas_every_image_answers_a_draw_request(web_canvas, make, change):
+    """The browser shows the newest image it received; an image it did not ask for can displace
+    the full image it was still decoding and leave only a difference image on a blank canvas."""
+    app = make()
+    assert not app.fig.canvas.supports_blit
+    page = WebFrontEnd(app.fig.canvas)
+    # A new view's greeting, as the kernel reads it after a busy Run All: all at once.
+    for kind in ("refresh", "send_image_mode", "initialized"):
+        page.say(kind)
+    assert "image" not in page.take(), "an image was pushed to a new view without a draw request"
+    app.update(**change)
+    assert page.take() == ["draw"], "a slider change must ask the page to request a redraw"
+    page.say("draw")
+    assert page.take().count("image") == 1
+    app.close()
+
+
+@pytest.mark.filterwarnings(r"ignore:Passing unrecognized arguments to super\(Toolbar\):DeprecationWarning")
+@pytest.mark.parametrize("make", [lr_slider_app, conditioning_app, _grid_app], ids=["lesson1", "lesson2", "lesson4"])
+def test_on_the_web_canvas_the_size_is_sent_before_any_view_exists(web_canvas, make):
+    """A view rendered while the canvas's size is still 0 x 0 keeps a 0 x 0 canvas (ipympl resizes
+    views only on its own resize message): the size must be in the widget's state at display."""
+    app = make()
+    page = WebFrontEnd(app.fig.canvas)
+    app._repr_mimebundle_()                       # what displaying the app does, before any view
+    width, height = app.fig.canvas.get_state()["_size"]
+    assert (width, height) == pytest.approx(tuple(app.fig.bbox.size))
+    assert page.take() == ["resize"]
+    app.close()
 
 
 def test_lr_grid_right_panel_shows_where_each_rate_ended():
