@@ -41,7 +41,7 @@ def test_the_sharpness_rises_to_2_over_lr_and_hovers_there_for_both_rates(L):
     assert L["eos.loss"][-1] < 0.2 * L["eos.loss"][0] and L["rises"] > 10
     for run in ("eos", "eos2"):                        # after step 600 the loss no longer falls steadily
         late = L[f"{run}.loss"][600:]
-        assert late.max() > late[0] and late[-1] > late.min()
+        assert max(late) > late[0] and late[-1] > min(late)
     assert all(f > 0.5 for f in L["late_fall"])
 
 
@@ -61,7 +61,7 @@ def test_at_1_5_every_seed_survives_falls_below_the_edge_and_several_spike_again
     assert L["n_below_edge"] == 5
     assert L["n_spike"] >= 2 and len(L["spike_seeds"]) == L["n_spike"]   # "on several seeds", over the whole run
     assert L["n_early_spike"] < L["n_spike"]                             # more than steps 1-19 show
-    assert L["n_back_above"] >= 2                                        # the sharpness climbs back above 2/lr
+    assert L["n_back_above"] == L["n_seeds"]                             # the sharpness climbs back above 2/lr on every seed
     assert all(0.8 < ratio < 1.2 for ratio in L["final_edge"])   # "later hovering near the edge"
 
 
