@@ -39,6 +39,10 @@ def test_the_sharpness_rises_to_2_over_lr_and_hovers_there_for_both_rates(L):
     for med, low, high in ((L["med"], L["low"], L["high"]), (L["med2"], L["low2"], L["high2"])):
         assert 0.95 <= med <= 1.05 and 0.8 <= low and high <= 1.2
     assert L["eos.loss"][-1] < 0.2 * L["eos.loss"][0] and L["rises"] > 10
+    for run in ("eos", "eos2"):                        # after step 600 the loss no longer falls steadily
+        late = L[f"{run}.loss"][600:]
+        assert max(late) > late[0] and late[-1] > min(late)
+    assert all(f > 0.5 for f in L["late_fall"])
 
 
 def test_lesson_5s_sharpness_at_1e_4_climbed_most_of_the_way_to_2_over_lr(L5):
@@ -51,11 +55,13 @@ def test_seed_0_at_four_multiples_survives_below_and_at_1_5_and_diverges_at_3_an
     assert "lr =  3.0 x 2/λ₀: diverged at step" in text and "lr = 10.0 x 2/λ₀: diverged at step" in text
 
 
-def test_at_1_5_every_seed_survives_falls_below_the_edge_and_only_one_spikes(L):
+def test_at_1_5_every_seed_survives_falls_below_the_edge_and_several_spike_again_later(L):
     assert L["n_seeds"] == 5
     assert L["n_survive"] == 5
     assert L["n_below_edge"] == 5
-    assert L["n_spike"] == 1 and L["spike_seeds"] == [1]
+    assert L["n_spike"] >= 2 and len(L["spike_seeds"]) == L["n_spike"]   # "on several seeds", over the whole run
+    assert L["n_early_spike"] < L["n_spike"]                             # more than steps 1-19 show
+    assert L["n_back_above"] == L["n_seeds"]                             # the sharpness climbs back above 2/lr on every seed
     assert all(0.8 < ratio < 1.2 for ratio in L["final_edge"])   # "later hovering near the edge"
 
 
@@ -73,6 +79,7 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     assert 0.5 * 1e-6 * L["gc.ghg"] - 1e-3 * L["gc.gg"] < 0
     assert L["full_1e3.diverged_at"] is not None
     assert L["full_1e3.loss"][1] < L["full_1e3.loss"][0]       # the first step lowers the loss
+    assert L["blowup_growth"] > L["fixed_growth"]               # faster than a fixed λ_max allows
 
 
 def test_x_squared_at_0_12_converges_and_ten_x_squared_diverges(L):
@@ -91,4 +98,6 @@ def test_adam_claims_cited_from_lesson_5(L5):
     trains = dict(zip(L5["adam_lrs"], L5["adam_trains"]))
     assert not trains[1.0] and not trains[10.0]
     assert L5["adam_fail_finite"] and L5["adam_fail_below_38"]
-    assert L5["worst_trained"] == "adam"
+    assert L5["worst_trained"] == "adam" and len(L5["below_adam_01"]) <= 1
+    steps = dict(zip(L5["adam_lrs"], L5["adam_step_over_lr"]))
+    assert all(0.04 < steps[lr] < 0.08 for lr in (0.1, 1.0, 10.0))     # "about 0.06 η per weight"

@@ -15,8 +15,8 @@ q1 = ChoiceExercise(
               "standardizing shrinks the Hessian of the loss itself: the sharpness falls until 2/sharpness is "
               "above 1e-3."),
         "b": ("Clipping the gradient norm.",
-              "clipping caps each step but leaves the sharpness where it was: it hides the instability (no nan) "
-              "without making 1e-3 a stable rate."),
+              "clipping caps each step's length but does not lower the sharpness (in lesson 5 it rose during the "
+              "clipped run): it shortens the steps, so the rate that runs is not 1e-3, and hides that 1e-3 was too large."),
         "c": ("Summing the loss over the batch (reduce_sum) instead of averaging it.",
               "a summed loss multiplies the Hessian by the batch size: it makes the blow-up worse."),
         "d": ("Adding the TerminateOnNaN callback.",
