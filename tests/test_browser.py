@@ -12,6 +12,7 @@ shows (tests/browser_support.py); screenshots before and after land in test-arti
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 import time
@@ -22,6 +23,7 @@ from typing import Callable
 
 import pytest
 
+import axe
 from browser_support import (ARTIFACTS, PAINT_PROBE, LabNotebook, canvas_pixels, chromium,
                              figure_canvas, lab_server, skip_or_fail_without_chromium, sliders)
 from notebook_runner import NOTEBOOKS
@@ -31,10 +33,19 @@ pytestmark = pytest.mark.browser
 RUN_TIMEOUT = 900  # TensorFlow lessons take 1-2 minutes alone; a shared 2-core machine, more.
 VIEWPORT = {"width": 1400, "height": 1000}
 
+
+def lesson_outputs_are_accessible(page, path):
+    """axe-core on what the lesson put on the page (its outputs: figures, sliders, exercises):
+    no critical or serious violation, e.g. a slider without an accessible name. JupyterLab's own
+    chrome is not the course's to fix, so the audit is scoped to the output areas."""
+    found = axe.violations_by_impact(page, context=".jp-OutputArea")
+    (ARTIFACTS / f"axe-lab-{path.stem}.json").write_text(json.dumps(axe.counts(found)))
+    assert not axe.blocking(found), f"axe-core on {path.name} in JupyterLab:\n{axe.blocking(found)}"
+
+
 # Checks run on every lesson page once it has run and rendered, each called as ``check(page, path)``
-# and expected to raise AssertionError on a failure: the place to plug in a per-page audit such as
-# an axe-core accessibility check (tests/axe.py).
-LESSON_PAGE_CHECKS: list[Callable] = []
+# and expected to raise AssertionError on a failure.
+LESSON_PAGE_CHECKS: list[Callable] = [lesson_outputs_are_accessible]
 
 
 @pytest.fixture(scope="module")
