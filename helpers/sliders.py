@@ -313,6 +313,9 @@ class LrSliderApp(SliderApp):
         self.artists["loss"] = plots.draw_loss_per_step(ax_loss, run, color=plots.COLORS["large"],
                                                         log_ticks=range(-12, 43, 12))
         plots.draw_loss_thresholds(ax_loss)
+        # "diverged at step k" above the overflow line: below it sits the line's own label.
+        self.artists["loss"]["text"].set(va="bottom")
+        self.artists["loss"]["text"].xyann = (-9, 1)
         ax_loss.set_xlim(0, steps)
         ax_loss.xaxis.set_major_locator(MaxNLocator(4))
         ax_loss.set_ylim(plots.LOSS_FLOOR, plots.LOSS_CEILING)

@@ -70,3 +70,9 @@ def test_the_glossary_is_linked_from_lesson_00_and_the_readme(L):
     assert (ROOT / "notebooks" / "GLOSSARY.md").is_file()
     assert "](GLOSSARY.md)" in markdown(L)
     assert "](notebooks/GLOSSARY.md)" in (ROOT / "README.md").read_text()
+
+
+def test_the_overview_names_every_reason_the_thread_gives(L):
+    # the second answer's first reason: each step sees different data (measured in lessons 05 and 06)
+    overview = L.nb.cells[0].source
+    assert "each step of training sees different examples" in overview and "lessons 05 and 06" in overview

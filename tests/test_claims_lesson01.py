@@ -1,6 +1,8 @@
 """Lesson 1's claims, checked against the executed lesson (what it printed and its variables)."""
 
 import math
+
+import numpy as np
 import re
 
 import pytest
@@ -108,3 +110,26 @@ def test_the_slider_shows_the_promised_cross_at_its_starting_setting(L):
         assert app.scale_text.get_text() == "steps: w from -40.5 to 56.7"      # (-1.4)^11 and (-1.4)^12
     finally:
         app.close()
+
+
+def test_only_inf_minus_inf_and_zero_times_inf_are_said_to_give_nan(L):
+    # "adding a finite number to `inf` or doubling it still gives `inf`, but `inf - inf` and `0 · inf` give `nan`"
+    md = markdown(L)
+    assert "arithmetic on `inf` gives `nan`" not in md and "`inf - inf` (printed above) and `0 · inf` give `nan`" in md
+    with np.errstate(invalid="ignore"):
+        inf = np.float32(np.inf)
+        assert np.isinf(inf + np.float32(1)) and np.isinf(2 * inf)
+        assert np.isnan(inf - inf) and np.isnan(np.float32(0) * inf)
+
+
+def test_the_first_figures_run_stopped_later_because_it_started_two_decades_lower(L):
+    # "the first figure's run on 10w² stopped later: it started two factors of ten lower"
+    start, decades, step = printed(L, r"the first figure's run started at loss {n}, {n} factors of ten lower, and stopped at step {n}")
+    assert decades == 2 and step > L["run.diverged_at"]
+    per_decade = np.log(10) / np.log(L["r"])
+    assert step - L["run.diverged_at"] == pytest.approx(decades * per_decade, abs=1)
+    assert "two factors of ten lower" in markdown(L)
+
+
+def test_the_first_answer_is_qualified_to_a_quadratic(L):
+    assert "On a quadratic, below the threshold any rate converges, above it every rate diverges" in markdown(L)

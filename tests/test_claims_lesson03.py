@@ -60,6 +60,10 @@ def test_the_turning_point_is_two_over_the_curvature_averaged_over_the_step(L):
     assert "implicit equation, not a prediction" in L.text()
     assert L["curv_avg"] < L["curv"][0]
     assert L["w_q"][1] > 0 > L["w_turn"][1]       # the step crosses the valley floor w₂ = 0
+    # "mainly because ... w₂ carries most of gᵀg; w₁ also moves towards 0"
+    (share,) = printed(L, r"share of g·g along w₂: {n}")
+    assert share > 0.5 and 0 < L["w_turn"][0] < L["w_q"][0]
+    assert "consistency check of the numerical integration" in L.text()
 
 
 def test_raw_features_put_the_gradient_almost_along_the_sharpest_direction(L):
@@ -72,10 +76,17 @@ def test_a_step_can_go_up_only_above_critical_lr_and_here_2_eta_star_is_practica
     two_best, critical = printed(L, r"2η\* = {n} ≥ critical_lr = 2/λ_max = {n}")
     assert critical <= two_best < 1.01 * critical
     assert two_best == pytest.approx(2 * L["best_r"], rel=1e-3)
-    assert "the condition number sets it" in L.text() and "different situation" in L.text()
+    assert "the condition number sets it" in L.text() and "is the same condition" in L.text()
+    assert "different situation" not in L.text()
 
 
 def test_one_step_of_1e3_raises_the_loss_and_one_of_1e4_lowers_it(L):
     # "At 1e-3 ... one step raises the loss ... At 1e-4 the same step lowers it"
     assert L["change_1e3"] > 0 > L["change_1e4"]
     assert 1e-4 < 2 * L["best_r"] < 1e-3
+
+
+def test_the_up_step_condition_is_qualified_to_a_quadratic(L):
+    # the non-quadratic loss turned positive later than 2η*, so the summary's condition is for quadratics
+    assert "On a quadratic a step goes up exactly when" in L.text()
+    assert "- A step goes up when" not in L.text()

@@ -97,3 +97,11 @@ def test_glossary_lessons_for_minibatch_and_sgd_use_the_terms():
     lesson0 = "\n".join(markdown_cells(ROOT / "notebooks" / "00_start_here.ipynb"))
     lesson4 = "\n".join(markdown_cells(ROOT / "notebooks" / "04_a_real_network_blows_up.ipynb"))
     assert "epoch" in lesson0 and "minibatch" in lesson4 and "SGD" in lesson4
+
+
+@pytest.mark.parametrize("term, defined_by", [("eigenvalue", "curvature"), ("sharpness", "largest")])
+def test_lesson_0_says_what_eigenvalue_and_sharpness_mean_where_it_first_uses_them(term, defined_by):
+    # Lesson 0 comes before lesson 2 defines them: a plain one-line meaning goes with the first use.
+    text = "\n".join(markdown_cells(ROOT / "notebooks" / "00_start_here.ipynb"))
+    first = text.lower().index(term)
+    assert defined_by in text[first:first + 60], text[first - 40:first + 80]
