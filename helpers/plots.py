@@ -678,7 +678,7 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
 
 
 # --------------------------------------------------------------------------- lessons 5 and 6
-__all__ += ["FONT", "draw_runs", "draw_fix_runs", "draw_fix_summary", "draw_range_test",
+__all__ += ["FONT", "draw_runs", "draw_fix_runs", "draw_fix_summary", "draw_range_test", "note_off_panel",
             "draw_edge_runs", "draw_minibatch_sharpness", "draw_rate_and_threshold"]
 
 FONT = 12
@@ -793,15 +793,17 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     ax.set_yticks(rows, names)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
-    _readable(ax, loc="lower right")
+    _readable(ax, legend=False)
+    # Below the axes, where it covers no bar.
+    ax.legend(fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
 
 
 def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=None):
     """The range test against the curvature, in two panels sharing the rate axis (log).
 
     Top: the raw minibatch loss (dots) and fastai's smoothed loss against the rate at that step,
-    with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (where
-    the raw loss turned up) and at each suggested rate. Bottom: ``lr * sharpness / 2`` measured
+    with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (the
+    lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr * sharpness / 2`` measured
     during the sweep (above 1 the sharpest direction is unstable).
 
     Parameters
@@ -834,7 +836,7 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     (out["smoothed"],) = ax_loss.plot(lrs[keep], np.asarray(result.smoothed)[keep], lw=2.5,
                                       color=COLORS["small"], label="smoothed (fastai, β = 0.98)")
     lines = [("critical", critical_lr0, COLORS["large"], "--", f"2 / sharpness at the start = {critical_lr0:.2g}"),
-             ("turn_up", lrs[turn_up], "k", "-", f"raw loss turns up: lr = {lrs[turn_up]:.2g}")]
+             ("turn_up", lrs[turn_up], "k", "-", f"lowest raw loss: lr = {lrs[turn_up]:.2g}")]
     looks = ((COLORS["predicted"], ":"), ("#9467bd", "-."), ("#8c564b", (0, (1, 3))))
     for (name, rate), (color, ls) in zip((suggested or {}).items(), looks):
         lines.append((name, rate, color, ls, f"fastai '{name}' = {rate:.2g}"))
@@ -912,6 +914,32 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
     ax_edge.set_ylabel("sharpness ÷ (2 / lr)")
     _readable(ax_edge)
     return out
+
+
+def note_off_panel(ax_edge, runs, labels, top):
+    """Name, inside the bottom-right corner of ``ax_edge``, the ``sharpness × lr / 2`` values above ``top``.
+
+    For the bottom panel of :func:`draw_edge_runs` with ``edge_limits``: the values cut off are
+    stated, not hidden. Returns the text (empty when nothing leaves the panel).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> from matplotlib.figure import Figure
+    >>> run = R(lr=0.1, sharpness_steps=np.array([0, 1, 2]), sharpness=np.array([10.0, 30.0, 1e5]))
+    >>> note_off_panel(Figure().subplots(), [run], ["demo"], top=300)
+    'above the panel (> 300): demo 5e+03 at step 2'
+    """
+    parts = []
+    for run, label in zip(runs, labels):
+        edge = np.asarray(run.sharpness, dtype=float) * run.lr / 2
+        off = [f"{v:.2g} at step {int(s)}" for s, v in zip(run.sharpness_steps, edge) if v > top]
+        if off:
+            parts.append(f"{label} " + ", ".join(off))
+    text = f"above the panel (> {top:g}): " + "; ".join(parts) if parts else ""
+    if text:
+        ax_edge.text(0.99, 0.04, text, transform=ax_edge.transAxes, ha="right", va="bottom", fontsize=FONT - 3)
+    return text
 
 
 def draw_minibatch_sharpness(ax, result, lr):
