@@ -263,3 +263,14 @@ def test_the_overview_calls_the_net_a_stand_in_and_says_which_remedies_are_the_t
     assert "Every fix from the thread" not in overview
     for remedy in ("standardizing the features", "gradient clipping", "`reduce_mean`", "warm-up", "range test"):
         assert remedy in overview.split("the thread does not mention")[1], remedy
+
+
+def test_terms_and_citations_are_stated_precisely(L):
+    text = "\n".join(c.source for c in L.nb.cells if c.cell_type == "markdown")
+    # a large λ_max is not ill-conditioning; the condition number is a ratio of |λ|s (Goodfellow et al. §4.3.1)
+    assert "conditioning made visible" not in text and "the ratio of the largest to the smallest $|\\lambda|$" in text
+    assert "linearly, in Smith's paper" in text and "fastai's `lr_find`, used here, sweeps exponentially" in text
+    assert "Gilmer et al. 2021" not in text and "Gilmer et al. 2022" in text and "ICLR 2022" in text
+    for term in ("**Hessian-vector product**", "are a layer's numbers of inputs and outputs", "r_i\\,\\nabla^2 f_i"):
+        assert term in text, term                                   # defined where first used
+    assert "Kingma & Ba 2015, §2.1" in text and "median root-mean-square (RMS) step" in text
