@@ -679,7 +679,8 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
 
 # --------------------------------------------------------------------------- lessons 5 and 6
 __all__ += ["FONT", "draw_runs", "draw_fix_runs", "draw_fix_summary", "draw_range_test", "note_off_panel",
-            "draw_edge_runs", "draw_minibatch_sharpness", "draw_rate_and_threshold"]
+            "draw_edge_runs", "draw_edge_columns", "draw_minibatch_sharpness", "draw_rate_and_threshold",
+            "label_short_log_axis"]
 
 FONT = 12
 """Font size of labels, ticks and legends in lessons 5 and 6 (readable on a projector)."""
@@ -694,6 +695,38 @@ def _readable(ax, legend=True, loc="best"):
     ax.title.set_size(FONT)
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=FONT - 2, loc=loc)
+
+
+def label_short_log_axis(ax, axis="y", max_decades=2.5):
+    """Plain tick labels at 1, 2 and 5 times each power of ten on a log axis that spans few decades.
+
+    Matplotlib labels a log axis only at powers of ten: over one or two decades that leaves one
+    or two labels (1e-1, 1e0) and the values in between unreadable. Axes spanning more than
+    ``max_decades`` decades keep the default. Returns True when the ticks were changed.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> _ = ax.plot([1, 2], [0.4, 1.8]); ax.set_yscale("log"); _ = ax.set_ylim(0.3, 2.5)
+    >>> changed = label_short_log_axis(ax)
+    >>> ticks = [t for t in ax.yaxis.get_majorticklocs() if 0.3 <= t <= 2.5]
+    >>> changed, [ax.yaxis.get_major_formatter()(t) for t in ticks]
+    (True, ['0.5', '1', '2'])
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    low, high = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    if target.get_scale() != "log" or low <= 0 or np.log10(high / low) > max_decades:
+        return False
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(FuncFormatter(lambda value, pos=None: f"{value:g}"))
+    target.set_minor_formatter(NullFormatter())
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(low, high)
+    return True
 
 
 def _mark_nonfinite(ax, step, color):
@@ -910,6 +943,9 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
     ax_edge.set_yscale(edge_scale)
     if edge_limits is not None:
         ax_edge.set_ylim(*edge_limits)
+    for ax in (ax_loss, ax_diverged, ax_edge):
+        if ax is not None:
+            label_short_log_axis(ax)
     ax_edge.set_xlabel("step")
     ax_edge.set_ylabel("sharpness ÷ (2 / lr)")
     _readable(ax_edge)
@@ -940,6 +976,51 @@ def note_off_panel(ax_edge, runs, labels, top):
     if text:
         ax_edge.text(0.99, 0.04, text, transform=ax_edge.transAxes, ha="right", va="bottom", fontsize=FONT - 3)
     return text
+
+
+
+def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
+    """One column per run: its loss ÷ initial loss (top, log) and sharpness × lr / 2 (bottom).
+
+    Small multiples of :func:`draw_edge_runs` for runs that would hide each other on one
+    panel (several seeds). The top panels mark the initial loss (dotted line at 1), the
+    bottom panels the edge (dashed line at 1); each column is titled by its label. Share the
+    axes of a row (``sharey``) to compare the columns.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> from matplotlib.figure import Figure
+    >>> run = R(loss=np.array([4.0, 6.0, 1.0]), sharpness_steps=np.array([0, 2]),
+    ...         sharpness=np.array([30.0, 10.0]), lr=0.1, diverged_at=None)
+    >>> top, bottom = Figure().subplots(2, 2, sharey="row")
+    >>> out = draw_edge_columns(top, bottom, [run, run], ["seed 0", "seed 1"])
+    >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist(), top[1].get_title()
+    ([1.0, 1.5, 0.25], [1.5, 0.5], 'seed 1')
+    """
+    if not len(axes_loss) == len(axes_edge) == len(runs) == len(labels):
+        raise ValueError(f"axes_loss, axes_edge and labels must have one entry per run ({len(runs)}), "
+                         f"got {len(axes_loss)}, {len(axes_edge)} and {len(labels)}")
+    out = {"loss": [], "edge": []}
+    for i, (ax_l, ax_e, run, label) in enumerate(zip(axes_loss, axes_edge, runs, labels)):
+        color = _RUN_COLORS[i % len(_RUN_COLORS)] if colors is None else colors[i]
+        loss = np.asarray(run.loss, dtype=float)
+        (line,) = ax_l.plot(*_loss_xy(loss / loss[0]), lw=1.8, color=color)
+        ax_l.axhline(1.0, color="k", lw=0.8, ls=":")
+        ax_l.set_yscale("log")
+        ax_l.set_title(label)
+        (edge,) = ax_e.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
+                            lw=1.5, color=color)
+        ax_e.axhline(1.0, color="k", lw=1.2, ls="--")
+        ax_e.set_xlabel("step")
+        out["loss"].append(line)
+        out["edge"].append(edge)
+    axes_loss[0].set_ylabel("loss ÷ initial loss (log)")
+    axes_edge[0].set_ylabel("sharpness ÷ (2 / lr)")
+    for ax in (*axes_loss, *axes_edge):
+        label_short_log_axis(ax)
+        _readable(ax, legend=False)
+    return out
 
 
 def draw_minibatch_sharpness(ax, result, lr):
