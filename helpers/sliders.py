@@ -578,8 +578,8 @@ class LrGridApp(SliderApp):
         plots.set_log_ticks(ax_lr, "y", range(int(low), int(np.floor(np.log10(highest))) + 1))
         ax_lr.axhspan(3 * highest, 300 * highest, color=plots.COLORS["large"], alpha=0.08, lw=0)
         ax_lr.axhline(start, color=plots.COLORS["threshold"], ls=":", lw=1.2)
-        ax_lr.text(self.lrs[0], start * 1.15, f" first minibatch loss ({start:,.0f})", fontsize=12,
-                   color=plots.COLORS["threshold"], va="bottom")
+        ax_lr.text(self.lrs[0], start / 1.15, f" first minibatch loss ({start:,.0f})", fontsize=12,
+                   color=plots.COLORS["threshold"], va="top")   # below the line: spikes sit above it
         ax_lr.plot(self.lrs[~blew], finals[~blew], "o-", ms=7, color=plots.COLORS["small"],
                    label=f"stayed finite: {what}")
         spiked = ~np.isnan(peaks)
