@@ -371,7 +371,7 @@ READABLE = {"title": 13, "label": 12, "ticks": 11, "legend": 11}
 """Font sizes of the lesson-4 figures (readable on a projector)."""
 
 
-def _readable(*axes):
+def _fonts(*axes):
     for ax in axes:
         ax.tick_params(labelsize=READABLE["ticks"])
         ax.xaxis.label.set_size(READABLE["label"])
@@ -464,6 +464,7 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
         ax.set_title(_run_title(run, critical_lr), pad=16 if run.diverged else None)
         ax.set_xlabel("SGD step (minibatch)" + (" — grey line: end of an epoch" if len(epochs) else ""))
         ax.set_ylabel("loss (log scale)")
+    ax_blow.set_ylabel("minibatch loss (log scale)")
     (out["trained_full"],) = ax_train.semilogy(np.arange(trained.full_loss.size), trained.full_loss, "-", lw=2.5,
                                                color=COLORS["small"], label="full-data loss (before each step)")
     if baseline is not None:
@@ -483,7 +484,7 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     inset.set_xticks(early)
     out["inset"] = inset
     ax_train.legend(loc="upper right", fontsize=READABLE["legend"])
-    _readable(ax_blow, ax_train)
+    _fonts(ax_blow, ax_train)
     verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'stays finite'}"
                          for run in (blown, trained))
     outcomes = ", ".join(run.outcome if run.diverged else "stayed finite" for run in (blown, trained))
@@ -552,7 +553,7 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
                  title="how far off the second-order prediction is")
     ax_change.legend(loc="upper left", fontsize=READABLE["legend"])
     ax_error.legend(loc="upper left", fontsize=READABLE["legend"])
-    _readable(ax_change, ax_error)
+    _fonts(ax_change, ax_error)
     return out
 
 
@@ -561,13 +562,16 @@ def _number(value):
 
 
 def draw_sharpness_along(axes, traces, runs=None):
-    """The full-batch sharpness step by step along training runs, one run per panel (log y):
-    ``λ_max`` at each measured step, the full-data loss at the same steps, and the line
-    ``2/η`` above which the sharpest direction is unstable for that run's rate. When ``runs``
-    (the matching :class:`helpers.experiment.TrainResult`) are given, a run's first non-finite
-    step is marked.
+    """The full-batch curvature step by step along training runs, one run per column of ``axes``
+    (3 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the sharpest direction
+    is unstable for that run's rate (log y when ``λ_max`` spans more than a decade, else linear
+    from 0, so the approach to ``2/η`` stays readable); the full-data loss (log y); and the share
+    of the full-data gradient's squared length along that step's sharpest direction (bars, %).
+    When ``runs`` (the matching :class:`helpers.experiment.TrainResult`) are given, a run's first
+    non-finite step is marked.
 
-    ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``, ``loss``).
+    ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``,
+    ``loss``, ``top_share``).
 
     Returns
     -------
@@ -578,27 +582,43 @@ def draw_sharpness_along(axes, traces, runs=None):
     >>> from types import SimpleNamespace
     >>> from matplotlib.figure import Figure
     >>> traces = [SimpleNamespace(lr=1e-3, steps=np.arange(3), sharpness=np.array([5e3, 3e4, 6e9]),
-    ...                           loss=np.array([1e4, 2e3, 3e12]))]
-    >>> lines = draw_sharpness_along(Figure().subplots(1, 1, squeeze=False)[0], traces)
-    >>> lines[0].get_ydata().tolist(), [float(v) for v in lines[0].axes.get_lines()[2].get_ydata()]  # λ_max, 2/η
+    ...                           loss=np.array([1e4, 2e3, 3e12]), top_share=np.array([0.4, 1.0, 0.6]))]
+    >>> lines = draw_sharpness_along(Figure().subplots(3, 1, squeeze=False), traces)
+    >>> lines[0].get_ydata().tolist(), [float(v) for v in lines[0].axes.get_lines()[1].get_ydata()]  # λ_max, 2/η
     ([5000.0, 30000.0, 6000000000.0], [2000.0, 2000.0])
     """
+    axes = np.asarray(axes).reshape(3, -1)
     lines = []
     runs = [None] * len(traces) if runs is None else runs
-    for ax, trace, run, color in zip(axes, traces, runs, [COLORS["large"], COLORS["small"]] + [None] * len(traces)):
-        (line,) = ax.semilogy(trace.steps, trace.sharpness, "o-", ms=5, lw=2, color=color,
+    colors = [COLORS["large"], COLORS["small"]] + [None] * len(traces)
+    for (ax_lam, ax_loss, ax_share), trace, run, color in zip(axes.T, traces, runs, colors):
+        edge = 2 / trace.lr
+        (line,) = ax_lam.plot(trace.steps, trace.sharpness, "o-", ms=5, lw=2, color=color,
                               label="sharpness λ_max (full data)")
-        ax.semilogy(trace.steps, trace.loss, "s:", ms=4, lw=1.2, color="0.35", label="full-data loss")
-        ax.axhline(2 / trace.lr, color=color, ls="--", lw=1.5, label=f"2/η = {2 / trace.lr:,.0f}: above it, unstable")
+        ax_lam.axhline(edge, color=color, ls="--", lw=1.5, label=f"2/η = {edge:,.0f}: above it, unstable")
+        spread = np.nanmax(trace.sharpness) / np.nanmin(trace.sharpness)
+        if spread > 10:
+            ax_lam.set_yscale("log")
+        else:
+            ax_lam.set_ylim(0, 1.15 * max(edge, np.nanmax(trace.sharpness)))
+        ax_lam.set_title(f"lr = {trace.lr:g}: λ_max {_number(trace.sharpness[0])} at step {trace.steps[0]}, "
+                         f"{_number(trace.sharpness[-1])} at step {trace.steps[-1]}\n"
+                         f"largest ηλ_max = {trace.lr * np.nanmax(trace.sharpness):.3g} (unstable above 2)")
+        ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
+        ax_loss.semilogy(trace.steps, trace.loss, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
+        ax_loss.set_ylabel("full-data loss (log)")
+        ax_share.bar(trace.steps, 100 * np.asarray(trace.top_share), width=0.8 * np.min(np.diff(trace.steps), initial=1),
+                     color=color, alpha=0.7)
+        ax_share.set(ylim=(0, 105), ylabel="gradient along\nλ_max's direction (%)",
+                     xlabel="SGD step (weights before that step's update)")
         if run is not None and run.diverged:
-            mark_nonfinite_step(ax, run.first_nonfinite_step, color, text=f"loss = inf at step {run.first_nonfinite_step}")
-        ax.set_title(f"lr = {trace.lr:g}: λ_max {_number(trace.sharpness[0])} at step {trace.steps[0]}, "
-                     f"{_number(trace.sharpness[-1])} at step {trace.steps[-1]}", pad=16)
-        ax.set(xlabel="SGD step (weights before that step's update)", ylabel="value (log scale)")
-        top = max(2 / trace.lr, np.nanmax(trace.sharpness), np.nanmax(trace.loss))
-        ax.set_ylim(top=30 * top)
-        ax.legend(loc="upper left", fontsize=READABLE["legend"])
-        _readable(ax)
+            for ax in (ax_lam, ax_loss, ax_share):
+                ax.axvline(run.first_nonfinite_step, color=color, ls=":", lw=1.5)
+            ax_loss.text(run.first_nonfinite_step, 0.3, f" loss = inf\n at step {run.first_nonfinite_step}",
+                         transform=ax_loss.get_xaxis_transform(), color=color, fontsize=READABLE["legend"],
+                         ha="right", va="center")
+        ax_lam.legend(loc="upper left" if spread > 10 else "lower right", fontsize=READABLE["legend"])
+        _fonts(ax_lam, ax_loss, ax_share)
         lines.append(line)
     return lines
 
@@ -619,7 +639,7 @@ def draw_layer_norms(ax, run):
     ax.set(xlabel=f"SGD step at lr = {run.lr:g}", ylabel="weight norm ‖W‖ (log scale)",
            title=f"weight norm of each layer, up to {last}")
     ax.legend(loc="upper left", fontsize=READABLE["legend"])
-    _readable(ax)
+    _fonts(ax)
 __all__ += ["draw_runs_by_outcome"]
 
 

@@ -504,8 +504,8 @@ class LrGridApp(SliderApp):
     ``2 / sharpness`` measured before training. Left: the loss per step at the selected rate.
     Right: where each rate ended against lr: for runs that stayed finite, ``final_losses`` (e.g.
     the full-data loss after training) or, without it, the mean minibatch loss over the last
-    epoch (the last quarter of the steps without ``steps_per_epoch``), and the highest minibatch
-    loss after the first step (a spike on the way); for runs that reached inf/nan, a cross in a
+    epoch (the last quarter of the steps without ``steps_per_epoch``), and, where a run's
+    minibatch loss later rose above its first value, the highest one (a spike on the way); for runs that reached inf/nan, a cross in a
     band above them with the step; ``2 / sharpness`` marked; and, when given, ``baseline`` (e.g.
     the loss of always predicting the mean target) as a horizontal line. The left panel's step
     axis fits the selected run.
@@ -543,10 +543,10 @@ class LrGridApp(SliderApp):
                                                          annotate=False, log_ticks=range(0, 43, 6))}
         plots.draw_loss_thresholds(ax_loss, fontsize=12)
         ax_loss.set_ylim(1e1, 100 * plots.LOSS_CEILING)
+        self.steps_per_epoch = steps_per_epoch
         if steps_per_epoch:
             for k in range(steps_per_epoch, longest, steps_per_epoch):
                 ax_loss.axvline(k, color="0.85", lw=0.8, zorder=0)
-            ax_loss.set_xlabel(f"SGD step (grey line: end of each epoch of {steps_per_epoch} steps)")
         ax_loss.set_title("minibatch loss per step at the selected lr", fontsize=14)
         ax_loss.xaxis.label.set_size(13)
         ax_loss.yaxis.label.set_size(13)
@@ -566,8 +566,10 @@ class LrGridApp(SliderApp):
                 raise ValueError(f"final_losses must hold one loss per lr ({self.lrs.size}), got shape {ended.shape}")
             what = "loss after training"
         finals = np.where(blew, np.nan, ended)
-        peaks = np.array([np.nan if b or c.size < 2 else np.max(c[1:]) for b, c in zip(blew, self.losses)])
-        highest = max(start, np.nanmax(finals), np.nanmax(peaks)) if np.any(~blew) else start
+        # A spike: a finite run whose minibatch loss rose above its own first value on the way.
+        peaks = np.array([np.nan if b or c.size < 2 or np.max(c[1:]) <= c[0] else np.max(c[1:])
+                          for b, c in zip(blew, self.losses)])
+        highest = max([start, *finals[~blew], *peaks[~np.isnan(peaks)]])
         band = 30 * highest
         shown = np.where(blew, band, finals)
         lowest = np.nanmin(finals) if np.any(~blew) else start
@@ -576,12 +578,13 @@ class LrGridApp(SliderApp):
         plots.set_log_ticks(ax_lr, "y", range(int(low), int(np.floor(np.log10(highest))) + 1))
         ax_lr.axhspan(3 * highest, 300 * highest, color=plots.COLORS["large"], alpha=0.08, lw=0)
         ax_lr.axhline(start, color=plots.COLORS["threshold"], ls=":", lw=1.2)
-        ax_lr.text(self.lrs[0], start * 1.15, f" first minibatch loss ({start:,.0f})", fontsize=12,
-                   color=plots.COLORS["threshold"], va="bottom")
+        ax_lr.text(self.lrs[0], start / 1.15, f" first minibatch loss ({start:,.0f})", fontsize=12,
+                   color=plots.COLORS["threshold"], va="top")   # below the line: spikes sit above it
         ax_lr.plot(self.lrs[~blew], finals[~blew], "o-", ms=7, color=plots.COLORS["small"],
                    label=f"stayed finite: {what}")
-        ax_lr.plot(self.lrs[~blew], peaks[~blew], "^", ms=7, mfc="none", color=plots.COLORS["small"],
-                   label="stayed finite: highest minibatch loss after step 0")
+        spiked = ~np.isnan(peaks)
+        ax_lr.plot(self.lrs[spiked], peaks[spiked], "^", ms=9, mfc="none", mew=1.5, color=plots.COLORS["small"],
+                   label="stayed finite, but spiked: highest minibatch loss\nafter step 0, above its first")
         if baseline is not None:
             ax_lr.axhline(baseline, color=plots.COLORS["predicted"], ls="-.", lw=1.5,
                           label=f"always predicting the mean target ({baseline:,.0f})")
@@ -623,6 +626,9 @@ class LrGridApp(SliderApp):
         steps = (-0.5, max(run.losses.size, 8) - 0.5)
         if ax_loss.get_xlim() != steps:
             ax_loss.set_xlim(*steps)
+            epochs = self.steps_per_epoch and run.losses.size > self.steps_per_epoch
+            ax_loss.set_xlabel(f"SGD step (grey line: end of each epoch of {self.steps_per_epoch} steps)"
+                               if epochs else "SGD step")
             self._background = None  # the axis changed: the next refresh draws the whole figure
         self.current.set_data([lr], [self.ends[self.lrs == lr][0]])
         ratio = lr / self.critical_lr

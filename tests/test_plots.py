@@ -107,24 +107,33 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     assert ax_change.get_ylim() == (-2e4, 2e4)
 
 
-def test_sharpness_figure_draws_lambda_max_the_loss_and_two_over_eta_per_run():
+def test_sharpness_figure_draws_lambda_max_the_loss_and_the_gradient_share_per_run():
     from types import SimpleNamespace
 
     traces = [SimpleNamespace(lr=1e-3, steps=np.arange(4), sharpness=np.array([5e3, 3e4, 4e3, 6e9]),
-                              loss=np.array([1e4, 2e3, 8e3, 3e12])),
+                              loss=np.array([1e4, 2e3, 8e3, 3e12]), top_share=np.array([0.4, 1.0, 0.03, 0.99])),
               SimpleNamespace(lr=1e-4, steps=np.arange(0, 8, 2), sharpness=np.array([5e3, 1e4, 1.5e4, 1.9e4]),
-                              loss=np.array([1e4, 900.0, 600.0, 500.0]))]
+                              loss=np.array([1e4, 900.0, 600.0, 500.0]), top_share=np.array([0.4, 0.9, 1.0, 0.99]))]
     runs = [_run(1e-3, [1e4, 2e3, 8e3, 3e12, np.inf]), _run(1e-4, [1e4] * 8)]
-    axes = Figure().subplots(1, 2)
+    axes = Figure().subplots(3, 2)
     lines = plots.draw_sharpness_along(axes, traces, runs)
-    for ax, line, trace in zip(axes, lines, traces):
+    for column, line, trace in zip(axes.T, lines, traces):
+        ax_lam, ax_loss, ax_share = column
         np.testing.assert_array_equal(line.get_ydata(), trace.sharpness)
-        dashed = [l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--" and l.get_xdata()[0] == 0]
+        dashed = [l.get_ydata()[0] for l in ax_lam.get_lines() if l.get_linestyle() == "--"]
         assert dashed == [2 / trace.lr]                      # the stability line 2/η of that run
-        assert ax.get_ylim()[1] > max(trace.sharpness.max(), 2 / trace.lr)
-    crosses = [l for l in axes[0].get_lines() if l.get_marker() == "X"]
-    assert [list(c.get_xdata()) for c in crosses] == [[4]]   # the inf step is marked, not drawn
-    assert "5,000 at step 0, 6e+09 at step 3" in axes[0].get_title()
+        assert ax_lam.get_ylim()[1] > max(trace.sharpness.max(), 2 / trace.lr)
+        # The loss has its own axis, and the gradient's share along the sharpest direction is drawn (in %).
+        np.testing.assert_array_equal(ax_loss.get_lines()[0].get_ydata(), trace.loss)
+        np.testing.assert_allclose([p.get_height() for p in ax_share.patches], 100 * trace.top_share)
+    # λ_max spanning six decades gets a log axis; one that stays within a decade a linear axis from 0,
+    # so its approach to 2/η is not squashed.
+    assert axes[0, 0].get_yscale() == "log"
+    assert axes[0, 1].get_yscale() == "linear" and axes[0, 1].get_ylim()[0] == 0
+    assert axes[0, 1].get_ylim()[1] < 1.2 * 2 / 1e-4
+    dotted = [l for l in axes[1, 0].get_lines() if l.get_linestyle() == ":"]
+    assert [list(l.get_xdata()) for l in dotted] == [[4, 4]]   # the inf step is marked, not drawn
+    assert "5,000 at step 0, 6e+09 at step 3" in axes[0, 0].get_title()
 
 
 def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occurred():

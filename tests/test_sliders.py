@@ -287,7 +287,8 @@ def test_lr_grid_shows_spikes_the_baseline_and_fits_the_step_axis_to_the_selecte
     try:
         ax_loss, ax = app.fig.axes[:2]
         peaks = [l for l in ax.get_lines() if l.get_marker() == "^"][0]
-        np.testing.assert_array_equal(peaks.get_ydata(), [5e3, 2e4])   # the 2e4 spike of the second run
+        np.testing.assert_array_equal(peaks.get_ydata(), [2e4])   # the second run's spike; the flat first run has none
+        np.testing.assert_array_equal(peaks.get_xdata(), [1e-4])
         assert 2e4 < ax.get_ylim()[1]
         baseline = [l for l in ax.get_lines() if l.get_linestyle() == "-."][0]
         assert list(baseline.get_ydata()) == [120.0, 120.0] and ax.get_ylim()[0] < 120.0
@@ -328,3 +329,18 @@ def test_lesson2_path_stays_in_the_panel_at_the_lessons_setting():
     (x0, x1), (y0, y1) = app.axes["path"].get_xlim(), app.axes["path"].get_ylim()
     app.close()
     assert x0 <= np.min(x) and np.max(x) <= x1 and y0 <= np.min(y) and np.max(y) <= y1
+
+
+def test_lr_grid_mentions_the_epoch_line_only_when_the_selected_run_reaches_it():
+    """The grey end-of-epoch line is explained in the x label only when the step axis shows it."""
+    from helpers.sliders import lr_grid_app
+
+    curves = [np.full(60, 5e3), np.array([1e4, 1e9, np.inf])]
+    app = lr_grid_app([1e-4, 1e-3], curves, critical_lr=3e-4, lr=1e-3, steps_per_epoch=20)
+    try:
+        ax_loss = app.fig.axes[0]
+        assert ax_loss.get_xlabel() == "SGD step"
+        app.update(lr=1e-4)
+        assert "grey line: end of each epoch of 20 steps" in ax_loss.get_xlabel()
+    finally:
+        app.close()

@@ -48,7 +48,7 @@ q2 = NumberExercise(
 q3 = ChoiceExercise(
     prompt="In the lesson's 1e-3 run, where did the first nan come from?",
     options={
-        "a": ("The loss grew until it overflowed float32 to inf; arithmetic on inf then gave nan.",
+        "a": ("Overflow: the loss became inf, the update made weights ±inf, and +inf + -inf then gave nan.",
               "the network's output was still finite, but its square overflowed float32 (about 3.4e38), so the "
               "loss was inf; the gradient overflowed too, the update made some weights ±inf, and in the next "
               "forward pass a sum of +inf and -inf terms had no defined value, so IEEE 754 returned nan."),

@@ -1,0 +1,176 @@
+"""A dense network's mean squared error and its gradient in plain numpy, to replay an SGD run.
+
+Lesson 4 asks what happens to the gradient's component along the sharpest direction from one
+step to the next. That needs the full-data gradient at the weights before and after each step
+of a recorded run. :func:`sgd_replay` repeats the run's minibatch steps in float64 numpy from
+the same initial weights (``model.get_weights()`` of a Keras ``Sequential`` of ``Dense``
+layers with leaky-ReLU hidden layers and a linear output), and :func:`gradient_along` projects
+the full-data gradient at any of those weights onto a direction. The flat order of the weights
+is that of ``model.trainable_variables``: each layer's kernel, then its bias.
+
+Examples
+--------
+>>> weights = [np.array([[2.0]]), np.array([0.0])]          # one linear unit: prediction 2x
+>>> x, y = np.array([[1.0], [2.0]]), np.array([[1.0], [2.0]])
+>>> loss, grads = loss_and_gradient(weights, x, y)
+>>> loss, [g.tolist() for g in grads]                          # mean (2x - x)^2 = 2.5
+(2.5, [[[5.0]], [3.0]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.validation import check_finite_array, check_lr, check_positive
+
+__all__ = ["loss_and_gradient", "gradient_along", "sgd_replay", "SGDReplay"]
+
+
+def _check_weights(weights):
+    if not isinstance(weights, (list, tuple)) or len(weights) < 2 or len(weights) % 2:
+        raise ValueError(f"weights must be a list of kernels and biases (even length >= 2), got {type(weights).__name__}"
+                         f" of length {len(weights) if hasattr(weights, '__len__') else '?'}")
+    out = [np.asarray(w, dtype=np.float64) for w in weights]
+    for i in range(0, len(out), 2):
+        kernel, bias = out[i], out[i + 1]
+        if kernel.ndim != 2 or bias.shape != (kernel.shape[1],):
+            raise ValueError(f"weights[{i}] must be a kernel (inputs, units) followed by its bias (units,), "
+                             f"got shapes {kernel.shape} and {bias.shape}")
+        if i and kernel.shape[0] != out[i - 2].shape[1]:
+            raise ValueError(f"weights[{i}] has {kernel.shape[0]} inputs, but the layer before has "
+                             f"{out[i - 2].shape[1]} units")
+    return out
+
+
+def _check_xy(x, y, weights):
+    x = check_finite_array(x, "x", ndim=2).astype(np.float64)
+    y = check_finite_array(y, "y").astype(np.float64).reshape(x.shape[0], -1)
+    if x.shape[1] != weights[0].shape[0]:
+        raise ValueError(f"x must have {weights[0].shape[0]} columns (the first kernel's inputs), got {x.shape[1]}")
+    if y.shape[1] != weights[-1].shape[0]:
+        raise ValueError(f"y must have {weights[-1].shape[0]} column(s) (the last layer's units), got {y.shape[1]}")
+    return x, y
+
+
+def _loss_and_gradient(weights, x, y, slope):
+    inputs, pre = [x], []
+    h = x
+    layers = len(weights) // 2
+    for i in range(layers):
+        z = h @ weights[2 * i] + weights[2 * i + 1]
+        pre.append(z)
+        h = np.where(z > 0, z, slope * z) if i < layers - 1 else z   # leaky ReLU, linear output
+        inputs.append(h)
+    error = h - y
+    delta = 2 * error / error.size                    # d mean(error²) / d prediction
+    grads = [None] * len(weights)
+    for i in reversed(range(layers)):
+        grads[2 * i] = inputs[i].T @ delta
+        grads[2 * i + 1] = delta.sum(axis=0)
+        if i:
+            delta = (delta @ weights[2 * i].T) * np.where(pre[i - 1] > 0, 1.0, slope)
+    return float(np.mean(error ** 2)), grads
+
+
+def loss_and_gradient(weights, x, y, negative_slope=0.2):
+    """Mean squared error of the network over ``(x, y)`` and its gradient, layer by layer.
+
+    Parameters
+    ----------
+    weights : list of arrays
+        Kernel ``(inputs, units)`` and bias ``(units,)`` of each layer, in order (what
+        ``model.get_weights()`` returns for a ``Sequential`` of ``Dense`` layers).
+    x, y : arrays of shapes (n, inputs) and (n,) or (n, outputs)
+    negative_slope : float
+        Slope of the hidden layers' leaky ReLU below zero (Keras's default, 0.2).
+
+    Returns
+    -------
+    loss : float
+    grads : list of arrays shaped like ``weights`` (float64)
+
+    Examples
+    --------
+    >>> w = [np.array([[1.0], [-1.0]]), np.array([0.0]), np.array([[3.0]]), np.array([1.0])]
+    >>> x, y = np.array([[2.0, 0.0], [0.0, 2.0]]), np.array([7.0, 1.0])
+    >>> loss, grads = loss_and_gradient(w, x, y)           # hidden unit: 2 and leaky(-2) = -0.4
+    >>> round(loss, 6), grads[3].round(6).tolist()                # errors 0 and -1.2
+    (0.72, [-1.2])
+    """
+    weights = _check_weights(weights)
+    x, y = _check_xy(x, y, weights)
+    return _loss_and_gradient(weights, x, y, check_positive(negative_slope, "negative_slope"))
+
+
+def gradient_along(weights, x, y, direction, negative_slope=0.2):
+    """The full-data gradient at ``weights`` projected on ``direction`` (flat, in weight order).
+
+    Examples
+    --------
+    >>> weights = [np.array([[2.0]]), np.array([0.0])]
+    >>> x, y = np.array([[1.0], [2.0]]), np.array([[1.0], [2.0]])
+    >>> gradient_along(weights, x, y, [0.0, 1.0])          # the bias's entry of the gradient
+    3.0
+    """
+    _, grads = loss_and_gradient(weights, x, y, negative_slope)
+    flat = np.concatenate([g.ravel() for g in grads])
+    direction = check_finite_array(direction, "direction", ndim=1)
+    if direction.shape != flat.shape:
+        raise ValueError(f"direction must have {flat.size} entries (one per weight), got {direction.size}")
+    return float(flat @ direction)
+
+
+class SGDReplay:
+    """The weights before every replayed step and after the last one (see :func:`sgd_replay`).
+
+    Attributes
+    ----------
+    weights : list of weight lists, ``len(batches) + 1`` of them.
+    full_loss : (len(batches) + 1,) array, the full-data loss at each of them.
+    """
+
+    def __init__(self, weights, full_loss):
+        self.weights = weights
+        self.full_loss = np.asarray(full_loss, dtype=np.float64)
+
+
+def sgd_replay(weights, x, y, lr, batches, negative_slope=0.2):
+    """Repeat plain minibatch SGD, ``w <- w - lr * grad(minibatch loss)``, from ``weights``.
+
+    Parameters
+    ----------
+    weights : list of arrays, as for :func:`loss_and_gradient` (not modified).
+    x, y : the full data.
+    lr : float
+        Learning rate, > 0.
+    batches : (steps, batch_size) integer array
+        The rows of each step's minibatch, e.g. a recorded run's ``batch_index[:steps]``.
+    negative_slope : float
+
+    Returns
+    -------
+    SGDReplay
+
+    Examples
+    --------
+    >>> weights = [np.array([[0.0]]), np.array([0.0])]
+    >>> x, y = np.array([[0.0], [0.0]]), np.array([1.0, 1.0])   # only the bias matters
+    >>> replay = sgd_replay(weights, x, y, lr=0.25, batches=[[0], [1]])
+    >>> [float(w[1][0]) for w in replay.weights], replay.full_loss.round(4).tolist()   # error × 0.5 each step
+    ([0.0, 0.5, 0.75], [1.0, 0.25, 0.0625])
+    """
+    weights = _check_weights(weights)
+    x, y = _check_xy(x, y, weights)
+    lr = check_lr(lr)
+    slope = check_positive(negative_slope, "negative_slope")
+    batches = np.asarray(batches)
+    if batches.ndim != 2 or batches.dtype.kind not in "iu" or batches.size == 0:
+        raise ValueError(f"batches must be a non-empty 2-D array of row indices, got shape {batches.shape}")
+    if batches.min() < 0 or batches.max() >= x.shape[0]:
+        raise ValueError(f"batches must index rows 0..{x.shape[0] - 1}, got {batches.min()}..{batches.max()}")
+    path, losses = [weights], [_loss_and_gradient(weights, x, y, slope)[0]]
+    for rows in batches:
+        _, grads = _loss_and_gradient(path[-1], x[rows], y[rows], slope)
+        path.append([w - lr * g for w, g in zip(path[-1], grads)])
+        losses.append(_loss_and_gradient(path[-1], x, y, slope)[0])
+    return SGDReplay(path, losses)
