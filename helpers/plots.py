@@ -921,7 +921,8 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
     ``2 / lr``, so every run's edge of stability is the line at 1. Runs that diverged are drawn
     in ``ax_diverged`` when it is given (their loss, up to the value that stopped them, with a
     cross there). ``relative`` divides each loss by its first value. ``edge_limits`` sets the
-    bottom panel's y range (values beyond it leave the panel).
+    bottom panel's y range (values beyond it leave the panel). A run whose sharpness was measured
+    only once (it diverged before the next measurement) says so in the bottom panel's legend.
 
     Examples
     --------
@@ -951,8 +952,11 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
             else:
                 _mark_nonfinite(ax, run.diverged_at, color)
         out["loss"].append(line)
+        # A run measured once is a lone dot: say so, or it reads as a line that failed to draw.
+        once = len(run.sharpness) == 1
+        edge_label = f"{label} (sharpness measured once, at step {int(run.sharpness_steps[0])})" if once else label
         (edge,) = ax_edge.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
-                               lw=1.5, color=color, label=label)
+                               lw=1.5, color=color, label=edge_label)
         out["edge"].append(edge)
     for ax in (ax_loss, ax_diverged):
         if ax is not None:
@@ -996,7 +1000,6 @@ def note_off_panel(ax_edge, runs, labels, top):
     if text:
         ax_edge.text(0.99, 0.04, text, transform=ax_edge.transAxes, ha="right", va="bottom", fontsize=FONT - 3)
     return text
-
 
 
 def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):

@@ -51,13 +51,31 @@ def test_the_full_data_hessian_is_the_mean_over_a_partition_not_over_random_batc
     text = markdown(L)
     assert "mean of the losses of one epoch's minibatches (the rows split into disjoint batches of 32)" in text
     assert "The full-data Hessian is the mean of the minibatch Hessians" not in text
-    (rows,) = printed(L, r"full batch \({n} rows\)")           # the data size is given
-    assert rows == 32 * len(L["batch_losses"])
+    rows, loss = printed(L, r"full batch \({n} rows, loss {n}\)")   # the data size and the starting loss are given
+    assert rows == 32 * len(L["batch_losses"]) == 1024
+    assert 1e3 < loss == pytest.approx(L["loss0"], rel=1e-3)   # "its squared error starts in the thousands"
+
+
+def test_the_lesson_4_net_is_described_before_its_first_code_cell(L):
+    # B1: "The net is the **lesson-4 net** ... 4 → 64 → 64 → 1 with leaky ReLU ... raw features"
+    first_code = next(i for i, c in enumerate(L.nb.cells) if c.cell_type == "code" and "make_experiment(seed=0)" in c.source)
+    before = "\n".join(c.source for c in L.nb.cells[:first_code] if c.cell_type == "markdown")
+    for words in ("**lesson-4 net**", "4 → 64 → 64 → 1 with leaky ReLU", "1,024 rows", "raw features", "targets lie around 100"):
+        assert words in before, words
 
 
 def test_near_the_edge_full_batch_diverges_with_minibatches_in_lesson_5(L5):
     assert abs(L5["mb_diverged_at"] - L5["fb_diverged_at"]) <= 1
     assert L5["same_fate"] is True
+
+
+def test_the_minibatch_order_decided_the_outcome_at_0_9_in_lesson_5(L, L5):
+    # A5: "through `model.fit` ... the same rate stayed finite for 64 steps" (first section, answer 2, What we learned)
+    fit_line = next(line for line in L5.text().splitlines() if line.startswith(f"--> lr = {L5['near.lr']:.3g}:"))
+    assert "first inf/nan at step None" in fit_line and "in 64 steps" in fit_line
+    text = markdown(L)
+    assert text.count("`model.fit`") >= 3 and "stayed finite for 64 steps" in text
+    assert "it could decide whether one happened" in text and "the order can decide the" in text
 
 
 # ------------------------------------------------------------------ Progressive sharpening and the edge of stability
@@ -74,17 +92,23 @@ def test_the_sharpness_rises_to_2_over_lr_and_stays_near_it_for_both_rates(L):
     assert L["eos.sharpness"][0] * L["eos.lr"] / 2 < 0.6
 
 
-def test_at_the_edge_the_loss_spikes_while_its_lowest_values_creep_down(L):
-    # "rises in spikes and falls back, while its lowest values still creep down for both rates"
-    assert len(L["late_low"]) == 2 and all(0.8 < ratio < 1 for ratio in L["late_low"])
+def test_at_the_edge_the_loss_spikes_and_its_lowest_values_are_level_at_0_1_and_lower_at_0_15(L):
+    # A6: "lower in the later window at 0.15 and roughly level at 0.1"
+    assert L["late_trend"] == ["roughly level", "lower"]
+    assert abs(L["late_low"][0] - 1) < 0.05 and L["late_low"][1] < 0.95
+    for run, ratio in zip(("eos", "eos2"), L["late_low"]):
+        loss = np.array(L[f"{run}.loss"])
+        assert ratio == pytest.approx(loss[800:].min() / loss[600:800].min())
+    text = markdown(L)
+    assert "creep down" not in text and "lower in the later window at 0.15 and roughly level at 0.1" in text
+    assert "lower at one rate and roughly level at the other" in text
     for run, rises in zip(("eos", "eos2"), L["late_rises"]):
         late = np.array(L[f"{run}.loss"][600:])
         assert rises == int(np.sum(np.diff(late) > 0)) and rises > 50
         assert late.max() > 1.3 * late.min()                     # spikes, not a flat line
     assert "the loss ends at" not in markdown(L) and "ratio in the title" not in markdown(L)
-    title = next(alt for alt in figure_titles(L) if "full-batch GD" in alt)
-    assert " and ".join(f"{f:.2f}" for f in L["late_low"]) + " x that of steps 600-799" in title
-    assert "ends at" not in title
+    title = next(alt for alt in figure_titles(L) if "full-batch GD" in alt)   # C1, D1: the title claims no trend
+    assert "lowest value" not in title and "ends at" not in title
 
 
 def test_lesson_5s_sharpness_at_1e_4_climbed_most_of_the_way_to_2_over_lr(L5):
@@ -99,6 +123,20 @@ def test_seed_0_survives_at_1_5_without_its_loss_rising_and_diverges_at_3_and_10
     assert "lr =  3.0 x 2/λ₀: diverged at step" in text and "lr = 10.0 x 2/λ₀: diverged at step" in text
     assert "lr =  1.5 x 2/λ₀: loss x0." in text                # "its loss never rising above its start"
     assert L["spikes"][0] < 1
+    assert "was right about 3 × and 10 × and wrong about 1.5 ×" not in markdown(L)    # D2
+    assert "it does not predict a run's fate" in markdown(L)
+
+
+def test_at_3_the_sharpness_rose_and_the_values_off_the_panel_are_named(L):
+    # B4: "at 3 × the sharpness did not drop: at step 5 it was further above the edge than at the start"
+    three, ten = L["edge_start"][2], L["edge_start"][3]
+    assert three[1] > three[0] > 1 and len(ten) == 1           # 10 × diverged before step 5: one measurement
+    assert "every run left that region at once" not in markdown(L)
+    assert "every 1.5 × run left that region by step 5 (at 3 ×, above, the sharpness rose instead)" in markdown(L)
+    assert L["edge_start"][1][1] < 1 < L["edge_start"][1][0]
+    # C2: the 3 × values above the panel (top 20) are stated on it; the 10 × run says it was measured once
+    assert L["off_note"].startswith("above the panel (> 20): 3 x 2/λ₀ ")
+    assert L["cat_labels"][3] == "10 x 2/λ₀" and len(L["edge_start"][3]) == 1   # its legend says "measured once" (test_plots)
 
 
 def test_at_1_5_the_sharpness_drops_on_every_seed_and_the_loss_rises_first_on_one(L):
@@ -106,6 +144,16 @@ def test_at_1_5_the_sharpness_drops_on_every_seed_and_the_loss_rises_first_on_on
     assert L["n_seeds"] == 5 and L["n_survive"] == 5 and L["n_below_edge"] == 5
     assert L["early_seeds"] == [1]                             # "one seed of five (seed 1)"; "the other four"
     assert L["early_spikes"][1] > 1 and sum(s > 1 for s in L["early_spikes"]) == 1
+
+
+def test_the_total_loss_is_not_read_as_the_catapult_signs_absence(L):
+    # A3: the sharp-direction part grows by a constant factor per step at 1.5 x (printed); it was not measured
+    (factor,) = printed(L, r"multiplies the loss's part along the sharpest direction by \(1 - 2 x 1.5\)² = {n} per step")
+    assert factor == pytest.approx((1 - 2 * 1.5) ** 2) and factor > 1
+    text = markdown(L)
+    for overread in ("not a full catapult", "not further catapults", "what they show is the drop alone"):
+        assert overread not in text, overread
+    assert "The loss along the top eigenvector was not measured" in text and "Zhu et al. (2023)" in text
 
 
 def test_later_the_sharpness_swings_about_the_edge_and_the_loss_spikes_on_three_seeds(L):
@@ -119,7 +167,16 @@ def test_later_the_sharpness_swings_about_the_edge_and_the_loss_spikes_on_three_
 
 
 def test_the_thread_rate_is_between_1_5_and_3_and_above_4_over_lambda0_and_diverges(L):
-    assert 1.5 < L["thread_multiple"] < 3 and L["thread_multiple"] > 2
+    assert 1.5 < L["thread_multiple"] < 3 and 2 < L["thread_multiple"] < 6
+    # A4: past 4/λ₀, below Lewkowycz et al.'s 12/λ₀ for ReLU nets, and their λ₀ is not this sharpness
+    assert "above 4/λ₀ = 2 x 2/λ₀, below 12/λ₀ = 6 x 2/λ₀" in L.text()
+    text = markdown(L)
+    assert "above the end of Lewkowycz et al.'s catapult range" not in text and "wider for ReLU nets" not in text
+    assert "about $12/\\lambda_0$, six times the threshold" in text and "tangent-kernel eigenvalue" in text
+    assert "strongly indefinite" in text and L["lam_min0"] < -0.8 * L["mb.full"]
+    # B2: the pointer names a heading that exists
+    assert "#### The run at 1e-3, step by step" in text and "*The run at 1e-3, step by step*, under answer 1 below" in text
+    assert "The next section runs it" not in text
     assert L["thread_multiple"] == pytest.approx(1e-3 * L["mb.full"] / 2)
     assert L["full_1e3.diverged_at"] is not None and L["full_1e3.diverged_at"] <= 10   # "within a few steps"
 
@@ -137,6 +194,8 @@ def test_the_hessian_is_indefinite_and_the_lesson_does_not_call_kappa_undefined(
     text = markdown(L)
     assert "not even defined" not in text and "no condition number" not in L.text()
     assert "for a bowl (every eigenvalue positive) the threshold is" in text
+    # B3: the definition of κ with absolute values is cited to §4.2, and §4.2 is in the references
+    assert "Goodfellow et al. (§4.2) define $\\kappa$" in text and "§4.2 (the condition number)" in text.split("## References")[1]
 
 
 def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_at_1e_3_diverges(L):
@@ -157,7 +216,31 @@ def test_the_1e_3_run_meets_a_sharpness_that_jumps_and_a_rate_above_its_threshol
     signs = np.sign(np.diff(L["full_1e3.loss"][:5]))
     assert signs.tolist() == [-1, 1, -1, 1]                    # "falls and rises in turn"
     assert all(e > 1 for e in L["edge_1e3"][:k])               # "above 1 on every row"
+    assert sum(e > 10 for e in L["edge_1e3"][:k]) == 2         # "more than tenfold on two rows"
     assert np.allclose(L["edge_1e3"], np.array(L["full_1e3.sharpness"]) * 1e-3 / 2)
+
+
+def test_above_the_current_edge_is_a_condition_that_held_not_a_diagnosis(L, L5):
+    # A1: the loss fell on two steps above the edge; runs that trained sat above their current edge too (printed)
+    loss, edge = np.array(L["full_1e3.loss"]), np.array(L["edge_1e3"])
+    fell = [k for k in range(L["full_1e3.diverged_at"]) if edge[k] > 1 and loss[k + 1] < loss[k]]
+    assert L["fell_above"] == fell and len(fell) == 2          # "it fell on two of them"
+    assert max(L["back_above"]) > 1.5 and max(L["high"], L["high2"]) > 1   # "sat above their current edge ... still trained"
+    assert f"up to {max(L['back_above']):.2f} x" in L.text() and f"and {max(L['high'], L['high2']):.3f} x" in L.text()
+    text = markdown(L)
+    for cause in ("the culprit is", "The thread's blow-up is gradient descent with a rate above"):
+        assert cause not in text, cause
+    assert "an order in time, not a cause" in text and "may as well be a symptom" in text
+    assert any("may as well be a symptom" in c.source for c in L5.nb.cells if c.cell_type == "markdown")   # lesson 5's caveat
+
+
+def test_which_direction_overflows_is_not_claimed(L, L5):
+    # A2: a lower bound says the model is wrong along λ_min, not that the growth there cannot overflow
+    text = markdown(L)
+    for overclaim in ("cannot overflow", "is not what overflows", "fails first"):
+        assert overclaim not in text, overclaim
+    assert text.count("the course did not measure") >= 2 and "carries the overflow" in text
+    assert L5["neg_growth"] > 1e10 and L5["low.trains"]        # "compounded ... to an absurd size, and the net trains"
 
 
 def test_a_fixed_quadratic_model_grows_the_error_along_negative_curvature_and_the_loss_along_the_sharpest(L):
@@ -189,6 +272,13 @@ def test_a_tenfold_change_of_rate_crosses_the_threshold_of_the_lesson_4_net(L, L
 def test_minibatch_losses_differ_by_a_small_factor(L):
     losses = np.array(L["batch_losses"])
     assert len(losses) == 32 and losses.max() / losses.min() < 1.5
+    # A7: after one step fitted batch 0: at 1e-4 no other batch is above it, at 1e-3 the largest is, by less than 2 x
+    at_1e4, at_1e3 = L["fit_ratios"]
+    assert at_1e4 <= 1 < at_1e3 < 2
+    assert f"the largest of the other 31 = {at_1e3:.3g} x it" in L.text() and f"= {at_1e4:.3g} x it" in L.text()
+    text = markdown(L)
+    assert "at 1e-3 the largest of the others is above the fitted batch's, by less than a factor of two" in text
+    assert "at 1e-4 none is above it" in text and "which does not compound" not in text
     assert "True, and measured at the top of this lesson" not in markdown(L)
     assert "fitted the values of one batch" in markdown(L)     # the answer's own argument, before it is judged
 
@@ -222,6 +312,13 @@ def test_terms_are_defined_where_this_lesson_uses_them(L):
 
 def test_every_reference_is_cited_in_the_text(L):
     body, references = markdown(L).split("## References")
-    for author in ("Cohen", "Damian", "Lewkowycz", "Goodfellow", "Kingma", "Gilmer"):
+    for author in ("Cohen", "Damian", "Lewkowycz", "Goodfellow", "Kingma", "Gilmer", "Zhu"):
         if author in references:
             assert author in body, f"{author} is listed under References but never cited"
+
+
+def test_suptitles_are_short(L):
+    # D1: one line each, no printed output repeated
+    for alt in figure_titles(L):
+        for title in alt.removeprefix("Figure: ").split("; "):
+            assert len(title) <= 130, title

@@ -183,3 +183,13 @@ def test_edge_runs_divide_the_sharpness_by_two_over_lr_and_separate_diverged_run
     assert [e.get_ydata()[0] for e in out["edge"]] == [1.5, 3.0]
     assert [line.get_label() for line in a.get_lines()] == ["fine"]
     assert out["loss"][1].get_ydata().tolist() == [1.0, 1e7]
+
+
+def test_edge_runs_say_when_a_run_was_measured_only_once():
+    from types import SimpleNamespace as R
+    once = R(loss=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, diverged_at=1)
+    twice = R(loss=np.array([4.0, 2.0, 1.0]), sharpness_steps=np.array([0, 2]), sharpness=np.array([30.0, 10.0]),
+              lr=0.1, diverged_at=None)
+    a, b = Figure().subplots(1, 2)
+    out = plots.draw_edge_runs(a, b, [twice, once], ["twice", "once"])
+    assert [e.get_label() for e in out["edge"]] == ["twice", "once (sharpness measured once, at step 0)"]
