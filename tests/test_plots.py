@@ -174,3 +174,12 @@ def test_edge_runs_divide_the_sharpness_by_two_over_lr_and_separate_diverged_run
     assert [e.get_ydata()[0] for e in out["edge"]] == [1.5, 3.0]
     assert [line.get_label() for line in a.get_lines()] == ["fine"]
     assert out["loss"][1].get_ydata().tolist() == [1.0, 1e7]
+
+
+def test_edge_runs_name_the_stopping_criterion_and_the_ratio_when_asked():
+    from types import SimpleNamespace as R
+    gone = R(loss=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, diverged_at=1)
+    a, b = Figure().subplots(1, 2)
+    plots.draw_edge_runs(a, b, [gone], ["run"], stop_label="loss > 1e6 x start", ratio_label="lr / (2/sharpness)")
+    assert a.get_lines()[0].get_label() == "run: loss > 1e6 x start at step 1"
+    assert b.get_ylabel() == "lr / (2/sharpness)" and b.get_lines()[-1].get_label() == "lr / (2/sharpness) = 1"
