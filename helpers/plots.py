@@ -818,7 +818,7 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     """
     rows = np.arange(len(names))[::-1]
     ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
-            label="2 / sharpness at the start")
+            label="critical_lr = 2 / sharpness at the start")
     for row, lr, ok in zip(rows, lrs, trains):
         ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
