@@ -838,7 +838,7 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     """
     rows = np.arange(len(names))[::-1]
     ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
-            label="2 / sharpness at the start")
+            label="critical_lr = 2 / sharpness at the start")
     for row, lr, ok in zip(rows, lrs, trains):
         ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
@@ -856,7 +856,7 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
 
     Top: the raw minibatch loss (dots) and fastai's smoothed loss against the rate at that step,
     with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (the
-    lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr * sharpness / 2`` measured
+    lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr / (2 / sharpness)`` measured
     during the sweep (above 1 the sharpest direction is unstable).
 
     Parameters
@@ -887,8 +887,8 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     with np.errstate(invalid="ignore"):
         keep = np.isfinite(result.smoothed)
     (out["smoothed"],) = ax_loss.plot(lrs[keep], np.asarray(result.smoothed)[keep], lw=2.5,
-                                      color=COLORS["small"], label="smoothed (fastai, β = 0.98)")
-    lines = [("critical", critical_lr0, COLORS["large"], "--", f"2 / sharpness at the start = {critical_lr0:.2g}"),
+                                      color=COLORS["small"], label="smoothed (β = 0.98, as fastai)")
+    lines = [("critical", critical_lr0, COLORS["large"], "--", f"critical_lr at the start = {critical_lr0:.2g}"),
              ("turn_up", lrs[turn_up], "k", "-", f"lowest raw loss: lr = {lrs[turn_up]:.2g}")]
     looks = ((COLORS["predicted"], ":"), ("#9467bd", "-."), ("#8c564b", (0, (1, 3))))
     for (name, rate), (color, ls) in zip((suggested or {}).items(), looks):
@@ -901,19 +901,19 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     ax_loss.set_ylabel("loss (log)")
     steps = np.asarray(result.sharpness_steps, dtype=int)
     (out["edge"],) = ax_edge.plot(lrs[steps], lrs[steps] * np.asarray(result.sharpness) / 2, "o-",
-                                  color=COLORS["actual"], lw=2, ms=4, label="lr × sharpness / 2, measured")
-    ax_edge.axhline(1.0, color="k", lw=1, label="= 1: lr equals 2 / sharpness")
+                                  color=COLORS["actual"], lw=2, ms=4, label="lr / (2/sharpness), measured")
+    ax_edge.axhline(1.0, color="k", lw=1, label="lr / (2/sharpness) = 1")
     ax_edge.set_xscale("log")
     ax_edge.set_yscale("log")
     ax_edge.set_xlabel("learning rate at that step (log)")
-    ax_edge.set_ylabel("lr × sharpness / 2")
+    ax_edge.set_ylabel("lr / (2/sharpness)")
     _readable(ax_loss, loc="upper left")
     _readable(ax_edge, loc="upper left")
     return out
 
 
 def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=False, edge_scale="log",
-                   edge_limits=None):
+                   edge_limits=None, stop_label="diverged", ratio_label=None):
     """Gradient-descent runs with their sharpness tracked: loss (top) and sharpness × lr / 2 (bottom).
 
     Each run has ``loss``, ``sharpness_steps``, ``sharpness``, ``lr`` and ``diverged_at``
@@ -923,6 +923,9 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
     cross there). ``relative`` divides each loss by its first value. ``edge_limits`` sets the
     bottom panel's y range (values beyond it leave the panel). A run whose sharpness was measured
     only once (it diverged before the next measurement) says so in the bottom panel's legend.
+    ``stop_label`` names, in the legend,
+    the criterion that stopped a diverged run (``"{stop_label} at step k"``); ``ratio_label``
+    renames the bottom panel's quantity (its axis and the line at 1).
 
     Examples
     --------
@@ -943,7 +946,7 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
         loss = np.asarray(run.loss, dtype=float)
         loss = loss / loss[0] if relative else loss
         ax = ax_diverged if run.diverged_at is not None and ax_diverged is not None else ax_loss
-        text = label if run.diverged_at is None else f"{label}: diverged at step {run.diverged_at}"
+        text = label if run.diverged_at is None else f"{label}: {stop_label} at step {run.diverged_at}"
         (line,) = ax.plot(*_loss_xy(loss), lw=2, color=color, label=text)
         if run.diverged_at is not None:
             last = loss[run.diverged_at]
@@ -963,7 +966,8 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
             ax.set_yscale("log")
             ax.set_ylabel("loss ÷ initial loss (log)" if relative else "loss (log)")
             _readable(ax)
-    ax_edge.axhline(1.0, color="k", lw=1.2, ls="--", label="sharpness = 2 / lr (edge)")
+    ax_edge.axhline(1.0, color="k", lw=1.2, ls="--",
+                    label="sharpness = 2 / lr (edge)" if ratio_label is None else f"{ratio_label} = 1")
     ax_edge.set_yscale(edge_scale)
     if edge_limits is not None:
         ax_edge.set_ylim(*edge_limits)
@@ -971,7 +975,7 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
         if ax is not None:
             label_short_log_axis(ax)
     ax_edge.set_xlabel("step")
-    ax_edge.set_ylabel("sharpness ÷ (2 / lr)")
+    ax_edge.set_ylabel("sharpness ÷ (2 / lr)" if ratio_label is None else ratio_label)
     _readable(ax_edge)
     return out
 

@@ -193,3 +193,12 @@ def test_edge_runs_say_when_a_run_was_measured_only_once():
     a, b = Figure().subplots(1, 2)
     out = plots.draw_edge_runs(a, b, [twice, once], ["twice", "once"])
     assert [e.get_label() for e in out["edge"]] == ["twice", "once (sharpness measured once, at step 0)"]
+
+
+def test_edge_runs_name_the_stopping_criterion_and_the_ratio_when_asked():
+    from types import SimpleNamespace as R
+    gone = R(loss=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, diverged_at=1)
+    a, b = Figure().subplots(1, 2)
+    plots.draw_edge_runs(a, b, [gone], ["run"], stop_label="loss > 1e6 x start", ratio_label="lr / (2/sharpness)")
+    assert a.get_lines()[0].get_label() == "run: loss > 1e6 x start at step 1"
+    assert b.get_ylabel() == "lr / (2/sharpness)" and b.get_lines()[-1].get_label() == "lr / (2/sharpness) = 1"
