@@ -193,3 +193,16 @@ def test_edge_runs_say_when_a_run_was_measured_only_once():
     a, b = Figure().subplots(1, 2)
     out = plots.draw_edge_runs(a, b, [twice, once], ["twice", "once"])
     assert [e.get_label() for e in out["edge"]] == ["twice", "once (sharpness measured once, at step 0)"]
+
+
+def test_minibatch_sharpness_draws_a_tick_per_batch_and_counts_those_sharper_than_the_full_batch():
+    from types import SimpleNamespace   # the fields of helpers.dynamics.MinibatchSharpness, without TensorFlow
+
+    result = SimpleNamespace(full=5.0, batches=np.array([4.0, 4.5, 5.5, 6.0, 7.0]), batch_size=8)
+    ax = Figure().subplots()
+    plots.draw_minibatch_sharpness(ax, result, lr=0.3)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "a minibatch sharper than the full batch (3)" in labels
+    assert "a minibatch not sharper than the full batch (2)" in labels
+    ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
+    assert sorted(np.concatenate([t.get_xdata() for t in ticks]).tolist()) == result.batches.tolist()
