@@ -1051,20 +1051,28 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
 
 
 def draw_minibatch_sharpness(ax, result, lr):
-    """Histogram of the minibatches' sharpness, with the full batch's and ``2 / lr``.
+    """Histogram of the minibatches' sharpness, one tick per minibatch, the full batch's and ``2 / lr``.
 
-    ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
+    The ticks below the bars are coloured by whether that minibatch is sharper than the full
+    batch, and the legend counts them. ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
     """
     from matplotlib.ticker import MaxNLocator
 
     ax.hist(result.batches, bins=8, color=COLORS["small"], alpha=0.7,
             label=f"{len(result.batches)} minibatches of {result.batch_size}")
+    # One tick per minibatch below the bars: which side of the full-batch line each one lies on.
+    sharper = result.batches > result.full
+    for mask, color, width, what in ((sharper, "k", 3, "sharper"), (~sharper, "#999999", 2, "not sharper")):
+        ax.plot(result.batches[mask], np.full(mask.sum(), -0.35), "|", ms=22, mew=width, color=color, clip_on=False,
+                label=f"a minibatch {what} than the full batch ({mask.sum()})")
+    ax.set_ylim(bottom=-0.7)
     ax.axvline(result.full, color="k", lw=2.5, label=f"full batch: {result.full:.3g}")
     ax.axvline(2 / lr, color=COLORS["large"], ls="--", lw=2, label=f"2 / lr at lr = {lr:.2g}: {2 / lr:.3g}")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sharpness of the minibatch loss")
     ax.set_ylabel("minibatches")
-    _readable(ax)
+    _readable(ax, legend=False)
+    ax.legend(fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
 
 
 def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):

@@ -53,7 +53,15 @@ def test_the_full_data_hessian_is_the_mean_over_a_partition_not_over_random_batc
     assert "The full-data Hessian is the mean of the minibatch Hessians" not in text
     rows, loss = printed(L, r"full batch \({n} rows, loss {n}\)")   # the data size and the starting loss are given
     assert rows == 32 * len(L["batch_losses"]) == 1024
-    assert 1e3 < loss == pytest.approx(L["loss0"], rel=1e-3)   # "its squared error starts in the thousands"
+    assert loss == pytest.approx(L["loss0"], rel=1e-3) and 5e3 < loss < 2e4   # R5-15: "starts near $100^2 = 10^4$"
+    assert "starts near $100^2 = 10^4$ (printed below)" in markdown(L) and "in the thousands" not in markdown(L)
+
+
+def test_the_printed_share_of_sharper_minibatches_is_the_count_the_figure_draws(L):
+    # R5-9: the figure draws one tick per minibatch and counts those sharper than the full batch
+    sharper = sum(b > L["mb.full"] for b in L["mb.batches"])
+    (share,) = printed(L, r"{n}% sharper than the full batch")
+    assert share == round(100 * sharper / len(L["mb.batches"]))     # the legend's count: test_plots
 
 
 def test_the_lesson_4_net_is_described_before_its_first_code_cell(L):
@@ -111,11 +119,33 @@ def test_at_the_edge_the_loss_spikes_and_its_lowest_values_are_level_at_0_1_and_
     assert "lowest value" not in title and "ends at" not in title
 
 
+def test_the_prediction_gets_a_verdict_the_loss_fell_overall_but_not_steadily_and_the_sharpness_moved(L):
+    # R5-8, R5-12: "at both rates the loss ended lower than it started ... after step 600 the loss rose on more
+    # than a third of the steps, and the sharpness ... climbed to it"
+    assert L["verdict_fell"] == [True, True]
+    for run, rises, share in (("eos", L["late_rises"][0], L["late_share"][0]), ("eos2", L["late_rises"][1], L["late_share"][1])):
+        loss = np.array(L[f"{run}.loss"])
+        assert loss[-1] < loss[0] and share == pytest.approx(rises / (len(loss) - 601)) and share > 1 / 3
+        assert f"it rose on {rises} of the {len(loss) - 601} steps after step 600" in L.text()
+        assert L[f"{run}.sharpness"][0] * L[f"{run}.lr"] / 2 < 0.9      # started below the edge ...
+    assert 0.95 < L["med"] and 0.95 < L["med2"]                           # ... and climbed to it
+    text = markdown(L)
+    assert "**Verdict on the prediction** (printed under the figure)" in text
+    assert "after step 600 the loss rose on more than a third of the steps" in text
+
+
 def test_lesson_5s_sharpness_at_1e_4_climbed_most_of_the_way_to_2_over_lr(L5):
     assert 0.6 < L5["low.sharpness_after"] * L5["low.lr"] / 2 < 1
 
 
 # ------------------------------------------------------------------ The catapult
+
+def test_the_catapult_heading_and_text_do_not_call_3x_far_above(L):
+    # R5-13: the thread's rate is 2.58 x and the cited ranges reach 6 x: 3 x is not "far above"
+    text = markdown(L)
+    assert "## The catapult: rates above 2/λ₀" in text and "far above it (3" not in text and "2/λ₀, far above" not in text
+    assert "further above it (3 ×, 10 ×)" in text and L["multiples"][2:] == [3.0, 10.0]
+
 
 def test_seed_0_survives_at_1_5_without_its_loss_rising_and_diverges_at_3_and_10(L):
     assert L["multiples"] == pytest.approx([0.5, 1.5, 3.0, 10.0])
@@ -128,11 +158,16 @@ def test_seed_0_survives_at_1_5_without_its_loss_rising_and_diverges_at_3_and_10
 
 
 def test_at_3_the_sharpness_rose_and_the_values_off_the_panel_are_named(L):
-    # B4: "at 3 × the sharpness did not drop: at step 5 it was further above the edge than at the start"
+    # B4, R5-7: "at 3 ×, where the sharpness is measured every 5 steps, it was further above the edge at step 5
+    # than at the start ...; whether it dipped in steps 1–4 was not measured"
     three, ten = L["edge_start"][2], L["edge_start"][3]
+    text = markdown(L)
+    assert "at 3 ×, where the sharpness is measured every 5 steps, it was further above the edge at step 5 than at the start" in text
+    assert "whether it dipped in steps 1–4 was not measured" in text and "the sharpness did not drop" not in text
+    assert any("dynamics.catapult_runs(" in c.source and "every=5" in c.source for c in L.nb.cells if c.cell_type == "code")
     assert three[1] > three[0] > 1 and len(ten) == 1           # 10 × diverged before step 5: one measurement
     assert "every run left that region at once" not in markdown(L)
-    assert "every 1.5 × run left that region by step 5 (at 3 ×, above, the sharpness rose instead)" in markdown(L)
+    assert "every 1.5 × run left that region by step 5 (at 3 ×, above, it was higher at step 5 than at the start)" in markdown(L)
     assert L["edge_start"][1][1] < 1 < L["edge_start"][1][0]
     # C2: the 3 × values above the panel (top 20) are stated on it; the 10 × run says it was measured once
     assert L["off_note"].startswith("above the panel (> 20): 3 x 2/λ₀ ")
@@ -159,6 +194,11 @@ def test_the_total_loss_is_not_read_as_the_catapult_signs_absence(L):
 def test_later_the_sharpness_swings_about_the_edge_and_the_loss_spikes_on_three_seeds(L):
     assert L["n_back_above"] == L["n_seeds"]                   # climbs back above 2/lr on every seed
     assert L["late_seeds"] == [1, 2, 4]                        # "three seeds of five (1, 2 and 4)"
+    # R5-2: "a second time on seed 1 and for the first time on seeds 2 and 4"
+    assert L["late_again"] == [1] and all(L["early_spikes"][k] < 1 for k in (2, 4))
+    assert "of these, above its start in steps 1-19 too: seed 1; for the first time from step 20: seed 2, 4" in L.text()
+    assert "a second time on seed 1 and for the first time on seeds 2 and 4 (printed)" in markdown(L)
+    assert "spikes above its start again" not in markdown(L)
     rows = re.findall(r"^\s*(\d)\s+[\d.]+\s+[\d.]+ \(\s*\d+\)\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s*$",
                       printed_output(L), re.M)
     assert [int(seed) for seed, _, _ in rows] == list(range(5))
@@ -202,6 +242,15 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     curvature = L["gc.ghg"] / L["gc.gg"]
     assert 0 < curvature < 0.2 * L["mb.full"]                  # small against λ_max
     assert 2 * L["gc.gg"] / L["gc.ghg"] > 1e-3                 # turning point beyond the thread's rate
+    # R5-1: "it turns positive only beyond a rate several times the thread's (printed above), and at 1e-3 it
+    # predicts a decrease. What puts the threshold between 1e-4 and 1e-3 is ... λ_max"
+    turning = 2 * L["gc.gg"] / L["gc.ghg"]
+    assert 3 < turning / 1e-3 < 10
+    assert f"= {turning / 1e-3:.1f} x the thread's 1e-3" in L.text()
+    assert 1e-4 < 2 / L["mb.full"] < 1e-3 < turning
+    text = markdown(L)
+    assert "does not explain the blow-up at 1e-3: it turns positive only beyond a rate several times the thread's" in text
+    assert "fits the start" not in text and "What puts the threshold between 1e-4 and 1e-3 is the course's criterion" in text
     assert 0.5 * 1e-6 * L["gc.ghg"] - 1e-3 * L["gc.gg"] < -L["gc.loss"]   # a decrease larger than the loss
     assert L["full_1e3.loss"][1] < L["full_1e3.loss"][0]       # the first step lowers the loss
     assert "The gradient points mostly along gentle directions" not in markdown(L)
@@ -211,8 +260,12 @@ def test_the_1e_3_run_meets_a_sharpness_that_jumps_and_a_rate_above_its_threshol
     k = L["full_1e3.diverged_at"]
     assert L["full_1e3.sharpness_steps"][:k + 1] == list(range(k + 1))       # measured at every step
     sharp = np.array(L["full_1e3.sharpness"][:5])
-    assert sharp.max() / sharp.min() > 10                      # "more than a factor of ten"
-    assert (np.diff(sharp) > 0).any() and (np.diff(sharp) < 0).any()        # "up and down"
+    # R5-3: "it jumps from step to step, up by more than a factor of ten once and down by a smaller factor"
+    jump = sharp[1:] / sharp[:-1]
+    assert np.allclose(jump, L["sharp_jump"]) and len(jump) == k - 1 == 4
+    assert sum(j > 10 for j in jump) == 1 and 1 < 1 / jump.min() < 10 and jump.max() > 1 / jump.min()
+    assert f"largest rise x{jump.max():.1f}" in L.text() and f"largest fall ÷{1 / jump.min():.1f}" in L.text()
+    assert "up by more than a factor of ten once and down by a smaller factor (both printed above)" in markdown(L)
     signs = np.sign(np.diff(L["full_1e3.loss"][:5]))
     assert signs.tolist() == [-1, 1, -1, 1]                    # "falls and rises in turn"
     assert all(e > 1 for e in L["edge_1e3"][:k])               # "above 1 on every row"
@@ -243,11 +296,19 @@ def test_which_direction_overflows_is_not_claimed(L, L5):
     assert L5["neg_growth"] > 1e10 and L5["low.trains"]        # "compounded ... to an absurd size, and the net trains"
 
 
-def test_a_fixed_quadratic_model_grows_the_error_along_negative_curvature_and_the_loss_along_the_sharpest(L):
+def test_a_fixed_quadratic_model_grows_both_components_and_the_loss_only_along_the_sharpest(L):
+    # R5-4: both factors in one unit (the gradient's component, |1 - lr·λ|), and what each does to the model's loss
     text = L.text()
     lam0, lam_min = L["mb.full"], L["lam_min0"]
-    assert f"x(1 - lr·λ₀)² = x{(1 - 1e-3 * lam0) ** 2:.0f} per step" in text
-    assert f"x(1 - lr·λ_min) = x{1 - 1e-3 * lam_min:.2f} per step" in text and 1 - 1e-3 * lam_min > 1
+    f_sharp, f_neg = abs(1 - 1e-3 * lam0), abs(1 - 1e-3 * lam_min)
+    assert L["f_sharp"] == pytest.approx(f_sharp) and L["f_neg"] == pytest.approx(f_neg)
+    assert f"sharpest direction (λ₀ = {lam0:.4g}): x{f_sharp:.2f}; that direction's part of the model's loss grows with its square, x{f_sharp ** 2:.1f}" in text
+    assert f"most negative curvature (λ_min = {lam_min:.4g}): x{f_neg:.2f}; that direction's part of the model's loss is negative and falls" in text
+    assert 1 < f_sharp < f_neg and lam_min < 0                  # "a larger factor, but there the growth *lowers* the model's loss"
+    assert f"|1 - lr·λ₀| = {f_sharp:.2f} per step (grows)" in text     # the same factor under Picture x²
+    md = markdown(L)
+    assert "the component grows by $1-\\eta\\lambda_{\\min}$, a larger factor, but there the growth *lowers* the model's loss" in md
+    assert "the error along the most negative curvature" not in text and "sharpest part of the error" not in md
 
 
 # ------------------------------------------------------------------ Picture x²; question 1 in numbers
@@ -259,11 +320,14 @@ def test_x_squared_at_0_12_converges_and_ten_x_squared_diverges(L):
 
 
 def test_a_tenfold_change_of_rate_crosses_the_threshold_of_the_lesson_4_net(L, L5):
+    # R5-5: the thread gives no architecture
+    assert "On the lesson-4 net (the course's stand-in for the thread's), the threshold" in markdown(L)
+    assert "the thread's kind of net" not in markdown(L)
     lam0 = L["mb.full"]
     assert 1e-4 < 2 / lam0 < 1e-3
     assert abs(1 - 1e-4 * lam0) < 1 < abs(1 - 1e-3 * lam0)
     assert "(shrinks)" in L.text() and "(grows)" in L.text()
-    assert L5["lam_min"] < 0 and 1 - 1e-4 * L5["lam_min"] > 1   # the error along negative curvature grows at 1e-4 too
+    assert L5["lam_min"] < 0 and 1 - 1e-4 * L5["lam_min"] > 1   # the component along negative curvature grows at 1e-4 too
     assert L5["low.lr"] == 1e-4 and L5["low.trains"]           # and at 1e-4 the net trains
 
 
@@ -305,9 +369,19 @@ def test_adam_claims_cited_from_lesson_5(L5):
 
 def test_terms_are_defined_where_this_lesson_uses_them(L):
     text = markdown(L)
-    for term in ("**edge**", "**preconditioned sharpness**", "**preconditioning**", "**catapult**", "Glorot's (weights of variance"):
+    for term in ("**edge**", "**preconditioned sharpness**", "**preconditioning**", "**catapult**", "Glorot's (weights of variance",
+                 "**tangent kernel**: the matrix", "**Gauss–Newton part** of the Hessian: the first term",
+                 "of lesson 5's formula $H = "):
         assert term in text, term
     assert "(the sharpness at the start)" not in text
+
+
+def test_the_overview_names_both_nets(L):
+    # R5-11: the first and last sections run the lesson-4 net, the sections between the small one
+    overview = L.nb.cells[0].source
+    assert "on small nets so every run takes seconds" not in overview
+    assert "on the lesson-4 net where the thread's rates are at stake (first and last sections)" in overview
+    assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.loss"]) == 1000   # two different nets; a thousand steps
 
 
 def test_every_reference_is_cited_in_the_text(L):

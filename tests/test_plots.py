@@ -202,3 +202,16 @@ def test_edge_runs_name_the_stopping_criterion_and_the_ratio_when_asked():
     plots.draw_edge_runs(a, b, [gone], ["run"], stop_label="loss > 1e6 x start", ratio_label="lr / (2/sharpness)")
     assert a.get_lines()[0].get_label() == "run: loss > 1e6 x start at step 1"
     assert b.get_ylabel() == "lr / (2/sharpness)" and b.get_lines()[-1].get_label() == "lr / (2/sharpness) = 1"
+
+
+def test_minibatch_sharpness_draws_a_tick_per_batch_and_counts_those_sharper_than_the_full_batch():
+    from types import SimpleNamespace   # the fields of helpers.dynamics.MinibatchSharpness, without TensorFlow
+
+    result = SimpleNamespace(full=5.0, batches=np.array([4.0, 4.5, 5.5, 6.0, 7.0]), batch_size=8)
+    ax = Figure().subplots()
+    plots.draw_minibatch_sharpness(ax, result, lr=0.3)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "a minibatch sharper than the full batch (3)" in labels
+    assert "a minibatch not sharper than the full batch (2)" in labels
+    ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
+    assert sorted(np.concatenate([t.get_xdata() for t in ticks]).tolist()) == result.batches.tolist()
