@@ -277,8 +277,8 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
         Called as in ``model.fit`` (train, epoch and batch begin/end); ``logs["loss"]`` after a
         batch is that batch's own loss (not a running mean). A callback may set
         ``model.stop_training = True``.
-    progress : bool
-        Show a ``tqdm.auto`` bar over the steps.
+    progress : bool or str
+        Show a ``tqdm.auto`` bar over the steps (a string: the bar's description).
     track_full_loss : bool
         Also record the loss over all rows before each step (:attr:`TrainResult.full_losses`;
         one extra forward pass over the data per step).
@@ -335,7 +335,8 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
     iterator = enumerate(batches)
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(iterator, total=len(batches), desc="training", leave=False)
+        iterator = tqdm(iterator, total=len(batches), desc=progress if isinstance(progress, str) else "training",
+                        leave=False)
     hooks.on_train_begin()
     with np.errstate(all="ignore"):
         for k, idx in iterator:
