@@ -70,13 +70,27 @@ def minibatch_order(n, batch_size, epochs, seed):
     return order.reshape(-1, batch_size).astype(np.int32)
 
 
-class Outcome(enum.Enum):
-    """How a run ended (lesson 4's criterion for "trained": finite, full-data loss at least halved)."""
+class Outcome(str, enum.Enum):
+    """How a run ended (lesson 4's criterion for "trained": finite, full-data loss at least halved).
+
+    A string enum: it prints, formats and compares as its value, so a sentence can say it.
+
+    Examples
+    --------
+    >>> f"blew up ({Outcome.INF})", "blew up (" + Outcome.NAN + ")", Outcome.TRAINED == "trained"
+    ('blew up (inf)', 'blew up (nan)', True)
+    """
 
     TRAINED = "trained"
     DID_NOT_TRAIN = "did not train"
     INF = "inf"
     NAN = "nan"
+
+    def __str__(self):
+        return self.value
+
+    def __format__(self, spec):
+        return format(self.value, spec)
 
 
 @dataclass(frozen=True)
