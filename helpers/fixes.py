@@ -197,6 +197,19 @@ class FixResult:
         return DynamicsResult(lr=self.lr, loss=self.record.losses, sharpness_steps=self.sharpness_steps,
                               sharpness=self.sharpness, diverged_at=self.record.diverged_at, run=self.record)
 
+    def measured(self):
+        """The fix's own numbers (its scalar fields that are not None), by field name.
+
+        Examples
+        --------
+        >>> FixResult("demo", 1e-3, True, 0.5, 100.0, 50.0, 1.0, record=None, fraction=0.25).measured()
+        {'fraction': 0.25}
+        """
+        names = ("fraction", "raw_sharpness", "rms_step", "rms_weight", "preconditioned_sharpness",
+                 "adam_threshold", "clipped_fraction", "max_step_over_bound", "batch_sharpness_mean",
+                 "batch_sharpness_sum", "batch_size")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
     def as_dict(self):
         """The fields of the benchmark's JSON line."""
         return {"trains": bool(self.trains), "final_loss": _json_float(self.final_loss),

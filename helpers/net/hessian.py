@@ -129,9 +129,9 @@ class HessianOperator(LinearOperator):
     def __init__(self, model, x, y=None, *, loss=None, batch_size=None):
         check_model(model)
         self.model = model
-        self.loss = as_loss(loss)
         self.variables = list(model.trainable_variables)
         self.weights_dtype = tf.as_dtype(self.variables[0].dtype)
+        self.loss = as_loss(loss, dtype=self.weights_dtype.name)
         self.data = Batches(x, y, batch_size=batch_size, dtype=self.weights_dtype)
         self.shapes = [tuple(v.shape) for v in self.variables]
         self.sizes = [int(np.prod(s)) for s in self.shapes]

@@ -200,7 +200,7 @@ def full_loss(model, x, y, loss=None, batch_size=None):
     5.0
     """
     check_model(model)
-    loss = as_loss(loss)
+    loss = as_loss(loss, dtype=tf.as_dtype(model.trainable_variables[0].dtype).name)
     total = 0.0
     # Non-finite data is not an argument error here: it makes a non-finite loss, an outcome.
     data = Batches(x, y, batch_size=batch_size, dtype=model.trainable_variables[0].dtype, finite=False)
@@ -313,7 +313,7 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
     """
     check_model(model)
     optimizer = _as_optimizer(optimizer)
-    loss_obj = as_loss(loss)
+    loss_obj = as_loss(loss, dtype=tf.as_dtype(model.trainable_variables[0].dtype).name)
     epochs = check_int(epochs, "epochs", 1)
     seed = check_int(seed, "seed")
     dtype = tf.as_dtype(model.trainable_variables[0].dtype).as_numpy_dtype
