@@ -31,7 +31,9 @@ Examples
 
 from __future__ import annotations
 
-from helpers.net.hessian import (HessianOperator, SharpnessResult, check_model, critical_lr,  # noqa: F401
+import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
+
+from helpers.net.hessian import (HessianOperator, SharpnessResult, check_model, critical_lr,  # noqa: F401,E402
                                  dense_hessian, hvp, min_eigenvalue, sharpness)
 
 __all__ = ["HessianOperator", "hvp", "dense_hessian", "sharpness", "critical_lr",
