@@ -121,7 +121,7 @@ def nan_autopsy(model, x, y, result, max_extra_steps=10):
     --------
     >>> x = np.array([[3e19]], "float32"); y = np.zeros((1, 1), "float32")
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
-    >>> run = train(model, x, y, keras.optimizers.SGD(1.0), batch_size=1)
+    >>> run = train(model, x, y, keras.optimizers.SGD(1.0), epochs=3, batch_size=1)
     >>> run.diverged_at, nan_autopsy(model, x, y, run).operation
     (0, 'inf - inf')
     """
