@@ -564,7 +564,7 @@ def draw_sharpness_along(axes, traces, runs=None):
     """The full-batch sharpness step by step along training runs, one run per panel (log y):
     ``λ_max`` at each measured step, the full-data loss at the same steps, and the line
     ``2/η`` above which the sharpest direction is unstable for that run's rate. When ``runs``
-    (the matching :class:`helpers.experiment.TrainResult`) are given, a run's first non-finite
+    (the matching :class:`helpers.experiment.SGDRun`) are given, a run's first non-finite
     step is marked.
 
     ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``, ``loss``).
