@@ -1,8 +1,7 @@
 """The one training loop: every step as computed, any optimizer/loss/batch size, divergence as an outcome.
 
-Claims: on lesson 4's net it reproduces ``helpers.experiment.train_sgd`` step for step (the
-same losses, gradient norms and weight norms, the same first inf step at lr = 1e-3, the same
-trained run at 1e-4); full-batch SGD converges at 0.95 x ``critical_lr`` and diverges at 1.05 x,
+Claims: on lesson 4's net each step is plain SGD on its minibatch (the same losses as a
+hand-written tape-and-update loop, to the bit, the same first inf step at lr = 1e-3); full-batch SGD converges at 0.95 x ``critical_lr`` and diverges at 1.05 x,
 with and without momentum; Keras's momentum updates are those of ``helpers.momentum``; the loss
 recorded at each step is that batch's loss at the weights before the step; Adam's
 preconditioner comes from the gradients the loop saw; a diverging run stops cleanly.
