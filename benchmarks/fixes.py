@@ -17,9 +17,9 @@ def main():
         results[name] = fix(seed=0)
     print(fixes.summary_table(list(results.values())))
     for name, result in results.items():
-        extra = {k: v for k, v in result.extra.items() if isinstance(v, (int, float))}
-        if extra:
-            print(f"  {name}: " + ", ".join(f"{k} = {v:.4g}" for k, v in extra.items()))
+        measured = result.measured()
+        if measured:
+            print(f"  {name}: " + ", ".join(f"{k} = {v:.4g}" for k, v in measured.items()))
     sweep = fixes.adam_sweep((1e-2, 1e-1, 1.0, 10.0))
     print("Adam sweep: " + ", ".join(f"lr {r.lr:g}: {'trains' if r.trains else 'FAILS'} "
                                      f"(final loss {r.final_loss:.3g})" for r in sweep))

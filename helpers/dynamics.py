@@ -1,4 +1,4 @@
-"""Beyond the quadratic picture: how the sharpness itself moves while a small net trains.
+"""Lesson 6's recipes: how the sharpness itself moves while a small net trains (over :mod:`helpers.net`).
 
 Lessons 1-5 treat the sharpness as a fixed property of the loss. In a network it changes
 with the weights, and the learning rate pushes back on it. This module measures that on
@@ -16,23 +16,28 @@ small nets (a narrow MLP on a small synthetic regression set), fast enough for a
 * :func:`minibatch_sharpness` -- the sharpness of each minibatch's loss against the full
   batch's: a rate safely below ``2 / sharpness`` of the full batch can still be above it for
   some minibatches.
+
+Every step is taken by :func:`helpers.net.training.train` (full batch: ``batch_size=None``), the
+sharpness is measured by :class:`helpers.net.tracking.SharpnessTracker`, and every curvature by
+:class:`helpers.net.hessian.HessianOperator`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.curvature import HessianOperator, top_eigenpair  # noqa: E402
-from helpers.experiment import set_seed  # noqa: E402
+from helpers.eigen import top_eigenpair  # noqa: E402
+from helpers.net.hessian import HessianOperator  # noqa: E402
+from helpers.net.models import mlp  # noqa: E402
+from helpers.net.tracking import SharpnessTracker  # noqa: E402
+from helpers.net.training import TrainResult, train  # noqa: E402
 from helpers.validation import check_int, check_lr  # noqa: E402
 
 __all__ = ["SmallSetting", "SMALL", "make_small_data", "make_small_model", "DynamicsResult",
@@ -79,26 +84,26 @@ def make_small_data(setting=SMALL, seed=None):
 
 
 def make_small_model(setting=SMALL, seed=None):
-    """The small MLP (Glorot-uniform weights, zero biases), seeded."""
+    """The small MLP (Glorot-uniform weights, zero biases), seeded (:func:`helpers.net.models.mlp`)."""
     seed = setting.seed if seed is None else check_int(seed, "seed")
-    set_seed(seed)
-    layers = [keras.Input(shape=(setting.n_features,))]
-    layers += [keras.layers.Dense(setting.width, activation=setting.activation) for _ in range(setting.depth)]
-    layers += [keras.layers.Dense(1)]
-    return keras.Sequential(layers, name="small_mlp")
+    return mlp(setting.n_features, (setting.width,) * setting.depth, setting.activation, seed=seed,
+               name="small_mlp")
 
 
 @dataclass
 class DynamicsResult:
-    """Full-batch gradient descent with the sharpness tracked (see :func:`gd_with_sharpness`).
+    """A training run with the full-data sharpness tracked (:func:`gd_with_sharpness`,
+    :meth:`helpers.fixes.FixResult.tracked`), under the names lessons 5 and 6 print.
 
     Attributes
     ----------
     lr : the learning rate.
-    loss : (steps,) full-batch mean squared error before each step (training stops at the
-        first non-finite value, which is the last entry).
+    loss : (steps,) the loss of each step's batch before that step (full batch: the full-data
+        mean squared error); :attr:`TrainResult.losses` of ``run``.
     sharpness_steps, sharpness : the steps at which the sharpness was measured and its values.
-    diverged_at : first step with a non-finite loss (or loss above ``blowup``), or None.
+    diverged_at : first step with a non-finite loss (or, for :func:`gd_with_sharpness`, a loss
+        above ``blowup`` times its start), or None.
+    run : the :class:`helpers.net.training.TrainResult` of the loop (None for a made-up result).
     """
 
     lr: float
@@ -106,7 +111,7 @@ class DynamicsResult:
     sharpness_steps: np.ndarray
     sharpness: np.ndarray
     diverged_at: int | None = None
-    weights: list = field(default=None, repr=False)
+    run: TrainResult | None = None
 
     @property
     def critical_lr(self):
@@ -118,12 +123,29 @@ class DynamicsResult:
         return self.diverged_at is not None
 
 
+class _BlowUp(keras.callbacks.Callback):
+    """Stop training once a step's loss exceeds ``factor`` times the first step's."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor, self.first, self.at, self.step = factor, None, None, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = logs["loss"]
+        self.first = loss if self.first is None else self.first
+        if math.isfinite(loss) and loss > self.factor * self.first:
+            self.at = self.step
+            self.model.stop_training = True
+        self.step += 1
+
+
 def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=False, desc=None):
     """Full-batch gradient descent at ``lr`` on the mean squared error, sharpness every ``every`` steps.
 
-    The model is trained in place. The sharpness (largest Hessian eigenvalue of the full-batch
-    loss) is measured by Lanczos (:func:`helpers.curvature.top_eigenpair`) on Hessian-vector
-    products, each time warm-started from the previous eigenvector.
+    The model is trained in place by :func:`helpers.net.training.train` with plain SGD and
+    ``batch_size=None``. The sharpness (largest Hessian eigenvalue of the full-batch loss) is
+    measured by :class:`helpers.net.tracking.SharpnessTracker` (Lanczos on Hessian-vector
+    products, each time warm-started from the previous eigenvector).
 
     Parameters
     ----------
@@ -154,39 +176,14 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
     every = check_int(every, "every", 1)
     x = np.asarray(x, np.float32)
     y = np.asarray(y, np.float32).reshape(len(x), -1)
-    xt, yt = tf.constant(x), tf.constant(y)
-    variables = model.trainable_variables
-    lr_t = tf.constant(lr, tf.float32)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(xt, training=False) - yt))
-        grads = tape.gradient(loss, variables)
-        if tf.math.is_finite(loss):
-            for v, g in zip(variables, grads):
-                v.assign_sub(lr_t * g)
-        return loss
-
-    op = HessianOperator(model, x, y)
-    vector = None
-    losses, s_steps, s_values = [], [], []
-    diverged_at = None
-    iterator = range(steps)
-    if progress:
-        from tqdm.auto import tqdm
-        iterator = tqdm(iterator, desc=desc or f"gradient descent at lr = {lr:.3g}", leave=False)
-    for k in iterator:
-        if k % every == 0:
-            lam, vector, _ = top_eigenpair(op, op.size, tol=1e-3, v0=vector)
-            s_steps.append(k)
-            s_values.append(lam)
-        losses.append(float(step()))
-        if not math.isfinite(losses[-1]) or losses[-1] > blowup * losses[0]:
-            diverged_at = k
-            break
-    return DynamicsResult(lr=lr, loss=np.array(losses), sharpness_steps=np.array(s_steps),
-                          sharpness=np.array(s_values), diverged_at=diverged_at)
+    stop = _BlowUp(blowup)
+    tracker = SharpnessTracker(x, y, every=every, at_end=False)
+    bar = desc or f"gradient descent at lr = {lr:.3g}"
+    run = train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=steps, batch_size=None,
+                callbacks=[stop, tracker], progress=bar if progress else False)
+    diverged_at = run.diverged_at if run.diverged else stop.at
+    return DynamicsResult(lr=lr, loss=run.losses, sharpness_steps=tracker.steps, sharpness=tracker.values,
+                          diverged_at=diverged_at, run=run)
 
 
 def eos_summary(run, after_step):
@@ -217,7 +214,7 @@ def catapult_runs(multiples=(0.5, 1.5, 10.0), steps=200, every=5, setting=SMALL,
     model = make_small_model(setting, seed)
     initial = model.get_weights()
     op = HessianOperator(model, x, y)
-    lam0 = top_eigenpair(op, op.size, tol=1e-6)[0]
+    lam0 = top_eigenpair(op.matvec, op.shape[0], tol=1e-6)[0]
     runs = []
     iterator = multiples
     if progress:
@@ -280,18 +277,18 @@ def minibatch_sharpness(model, x, y, batch_size=32, n_batches=16, seed=0):
     if batch_size > len(x):
         raise ValueError(f"batch_size must be at most {len(x)}, got {batch_size}")
     op = HessianOperator(model, x, y)
-    full = top_eigenpair(op, op.size, tol=1e-4, seed=seed)[0]
+    full = top_eigenpair(op.matvec, op.shape[0], tol=1e-4, seed=seed)[0]
     # One operator for every minibatch: its loss is the mean squared error over the rows a
     # 0/1 mask selects, and the mask is swapped per batch (no new TensorFlow graph each time).
     mask = tf.Variable(tf.zeros((len(x), 1), tf.float32), trainable=False)
-    op_b = HessianOperator(model, x, y, loss_fn=lambda p, t: tf.reduce_sum(mask * tf.square(p - t)) / batch_size)
+    op_b = HessianOperator(model, x, y, loss=lambda t, p: tf.reduce_sum(mask * tf.square(p - t)) / batch_size)
     rng = np.random.default_rng(seed)
     values = []
     for _ in range(n_batches):
         chosen = np.zeros((len(x), 1), np.float32)
         chosen[rng.choice(len(x), batch_size, replace=False)] = 1.0
         mask.assign(chosen)
-        values.append(top_eigenpair(op_b, op_b.size, tol=1e-4, seed=seed)[0])
+        values.append(top_eigenpair(op_b.matvec, op_b.shape[0], tol=1e-4, seed=seed)[0])
     return MinibatchSharpness(full=full, batches=np.array(values), batch_size=batch_size)
 
 
@@ -337,4 +334,4 @@ def gradient_curvature(model, x, y):
     """
     op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
     loss, g = op.loss_and_gradient()
-    return GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ op(g)))
+    return GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ op.matvec(g)))

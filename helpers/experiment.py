@@ -1,54 +1,52 @@
-"""The lesson-4 Keras experiment: a small MLP on raw, unnormalised data, trained with plain SGD.
+"""Lesson 4's recipes: the raw-data net that blows up at lr = 1e-3, trained and examined with :mod:`helpers.net`.
 
 The thread (Data Science Stack Exchange, "Why is learning rate causing my neural network's
 weights to skyrocket?") trained a TensorFlow net whose loss went from the thousands to a
 trillion to nan within an epoch at lr = 1e-3, and trained fine at lr = 1e-4. This module
-rebuilds that situation so it happens on every machine, every time:
+rebuilds that situation so it happens on every machine, every time; all the TensorFlow work
+is done by :mod:`helpers.net` (one model builder, one training loop, one Hessian):
 
 * :func:`make_data` -- four raw features uniform in [0, 15] and a target around 100, so the
   mean squared error starts near 10,000 (nothing is normalised, as in the thread);
-* :func:`make_model` -- a Keras MLP 4 -> 64 -> 64 -> 1 with leaky ReLU;
-* :func:`train_sgd` -- plain SGD written out as TensorFlow 1's ``optimizer.minimize(loss)`` did
-  it for a gradient-descent optimizer, one step ``w <- w - lr * grad L(w)`` per minibatch,
-  recording per-step loss, gradient norm, weight norms per layer and the first non-finite step;
-* :func:`fit_sgd` -- the same training through ``model.fit``, the API students know;
+* :func:`make_model` -- a Keras MLP 4 -> 64 -> 64 -> 1 with leaky ReLU (:func:`helpers.net.models.mlp`);
+* :func:`train_sgd` -- plain SGD, one step ``w <- w - lr * grad L(w)`` per minibatch, as TensorFlow 1's
+  ``optimizer.minimize(loss)`` did it (:func:`helpers.net.training.train`), returned as a
+  :class:`SGDRun`, the run under the names lesson 4 prints;
+* :func:`fit_sgd` -- the same training through ``model.fit``, the API students know, and what
+  its running epoch mean hides;
 * :func:`lr_sweep` -- the same initial net trained at many rates (for the lesson's slider);
-* :func:`nan_autopsy` -- replays the last steps in float32 numpy to find the operation that
-  produced the first nan (``inf - inf`` or ``0 * inf``);
+* :func:`nan_autopsy` -- the operation that produced the first nan (:mod:`helpers.net.autopsy`);
 * :func:`sharpness_along` -- the full-batch sharpness measured step by step along an SGD run;
 * :func:`second_order_check` -- Goodfellow's second-order prediction of one full-batch gradient
   step's change in loss, against the change the step actually makes, over many step sizes.
 
 The thread does not say which optimizer the asker used (they tried several). Plain gradient
 descent is the optimizer whose behaviour the thread's answers explain, so it is the one used here.
-
-Keras 3 optimizers have no ``minimize``. Its equivalent is a ``tf.GradientTape`` that records
-the loss and ``optimizer.apply_gradients(zip(grads, model.trainable_variables))``.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from helpers.curvature import HessianOperator, SharpnessResult, check_model, check_xy, top_eigenpair  # noqa: E402
+from helpers.eigen import top_eigenpair  # noqa: E402
+from helpers.net import autopsy  # noqa: E402
+from helpers.net.autopsy import NanAutopsy  # noqa: E402
+from helpers.net.env import set_seed  # noqa: E402
+from helpers.net.hessian import HessianOperator, SharpnessResult, check_model  # noqa: E402
+from helpers.net.models import mlp  # noqa: E402
+from helpers.net.training import Outcome, TrainResult, full_loss, train  # noqa: E402
 from helpers.validation import check_int, check_lr  # noqa: E402
 
-tf.config.experimental.enable_op_determinism()
-
 __all__ = [
-    "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment", "TrainResult",
+    "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment", "SGDRun",
     "train_sgd", "fit_sgd", "lr_sweep", "SweepResult", "NanAutopsy", "nan_autopsy",
-    "set_seed", "mse", "minibatch_order", "TrainingOutcome", "StepCheck", "second_order_check",
-    "SharpnessTrace", "sharpness_along",
+    "set_seed", "mse", "StepCheck", "second_order_check", "SharpnessTrace", "sharpness_along",
 ]
 
 
@@ -90,16 +88,6 @@ class LessonConfig:
 LESSON = LessonConfig()
 
 
-def set_seed(seed):
-    """Seed Python, numpy and TensorFlow (``keras.utils.set_random_seed``).
-
-    Examples
-    --------
-    >>> set_seed(0)
-    """
-    keras.utils.set_random_seed(check_int(seed, "seed"))
-
-
 def make_data(config=LESSON, seed=None):
     """Raw regression data, generated in code: ``x`` (n, 4) in [0, 15], ``y`` (n, 1) around 100.
 
@@ -138,7 +126,7 @@ def make_data(config=LESSON, seed=None):
 
 
 def make_model(config=LESSON, seed=None):
-    """The lesson's Keras MLP (Glorot-uniform weights, zero biases), seeded.
+    """The lesson's Keras MLP (Glorot-uniform weights, zero biases), seeded (:func:`helpers.net.models.mlp`).
 
     Examples
     --------
@@ -151,12 +139,8 @@ def make_model(config=LESSON, seed=None):
     if not isinstance(config, LessonConfig):
         raise TypeError(f"config must be a LessonConfig, got {type(config).__name__}")
     seed = config.seed if seed is None else check_int(seed, "seed")
-    set_seed(seed)
-    layers = [keras.Input(shape=(config.n_features,))]
-    layers += [keras.layers.Dense(config.width, activation=config.activation, name=f"hidden{i + 1}")
-               for i in range(config.depth)]
-    layers += [keras.layers.Dense(1, name="output")]
-    return keras.Sequential(layers, name="lesson4_mlp")
+    return mlp(config.n_features, (config.width,) * config.depth, config.activation, seed=seed,
+               name="lesson4_mlp")
 
 
 def make_experiment(config=LESSON, seed=None):
@@ -184,77 +168,17 @@ def mse(model, x, y):
     >>> mse(model, x, y) > 1e3
     True
     """
-    check_model(model)
-    x, y = check_xy(x, y, single_target=True)
-    pred = model(x, training=False)
-    return float(tf.reduce_mean(tf.square(pred - y)))
+    return full_loss(model, x, y)
 
 
 # --------------------------------------------------------------------------- training
-def minibatch_order(n, batch_size, epochs, seed):
-    """The rows of every minibatch: an int32 array of shape (epochs * (n // batch_size), batch_size).
-
-    Each epoch is a fresh permutation of the ``n`` rows, drawn from one generator seeded with
-    ``seed``; rows that do not fill a last minibatch are skipped. :func:`train_sgd` and
-    :func:`helpers.fixes.train` both use it, so runs with the same seed see the same data.
-
-    Parameters
-    ----------
-    n, batch_size, epochs : int
-    seed : int (or anything else ``numpy.random.default_rng`` accepts)
-
-    Examples
-    --------
-    >>> order = minibatch_order(5, 2, epochs=2, seed=0)
-    >>> order.shape, order.dtype.name
-    ((4, 2), 'int32')
-    >>> len(set(order[:2].ravel().tolist()))  # no row twice within an epoch
-    4
-    """
-    n = check_int(n, "n", 1)
-    batch_size = check_int(batch_size, "batch_size", 1)
-    epochs = check_int(epochs, "epochs", 1)
-    if batch_size > n:
-        raise ValueError(f"batch_size must be at most n ({n}), got {batch_size}")
-    rng = np.random.default_rng(seed)
-    per_epoch = n // batch_size
-    order = np.concatenate([rng.permutation(n)[: per_epoch * batch_size] for _ in range(epochs)])
-    return order.reshape(-1, batch_size).astype(np.int32)
-
-
-class TrainingOutcome:
-    """``diverged`` and ``trained`` for a training record (lesson 4's criterion, defined once).
-
-    A base for dataclasses with the fields ``first_nonfinite_step`` (int or None),
-    ``initial_loss`` and ``final_loss`` (full-data losses before and after training), such as
-    :class:`TrainResult` and :class:`helpers.fixes.TrainRecord`.
-
-    Examples
-    --------
-    >>> @dataclass
-    ... class Run(TrainingOutcome):
-    ...     first_nonfinite_step: int | None
-    ...     initial_loss: float
-    ...     final_loss: float
-    >>> Run(None, 100.0, 40.0).trained, Run(None, 100.0, 60.0).trained, Run(3, 100.0, float("nan")).diverged
-    (True, False, True)
-    """
-
-    @property
-    def diverged(self):
-        """True when a non-finite loss stopped training."""
-        return self.first_nonfinite_step is not None
-
-    @property
-    def trained(self):
-        """True when training stayed finite and at least halved the full-data loss."""
-        return (not self.diverged and math.isfinite(self.final_loss)
-                and self.final_loss <= 0.5 * self.initial_loss)
-
-
 @dataclass
-class TrainResult(TrainingOutcome):
-    """What a training run recorded, one entry per SGD step (minibatch).
+class SGDRun:
+    """One SGD run of :func:`helpers.net.training.train`, under the names lesson 4 prints.
+
+    Lesson 4 (and its claim tests) speaks of a run's ``loss`` per step and its
+    ``first_nonfinite_step``: they are :attr:`TrainResult.losses` and
+    :attr:`TrainResult.diverged_at` of ``run``, the loop's own result, kept whole.
 
     Attributes
     ----------
@@ -271,8 +195,7 @@ class TrainResult(TrainingOutcome):
     steps_per_epoch : minibatches per epoch.
     initial_loss, final_loss : full-data mean squared error before and after training
         (``final_loss`` is nan when training diverged).
-    batch_index : (planned steps, batch_size) rows of ``x`` for every planned step
-        (also those after a divergence, so :func:`nan_autopsy` can continue the run).
+    run : the :class:`helpers.net.training.TrainResult` itself.
     """
 
     lr: float
@@ -286,105 +209,64 @@ class TrainResult(TrainingOutcome):
     steps_per_epoch: int
     initial_loss: float
     final_loss: float
-    batch_index: np.ndarray = field(repr=False)
+    run: TrainResult = field(repr=False)
+
+    @classmethod
+    def of(cls, run, lr):
+        """The :class:`SGDRun` of a :class:`helpers.net.training.TrainResult` tracked with
+        ``track_full_loss``, at the rate ``lr`` asked for (``run.lr`` is its float32 rounding)."""
+        if not isinstance(run, TrainResult) or run.full_losses is None:
+            raise TypeError("run must be a TrainResult of train(..., track_full_loss=True)")
+        return cls(lr=float(lr), loss=run.losses, full_loss=run.full_losses, grad_norm=run.grad_norm,
+                   weight_norm=run.weight_norm, layer_norms=run.layer_norms, layer_names=run.layer_names,
+                   first_nonfinite_step=run.diverged_at, steps_per_epoch=run.steps_per_epoch,
+                   initial_loss=run.initial_loss, final_loss=run.final_loss, run=run)
 
     @property
     def steps(self):
+        """Steps recorded (up to and including a non-finite one)."""
         return len(self.loss)
 
-    def first_step_above(self, threshold):
-        """First step whose loss exceeds ``threshold`` or is not finite (None if none)."""
-        bad = ~(self.loss <= threshold)  # nan compares False, so it counts as "above"
-        hits = np.flatnonzero(bad)
-        return int(hits[0]) if hits.size else None
+    @property
+    def diverged(self):
+        return self.run.diverged
+
+    @property
+    def trained(self):
+        return self.run.trained
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.run.outcome
 
     @property
     def loss_ratios(self):
         """``loss[k + 1] / loss[k]`` for consecutive finite losses (one fewer than those)."""
-        finite = self.loss[np.isfinite(self.loss)]
-        return finite[1:] / finite[:-1]
+        return self.run.loss_ratios
 
-    @property
-    def outcome(self):
-        """``"nan"``, ``"inf"``, ``"trained"`` or ``"did not train"``."""
-        if self.diverged:
-            return "nan" if np.isnan(self.loss[self.first_nonfinite_step]) else "inf"
-        return "trained" if self.trained else "did not train"
+    def first_step_above(self, threshold):
+        """First step whose loss exceeds ``threshold`` or is not finite (None if none)."""
+        return self.run.first_step_above(threshold)
 
 
-class _Trainer:
-    """A compiled SGD step for one model, reusable across learning rates (same optimizer)."""
-
-    def __init__(self, model, x, y, batch_size):
-        self.model = model
-        self.x = tf.constant(x)
-        self.y = tf.constant(y)
-        self.batch_size = batch_size
-        self.optimizer = keras.optimizers.SGD(learning_rate=1e-3)
-        self.optimizer.build(model.trainable_variables)
-        self.layers = [layer for layer in model.layers if layer.trainable_weights]
-        self.step = tf.function(self._step, reduce_retracing=True)
-
-    def _step(self, idx):
-        model = self.model
-        xb = tf.gather(self.x, idx)
-        yb = tf.gather(self.y, idx)
-        layer_norms = tf.stack([
-            tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(w)) for w in layer.trainable_weights]))
-            for layer in self.layers])
-        full_loss = tf.reduce_mean(tf.square(model(self.x, training=False) - self.y))
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(xb, training=True) - yb))
-        grads = tape.gradient(loss, model.trainable_variables)
-        grad_norm = tf.linalg.global_norm(grads)
-        # TensorFlow 1's minimize(loss) for plain SGD: one step w <- w - lr * grad, unless the loss
-        # is already inf/nan, in which case training stops here with the weights untouched.
-        if tf.math.is_finite(loss):
-            self.optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss, full_loss, grad_norm, layer_norms
-
-    def run(self, lr, epochs, seed):
-        self.optimizer.learning_rate.assign(lr)
-        n = int(self.x.shape[0])
-        steps_per_epoch = n // self.batch_size
-        batches = minibatch_order(n, self.batch_size, epochs, seed)
-        initial = float(tf.reduce_mean(tf.square(self.model(self.x) - self.y)))
-        losses, full_losses, gnorms, lnorms = [], [], [], []
-        first_bad = None
-        for step, idx in enumerate(batches):
-            loss, full_loss, gnorm, lnorm = self.step(tf.constant(idx))
-            losses.append(float(loss))
-            full_losses.append(float(full_loss))
-            gnorms.append(float(gnorm))
-            lnorms.append(lnorm.numpy().astype(np.float64))
-            if not math.isfinite(losses[-1]):
-                first_bad = step
-                break
-        final = float("nan") if first_bad is not None else float(
-            tf.reduce_mean(tf.square(self.model(self.x) - self.y)))
-        lnorms = np.array(lnorms)
-        return TrainResult(
-            lr=float(lr), loss=np.array(losses), full_loss=np.array(full_losses), grad_norm=np.array(gnorms),
-            weight_norm=np.sqrt(np.sum(lnorms ** 2, axis=1)), layer_norms=lnorms,
-            layer_names=[layer.name for layer in self.layers], first_nonfinite_step=first_bad,
-            steps_per_epoch=steps_per_epoch, initial_loss=initial,
-            final_loss=final if math.isfinite(final) else float("nan"),
-            batch_index=batches)
+def _sgd(model, x, y, lr, epochs, batch_size, seed, callbacks=()):
+    return train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=epochs, batch_size=batch_size,
+                 seed=seed, callbacks=callbacks, track_full_loss=True)
 
 
 def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0):
     """Train ``model`` in place with plain minibatch SGD and record every step.
 
     Each step is what ``optimizer.minimize(loss)`` did in TensorFlow 1 with a gradient-descent
-    optimizer: compute the minibatch mean squared error and its gradient, then ``w <- w - lr * grad``. In Keras 3
-    that is a ``tf.GradientTape`` plus ``keras.optimizers.SGD(lr).apply_gradients``. Training
-    stops cleanly at the first inf/nan loss (an outcome, not an error).
+    optimizer: compute the minibatch mean squared error and its gradient, then ``w <- w - lr * grad``
+    (:func:`helpers.net.training.train` with ``keras.optimizers.SGD(lr)``). Training stops cleanly
+    at the first inf/nan loss (an outcome, not an error).
 
     Parameters
     ----------
     model : keras.Model
         Trained in place (its weights change).
-    x, y : arrays of shapes (n, features) and (n,) or (n, 1)
+    x, y : arrays of shapes (n, features) and (n, 1)
     lr : float
         Learning rate, > 0.
     epochs, batch_size : int
@@ -394,7 +276,7 @@ def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
 
     Returns
     -------
-    TrainResult
+    SGDRun
 
     Examples
     --------
@@ -403,22 +285,15 @@ def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     >>> result.trained, result.steps
     (True, 64)
     """
-    check_model(model)
-    x, y = check_xy(x, y, single_target=True)
     lr = check_lr(lr)
-    epochs = check_int(epochs, "epochs", 1)
-    batch_size = check_int(batch_size, "batch_size", 1)
-    seed = check_int(seed, "seed")
-    if batch_size > x.shape[0]:
-        raise ValueError(f"batch_size must be at most the number of rows ({x.shape[0]}), got {batch_size}")
-    return _Trainer(model, x, y, batch_size).run(lr, epochs, seed)
+    return SGDRun.of(_sgd(model, x, y, lr, epochs, batch_size, seed), lr)
 
 
 @dataclass
 class SweepResult:
     """Training runs from one initial net at several learning rates (see :func:`lr_sweep`).
 
-    ``runs[i]`` is the :class:`TrainResult` for ``lrs[i]``.
+    ``runs[i]`` is the :class:`SGDRun` for ``lrs[i]``.
     """
 
     lrs: np.ndarray
@@ -428,6 +303,15 @@ class SweepResult:
         """The run whose learning rate is closest to ``lr`` (on a log scale)."""
         lr = check_lr(lr)
         return self.runs[int(np.argmin(np.abs(np.log(self.lrs) - math.log(lr))))]
+
+
+def _lrs(lrs):
+    lrs = np.asarray(lrs, dtype=np.float64).ravel()
+    if lrs.size == 0:
+        raise ValueError("lrs must contain at least one learning rate")
+    for value in lrs:
+        check_lr(float(value), "every lr in lrs")
+    return lrs
 
 
 def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0,
@@ -441,21 +325,12 @@ def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     --------
     >>> model, x, y = make_experiment()
     >>> sweep = lr_sweep(model, x, y, [1e-4, 1e-3], progress=False)
-    >>> [run.outcome for run in sweep.runs]
+    >>> [run.outcome.value for run in sweep.runs]
     ['trained', 'inf']
     """
     check_model(model)
-    x, y = check_xy(x, y, single_target=True)
-    lrs = np.asarray(lrs, dtype=np.float64).ravel()
-    if lrs.size == 0:
-        raise ValueError("lrs must contain at least one learning rate")
-    for value in lrs:
-        check_lr(float(value), "every lr in lrs")
-    epochs = check_int(epochs, "epochs", 1)
-    batch_size = check_int(batch_size, "batch_size", 1)
-    seed = check_int(seed, "seed")
+    lrs = _lrs(lrs)
     initial = model.get_weights()
-    trainer = _Trainer(model, x, y, batch_size)
     runs = []
     iterator = lrs
     if progress:
@@ -464,7 +339,7 @@ def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     try:
         for lr in iterator:
             model.set_weights(initial)
-            runs.append(trainer.run(float(lr), epochs, seed))
+            runs.append(SGDRun.of(_sgd(model, x, y, float(lr), epochs, batch_size, seed), float(lr)))
     finally:
         model.set_weights(initial)
     return SweepResult(lrs=lrs, runs=runs)
@@ -496,16 +371,50 @@ class SharpnessTrace:
         return 2.0 / self.sharpness
 
 
+class _MeasureAlong(keras.callbacks.Callback):
+    """Before each wanted step: the full-data sharpness, loss and the gradient's share along the top."""
+
+    def __init__(self, op, wanted, bar):
+        super().__init__()
+        self.op, self.wanted, self.bar = op, set(wanted), bar
+        self.last = max(wanted)
+        self.step = 0
+        self.steps, self.lams, self.losses, self.shares = [], [], [], []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.step not in self.wanted:
+            return
+        loss, g = self.op.loss_and_gradient()
+        if not math.isfinite(loss):
+            self.wanted = set()          # measuring stops at the first non-finite full-data loss
+            self.model.stop_training = True
+            return
+        lam, v, _ = top_eigenpair(self.op.matvec, self.op.shape[0], tol=1e-4, max_iter=200)
+        v = v / np.linalg.norm(v)
+        self.steps.append(self.step)
+        self.lams.append(lam)
+        self.losses.append(loss)
+        self.shares.append(float(g @ v) ** 2 / float(g @ g))
+        if self.bar is not None:
+            self.bar.update()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.step == self.last:
+            self.model.stop_training = True
+        self.step += 1
+
+
 def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LESSON.batch_size, seed=0,
                     progress=True):
     """Repeat :func:`train_sgd`'s run and measure the full-batch sharpness at the given steps.
 
     The run takes the same minibatches and updates as :func:`train_sgd` and :func:`lr_sweep`
-    with the same ``seed``. At each step in ``steps`` (before its update) the sharpness of the
-    full-data loss is found by Lanczos on Hessian-vector products, together with the full-data
-    loss and the gradient's share along the sharpest eigenvector. Measuring stops at the first
-    step whose full-data loss is not finite. ``model`` keeps its weights. Shows a
-    ``tqdm.auto`` bar when ``progress`` is true.
+    with the same ``seed`` (the same loop, :func:`helpers.net.training.train`, with a callback).
+    At each step in ``steps`` (before its update) the sharpness of the full-data loss is found
+    by Lanczos on Hessian-vector products, together with the full-data loss and the gradient's
+    share along the sharpest eigenvector. Measuring stops at the first step whose full-data
+    loss is not finite. ``model`` keeps its weights. Shows a ``tqdm.auto`` bar when
+    ``progress`` is true.
 
     Returns
     -------
@@ -519,54 +428,35 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
     ([0, 2], True)
     """
     check_model(model)
-    x, y = check_xy(x, y, single_target=True)
     lr = check_lr(lr)
     epochs = check_int(epochs, "epochs", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
-    seed = check_int(seed, "seed")
-    batches = minibatch_order(x.shape[0], batch_size, epochs, seed)
+    planned = epochs * (len(x) // batch_size)
     wanted = sorted({check_int(s, "every step in steps") for s in steps})
     if not wanted:
         raise ValueError("steps must contain at least one step")
-    if wanted[-1] >= len(batches):
-        raise ValueError(f"steps must be below the {len(batches)} planned steps, got {wanted[-1]}")
+    if wanted[-1] >= planned:
+        raise ValueError(f"steps must be below the {planned} planned steps, got {wanted[-1]}")
     initial = model.get_weights()
-    trainer = _Trainer(model, x, y, batch_size)
-    trainer.optimizer.learning_rate.assign(lr)
-    op = HessianOperator(model, x, y)
-    measured, lams, losses, shares = [], [], [], []
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=len(wanted), desc=f"sharpness along lr = {lr:g}")
+    measure = _MeasureAlong(HessianOperator(model, x, y), wanted, bar)
     try:
-        for step in range(wanted[-1] + 1):
-            if step in wanted:
-                loss, g = op.loss_and_gradient()
-                if not math.isfinite(loss):
-                    break
-                lam, v, _ = top_eigenpair(op, op.size, tol=1e-4, max_iter=200)
-                v = v / np.linalg.norm(v)
-                measured.append(step)
-                lams.append(lam)
-                losses.append(loss)
-                shares.append(float(g @ v) ** 2 / float(g @ g))
-                if bar is not None:
-                    bar.update()
-            loss = trainer.step(tf.constant(batches[step]))[0]
-            if not math.isfinite(float(loss)):
-                break
+        train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=epochs, batch_size=batch_size,
+              seed=seed, callbacks=[measure])
     finally:
         if bar is not None:
             bar.total = bar.n   # measuring may stop early, at a non-finite loss: the bar ends full
             bar.refresh()
             bar.close()
         model.set_weights(initial)
-    return SharpnessTrace(lr=float(lr), steps=np.array(measured, dtype=int), sharpness=np.array(lams),
-                          loss=np.array(losses), top_share=np.array(shares))
+    return SharpnessTrace(lr=float(lr), steps=np.array(measure.steps, dtype=int), sharpness=np.array(measure.lams),
+                          loss=np.array(measure.losses), top_share=np.array(measure.shares))
 
 
-class _BatchLossRecorder(keras.callbacks.Callback):
+class _RunningMeanRecorder(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
         self.running_mean = []
@@ -578,8 +468,11 @@ class _BatchLossRecorder(keras.callbacks.Callback):
 def fit_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size, verbose=0):
     """The same training through ``model.fit`` (SGD, mean squared error, ``TerminateOnNaN``).
 
-    Keras reports, after each batch, the running mean of the epoch's batch losses; this
-    function returns those and also the per-batch losses recovered from them.
+    This is Keras's own loop, shown because students use it: after each batch it reports the
+    running mean of the epoch's batch losses, not the batch's loss. This function returns those
+    means and the per-batch losses recovered from them (``(k + 1) m_k - k m_{k-1}``), which
+    lose precision where the loss explodes -- the course's own loop,
+    :func:`helpers.net.training.train`, records each batch's loss as computed instead.
 
     Returns
     -------
@@ -593,16 +486,15 @@ def fit_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size,
     True
     """
     check_model(model)
-    x, y = check_xy(x, y, single_target=True)
     lr = check_lr(lr)
     epochs = check_int(epochs, "epochs", 1)
     batch_size = check_int(batch_size, "batch_size", 1)
-    recorder = _BatchLossRecorder()
+    recorder = _RunningMeanRecorder()
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="mse")
     model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
               callbacks=[recorder, keras.callbacks.TerminateOnNaN()])
     running = np.array(recorder.running_mean)
-    per_epoch = math.ceil(x.shape[0] / batch_size)
+    per_epoch = math.ceil(len(x) / batch_size)
     batch_loss = np.empty_like(running)
     with np.errstate(all="ignore"):
         for i, value in enumerate(running):
@@ -613,171 +505,14 @@ def fit_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size,
             "stopped_at": int(bad[0]) if bad.size else None}
 
 
-# --------------------------------------------------------------------------- where nan comes from
-@dataclass
-class NanAutopsy:
-    """The first operation that produced a nan, found by replaying SGD in float32 numpy.
-
-    Attributes
-    ----------
-    step : training step (as in :class:`TrainResult`) where the nan appeared.
-    where : the quantity that first held a nan, e.g. ``"gradient of hidden2 kernel"``.
-    operation : ``"inf - inf"`` or ``"0 * inf"``.
-    operands : a concrete pair of float32 numbers whose combination gave the nan.
-    largest_output : largest ``|prediction|`` of the network at the first replayed step (the
-        run's first non-finite step).
-    loss : the float32 minibatch loss at the first replayed step.
-    inf_gradients : gradient entries that are +-inf at the first replayed step.
-    inf_weights : weights that are +-inf after the first replayed step's update (0 if the nan
-        came before that update).
-    trail : one line per replayed step before the nan: its output, loss, inf gradients and
-        inf weights.
-    description : the trail and then one sentence naming the operation that gave the nan.
-    """
-
-    step: int
-    where: str
-    operation: str
-    operands: tuple
-    largest_output: float
-    loss: float
-    inf_gradients: int
-    inf_weights: int
-    trail: tuple
-    description: str
-
-
-_SLOPES = {"relu": 0.0, "leaky_relu": 0.2, "linear": 1.0}
-
-
-def _dense_layers(model):
-    layers = [layer for layer in model.layers if layer.trainable_weights]
-    slopes = []
-    for layer in layers:
-        if not isinstance(layer, keras.layers.Dense):
-            raise ValueError(f"nan_autopsy handles Dense layers only, got {type(layer).__name__}")
-        name = getattr(layer.activation, "__name__", str(layer.activation))
-        if name not in _SLOPES:
-            raise ValueError(f"nan_autopsy handles relu, leaky_relu and linear activations, got {name}")
-        slopes.append(np.float32(_SLOPES[name]))
-    return layers, slopes
-
-
-def _find_nan_in_matmul(a, b, label):
-    """If ``a @ b`` has a nan that neither factor has, name the products/sums that made it."""
-    with np.errstate(all="ignore"):
-        out = a @ b
-    nan_rows, nan_cols = np.nonzero(np.isnan(out))
-    if nan_rows.size == 0 or np.isnan(a).any() or np.isnan(b).any():
-        return None
-    i, j = nan_rows[0], nan_cols[0]
-    with np.errstate(all="ignore"):
-        terms = a[i, :] * b[:, j]
-    zero_inf = np.flatnonzero(np.isnan(terms))
-    if zero_inf.size:
-        k = zero_inf[0]
-        return label, "0 * inf", (float(a[i, k]), float(b[k, j]))
-    pos = terms[np.isposinf(terms)]
-    neg = terms[np.isneginf(terms)]
-    return label, "inf - inf", (float(pos[0]) if pos.size else np.inf,
-                                float(neg[0]) if neg.size else -np.inf)
-
-
 def nan_autopsy(model, x, y, result, max_extra_steps=10):
-    """Find where the first nan of a diverged run came from.
+    """Where the first nan of a diverged :class:`SGDRun` came from (:func:`helpers.net.autopsy.nan_autopsy`).
 
-    ``model`` must hold the weights at which ``result`` stopped (as :func:`train_sgd` leaves
-    them). The run's first non-finite step is replayed in float32 numpy, operation by
-    operation, and its update applied (training stopped before applying it); if no nan
-    appeared yet, SGD continues, in numpy, on the next minibatches until one does. For every
-    replayed step before the nan the autopsy records the largest output, the loss, and how
-    many gradient entries and weights were infinite: the chain that leads from a finite
-    output to the nan.
-
-    Returns
-    -------
-    NanAutopsy, or None if no nan appeared within ``max_extra_steps`` further steps.
+    ``model`` must hold the weights at which ``result`` stopped (as :func:`train_sgd` leaves them).
     """
-    check_model(model)
-    x, y = check_xy(x, y, single_target=True)
-    if not isinstance(result, TrainResult):
-        raise TypeError(f"result must be a TrainResult, got {type(result).__name__}")
-    if not result.diverged:
-        raise ValueError("result did not diverge: there is no nan to explain")
-    max_extra_steps = check_int(max_extra_steps, "max_extra_steps", 1)
-    layers, slopes = _dense_layers(model)
-    weights = [[w.numpy().astype(np.float32) for w in (layer.kernel, layer.bias)] for layer in layers]
-    names = [layer.name for layer in layers]
-    lr = np.float32(result.lr)
-    step = result.first_nonfinite_step
-    idx = result.batch_index[step]
-    first = {}   # what the first replayed step showed
-    trail = []
-
-    def found_nan(at, where, operation, operands):
-        return _autopsy(at, where, operation, operands, first, trail)
-
-    with np.errstate(all="ignore"):
-        for extra in range(max_extra_steps + 1):
-            xb, yb = x[idx], y[idx]
-            # Forward pass, layer by layer.
-            acts, pres = [xb], []
-            for i, (kernel, bias) in enumerate(weights):
-                found = _find_nan_in_matmul(acts[-1], kernel, f"forward pass of {names[i]} (inputs times kernel)")
-                if found:
-                    return found_nan(step + extra, *found)
-                pre = acts[-1] @ kernel + bias
-                if np.isnan(pre).any():
-                    bad = np.argwhere(np.isnan(pre))[0]
-                    return found_nan(step + extra, f"forward pass of {names[i]} (plus bias)", "inf - inf",
-                                     (float((acts[-1] @ kernel)[tuple(bad)]), float(bias[bad[1]])))
-                pres.append(pre)
-                acts.append(np.where(pre > 0, pre, slopes[i] * pre))
-            err = acts[-1] - yb
-            loss = float(np.mean(np.square(err)))
-            delta = np.float32(2.0 / len(yb)) * err  # d(mean squared error)/d(prediction)
-            # Backward pass, layer by layer.
-            grads = [None] * len(weights)
-            for i in reversed(range(len(weights))):
-                found = _find_nan_in_matmul(acts[i].T, delta, f"gradient of {names[i]} kernel")
-                if found:
-                    return found_nan(step + extra, *found)
-                grads[i] = [acts[i].T @ delta, delta.sum(axis=0)]
-                if i:
-                    found = _find_nan_in_matmul(delta, weights[i][0].T, f"error backpropagated into {names[i - 1]}")
-                    if found:
-                        return found_nan(step + extra, *found)
-                    delta = (delta @ weights[i][0].T) * np.where(pres[i - 1] > 0, np.float32(1), slopes[i - 1])
-            largest = float(np.abs(acts[-1]).max())
-            inf_grads = int(sum(np.isinf(g).sum() for gs in grads for g in gs))
-            if not first:
-                first.update(largest_output=largest, loss=loss, inf_gradients=inf_grads, inf_weights=0)
-            for i, (ws, gs) in enumerate(zip(weights, grads)):
-                for part, w, g in zip(("kernel", "bias"), ws, gs):
-                    bad = np.argwhere(np.isnan(w - lr * g))
-                    if bad.size:
-                        at = tuple(bad[0])
-                        return found_nan(step + extra, f"update of {names[i]} {part} (w - lr * grad)",
-                                         "inf - inf", (float(w[at]), float(-lr * g[at])))
-            weights = [[w - lr * g for w, g in zip(ws, gs)] for ws, gs in zip(weights, grads)]
-            inf_weights = int(sum(np.isinf(w).sum() for ws in weights for w in ws))
-            if extra == 0:
-                first["inf_weights"] = inf_weights
-            trail.append(f"step {step + extra}: largest output {largest:.3g}, loss {loss:.3g}; "
-                         f"{inf_grads:,} gradient entries are ±inf; after the update {inf_weights:,} weights are ±inf")
-            if step + extra + 1 >= len(result.batch_index):
-                break
-            idx = result.batch_index[step + extra + 1]
-    return None
-
-
-def _autopsy(step, where, operation, operands, first, trail):
-    a, b = operands
-    text = (f"step {step}: the first nan appeared in the {where}: "
-            f"{a:.3g} {'*' if operation == '0 * inf' else '+'} {b:.3g} = nan ({operation})")
-    first = first or {"largest_output": math.nan, "loss": math.nan, "inf_gradients": 0, "inf_weights": 0}
-    return NanAutopsy(step=int(step), where=where, operation=operation, operands=(a, b),
-                      trail=tuple(trail), description="\n".join([*trail, text]), **first)
+    if not isinstance(result, SGDRun):
+        raise TypeError(f"result must be an SGDRun, got {type(result).__name__}")
+    return autopsy.nan_autopsy(model, x, y, result.run, max_extra_steps)
 
 
 # --------------------------------------------------------------------------- one step, to second order
@@ -861,7 +596,7 @@ def second_order_check(model, x, y, lrs, top=None, tolerance=0.1):
     x, y : arrays of shapes (n, features) and (n,) or (n, 1)
     lrs : sequence of float
         Step sizes, each > 0 (sorted here).
-    top : helpers.curvature.SharpnessResult, optional
+    top : helpers.net.hessian.SharpnessResult, optional
         The sharpness and its eigenvector ``v`` at these weights: splits the prediction into
         the gradient's part along ``v`` and the rest.
     tolerance : float
@@ -879,7 +614,6 @@ def second_order_check(model, x, y, lrs, top=None, tolerance=0.1):
     (True, True)
     """
     check_model(model)
-    x, y = check_xy(x, y, single_target=True)
     lrs = np.sort(np.asarray(lrs, dtype=np.float64).ravel())
     if lrs.size == 0:
         raise ValueError("lrs must contain at least one step size")
@@ -890,10 +624,11 @@ def second_order_check(model, x, y, lrs, top=None, tolerance=0.1):
                         f"got {type(top).__name__}")
     tolerance = check_lr(tolerance, "tolerance")
     op = HessianOperator(model, x, y)
-    if top is not None and top.vector.shape != (op.size,):
-        raise ValueError(f"top.vector must have {op.size} entries (one per weight), got {top.vector.shape}")
+    size = op.shape[0]
+    if top is not None and top.vector.shape != (size,):
+        raise ValueError(f"top.vector must have {size} entries (one per weight), got {top.vector.shape}")
     loss, g = op.loss_and_gradient()
-    gg, gHg = float(g @ g), float(g @ op(g))
+    gg, gHg = float(g @ g), float(g @ op.matvec(g))
     predicted = lrs**2 / 2 * gHg - lrs * gg
     nan = np.full_like(lrs, np.nan)
     if top is None:
@@ -906,7 +641,7 @@ def second_order_check(model, x, y, lrs, top=None, tolerance=0.1):
         # No cross term when H v = lam v exactly (then H v is orthogonal to the rest).
         predicted_rest = predicted - predicted_top
         top_share = along**2 / gg
-        rest_curvature = float(rest @ op(rest)) / float(rest @ rest)
+        rest_curvature = float(rest @ op.matvec(rest)) / float(rest @ rest)
     variables = model.trainable_variables
     start = [v.numpy() for v in variables]
     parts = np.split(g, np.cumsum([w.size for w in start])[:-1])

@@ -33,7 +33,8 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.curvature import HessianOperator, top_eigenpair  # noqa: E402
+from helpers.eigen import top_eigenpair  # noqa: E402
+from helpers.net.hessian import HessianOperator  # noqa: E402
 from helpers.validation import check_positive  # noqa: E402
 
 __all__ = ["Event", "DivergenceMonitor", "current_lr", "stable_threshold", "first_nonfinite_op"]
@@ -199,7 +200,7 @@ class DivergenceMonitor(keras.callbacks.Callback):
         if self._operator is None:
             self._operator = HessianOperator(self.model, self.x, self.y)
         op = self._operator
-        lam, self._vector, _ = top_eigenpair(op, op.size, tol=1e-3, v0=self._vector)
+        lam, self._vector, _ = top_eigenpair(op.matvec, op.shape[0], tol=1e-3, v0=self._vector)
         optimizer = self.model.optimizer
         lr = current_lr(optimizer)
         self.sharpness_log.append((step, lam, lr))

@@ -420,7 +420,7 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     Parameters
     ----------
     ax_blow, ax_train : matplotlib.axes.Axes
-    blown, trained : helpers.experiment.TrainResult (or anything with ``lr``, ``loss``,
+    blown, trained : helpers.experiment.SGDRun (or anything with ``lr``, ``loss``,
         ``full_loss``, ``first_nonfinite_step``, ``diverged``, ``outcome``, ``steps_per_epoch``,
         ``initial_loss`` and ``final_loss``)
     critical_lr : float
@@ -567,7 +567,7 @@ def draw_sharpness_along(axes, traces, runs=None):
     is unstable for that run's rate (log y when ``λ_max`` spans more than a decade, else linear
     from 0, so the approach to ``2/η`` stays readable); the full-data loss (log y); and the share
     of the full-data gradient's squared length along that step's sharpest direction (bars, %).
-    When ``runs`` (the matching :class:`helpers.experiment.TrainResult`) are given, a run's first
+    When ``runs`` (the matching :class:`helpers.experiment.SGDRun`) are given, a run's first
     non-finite step is marked.
 
     ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``,
@@ -800,16 +800,16 @@ def draw_runs(ax, runs, colors=None, styles=None):
 def draw_fix_runs(ax_finite, ax_diverged, results, labels, styles=None):
     """Runs of lesson 5's fixes in two panels: those that stayed finite, those that hit inf/nan.
 
-    ``results`` are :class:`helpers.fixes.FixResult` (their ``record.loss`` and
-    ``record.first_nonfinite_step`` are drawn); ``labels`` name them. Each run keeps its color
+    ``results`` are :class:`helpers.fixes.FixResult` (their ``record.losses`` and
+    ``record.diverged_at`` are drawn); ``labels`` name them. Each run keeps its color
     in either panel. Returns the lines of both panels.
 
     Examples
     --------
     >>> from types import SimpleNamespace as R
     >>> from matplotlib.figure import Figure
-    >>> ok = R(record=R(loss=np.array([9.0, 3.0]), first_nonfinite_step=None))
-    >>> bad = R(record=R(loss=np.array([9.0, np.inf]), first_nonfinite_step=1))
+    >>> ok = R(record=R(losses=np.array([9.0, 3.0]), diverged_at=None))
+    >>> bad = R(record=R(losses=np.array([9.0, np.inf]), diverged_at=1))
     >>> a, b = Figure().subplots(1, 2)
     >>> [line.get_label() for line in draw_fix_runs(a, b, [ok, bad], ["fine", "blew up"])]
     ['fine', 'blew up: inf/nan at step 1 (▲)']
@@ -820,8 +820,8 @@ def draw_fix_runs(ax_finite, ax_diverged, results, labels, styles=None):
     lines = []
     for ax, want_bad, title in ((ax_finite, False, "runs that stayed finite"),
                                 (ax_diverged, True, "runs that reached inf/nan")):
-        picked = [i for i, r in enumerate(results) if (r.record.first_nonfinite_step is not None) == want_bad]
-        lines += draw_runs(ax, [(labels[i], results[i].record.loss, results[i].record.first_nonfinite_step)
+        picked = [i for i, r in enumerate(results) if (r.record.diverged_at is not None) == want_bad]
+        lines += draw_runs(ax, [(labels[i], results[i].record.losses, results[i].record.diverged_at)
                                 for i in picked],
                            colors=[_RUN_COLORS[i % len(_RUN_COLORS)] for i in picked],
                            styles=[styles[i] for i in picked])
@@ -1078,19 +1078,19 @@ def draw_minibatch_sharpness(ax, result, lr):
 def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):
     """A run with a changing rate (warm-up): its loss (top), and its rate against ``2 / sharpness`` (bottom).
 
-    ``result`` is a :class:`helpers.fixes.FixResult` whose ``extra`` holds the tracked
-    ``sharpness_steps`` and ``sharpness``.
+    ``result`` is a :class:`helpers.fixes.FixResult` with the sharpness tracked
+    (``sharpness_steps`` and ``sharpness``); its ``record.lrs`` are the rates.
     """
     from matplotlib.ticker import MaxNLocator
 
     record = result.record
-    bad = record.first_nonfinite_step
-    draw_runs(ax_loss, [(result.name, record.loss, bad)], colors=[COLORS["large"]])
+    bad = record.diverged_at
+    draw_runs(ax_loss, [(result.name, record.losses, bad)], colors=[COLORS["large"]])
     ax_loss.set_xlabel("")
     _readable(ax_loss, loc="upper left")
-    steps = np.arange(len(record.lr))
-    ax_rate.plot(steps, record.lr, lw=2.5, color=COLORS["small"], label="lr at each step")
-    ax_rate.plot(result.extra["sharpness_steps"], 2 / np.asarray(result.extra["sharpness"]), "o-", ms=4,
+    steps = np.arange(len(record.lrs))
+    ax_rate.plot(steps, record.lrs, lw=2.5, color=COLORS["small"], label="lr at each step")
+    ax_rate.plot(result.sharpness_steps, 2 / np.asarray(result.sharpness), "o-", ms=4,
                  lw=1.5, color=COLORS["actual"], label="2 / sharpness, measured during the run")
     ax_rate.axhline(critical_lr0, color=COLORS["large"], ls="--", lw=1.5,
                     label=f"2 / sharpness at the start = {critical_lr0:.2g}")
@@ -1100,7 +1100,7 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):
     ax_rate.set_yscale("log")
     # 2/sharpness measured after the blow-up has begun collapses by orders of magnitude: let it
     # leave the panel rather than squash the rest.
-    ax_rate.set_ylim(0.3 * np.min(record.lr), 10 * max(np.max(record.lr), critical_lr0))
+    ax_rate.set_ylim(0.3 * np.min(record.lrs), 10 * max(np.max(record.lrs), critical_lr0))
     ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_rate.set_xlabel("step (minibatch)")
     ax_rate.set_ylabel("learning rate (log)")

@@ -35,6 +35,7 @@ from __future__ import annotations
 import html
 import io
 from base64 import b64encode
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,7 +44,7 @@ from helpers.descent import gradient_descent
 from helpers.quadratic import Quadratic
 from helpers.validation import check_finite_array, check_lr, check_positive
 
-__all__ = ["SliderApp", "LrSliderApp", "ConditioningApp", "lr_slider_app", "conditioning_app",
+__all__ = ["SliderApp", "LossCurve", "LrSliderApp", "ConditioningApp", "lr_slider_app", "conditioning_app",
            "LrGridApp", "lr_grid_app",
            "FIGURE_DPI", "PROJECTOR_FONT_SIZE", "projector_fonts"]
 
@@ -496,6 +497,28 @@ def conditioning_app(kappa=10.0, lr=0.15, **kwargs) -> ConditioningApp:
 
 
 # --------------------------------------------------------------------------- lesson 4
+
+@dataclass(frozen=True)
+class LossCurve:
+    """A recorded loss per step, under the names of :class:`helpers.descent.DescentResult`.
+
+    Examples
+    --------
+    >>> LossCurve.of([4.0, 9.0, float("inf")]).diverged_at
+    2
+    """
+
+    losses: np.ndarray
+    diverged_at: int | None
+
+    @classmethod
+    def of(cls, losses):
+        """The curve of ``losses``; ``diverged_at`` is its first non-finite entry (None if none)."""
+        losses = np.asarray(losses, dtype=float)
+        bad = np.flatnonzero(~np.isfinite(losses))
+        return cls(losses=losses, diverged_at=int(bad[0]) if bad.size else None)
+
+
 class LrGridApp(SliderApp):
     """Lesson 4: a real net's loss per SGD step at learning rates chosen from a precomputed grid.
 
@@ -516,7 +539,6 @@ class LrGridApp(SliderApp):
     def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, final_losses=None, baseline=None,
                  blit=True):
         import ipywidgets as widgets
-        from types import SimpleNamespace
 
         self.lrs = check_finite_array(lrs, "lrs", ndim=1)
         if self.lrs.size < 2 or np.any(self.lrs <= 0) or np.any(np.diff(self.lrs) <= 0):
@@ -526,10 +548,7 @@ class LrGridApp(SliderApp):
         self.losses = [np.asarray(curve, dtype=float) for curve in losses]
         self.critical_lr = check_positive(critical_lr, "critical_lr")
         baseline = None if baseline is None else check_positive(baseline, "baseline")
-        self.runs = []
-        for curve in self.losses:
-            bad = np.flatnonzero(~np.isfinite(curve))
-            self.runs.append(SimpleNamespace(losses=curve, diverged_at=int(bad[0]) if bad.size else None))
+        self.runs = [LossCurve.of(curve) for curve in self.losses]
         lr = self._snap(self.lrs[0] if lr is None else check_lr(lr))
         fig, (ax_loss, ax_lr) = _new_figure(self.key, (12, 5.6), 2, width_ratios=(1.2, 1))
         slider = widgets.SelectionSlider(options=[(f"{v:.2g}", float(v)) for v in self.lrs], value=lr,

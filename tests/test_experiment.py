@@ -10,7 +10,7 @@ import pytest
 
 from helpers.curvature import critical_lr
 from helpers.curvature import sharpness
-from helpers.experiment import (LESSON, TrainResult, fit_sgd, lr_sweep, make_data, make_experiment,
+from helpers.experiment import (LESSON, SGDRun, fit_sgd, lr_sweep, make_data, make_experiment,
                                 make_model, mse, nan_autopsy, second_order_check, sharpness_along, train_sgd)
 
 
@@ -154,7 +154,7 @@ def test_train_sgd_validates_arguments(kwargs, error, message):
 
 def test_other_helpers_validate_arguments():
     model, x, y = make_experiment()
-    with pytest.raises(ValueError, match="y must have one target per row of x"):
+    with pytest.raises(ValueError, match="y have one row per row of x"):
         train_sgd(model, x, y[:10], lr=1e-3)
     with pytest.raises(TypeError, match="model must be a keras.Model"):
         mse("net", x, y)
@@ -221,7 +221,7 @@ def test_the_lessons_claims_on_its_seed():
     crit = critical_lr(model, x, y)
     assert 1e-4 < crit < 1e-3
     fast, slow = lr_sweep(model, x, y, [1e-3, 1e-4], seed=LESSON.seed, progress=False).runs
-    assert isinstance(fast, TrainResult)
+    assert isinstance(fast, SGDRun)
     assert fast.diverged and fast.first_nonfinite_step < 2 * fast.steps_per_epoch
     assert fast.loss[0] > 1e3  # starts in the thousands ...
     above_trillion = fast.first_step_above(1e12)

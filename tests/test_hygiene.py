@@ -79,13 +79,13 @@ def test_tensorflow_log_settings_come_before_tensorflow(path):
 def _imports_tensorflow(name):
     tree = ast.parse((ROOT / (name.replace(".", "/") + ".py")).read_text())
     imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return any((getattr(n, "module", None) or "").split(".")[0] in {"tensorflow", "keras"}
-               or any(a.name.split(".")[0] in {"tensorflow", "keras"} for a in n.names)
-               for n in imports)
+    names = [getattr(n, "module", None) or "" for n in imports] + [a.name for n in imports for a in n.names]
+    return any(m.split(".")[0] in {"tensorflow", "keras"} or m == "helpers.net" or m.startswith("helpers.net.")
+               for m in names)
 
 
 # helpers.net is the TensorFlow subpackage: all of it counts as TensorFlow code, even a module
-# that reaches TensorFlow only through another module of it.
+# that reaches TensorFlow only through another module of it; so does a module that imports it.
 NET_MODULES = [m for m in HELPER_MODULES if m.startswith("helpers.net.")]
 TF_MODULES = [m for m in HELPER_MODULES if m in NET_MODULES or _imports_tensorflow(m)]
 
@@ -97,8 +97,9 @@ def test_tensorflow_modules_silence_logs_before_importing(name):
     source = (ROOT / (name.replace(".", "/") + ".py")).read_text()
     first = re.search(r"^(import|from) (tensorflow|keras|helpers\.net)", source, re.M)
     assert first, f"{name} imports neither TensorFlow nor helpers.net"
-    if name in NET_MODULES and name != "helpers.net.env":
-        # The subpackage's one preamble (helpers.net.env) comes before anything else of TensorFlow.
+    if name != "helpers.net.env" and (name in NET_MODULES or first.group(0) == "import helpers.net"):
+        # The one preamble (helpers.net.env) comes before anything else of TensorFlow, in the
+        # subpackage and in the lesson recipes over it.
         assert first.group(0) == "import helpers.net", (
             f"{name} must import helpers.net.env before TensorFlow, got `{first.group(0)}` first")
         assert source[first.start():].startswith("import helpers.net.env"), name
@@ -112,7 +113,7 @@ def test_helpers_net_is_the_tensorflow_subpackage_and_env_is_its_preamble():
     outside = [m for m in TF_MODULES if not m.startswith("helpers.net.")]
     # Modules outside helpers.net that still import TensorFlow are the ones issue 11 migrates.
     assert set(outside) <= {"helpers.curvature", "helpers.experiment", "helpers.fixes", "helpers.dynamics",
-                            "helpers.monitor", "helpers.range_test"}, outside
+                            "helpers.monitor"}, outside
     done = subprocess.run([sys.executable, "-c",
                            "import os, helpers.net.env; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], "
                            "os.environ['TF_ENABLE_ONEDNN_OPTS'])"],

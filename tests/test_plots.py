@@ -153,7 +153,7 @@ def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occu
 
 def _fix(losses, bad):
     from types import SimpleNamespace
-    return SimpleNamespace(record=SimpleNamespace(loss=np.array(losses, dtype=float), first_nonfinite_step=bad))
+    return SimpleNamespace(record=SimpleNamespace(losses=np.array(losses, dtype=float), diverged_at=bad))
 
 
 def test_runs_never_draw_a_loss_that_did_not_occur_and_mark_the_nonfinite_step():

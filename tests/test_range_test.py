@@ -5,7 +5,7 @@ import pytest
 
 from helpers.curvature import critical_lr
 from helpers.experiment import make_experiment
-from helpers.range_test import RangeTest, RangeTestResult, lr_range_test, smoothed, suggestions, turn_up_step
+from helpers.net.range_test import RangeTest, RangeTestResult, lr_range_test, smoothed, suggestions, turn_up_step
 
 pytestmark = pytest.mark.slow
 

@@ -9,6 +9,9 @@ set-up); nothing outside this subpackage imports TensorFlow, so ``import helpers
 * :mod:`helpers.net.models` -- the one seeded MLP builder;
 * :mod:`helpers.net.hessian` -- the Hessian as a ``scipy`` ``LinearOperator``; sharpness and critical rate;
 * :mod:`helpers.net.training` -- the one training loop and its result;
+* :mod:`helpers.net.tracking` -- ``SharpnessTracker``, a callback measuring the sharpness during training;
 * :mod:`helpers.net.monitor` -- ``DivergenceMonitor``, a callback for ``model.fit`` that warns before the nan;
-* :mod:`helpers.net.check` -- ``check_learning_rate``: one call on a compiled model.
+* :mod:`helpers.net.check` -- ``check_learning_rate``: one call on a compiled model;
+* :mod:`helpers.net.autopsy` -- where the first nan of a diverged run came from;
+* :mod:`helpers.net.range_test` -- Smith's learning-rate range test (``model.fit`` with a callback).
 """

@@ -38,6 +38,7 @@ array([10.,  4.])
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
@@ -56,6 +57,19 @@ from helpers.validation import check_int, check_positive  # noqa: E402
 __all__ = ["HessianOperator", "hvp", "dense_hessian", "SharpnessResult", "sharpness",
            "min_eigenvalue", "critical_lr", "optimizer_momentum", "preconditioned_sharpness",
            "check_model"]
+
+
+class _OperatorTracesOnce(logging.Filter):
+    """Drop TensorFlow's "frequent retracing" warning about HessianOperator: each operator traces
+    its products once per batch shape, by design, and a lesson that builds dozens of operators
+    (one per model or data set) would otherwise be told it retraces too often."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and "HessianOperator" in message)
+
+
+tf.get_logger().addFilter(_OperatorTracesOnce())
 
 
 def check_model(model):
@@ -115,9 +129,9 @@ class HessianOperator(LinearOperator):
     def __init__(self, model, x, y=None, *, loss=None, batch_size=None):
         check_model(model)
         self.model = model
-        self.loss = as_loss(loss)
         self.variables = list(model.trainable_variables)
         self.weights_dtype = tf.as_dtype(self.variables[0].dtype)
+        self.loss = as_loss(loss, dtype=self.weights_dtype.name)
         self.data = Batches(x, y, batch_size=batch_size, dtype=self.weights_dtype)
         self.shapes = [tuple(v.shape) for v in self.variables]
         self.sizes = [int(np.prod(s)) for s in self.shapes]
@@ -399,7 +413,7 @@ def preconditioned_sharpness(model, x, y=None, preconditioner=None, *, loss=None
                              tol=1e-4, max_hvps=200, seed=0):
     """Top eigenvalue of ``P^-1/2 H P^-1/2`` for a positive diagonal preconditioner ``P``.
 
-    For Adam, ``P = sqrt(v_hat) + epsilon`` (:attr:`helpers.net.training.TrainResult.adam_preconditioner`):
+    For Adam, ``P = sqrt(v_hat) + epsilon / sqrt(1 - beta_2**t)`` (:attr:`helpers.net.training.TrainResult.adam_preconditioner`):
     Adam is gradient descent preconditioned by ``P``, and Cohen et al. (2022) found that with
     ``beta_1 = 0.9`` it trains with this quantity near ``38 / lr``.
 

@@ -43,16 +43,19 @@ MEAN_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 class _FunctionLoss(keras.losses.Loss):
     """A per-sample loss function as a ``keras.losses.Loss`` (mean over the batch)."""
 
-    def __init__(self, fn, name):
-        super().__init__(name=name)
+    def __init__(self, fn, name, dtype=None):
+        super().__init__(name=name, dtype=dtype)
         self.fn = fn
 
     def call(self, y_true, y_pred):
         return self.fn(y_true, y_pred)
 
 
-def as_loss(loss=None):
+def as_loss(loss=None, dtype=None):
     """The ``keras.losses.Loss`` for ``loss``: None (mean squared error), a name, a Loss or a callable.
+
+    ``dtype`` (e.g. the model's weights' dtype, ``"float64"``) is the dtype a loss made here
+    computes in; None: Keras's default (float32). A ``keras.losses.Loss`` given keeps its own.
 
     Raises
     ------
@@ -69,6 +72,8 @@ def as_loss(loss=None):
     >>> square = as_loss(lambda t, p: (p - t) ** 2)
     >>> square.reduction, square.name
     ('sum_over_batch_size', 'lambda')
+    >>> as_loss(None, dtype="float64").dtype
+    'float64'
     >>> as_loss("no such loss")
     Traceback (most recent call last):
     ...
@@ -80,7 +85,7 @@ def as_loss(loss=None):
     """
     message = f"loss must be a Keras loss name, a keras.losses.Loss or a callable, got {loss!r}"
     if loss is None:
-        return keras.losses.MeanSquaredError()
+        return keras.losses.MeanSquaredError(dtype=dtype)
     if isinstance(loss, str):
         try:
             found = keras.losses.get(loss)
@@ -88,12 +93,12 @@ def as_loss(loss=None):
             raise ValueError(message) from exc
         if found is None:
             raise ValueError(message)
-        loss = found if isinstance(found, keras.losses.Loss) else _FunctionLoss(found, name=loss)
+        loss = found if isinstance(found, keras.losses.Loss) else _FunctionLoss(found, name=loss, dtype=dtype)
     elif not isinstance(loss, keras.losses.Loss):
         if not callable(loss):
             raise TypeError(message)
         name = re.sub(r"[^A-Za-z0-9_.]", "_", getattr(loss, "__name__", "")).strip("_")
-        loss = _FunctionLoss(loss, name=name or "loss")  # a TensorFlow name scope: no '<lambda>'
+        loss = _FunctionLoss(loss, name=name or "loss", dtype=dtype)  # a TensorFlow name scope: no '<lambda>'
     batch_weight(loss, 1, 1)  # refuses a loss that does not reduce to a scalar
     return loss
 

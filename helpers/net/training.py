@@ -70,13 +70,27 @@ def minibatch_order(n, batch_size, epochs, seed):
     return order.reshape(-1, batch_size).astype(np.int32)
 
 
-class Outcome(enum.Enum):
-    """How a run ended (lesson 4's criterion for "trained": finite, full-data loss at least halved)."""
+class Outcome(str, enum.Enum):
+    """How a run ended (lesson 4's criterion for "trained": finite, full-data loss at least halved).
+
+    A string enum: it prints, formats and compares as its value, so a sentence can say it.
+
+    Examples
+    --------
+    >>> f"blew up ({Outcome.INF})", "blew up (" + Outcome.NAN + ")", Outcome.TRAINED == "trained"
+    ('blew up (inf)', 'blew up (nan)', True)
+    """
 
     TRAINED = "trained"
     DID_NOT_TRAIN = "did not train"
     INF = "inf"
     NAN = "nan"
+
+    def __str__(self):
+        return self.value
+
+    def __format__(self, spec):
+        return format(self.value, spec)
 
 
 @dataclass(frozen=True)
@@ -110,11 +124,18 @@ class TrainResult:
         nan after a divergence.
     batch_index : numpy.ndarray, shape (steps, batch_size)
         The rows of every planned step (also those after a divergence).
+    step_norm : numpy.ndarray, shape (steps taken,)
+        Length of the update the optimizer applied at each step, over all weights (0 at the
+        step that diverged, whose update was not applied).
     adam_preconditioner : numpy.ndarray or None
-        For an optimizer with ``beta_2`` (Adam and its kin): ``sqrt(v_hat) + epsilon`` per
-        weight, flat, from the bias-corrected running mean ``v_hat`` of the squared gradients
-        this loop computed (before any clipping); Adam is gradient descent preconditioned by it
+        For an optimizer with ``beta_2`` (Adam and its kin): Keras Adam's per-weight divisor
+        ``sqrt(v_hat) + epsilon / sqrt(1 - beta_2**t)``, flat, from the bias-corrected running
+        mean ``v_hat`` of the squared gradients this loop computed (before any clipping) after
+        ``t`` updates; Adam is gradient descent preconditioned by it
         (:func:`helpers.net.hessian.preconditioned_sharpness`). None for other optimizers.
+    full_losses : numpy.ndarray or None
+        With ``track_full_loss=True``: the loss over all rows (inference mode) before each
+        step, shape (steps taken,); else None.
     message : str
     """
 
@@ -131,7 +152,9 @@ class TrainResult:
     initial_loss: float
     final_loss: float
     batch_index: np.ndarray = field(repr=False)
+    step_norm: np.ndarray = field(default=None, repr=False)
     adam_preconditioner: np.ndarray | None = field(default=None, repr=False)
+    full_losses: np.ndarray | None = field(default=None, repr=False)
     message: str = ""
 
     @property
@@ -157,6 +180,12 @@ class TrainResult:
         hits = np.flatnonzero(~(self.losses <= threshold))  # nan compares False: counts as above
         return int(hits[0]) if hits.size else None
 
+    @property
+    def loss_ratios(self):
+        """``losses[k + 1] / losses[k]`` for consecutive finite losses (one fewer than those)."""
+        finite = self.losses[np.isfinite(self.losses)]
+        return finite[1:] / finite[:-1]
+
 
 def full_loss(model, x, y, loss=None, batch_size=None):
     """The loss over all rows of ``x, y`` in inference mode (a float; inf or nan if so).
@@ -171,7 +200,7 @@ def full_loss(model, x, y, loss=None, batch_size=None):
     5.0
     """
     check_model(model)
-    loss = as_loss(loss)
+    loss = as_loss(loss, dtype=tf.as_dtype(model.trainable_variables[0].dtype).name)
     total = 0.0
     # Non-finite data is not an argument error here: it makes a non-finite loss, an outcome.
     data = Batches(x, y, batch_size=batch_size, dtype=model.trainable_variables[0].dtype, finite=False)
@@ -193,12 +222,13 @@ def _as_optimizer(optimizer):
 class _Step:
     """One compiled training step for a model, optimizer and loss."""
 
-    def __init__(self, model, optimizer, loss, x, y, beta_2):
+    def __init__(self, model, optimizer, loss, x, y, beta_2, track_full_loss):
         self.model, self.optimizer, self.loss = model, optimizer, loss
         self.x, self.y = tf.constant(x), tf.constant(y)
         self.variables = list(model.trainable_variables)
         self.layers = [layer for layer in model.layers if layer.trainable_weights]
         self.beta_2 = beta_2
+        self.track_full_loss = track_full_loss
         if beta_2 is not None:
             self.second = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.variables]
         self.compiled = tf.function(self._step, reduce_retracing=True)
@@ -214,21 +244,27 @@ class _Step:
         grads = tape.gradient(loss, self.variables)
         grad_norm = tf.linalg.global_norm(grads)
         lr = tf.cast(self.optimizer.learning_rate, tf.float64)  # the rate this step uses
+        full = (self.loss(self.y, self.model(self.x, training=False)) if self.track_full_loss
+                else tf.constant(float("nan"), loss.dtype))
+        step_norm = tf.constant(0.0, grad_norm.dtype)
         # An inf/nan loss ends training here: the update is not applied (an outcome, not an error).
         if tf.math.is_finite(loss):
             if self.beta_2 is not None:
                 for v, g in zip(self.second, grads):
                     v.assign(self.beta_2 * v + (1.0 - self.beta_2) * tf.square(g))
+            before = [tf.identity(v) for v in self.variables]
             self.optimizer.apply_gradients(zip(grads, self.variables))
-        return loss, grad_norm, layer_norms, lr
+            step_norm = tf.linalg.global_norm([v - b for v, b in zip(self.variables, before)])
+        return loss, grad_norm, layer_norms, lr, step_norm, full
 
     def preconditioner(self, steps, epsilon):
         flat = np.concatenate([v.numpy().astype(np.float64).ravel() for v in self.second])
-        return np.sqrt(flat / (1.0 - self.beta_2 ** steps)) + epsilon
+        correction = 1.0 - self.beta_2 ** steps
+        return np.sqrt(flat / correction) + epsilon / np.sqrt(correction)
 
 
 def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0, callbacks=(),
-          progress=False):
+          progress=False, track_full_loss=False):
     """Train ``model`` in place on seeded minibatches and record every step.
 
     Parameters
@@ -255,8 +291,11 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
         Called as in ``model.fit`` (train, epoch and batch begin/end); ``logs["loss"]`` after a
         batch is that batch's own loss (not a running mean). A callback may set
         ``model.stop_training = True``.
-    progress : bool
-        Show a ``tqdm.auto`` bar over the steps.
+    progress : bool or str
+        Show a ``tqdm.auto`` bar over the steps (a string: the bar's description).
+    track_full_loss : bool
+        Also record the loss over all rows before each step (:attr:`TrainResult.full_losses`;
+        one extra forward pass over the data per step).
 
     Returns
     -------
@@ -274,7 +313,7 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
     """
     check_model(model)
     optimizer = _as_optimizer(optimizer)
-    loss_obj = as_loss(loss)
+    loss_obj = as_loss(loss, dtype=tf.as_dtype(model.trainable_variables[0].dtype).name)
     epochs = check_int(epochs, "epochs", 1)
     seed = check_int(seed, "seed")
     dtype = tf.as_dtype(model.trainable_variables[0].dtype).as_numpy_dtype
@@ -300,17 +339,18 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
             raise TypeError(f"every callback must be a keras.callbacks.Callback, got {type(callback).__name__}")
     config = optimizer.get_config()
     beta_2 = float(config["beta_2"]) if "beta_2" in config else None
-    step = _Step(model, optimizer, loss_obj, x, y, beta_2)
+    step = _Step(model, optimizer, loss_obj, x, y, beta_2, bool(track_full_loss))
 
     hooks = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, steps=steps_per_epoch)
     model.stop_training = False
-    initial = full_loss(model, x, y, loss_obj, batch_size)
-    losses, gnorms, lnorms, lrs = [], [], [], []
+    initial = full_loss(model, x, y, loss_obj)   # the rows are in memory already: one pass
+    losses, gnorms, lnorms, lrs, snorms, fulls = [], [], [], [], [], []
     diverged_at = None
     iterator = enumerate(batches)
     if progress:
         from tqdm.auto import tqdm
-        iterator = tqdm(iterator, total=len(batches), desc="training", leave=False)
+        iterator = tqdm(iterator, total=len(batches), desc=progress if isinstance(progress, str) else "training",
+                        leave=False)
     hooks.on_train_begin()
     with np.errstate(all="ignore"):
         for k, idx in iterator:
@@ -318,11 +358,13 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
             if batch == 0:
                 hooks.on_epoch_begin(epoch)
             hooks.on_train_batch_begin(batch)
-            value, gnorm, lnorm, lr = step.compiled(tf.constant(idx))
+            value, gnorm, lnorm, lr, snorm, full = step.compiled(tf.constant(idx))
             losses.append(float(value))
             gnorms.append(float(gnorm))
             lnorms.append(lnorm.numpy().astype(np.float64))
             lrs.append(float(lr))
+            snorms.append(float(snorm))
+            fulls.append(float(full))
             hooks.on_train_batch_end(batch, {"loss": losses[-1]})
             if not math.isfinite(losses[-1]):
                 diverged_at = k
@@ -332,7 +374,7 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
             if model.stop_training:
                 break
     hooks.on_train_end()
-    final = float("nan") if diverged_at is not None else full_loss(model, x, y, loss_obj, batch_size)
+    final = float("nan") if diverged_at is not None else full_loss(model, x, y, loss_obj)
     lnorms = np.array(lnorms).reshape(len(losses), len(step.layers))
     taken = len(losses) - (diverged_at is not None)
     preconditioner = (step.preconditioner(taken, float(config["epsilon"]))
@@ -345,4 +387,5 @@ def train(model, x, y, optimizer, *, loss=None, epochs=1, batch_size=32, seed=0,
         grad_norm=np.array(gnorms), weight_norm=np.sqrt(np.sum(lnorms ** 2, axis=1)), layer_norms=lnorms,
         layer_names=[layer.name for layer in step.layers], initial_loss=initial,
         final_loss=final if math.isfinite(final) else float("nan"), batch_index=batches,
-        adam_preconditioner=preconditioner, message=message)
+        step_norm=np.array(snorms), adam_preconditioner=preconditioner,
+        full_losses=np.array(fulls) if track_full_loss else None, message=message)

@@ -16,16 +16,15 @@ at that very step.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
-from helpers.curvature import HessianOperator, top_eigenpair  # noqa: E402
+from helpers.eigen import top_eigenpair  # noqa: E402
+from helpers.net.hessian import HessianOperator  # noqa: E402
 from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
 __all__ = ["RangeTest", "RangeTestResult", "lr_range_test", "smoothed", "suggestions", "turn_up_step"]
@@ -92,7 +91,7 @@ class RangeTest(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if self._operator is not None and len(self.lrs) % self.sharpness_every == 0:
             op = self._operator
-            lam, self._vector, _ = top_eigenpair(op, op.size, tol=1e-3, v0=self._vector)
+            lam, self._vector, _ = top_eigenpair(op.matvec, op.shape[0], tol=1e-3, v0=self._vector)
             self.sharpness_steps.append(len(self.lrs))
             self.sharpness.append(lam)
         lr = self._lr(len(self.lrs))

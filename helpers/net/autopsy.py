@@ -1,0 +1,210 @@
+"""Where the first nan of a diverged run came from: the run's last steps replayed in float32 numpy.
+
+A loss that grows geometrically reaches inf first (float32 overflows near 3.4e38); nan comes
+one operation later, from ``inf - inf`` or ``0 * inf``. :func:`nan_autopsy` replays the diverged
+step of a :class:`helpers.net.training.TrainResult`, operation by operation, and names the
+first operation whose result is nan, with a concrete pair of float32 operands.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+
+from helpers.net.hessian import check_model  # noqa: E402
+from helpers.net.training import TrainResult, train  # noqa: E402
+from helpers.validation import check_int  # noqa: E402
+
+__all__ = ["NanAutopsy", "nan_autopsy"]
+
+
+@dataclass
+class NanAutopsy:
+    """The first operation that produced a nan, found by replaying SGD in float32 numpy.
+
+    Attributes
+    ----------
+    step : training step (as in :class:`helpers.net.training.TrainResult`) where the nan appeared.
+    where : the quantity that first held a nan, e.g. ``"gradient of hidden2 kernel"``.
+    operation : ``"inf - inf"`` or ``"0 * inf"``.
+    operands : a concrete pair of float32 numbers whose combination gave the nan.
+    largest_output : largest ``|prediction|`` of the network at the first replayed step (the
+        run's first non-finite step).
+    loss : the float32 minibatch loss at the first replayed step.
+    inf_gradients : gradient entries that are +-inf at the first replayed step.
+    inf_weights : weights that are +-inf after the first replayed step's update (0 if the nan
+        came before that update).
+    trail : one line per replayed step before the nan: its output, loss, inf gradients and
+        inf weights.
+    description : the trail and then one sentence naming the operation that gave the nan.
+    """
+
+    step: int
+    where: str
+    operation: str
+    operands: tuple
+    largest_output: float
+    loss: float
+    inf_gradients: int
+    inf_weights: int
+    trail: tuple
+    description: str
+
+
+_SLOPES = {"relu": 0.0, "leaky_relu": 0.2, "linear": 1.0}
+
+
+def _dense_layers(model):
+    layers = [layer for layer in model.layers if layer.trainable_weights]
+    slopes = []
+    for layer in layers:
+        if not isinstance(layer, keras.layers.Dense):
+            raise ValueError(f"nan_autopsy handles Dense layers only, got {type(layer).__name__}")
+        name = getattr(layer.activation, "__name__", str(layer.activation))
+        if name not in _SLOPES:
+            raise ValueError(f"nan_autopsy handles relu, leaky_relu and linear activations, got {name}")
+        slopes.append(np.float32(_SLOPES[name]))
+    return layers, slopes
+
+
+def _find_nan_in_matmul(a, b, label):
+    """If ``a @ b`` has a nan that neither factor has, name the products/sums that made it."""
+    with np.errstate(all="ignore"):
+        out = a @ b
+    nan_rows, nan_cols = np.nonzero(np.isnan(out))
+    if nan_rows.size == 0 or np.isnan(a).any() or np.isnan(b).any():
+        return None
+    i, j = nan_rows[0], nan_cols[0]
+    with np.errstate(all="ignore"):
+        terms = a[i, :] * b[:, j]
+    zero_inf = np.flatnonzero(np.isnan(terms))
+    if zero_inf.size:
+        k = zero_inf[0]
+        return label, "0 * inf", (float(a[i, k]), float(b[k, j]))
+    pos = terms[np.isposinf(terms)]
+    neg = terms[np.isneginf(terms)]
+    return label, "inf - inf", (float(pos[0]) if pos.size else np.inf,
+                                float(neg[0]) if neg.size else -np.inf)
+
+
+def nan_autopsy(model, x, y, result, max_extra_steps=10):
+    """Find where the first nan of a diverged run came from.
+
+    ``model`` must hold the weights at which ``result`` stopped (as
+    :func:`helpers.net.training.train` leaves them: the diverging step's update is not applied).
+    The model must be Dense layers with relu, leaky_relu (slope 0.2) or linear activations,
+    trained by plain SGD on the mean squared error. The run's first non-finite step is replayed in float32 numpy, operation by
+    operation, and its update applied (training stopped before applying it); if no nan
+    appeared yet, SGD continues, in numpy, on the next minibatches until one does. For every
+    replayed step before the nan the autopsy records the largest output, the loss, and how
+    many gradient entries and weights were infinite: the chain that leads from a finite
+    output to the nan.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays of shapes (n, features) and (n, 1), the data ``result`` trained on
+    result : helpers.net.training.TrainResult
+        A diverged run (its ``lr``, ``diverged_at`` and ``batch_index`` are used).
+    max_extra_steps : int
+
+    Returns
+    -------
+    NanAutopsy, or None if no nan appeared within ``max_extra_steps`` further steps.
+
+    Examples
+    --------
+    >>> x = np.array([[3e19]], "float32"); y = np.zeros((1, 1), "float32")
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> run = train(model, x, y, keras.optimizers.SGD(1.0), epochs=3, batch_size=1)
+    >>> run.diverged_at, nan_autopsy(model, x, y, run).operation
+    (0, 'inf - inf')
+    """
+    check_model(model)
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    if x.ndim != 2 or y.shape != (x.shape[0], 1):
+        raise ValueError(f"x must be (n, features) and y (n, 1), got shapes {x.shape} and {y.shape}")
+    if not isinstance(result, TrainResult):
+        raise TypeError(f"result must be a helpers.net.training.TrainResult, got {type(result).__name__}")
+    if not result.diverged:
+        raise ValueError("result did not diverge: there is no nan to explain")
+    max_extra_steps = check_int(max_extra_steps, "max_extra_steps", 1)
+    layers, slopes = _dense_layers(model)
+    weights = [[w.numpy().astype(np.float32) for w in (layer.kernel, layer.bias)] for layer in layers]
+    names = [layer.name for layer in layers]
+    lr = np.float32(result.lr)
+    step = result.diverged_at
+    idx = result.batch_index[step]
+    first = {}   # what the first replayed step showed
+    trail = []
+
+    def found_nan(at, where, operation, operands):
+        return _autopsy(at, where, operation, operands, first, trail)
+
+    with np.errstate(all="ignore"):
+        for extra in range(max_extra_steps + 1):
+            xb, yb = x[idx], y[idx]
+            # Forward pass, layer by layer.
+            acts, pres = [xb], []
+            for i, (kernel, bias) in enumerate(weights):
+                found = _find_nan_in_matmul(acts[-1], kernel, f"forward pass of {names[i]} (inputs times kernel)")
+                if found:
+                    return found_nan(step + extra, *found)
+                pre = acts[-1] @ kernel + bias
+                if np.isnan(pre).any():
+                    bad = np.argwhere(np.isnan(pre))[0]
+                    return found_nan(step + extra, f"forward pass of {names[i]} (plus bias)", "inf - inf",
+                                     (float((acts[-1] @ kernel)[tuple(bad)]), float(bias[bad[1]])))
+                pres.append(pre)
+                acts.append(np.where(pre > 0, pre, slopes[i] * pre))
+            err = acts[-1] - yb
+            loss = float(np.mean(np.square(err)))
+            delta = np.float32(2.0 / len(yb)) * err  # d(mean squared error)/d(prediction)
+            # Backward pass, layer by layer.
+            grads = [None] * len(weights)
+            for i in reversed(range(len(weights))):
+                found = _find_nan_in_matmul(acts[i].T, delta, f"gradient of {names[i]} kernel")
+                if found:
+                    return found_nan(step + extra, *found)
+                grads[i] = [acts[i].T @ delta, delta.sum(axis=0)]
+                if i:
+                    found = _find_nan_in_matmul(delta, weights[i][0].T, f"error backpropagated into {names[i - 1]}")
+                    if found:
+                        return found_nan(step + extra, *found)
+                    delta = (delta @ weights[i][0].T) * np.where(pres[i - 1] > 0, np.float32(1), slopes[i - 1])
+            largest = float(np.abs(acts[-1]).max())
+            inf_grads = int(sum(np.isinf(g).sum() for gs in grads for g in gs))
+            if not first:
+                first.update(largest_output=largest, loss=loss, inf_gradients=inf_grads, inf_weights=0)
+            for i, (ws, gs) in enumerate(zip(weights, grads)):
+                for part, w, g in zip(("kernel", "bias"), ws, gs):
+                    bad = np.argwhere(np.isnan(w - lr * g))
+                    if bad.size:
+                        at = tuple(bad[0])
+                        return found_nan(step + extra, f"update of {names[i]} {part} (w - lr * grad)",
+                                         "inf - inf", (float(w[at]), float(-lr * g[at])))
+            weights = [[w - lr * g for w, g in zip(ws, gs)] for ws, gs in zip(weights, grads)]
+            inf_weights = int(sum(np.isinf(w).sum() for ws in weights for w in ws))
+            if extra == 0:
+                first["inf_weights"] = inf_weights
+            trail.append(f"step {step + extra}: largest output {largest:.3g}, loss {loss:.3g}; "
+                         f"{inf_grads:,} gradient entries are ±inf; after the update {inf_weights:,} weights are ±inf")
+            if step + extra + 1 >= len(result.batch_index):
+                break
+            idx = result.batch_index[step + extra + 1]
+    return None
+
+
+def _autopsy(step, where, operation, operands, first, trail):
+    a, b = operands
+    text = (f"step {step}: the first nan appeared in the {where}: "
+            f"{a:.3g} {'*' if operation == '0 * inf' else '+'} {b:.3g} = nan ({operation})")
+    first = first or {"largest_output": math.nan, "loss": math.nan, "inf_gradients": 0, "inf_weights": 0}
+    return NanAutopsy(step=int(step), where=where, operation=operation, operands=(a, b),
+                      trail=tuple(trail), description="\n".join([*trail, text]), **first)
