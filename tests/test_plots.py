@@ -202,3 +202,18 @@ def test_edge_runs_name_the_stopping_criterion_and_the_ratio_when_asked():
     plots.draw_edge_runs(a, b, [gone], ["run"], stop_label="loss > 1e6 x start", ratio_label="lr / (2/sharpness)")
     assert a.get_lines()[0].get_label() == "run: loss > 1e6 x start at step 1"
     assert b.get_ylabel() == "lr / (2/sharpness)" and b.get_lines()[-1].get_label() == "lr / (2/sharpness) = 1"
+
+
+def test_rate_and_threshold_marks_the_step_the_rate_passed_the_starting_threshold():
+    from types import SimpleNamespace as R
+    lrs = np.linspace(1e-5, 1e-3, 10)
+    record = R(loss=np.array([1e4, 9e3, 8e3, 7e3, 6e3, 5e3, 4e3, 1e6, 1e12, np.inf]), first_nonfinite_step=9, lr=lrs)
+    result = R(name="warm-up", record=record, extra={"sharpness_steps": np.array([0, 4, 8]),
+                                                      "sharpness": np.array([5e3, 4e3, 6e4])})
+    ax_loss, ax_rate = Figure().subplots(2, 1)
+    plots.draw_rate_and_threshold(ax_loss, ax_rate, result, 4e-4, passed_step=4)
+    marks = [line for line in ax_rate.get_lines() if line.get_label().startswith("step 4:")]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [4, 4]
+    unmarked = Figure().subplots(2, 1)
+    plots.draw_rate_and_threshold(*unmarked, result, 4e-4)
+    assert not [line for line in unmarked[1].get_lines() if line.get_label().startswith("step ")]
