@@ -1075,11 +1075,13 @@ def draw_minibatch_sharpness(ax, result, lr):
     ax.legend(fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
 
 
-def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):
+def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=None):
     """A run with a changing rate (warm-up): its loss (top), and its rate against ``2 / sharpness`` (bottom).
 
     ``result`` is a :class:`helpers.fixes.FixResult` with the sharpness tracked
-    (``sharpness_steps`` and ``sharpness``); its ``record.lrs`` are the rates.
+    (``sharpness_steps`` and ``sharpness``); its ``record.lrs`` are the rates. ``passed_step``,
+    when given, is marked in the bottom panel by a grey vertical line: the step at which the rate
+    passed ``critical_lr0``.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -1094,6 +1096,9 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):
                  lw=1.5, color=COLORS["actual"], label="2 / sharpness, measured during the run")
     ax_rate.axhline(critical_lr0, color=COLORS["large"], ls="--", lw=1.5,
                     label=f"2 / sharpness at the start = {critical_lr0:.2g}")
+    if passed_step is not None:
+        ax_rate.axvline(passed_step, color="grey", lw=2, alpha=0.7,
+                        label=f"step {passed_step}: lr passes 2 / sharpness at the start")
     if bad is not None:
         for ax in (ax_loss, ax_rate):
             ax.axvline(bad, color="k", lw=1, ls=":")
@@ -1104,7 +1109,7 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0):
     ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_rate.set_xlabel("step (minibatch)")
     ax_rate.set_ylabel("learning rate (log)")
-    _readable(ax_rate, loc="lower right")
+    _readable(ax_rate, loc="upper left")   # the 2 / sharpness trace falls off the bottom right
 
 
 # --------------------------------------------------------------------------- accessibility

@@ -215,3 +215,17 @@ def test_minibatch_sharpness_draws_a_tick_per_batch_and_counts_those_sharper_tha
     assert "a minibatch not sharper than the full batch (2)" in labels
     ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
     assert sorted(np.concatenate([t.get_xdata() for t in ticks]).tolist()) == result.batches.tolist()
+
+
+def test_rate_and_threshold_marks_the_step_the_rate_passed_the_starting_threshold():
+    from types import SimpleNamespace as R
+    lrs = np.linspace(1e-5, 1e-3, 10)
+    record = R(losses=np.array([1e4, 9e3, 8e3, 7e3, 6e3, 5e3, 4e3, 1e6, 1e12, np.inf]), diverged_at=9, lrs=lrs)
+    result = R(name="warm-up", record=record, sharpness_steps=np.array([0, 4, 8]), sharpness=np.array([5e3, 4e3, 6e4]))
+    ax_loss, ax_rate = Figure().subplots(2, 1)
+    plots.draw_rate_and_threshold(ax_loss, ax_rate, result, 4e-4, passed_step=4)
+    marks = [line for line in ax_rate.get_lines() if line.get_label().startswith("step 4:")]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [4, 4]
+    unmarked = Figure().subplots(2, 1)
+    plots.draw_rate_and_threshold(*unmarked, result, 4e-4)
+    assert not [line for line in unmarked[1].get_lines() if line.get_label().startswith("step ")]
