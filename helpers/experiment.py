@@ -228,6 +228,11 @@ class SGDRun:
         return len(self.loss)
 
     @property
+    def batch_index(self):
+        """(planned steps, batch_size) rows of the data each step trains on (the loop's order)."""
+        return self.run.batch_index
+
+    @property
     def diverged(self):
         return self.run.diverged
 
