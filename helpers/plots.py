@@ -661,9 +661,9 @@ def draw_loss_along_steps(ax, t, losses, lr):
     ax.axvline(1, color="0.4", ls=":", lw=1.2)
     ax.set(xlabel="fraction t of the step taken (t = 1: where the step landed)",
            ylabel="full-data loss / loss before the step (log)",
-           title=f"lr = {lr:g}: the loss along {'the step' if len(losses) == 1 else 'each step'} "
+           title=f"lr = {lr:g}: full-data loss along step{'' if len(losses) == 1 else 's'} "
                  f"{', '.join(str(k) for k in losses)}")
-    ax.legend(loc="upper left", fontsize=READABLE["legend"])
+    ax.legend(loc="lower right", fontsize=READABLE["legend"])
     _fonts(ax)
     return lines
 
