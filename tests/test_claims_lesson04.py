@@ -274,7 +274,7 @@ def test_the_exercise_feedback_on_option_c_says_what_the_replay_measured(L):
 
     feedback = lesson04.q3.options["c"][1]
     assert "starts downhill" in feedback and "lowest point on its own line" in feedback
-    assert all(L["falls_first"]) and all(np.array(L["lowest_at"])[L["rose"]] < 1)
+    assert all(L["falls_first"]) and all(np.array(L["lowest_at"])[np.array(L["rose"], dtype=int)] < 1)
     assert "overshoots by more than it gains" not in feedback
 
 
