@@ -1,12 +1,11 @@
 """A dense network's mean squared error and its gradient in plain numpy, to replay an SGD run.
 
-Lesson 4 asks what happens to the gradient's component along the sharpest direction from one
-step to the next. That needs the full-data gradient at the weights before and after each step
-of a recorded run. :func:`sgd_replay` repeats the run's minibatch steps in float64 numpy from
-the same initial weights (``model.get_weights()`` of a Keras ``Sequential`` of ``Dense``
-layers with leaky-ReLU hidden layers and a linear output), and :func:`gradient_along` projects
-the full-data gradient at any of those weights onto a direction. The flat order of the weights
-is that of ``model.trainable_variables``: each layer's kernel, then its bias.
+Lesson 4 asks what the steps of a recorded run did to the loss. :func:`sgd_replay` repeats the
+run's minibatch steps in float64 numpy from the same initial weights (``model.get_weights()`` of a
+Keras ``Sequential`` of ``Dense`` layers with leaky-ReLU hidden layers and a linear output), and
+:func:`loss_along_step` evaluates the full-data loss along the line of any one of those steps.
+:func:`gauss_newton_sharpness` measures the Hessian's Gauss-Newton part at any weights. The flat
+order of the weights is that of ``model.trainable_variables``: each layer's kernel, then its bias.
 
 Examples
 --------
@@ -24,7 +23,7 @@ import numpy as np
 from helpers.eigen import top_eigenpair
 from helpers.validation import check_finite_array, check_lr, check_positive
 
-__all__ = ["loss_and_gradient", "gradient_along", "sgd_replay", "SGDReplay", "loss_along_step",
+__all__ = ["loss_and_gradient", "sgd_replay", "SGDReplay", "loss_along_step",
            "gauss_newton_sharpness"]
 
 
@@ -110,24 +109,6 @@ def loss_and_gradient(weights, x, y, negative_slope=0.2):
     weights = _check_weights(weights)
     x, y = _check_xy(x, y, weights)
     return _loss_and_gradient(weights, x, y, check_positive(negative_slope, "negative_slope"))
-
-
-def gradient_along(weights, x, y, direction, negative_slope=0.2):
-    """The full-data gradient at ``weights`` projected on ``direction`` (flat, in weight order).
-
-    Examples
-    --------
-    >>> weights = [np.array([[2.0]]), np.array([0.0])]
-    >>> x, y = np.array([[1.0], [2.0]]), np.array([[1.0], [2.0]])
-    >>> gradient_along(weights, x, y, [0.0, 1.0])          # the bias's entry of the gradient
-    3.0
-    """
-    _, grads = loss_and_gradient(weights, x, y, negative_slope)
-    flat = np.concatenate([g.ravel() for g in grads])
-    direction = check_finite_array(direction, "direction", ndim=1)
-    if direction.shape != flat.shape:
-        raise ValueError(f"direction must have {flat.size} entries (one per weight), got {direction.size}")
-    return float(flat @ direction)
 
 
 class SGDReplay:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.mlp import gauss_newton_sharpness, gradient_along, loss_along_step, loss_and_gradient, sgd_replay
+from helpers.mlp import gauss_newton_sharpness, loss_along_step, loss_and_gradient, sgd_replay
 
 
 def _net(rng, sizes=(3, 5, 4, 1)):
@@ -24,7 +24,8 @@ def test_the_gradient_is_the_derivative_of_the_loss(seed):
     h = 1e-6
     plus = loss_and_gradient([w + h * s for w, s in zip(weights, step)], x, y)[0]
     minus = loss_and_gradient([w - h * s for w, s in zip(weights, step)], x, y)[0]
-    assert gradient_along(weights, x, y, direction) == pytest.approx((plus - minus) / (2 * h), rel=1e-5)
+    flat = np.concatenate([g.ravel() for g in loss_and_gradient(weights, x, y)[1]])
+    assert flat @ direction == pytest.approx((plus - minus) / (2 * h), rel=1e-5)
 
 
 def test_the_replay_takes_minibatch_gradient_steps():
@@ -52,8 +53,6 @@ def test_bad_arguments_are_named():
         loss_and_gradient([weights[0], weights[1], rng.normal(size=(4, 1)), np.zeros(1)], x, y)
     with pytest.raises(ValueError, match="x must have 3 columns"):
         loss_and_gradient(weights, x[:, :2], y)
-    with pytest.raises(ValueError, match="direction must have"):
-        gradient_along(weights, x, y, np.ones(3))
     with pytest.raises(ValueError, match="lr must be a positive"):
         sgd_replay(weights, x, y, -1.0, [[0, 1]])
     with pytest.raises(ValueError, match="batches must index rows 0..3"):
