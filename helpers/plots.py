@@ -623,7 +623,8 @@ def draw_loss_along_steps(ax, t, losses, lr):
 
     ``t`` runs from 0 (the weights before the step) to 1 (where the step landed); each curve is
     divided by its value at ``t = 0`` (log y), so a curve ending above the dashed line at 1 is
-    a step that raised the loss. The lowest point of each curve is marked with a dot.
+    a step that raised the loss. The lowest point of each curve is marked with a dot, the end
+    with a square; the legend sits in the room left below the lowest point.
 
     Parameters
     ----------
@@ -647,7 +648,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
     'step 3: lowest at t = 0.25 (× 0), × 9 at t = 1'
     """
     t = np.asarray(t, dtype=float)
-    lines = {}
+    lines, lowest = {}, np.inf
     for step, loss in losses.items():
         relative = np.asarray(loss, dtype=float) / loss[0]
         low = int(np.argmin(relative))
@@ -655,6 +656,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
                               label=f"step {step}: lowest at t = {t[low]:.2g} (× {relative[low]:.2g}), "
                                     f"× {relative[-1]:.2g} at t = 1")
         ax.plot(t[low], relative[low], "o", ms=7, color=line.get_color())
+        lowest = min(lowest, relative[low])
         ax.plot(t[-1], relative[-1], "s", ms=7, color=line.get_color())
         lines[step] = line
     ax.axhline(1, color="0.4", ls="--", lw=1.2, label="the loss before the step")
@@ -663,6 +665,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
            ylabel="full-data loss / loss before the step (log)",
            title=f"lr = {lr:g}: full-data loss along step{'' if len(losses) == 1 else 's'} "
                  f"{', '.join(str(k) for k in losses)}")
+    ax.set_ylim(bottom=lowest / 30)                 # room below the curves for the legend
     ax.legend(loc="lower right", fontsize=READABLE["legend"])
     _fonts(ax)
     return lines

@@ -116,6 +116,8 @@ def test_the_loss_along_steps_is_drawn_relative_to_the_loss_before_each_step():
         np.testing.assert_allclose(lines[step].get_ydata(), loss / loss[0])
         assert f"× {loss[-1] / loss[0]:.2g} at t = 1" in lines[step].get_label()
     assert ax.get_yscale() == "log" and "1, 6" in ax.get_title()
+    lowest = min((loss / loss[0]).min() for loss in losses.values())
+    assert ax.get_ylim()[0] < lowest / 10                        # room for the legend below every curve
     assert [l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--"] == [1]   # the loss before
 
 
