@@ -643,9 +643,9 @@ def draw_loss_along_steps(ax, t, losses, lr):
     --------
     >>> from matplotlib.figure import Figure
     >>> t = np.linspace(0, 1, 5)
-    >>> lines = draw_loss_along_steps(Figure().subplots(), t, {3: 1 + 16 * t * (t - 0.5)}, lr=1e-3)
+    >>> lines = draw_loss_along_steps(Figure().subplots(), t, {3: 1 + 12 * t * (t - 0.5)}, lr=1e-3)
     >>> lines[3].get_label()
-    'step 3: lowest at t = 0.25 (× 0), × 9 at t = 1'
+    'step 3: lowest at t = 0.25 (× 0.25), × 7 at t = 1'
     """
     t = np.asarray(t, dtype=float)
     lines, lowest = {}, np.inf
