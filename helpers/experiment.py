@@ -360,15 +360,12 @@ class SharpnessTrace:
     steps : (m,) the steps measured, at the weights before that step's update.
     sharpness : (m,) largest Hessian eigenvalue of the full-data loss there.
     loss : (m,) full-data mean squared error there.
-    top_share : (m,) share of the full-data gradient's squared length along that step's own
-        sharpest eigenvector, ``(g . v)**2 / g^T g``.
     """
 
     lr: float
     steps: np.ndarray
     sharpness: np.ndarray
     loss: np.ndarray
-    top_share: np.ndarray
 
     @property
     def critical_lr(self):
@@ -377,29 +374,27 @@ class SharpnessTrace:
 
 
 class _MeasureAlong(keras.callbacks.Callback):
-    """Before each wanted step: the full-data sharpness, loss and the gradient's share along the top."""
+    """Before each wanted step: the full-data sharpness and loss."""
 
     def __init__(self, op, wanted, bar):
         super().__init__()
         self.op, self.wanted, self.bar = op, set(wanted), bar
         self.last = max(wanted)
         self.step = 0
-        self.steps, self.lams, self.losses, self.shares = [], [], [], []
+        self.steps, self.lams, self.losses = [], [], []
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.step not in self.wanted:
             return
-        loss, g = self.op.loss_and_gradient()
+        loss, _ = self.op.loss_and_gradient()
         if not math.isfinite(loss):
             self.wanted = set()          # measuring stops at the first non-finite full-data loss
             self.model.stop_training = True
             return
-        lam, v, _ = top_eigenpair(self.op.matvec, self.op.shape[0], tol=1e-4, max_iter=200)
-        v = v / np.linalg.norm(v)
+        lam, _, _ = top_eigenpair(self.op.matvec, self.op.shape[0], tol=1e-4, max_iter=200)
         self.steps.append(self.step)
         self.lams.append(lam)
         self.losses.append(loss)
-        self.shares.append(float(g @ v) ** 2 / float(g @ g))
         if self.bar is not None:
             self.bar.update()
 
@@ -458,7 +453,7 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
             bar.close()
         model.set_weights(initial)
     return SharpnessTrace(lr=float(lr), steps=np.array(measure.steps, dtype=int), sharpness=np.array(measure.lams),
-                          loss=np.array(measure.losses), top_share=np.array(measure.shares))
+                          loss=np.array(measure.losses))
 
 
 class _RunningMeanRecorder(keras.callbacks.Callback):

@@ -1,12 +1,11 @@
 """A dense network's mean squared error and its gradient in plain numpy, to replay an SGD run.
 
-Lesson 4 asks what happens to the gradient's component along the sharpest direction from one
-step to the next. That needs the full-data gradient at the weights before and after each step
-of a recorded run. :func:`sgd_replay` repeats the run's minibatch steps in float64 numpy from
-the same initial weights (``model.get_weights()`` of a Keras ``Sequential`` of ``Dense``
-layers with leaky-ReLU hidden layers and a linear output), and :func:`gradient_along` projects
-the full-data gradient at any of those weights onto a direction. The flat order of the weights
-is that of ``model.trainable_variables``: each layer's kernel, then its bias.
+Lesson 4 asks what the steps of a recorded run did to the loss. :func:`sgd_replay` repeats the
+run's minibatch steps in float64 numpy from the same initial weights (``model.get_weights()`` of a
+Keras ``Sequential`` of ``Dense`` layers with leaky-ReLU hidden layers and a linear output), and
+:func:`loss_along_step` evaluates the full-data loss along the line of any one of those steps.
+:func:`gauss_newton_sharpness` measures the Hessian's Gauss-Newton part at any weights. The flat
+order of the weights is that of ``model.trainable_variables``: each layer's kernel, then its bias.
 
 Examples
 --------
@@ -21,9 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.eigen import top_eigenpair
 from helpers.validation import check_finite_array, check_lr, check_positive
 
-__all__ = ["loss_and_gradient", "gradient_along", "sgd_replay", "SGDReplay"]
+__all__ = ["loss_and_gradient", "sgd_replay", "SGDReplay", "loss_along_step",
+           "gauss_newton_sharpness"]
 
 
 def _check_weights(weights):
@@ -52,7 +53,8 @@ def _check_xy(x, y, weights):
     return x, y
 
 
-def _loss_and_gradient(weights, x, y, slope):
+def _forward(weights, x, slope):
+    """Each layer's input (and the output last) and each layer's pre-activation."""
     inputs, pre = [x], []
     h = x
     layers = len(weights) // 2
@@ -61,6 +63,13 @@ def _loss_and_gradient(weights, x, y, slope):
         pre.append(z)
         h = np.where(z > 0, z, slope * z) if i < layers - 1 else z   # leaky ReLU, linear output
         inputs.append(h)
+    return inputs, pre
+
+
+def _loss_and_gradient(weights, x, y, slope):
+    inputs, pre = _forward(weights, x, slope)
+    layers = len(weights) // 2
+    h = inputs[-1]
     error = h - y
     delta = 2 * error / error.size                    # d mean(error²) / d prediction
     grads = [None] * len(weights)
@@ -100,24 +109,6 @@ def loss_and_gradient(weights, x, y, negative_slope=0.2):
     weights = _check_weights(weights)
     x, y = _check_xy(x, y, weights)
     return _loss_and_gradient(weights, x, y, check_positive(negative_slope, "negative_slope"))
-
-
-def gradient_along(weights, x, y, direction, negative_slope=0.2):
-    """The full-data gradient at ``weights`` projected on ``direction`` (flat, in weight order).
-
-    Examples
-    --------
-    >>> weights = [np.array([[2.0]]), np.array([0.0])]
-    >>> x, y = np.array([[1.0], [2.0]]), np.array([[1.0], [2.0]])
-    >>> gradient_along(weights, x, y, [0.0, 1.0])          # the bias's entry of the gradient
-    3.0
-    """
-    _, grads = loss_and_gradient(weights, x, y, negative_slope)
-    flat = np.concatenate([g.ravel() for g in grads])
-    direction = check_finite_array(direction, "direction", ndim=1)
-    if direction.shape != flat.shape:
-        raise ValueError(f"direction must have {flat.size} entries (one per weight), got {direction.size}")
-    return float(flat @ direction)
 
 
 class SGDReplay:
@@ -174,3 +165,98 @@ def sgd_replay(weights, x, y, lr, batches, negative_slope=0.2):
         path.append([w - lr * g for w, g in zip(path[-1], grads)])
         losses.append(_loss_and_gradient(path[-1], x, y, slope)[0])
     return SGDReplay(path, losses)
+
+
+def loss_along_step(before, after, x, y, t, negative_slope=0.2):
+    """Full-data loss at ``before + t (after - before)`` for each ``t``: the loss along one step's line.
+
+    ``t = 0`` is the start of the step and ``t = 1`` where the step landed. A step that is
+    downhill at ``t = 0`` but longer than the distance to the lowest loss on its own line shows
+    a loss that first falls and then rises, possibly above where it started.
+
+    Parameters
+    ----------
+    before, after : list of arrays
+        The weights before and after the step, as for :func:`loss_and_gradient`.
+    x, y : the full data.
+    t : array_like of float
+        Fractions of the step (any finite values; 0 and 1 are the two ends).
+    negative_slope : float
+
+    Returns
+    -------
+    (len(t),) float64 array
+
+    Examples
+    --------
+    >>> before, after = [np.array([[0.0]]), np.array([0.0])], [np.array([[0.0]]), np.array([3.0])]
+    >>> x, y = np.array([[0.0]]), np.array([1.0])                 # loss (b - 1)² along b = 3t
+    >>> loss_along_step(before, after, x, y, [0.0, 1 / 3, 1.0]).round(6).tolist()
+    [1.0, 0.0, 4.0]
+    """
+    before, after = _check_weights(before), _check_weights(after)
+    if [w.shape for w in before] != [w.shape for w in after]:
+        raise ValueError(f"after must have the shapes of before, got {[w.shape for w in after]} "
+                         f"and {[w.shape for w in before]}")
+    x, y = _check_xy(x, y, before)
+    t = check_finite_array(t, "t", ndim=1).astype(np.float64)
+    slope = check_positive(negative_slope, "negative_slope")
+    layers, losses = len(before) // 2, []
+    for chunk in np.array_split(t, max(1, t.size // 32)):      # all points of a chunk at once: (points, rows, units)
+        h = x[None]
+        for i in range(layers):
+            kernel = before[2 * i] + chunk[:, None, None] * (after[2 * i] - before[2 * i])
+            bias = before[2 * i + 1] + chunk[:, None] * (after[2 * i + 1] - before[2 * i + 1])
+            z = h @ kernel + bias[:, None, :]
+            h = np.where(z > 0, z, slope * z) if i < layers - 1 else z
+        losses.append(np.mean((h - y[None]) ** 2, axis=(1, 2)))
+    return np.concatenate(losses)
+
+
+def gauss_newton_sharpness(weights, x, negative_slope=0.2, tol=1e-6):
+    """Largest eigenvalue of the Gauss-Newton part ``(2/n) JᵀJ`` of the mean squared error's Hessian.
+
+    For ``L = mean((f(x_i) - y_i)²)`` over ``n`` rows the Hessian is
+    ``(2/n) JᵀJ + (2/n) Σ_i (f(x_i) - y_i) ∇²f(x_i)``, with ``J`` the ``(n, weights)`` Jacobian of
+    the outputs. The first part (Gauss-Newton) is positive semi-definite and does not depend on
+    the targets; the second is weighted by the residuals and is where any negative curvature
+    comes from. Found by a Lanczos iteration (:func:`helpers.eigen.top_eigenpair`) on ``J``.
+
+    Parameters
+    ----------
+    weights : list of arrays, as for :func:`loss_and_gradient`, of a network with one output.
+    x : (n, inputs) array
+    negative_slope : float
+    tol : float
+        Relative residual at which the Lanczos iteration stops.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> weights = [np.array([[1.0], [2.0]]), np.array([0.5])]    # a linear model: H = (2/n) [x 1]ᵀ[x 1]
+    >>> x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> design = np.hstack([x, np.ones((3, 1))])
+    >>> bool(np.isclose(gauss_newton_sharpness(weights, x), np.linalg.eigvalsh(2 / 3 * design.T @ design)[-1]))
+    True
+    """
+    weights = _check_weights(weights)
+    if weights[-1].shape != (1,):
+        raise ValueError(f"weights must end in a layer with one output, got {weights[-1].shape[0]} outputs")
+    x = check_finite_array(x, "x", ndim=2).astype(np.float64)
+    if x.shape[1] != weights[0].shape[0]:
+        raise ValueError(f"x must have {weights[0].shape[0]} columns (the first kernel's inputs), got {x.shape[1]}")
+    slope, tol = check_positive(negative_slope, "negative_slope"), check_positive(tol, "tol")
+    inputs, pre = _forward(weights, x, slope)
+    n, layers = x.shape[0], len(weights) // 2
+    delta, columns = np.ones((n, 1)), [None] * len(weights)   # d output / d each layer's pre-activation
+    for i in reversed(range(layers)):
+        columns[2 * i] = (inputs[i][:, :, None] * delta[:, None, :]).reshape(n, -1)
+        columns[2 * i + 1] = delta
+        if i:
+            delta = (delta @ weights[2 * i].T) * np.where(pre[i - 1] > 0, 1.0, slope)
+    jacobian = np.concatenate(columns, axis=1)
+    value, _, _ = top_eigenpair(lambda v: 2 / n * (jacobian.T @ (jacobian @ v)), jacobian.shape[1], tol=tol)
+    return float(value)

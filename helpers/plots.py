@@ -365,7 +365,7 @@ def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
 
 # --------------------------------------------------------------------------- lesson 4
 __all__ += ["mark_nonfinite_step", "draw_blowup_and_training", "draw_step_check", "draw_sharpness_along",
-            "draw_layer_norms"]
+            "draw_loss_along_steps", "draw_layer_norms"]
 
 READABLE = {"title": 13, "label": 12, "ticks": 11, "legend": 11}
 """Font sizes of the lesson-4 figures (readable on a projector)."""
@@ -563,15 +563,14 @@ def _number(value):
 
 def draw_sharpness_along(axes, traces, runs=None):
     """The full-batch curvature step by step along training runs, one run per column of ``axes``
-    (3 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the sharpest direction
+    (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the sharpest direction
     is unstable for that run's rate (log y when ``λ_max`` spans more than a decade, else linear
-    from 0, so the approach to ``2/η`` stays readable); the full-data loss (log y); and the share
-    of the full-data gradient's squared length along that step's sharpest direction (bars, %).
-    When ``runs`` (the matching :class:`helpers.experiment.SGDRun`) are given, a run's first
+    from 0, so the approach to ``2/η`` stays readable), and the full-data loss (log y). When
+    ``runs`` (the matching :class:`helpers.experiment.SGDRun`) are given, a run's first
     non-finite step is marked.
 
     ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``,
-    ``loss``, ``top_share``).
+    ``loss``).
 
     Returns
     -------
@@ -582,16 +581,16 @@ def draw_sharpness_along(axes, traces, runs=None):
     >>> from types import SimpleNamespace
     >>> from matplotlib.figure import Figure
     >>> traces = [SimpleNamespace(lr=1e-3, steps=np.arange(3), sharpness=np.array([5e3, 3e4, 6e9]),
-    ...                           loss=np.array([1e4, 2e3, 3e12]), top_share=np.array([0.4, 1.0, 0.6]))]
-    >>> lines = draw_sharpness_along(Figure().subplots(3, 1, squeeze=False), traces)
+    ...                           loss=np.array([1e4, 2e3, 3e12]))]
+    >>> lines = draw_sharpness_along(Figure().subplots(2, 1, squeeze=False), traces)
     >>> lines[0].get_ydata().tolist(), [float(v) for v in lines[0].axes.get_lines()[1].get_ydata()]  # λ_max, 2/η
     ([5000.0, 30000.0, 6000000000.0], [2000.0, 2000.0])
     """
-    axes = np.asarray(axes).reshape(3, -1)
+    axes = np.asarray(axes).reshape(2, -1)
     lines = []
     runs = [None] * len(traces) if runs is None else runs
     colors = [COLORS["large"], COLORS["small"]] + [None] * len(traces)
-    for (ax_lam, ax_loss, ax_share), trace, run, color in zip(axes.T, traces, runs, colors):
+    for (ax_lam, ax_loss), trace, run, color in zip(axes.T, traces, runs, colors):
         edge = 2 / trace.lr
         (line,) = ax_lam.plot(trace.steps, trace.sharpness, "o-", ms=5, lw=2, color=color,
                               label="sharpness λ_max (full data)")
@@ -606,20 +605,69 @@ def draw_sharpness_along(axes, traces, runs=None):
                          f"largest ηλ_max = {trace.lr * np.nanmax(trace.sharpness):.3g} (unstable above 2)")
         ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
         ax_loss.semilogy(trace.steps, trace.loss, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
-        ax_loss.set_ylabel("full-data loss (log)")
-        ax_share.bar(trace.steps, 100 * np.asarray(trace.top_share), width=0.8 * np.min(np.diff(trace.steps), initial=1),
-                     color=color, alpha=0.7)
-        ax_share.set(ylim=(0, 105), ylabel="gradient along\nλ_max's direction (%)",
-                     xlabel="SGD step (weights before that step's update)")
+        ax_loss.set(ylabel="full-data loss (log)", xlabel="SGD step (weights before that step's update)")
         if run is not None and run.diverged:
-            for ax in (ax_lam, ax_loss, ax_share):
+            for ax in (ax_lam, ax_loss):
                 ax.axvline(run.first_nonfinite_step, color=color, ls=":", lw=1.5)
             ax_loss.text(run.first_nonfinite_step, 0.3, f" loss = inf\n at step {run.first_nonfinite_step}",
                          transform=ax_loss.get_xaxis_transform(), color=color, fontsize=READABLE["legend"],
                          ha="right", va="center")
         ax_lam.legend(loc="upper left" if spread > 10 else "lower right", fontsize=READABLE["legend"])
-        _fonts(ax_lam, ax_loss, ax_share)
+        _fonts(ax_lam, ax_loss)
         lines.append(line)
+    return lines
+
+
+def draw_loss_along_steps(ax, t, losses, lr):
+    """The full-data loss along the line of each of some SGD steps, relative to its value before the step.
+
+    ``t`` runs from 0 (the weights before the step) to 1 (where the step landed); each curve is
+    divided by its value at ``t = 0`` (log y), so a curve ending above the dashed line at 1 is
+    a step that raised the loss. The lowest point of each curve is marked with a dot, the end
+    with a square; the legend sits in the room left below the lowest point.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    t : (m,) array, fractions of the step, from 0 to 1.
+    losses : dict of int to (m,) array
+        The full-data loss along each step's line (e.g. :func:`helpers.mlp.loss_along_step`), by step.
+    lr : float
+        The run's learning rate, for the title.
+
+    Returns
+    -------
+    dict of int to Line2D
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> t = np.linspace(0, 1, 5)
+    >>> lines = draw_loss_along_steps(Figure().subplots(), t, {3: 1 + 12 * t * (t - 0.5)}, lr=1e-3)
+    >>> lines[3].get_label()
+    'step 3: lowest at t = 0.25 (× 0.25), × 7 at t = 1'
+    """
+    t = np.asarray(t, dtype=float)
+    lines, lowest = {}, np.inf
+    for step, loss in losses.items():
+        relative = np.asarray(loss, dtype=float) / loss[0]
+        low = int(np.argmin(relative))
+        (line,) = ax.semilogy(t, relative, lw=2,
+                              label=f"step {step}: lowest at t = {t[low]:.2g} (× {relative[low]:.2g}), "
+                                    f"× {relative[-1]:.2g} at t = 1")
+        ax.plot(t[low], relative[low], "o", ms=7, color=line.get_color())
+        lowest = min(lowest, relative[low])
+        ax.plot(t[-1], relative[-1], "s", ms=7, color=line.get_color())
+        lines[step] = line
+    ax.axhline(1, color="0.4", ls="--", lw=1.2, label="the loss before the step")
+    ax.axvline(1, color="0.4", ls=":", lw=1.2)
+    ax.set(xlabel="fraction t of the step taken (t = 1: where the step landed)",
+           ylabel="full-data loss / loss before the step (log)",
+           title=f"lr = {lr:g}: full-data loss along step{'' if len(losses) == 1 else 's'} "
+                 f"{', '.join(str(k) for k in losses)}")
+    ax.set_ylim(bottom=lowest / 30)                 # room below the curves for the legend
+    ax.legend(loc="lower right", fontsize=READABLE["legend"])
+    _fonts(ax)
     return lines
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.mlp import gradient_along, loss_and_gradient, sgd_replay
+from helpers.mlp import gauss_newton_sharpness, loss_along_step, loss_and_gradient, sgd_replay
 
 
 def _net(rng, sizes=(3, 5, 4, 1)):
@@ -24,7 +24,8 @@ def test_the_gradient_is_the_derivative_of_the_loss(seed):
     h = 1e-6
     plus = loss_and_gradient([w + h * s for w, s in zip(weights, step)], x, y)[0]
     minus = loss_and_gradient([w - h * s for w, s in zip(weights, step)], x, y)[0]
-    assert gradient_along(weights, x, y, direction) == pytest.approx((plus - minus) / (2 * h), rel=1e-5)
+    flat = np.concatenate([g.ravel() for g in loss_and_gradient(weights, x, y)[1]])
+    assert flat @ direction == pytest.approx((plus - minus) / (2 * h), rel=1e-5)
 
 
 def test_the_replay_takes_minibatch_gradient_steps():
@@ -52,9 +53,48 @@ def test_bad_arguments_are_named():
         loss_and_gradient([weights[0], weights[1], rng.normal(size=(4, 1)), np.zeros(1)], x, y)
     with pytest.raises(ValueError, match="x must have 3 columns"):
         loss_and_gradient(weights, x[:, :2], y)
-    with pytest.raises(ValueError, match="direction must have"):
-        gradient_along(weights, x, y, np.ones(3))
     with pytest.raises(ValueError, match="lr must be a positive"):
         sgd_replay(weights, x, y, -1.0, [[0, 1]])
     with pytest.raises(ValueError, match="batches must index rows 0..3"):
         sgd_replay(weights, x, y, 0.1, [[0, 9]])
+    with pytest.raises(ValueError, match="after must have the shapes of before"):
+        loss_along_step(weights, weights[:2], x, y, [0.0])
+    with pytest.raises(ValueError, match="t must"):
+        loss_along_step(weights, weights, x, y, [0.0, np.nan])
+    with pytest.raises(ValueError, match="weights must end in a layer with one output"):
+        gauss_newton_sharpness(weights[:2], x)
+    with pytest.raises(ValueError, match="tol must be"):
+        gauss_newton_sharpness(weights, x, tol=0.0)
+
+
+def test_the_loss_along_a_step_runs_from_the_loss_before_to_the_loss_after():
+    rng = np.random.default_rng(3)
+    weights, x, y = _net(rng), rng.normal(size=(10, 3)), rng.normal(size=10)
+    after = sgd_replay(weights, x, y, 0.05, [np.arange(10)]).weights[-1]
+    ends = loss_along_step(weights, after, x, y, [0.0, 0.5, 1.0])
+    assert ends[0] == loss_and_gradient(weights, x, y)[0] and ends[2] == loss_and_gradient(after, x, y)[0]
+    middle = [w + 0.5 * (a - w) for w, a in zip(weights, after)]
+    assert ends[1] == pytest.approx(loss_and_gradient(middle, x, y)[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_gauss_newton_sharpness_is_the_top_eigenvalue_of_2_over_n_jacobian_squared(seed):
+    """J built column by column from central differences of the outputs; its (2/n) JᵀJ's top eigenvalue."""
+    rng = np.random.default_rng(seed)
+    weights, x = _net(rng), rng.normal(size=(12, 3))
+    sizes = [w.size for w in weights]
+    flat = np.concatenate([w.ravel() for w in weights])
+
+    def outputs(vector):
+        parts = [p.reshape(w.shape) for p, w in zip(np.split(vector, np.cumsum(sizes)[:-1]), weights)]
+        h = x
+        for i in range(0, len(parts), 2):
+            z = h @ parts[i] + parts[i + 1]
+            h = np.where(z > 0, z, 0.2 * z) if i < len(parts) - 2 else z
+        return h.ravel()
+
+    h = 1e-6
+    jacobian = np.stack([(outputs(flat + h * e) - outputs(flat - h * e)) / (2 * h) for e in np.eye(flat.size)], axis=1)
+    expected = np.linalg.eigvalsh(2 / x.shape[0] * jacobian.T @ jacobian)[-1]
+    assert gauss_newton_sharpness(weights, x) == pytest.approx(expected, rel=1e-5)
+

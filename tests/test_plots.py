@@ -107,25 +107,37 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     assert ax_change.get_ylim() == (-2e4, 2e4)
 
 
-def test_sharpness_figure_draws_lambda_max_the_loss_and_the_gradient_share_per_run():
+def test_the_loss_along_steps_is_drawn_relative_to_the_loss_before_each_step():
+    t = np.linspace(0, 1, 11)
+    losses = {1: 1728 * (1 - 3 * t + 8 * t**2), 6: 1.1e5 * (1 + 1e3 * t**2 - 40 * t)}
+    ax = Figure().subplots()
+    lines = plots.draw_loss_along_steps(ax, t, losses, lr=1e-3)
+    for step, loss in losses.items():
+        np.testing.assert_allclose(lines[step].get_ydata(), loss / loss[0])
+        assert f"× {loss[-1] / loss[0]:.2g} at t = 1" in lines[step].get_label()
+    assert ax.get_yscale() == "log" and "1, 6" in ax.get_title()
+    lowest = min((loss / loss[0]).min() for loss in losses.values())
+    assert ax.get_ylim()[0] < lowest / 10                        # room for the legend below every curve
+    assert [l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--"] == [1]   # the loss before
+
+
+def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():
     from types import SimpleNamespace
 
     traces = [SimpleNamespace(lr=1e-3, steps=np.arange(4), sharpness=np.array([5e3, 3e4, 4e3, 6e9]),
-                              loss=np.array([1e4, 2e3, 8e3, 3e12]), top_share=np.array([0.4, 1.0, 0.03, 0.99])),
+                              loss=np.array([1e4, 2e3, 8e3, 3e12])),
               SimpleNamespace(lr=1e-4, steps=np.arange(0, 8, 2), sharpness=np.array([5e3, 1e4, 1.5e4, 1.9e4]),
-                              loss=np.array([1e4, 900.0, 600.0, 500.0]), top_share=np.array([0.4, 0.9, 1.0, 0.99]))]
+                              loss=np.array([1e4, 900.0, 600.0, 500.0]))]
     runs = [_run(1e-3, [1e4, 2e3, 8e3, 3e12, np.inf]), _run(1e-4, [1e4] * 8)]
-    axes = Figure().subplots(3, 2)
+    axes = Figure().subplots(2, 2)
     lines = plots.draw_sharpness_along(axes, traces, runs)
     for column, line, trace in zip(axes.T, lines, traces):
-        ax_lam, ax_loss, ax_share = column
+        ax_lam, ax_loss = column
         np.testing.assert_array_equal(line.get_ydata(), trace.sharpness)
         dashed = [l.get_ydata()[0] for l in ax_lam.get_lines() if l.get_linestyle() == "--"]
         assert dashed == [2 / trace.lr]                      # the stability line 2/η of that run
         assert ax_lam.get_ylim()[1] > max(trace.sharpness.max(), 2 / trace.lr)
-        # The loss has its own axis, and the gradient's share along the sharpest direction is drawn (in %).
-        np.testing.assert_array_equal(ax_loss.get_lines()[0].get_ydata(), trace.loss)
-        np.testing.assert_allclose([p.get_height() for p in ax_share.patches], 100 * trace.top_share)
+        np.testing.assert_array_equal(ax_loss.get_lines()[0].get_ydata(), trace.loss)   # the loss on its own axis
     # λ_max spanning six decades gets a log axis; one that stays within a decade a linear axis from 0,
     # so its approach to 2/η is not squashed.
     assert axes[0, 0].get_yscale() == "log"

@@ -42,7 +42,7 @@ q2 = NumberExercise(
     hints=["Lesson 1: on a parabola the loss is multiplied by (1 - lr·f'')² per step."],
     solution=f"(1 - {_lr:g}·{_S:,.0f})² = (-4)² = 16 per step. That holds only while the quadratic model does: in "
              "the lesson's run the minibatch loss bounced up and down for several steps and then jumped by far "
-             "more than 16 in one step, because the curvature itself grew with the weights.",
+             "more than 16 in one step, while the curvature grew with the weights.",
 )
 
 q3 = ChoiceExercise(
@@ -56,8 +56,9 @@ q3 = ChoiceExercise(
               "nothing divides by zero in a mean squared error; the loss was finite right up to the step "
               "where a square overflowed to inf."),
         "c": ("The large rate turned the step uphill, so gradient descent climbed the loss on purpose.",
-              "the learning rate stays positive; each step still goes against the gradient. It overshoots "
-              "by more than it gains, which is why the loss grows."),
+              "the learning rate stays positive and every step still starts downhill: in the lesson's replay "
+              "each step first lowered the full-data loss. Where the loss grew, the step ran past the lowest "
+              "point on its own line and landed higher on the far side."),
     },
     correct="a",
     hints=["Look at the last finite loss and the first inf in the run, then at the operation that produced nan."],
