@@ -22,6 +22,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 from dataclasses import dataclass
 
@@ -38,7 +40,8 @@ from helpers.net.regime import Regime, UnitFractions, regime_of, unit_fractions 
 from helpers.net.training import TrainResult, train  # noqa: E402
 from helpers.validation import check_int, check_positive  # noqa: E402
 
-__all__ = ["ACTIVATIONS", "diabetes_net", "digits_cnn", "cross_entropy", "RateRun", "RateRuns", "rate_runs"]
+__all__ = ["ACTIVATIONS", "diabetes_net", "digits_cnn", "cross_entropy", "RateRun", "RateRuns", "rate_runs",
+           "LESSON_SAYS", "agrees_with_lesson"]
 
 ACTIVATIONS = ("linear", "leaky_relu", "relu", "tanh")
 """The regression nets of lesson 7: a linear model and one hidden layer of each activation."""
@@ -150,6 +153,19 @@ class RateRuns:
         raise KeyError(f"no run at factor {factor}; factors: {[r.factor for r in self.runs]}")
 
 
+@contextlib.contextmanager
+def _quiet_retracing():
+    # Each net gets its own Hessian operator, so TensorFlow traces its products anew and warns
+    # about "retracing" after five nets: expected here, and not the student's concern.
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def rate_runs(model, x, y, factors=(0.5, 4.0), *, loss=None, steps=300, momentum=0.0, nesterov=False,
               measure_after=True, name=None, progress=False):
     """Measure ``model``'s critical rate at its weights now, then train a copy at each factor of it.
@@ -183,6 +199,11 @@ def rate_runs(model, x, y, factors=(0.5, 4.0), *, loss=None, steps=300, momentum
     factors = [check_positive(f, "every factor") for f in factors]
     steps = check_int(steps, "steps", 1)
     momentum = check_momentum(momentum)
+    with _quiet_retracing():
+        return _rate_runs(model, x, y, factors, loss, steps, momentum, nesterov, measure_after, name, progress)
+
+
+def _rate_runs(model, x, y, factors, loss, steps, momentum, nesterov, measure_after, name, progress):
     info = sharpness(model, x, y, loss=loss, return_info=True)
     initial_loss, grad = HessianOperator(model, x, y, loss=loss).loss_and_gradient()
     norm = float(np.linalg.norm(grad))
@@ -211,3 +232,57 @@ def rate_runs(model, x, y, factors=(0.5, 4.0), *, loss=None, steps=300, momentum
         w.assign(value)
     return RateRuns(name or model.name, info.sharpness, critical, momentum, bool(nesterov), initial_loss,
                     gradient_share, first_layer_share, units0, tuple(runs))
+
+
+LESSON_SAYS = {
+    "linear": "trains below, diverges above",
+    "leaky_relu": "trains below, diverges above",
+    "relu": "trains below; above, its units die and the loss sticks (no nan)",
+    "tanh": "saturates at both rates, and the larger rate ends lower",
+    "cnn": "trains below; above, the loss rises above its start but stays finite",
+    "momentum": "trains below, diverges above (momentum threshold)",
+}
+"""What lesson 7 shows for each of its nets at 0.5 x and 4 x the critical rate."""
+
+
+def agrees_with_lesson(net, result, below=0.5, above=4.0):
+    """Whether ``result`` (:class:`RateRuns`) came out as lesson 7 says, and if not, why.
+
+    Parameters
+    ----------
+    net : str
+        A key of :data:`LESSON_SAYS`.
+    result : RateRuns
+        With runs at ``below`` and ``above`` x the critical rate.
+
+    Returns
+    -------
+    (bool, str)
+        Agreement, and what the two runs did.
+
+    Examples
+    --------
+    >>> agrees_with_lesson("gelu", None)
+    Traceback (most recent call last):
+    ...
+    ValueError: net must be one of ['linear', 'leaky_relu', 'relu', 'tanh', 'cnn', 'momentum'], got 'gelu'
+    """
+    if net not in LESSON_SAYS:
+        raise ValueError(f"net must be one of {list(LESSON_SAYS)}, got {net!r}")
+    lo, hi = result.at(below), result.at(above)
+    what = f"{below:g}x: {lo.regime.value}; {above:g}x: {hi.regime.value}"
+    if hi.run.diverged:
+        what += f" at step {hi.run.diverged_at}"
+    else:
+        what += f" (final {hi.run.final_loss:.3g}, highest {float(np.max(hi.run.losses)):.3g}, start {result.initial_loss:.3g})"
+    if net in ("linear", "leaky_relu", "momentum"):
+        ok = lo.regime is Regime.TRAINS and hi.regime is Regime.DIVERGES
+    elif net == "relu":
+        ok = lo.regime is Regime.TRAINS and hi.regime is Regime.UNITS_DIE
+    elif net == "tanh":
+        ok = (lo.regime is Regime.SATURATES and hi.regime is Regime.SATURATES
+              and hi.run.final_loss < lo.run.final_loss)
+    else:
+        ok = (lo.regime is Regime.TRAINS and not hi.run.diverged
+              and float(np.max(hi.run.losses)) > result.initial_loss)
+    return bool(ok), what
