@@ -10,5 +10,7 @@ set-up); nothing outside this subpackage imports TensorFlow, so ``import helpers
 * :mod:`helpers.net.hessian` -- the Hessian as a ``scipy`` ``LinearOperator``; sharpness and critical rate;
 * :mod:`helpers.net.training` -- the one training loop and its result;
 * :mod:`helpers.net.monitor` -- ``DivergenceMonitor``, a callback for ``model.fit`` that warns before the nan;
-* :mod:`helpers.net.check` -- ``check_learning_rate``: one call on a compiled model.
+* :mod:`helpers.net.check` -- ``check_learning_rate``: one call on a compiled model;
+* :mod:`helpers.net.regime` -- dead and saturated units, and the regime a run ended in;
+* :mod:`helpers.net.own_network` -- lesson 7's nets and its runs below and above the critical rate.
 """
