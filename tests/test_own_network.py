@@ -38,7 +38,7 @@ def test_unit_fractions_refuses_a_model_it_cannot_read_in_order():
     functional = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     with pytest.raises(TypeError, match="model must be a keras.Sequential"):
         unit_fractions(functional, X)
-    with pytest.raises(ValueError, match="threshold must be in \\(0, 1\\), got 0"):
+    with pytest.raises(ValueError, match="threshold must be a positive finite number, got 0"):
         unit_fractions(one_layer("tanh", [1.0]), X, threshold=0)
 
 
