@@ -270,7 +270,7 @@ def agrees_with_lesson(net, result, below=0.5, above=4.0):
     if net not in LESSON_SAYS:
         raise ValueError(f"net must be one of {list(LESSON_SAYS)}, got {net!r}")
     lo, hi = result.at(below), result.at(above)
-    what = f"{below:g}x: {lo.regime.value}; {above:g}x: {hi.regime.value}"
+    what = f"{below:g}x: {lo.regime.value} (final {lo.run.final_loss:.3g}); {above:g}x: {hi.regime.value}"
     if hi.run.diverged:
         what += f" at step {hi.run.diverged_at}"
     else:
