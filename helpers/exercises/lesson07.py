@@ -39,8 +39,8 @@ q2 = NumberExercise(
         (2 / _SHARPNESS, "that is plain SGD's threshold 2/λ; heavy-ball momentum raises it by the factor (1 + β)."),
         (2 / (_SHARPNESS * (1 - _BETA)), "1/(1 - β) is how much longer a step grows under a steady gradient, "
                                           "not how far the threshold moves: that is (1 + β)."),
-        (2 * (1 + _BETA) / ((1 + 2 * _BETA) * _SHARPNESS), "that is Nesterov's threshold; Keras's default "
-                                                           "momentum is the heavy ball."),
+        (2 * (1 + _BETA) / ((1 + 2 * _BETA) * _SHARPNESS), "that is Nesterov's threshold; Keras's "
+                                                           "SGD(momentum=...) is the heavy ball unless nesterov=True."),
     ],
     hints=["Heavy ball: η < 2(1 + β)/λ."],
     solution=f"2 (1 + {_BETA}) / {_SHARPNESS:,.0f} = {2 * (1 + _BETA) / _SHARPNESS:.2e}.",
