@@ -54,11 +54,12 @@ def test_notebook_imports_helpers_without_path_tricks(path):
 
 
 def _helpers_imported(line):
-    """helpers modules a line imports (``from helpers import a, b``, ``from helpers.a import x``)."""
+    """helpers modules a line imports (``from helpers import a, b``, ``from helpers.a import x``,
+    ``from helpers.net.a import x``)."""
     m = re.match(r"\s*from helpers import (.+)", line)
     if m:
         return {f"helpers.{name.split(' as ')[0].strip()}" for name in m.group(1).split("#")[0].split(",")}
-    m = re.match(r"\s*(?:from|import) (helpers\.\w+)", line)
+    m = re.match(r"\s*(?:from|import) (helpers(?:\.\w+)+)", line)
     return {m.group(1)} if m else set()
 
 

@@ -12,6 +12,8 @@ set-up); nothing outside this subpackage imports TensorFlow, so ``import helpers
 * :mod:`helpers.net.tracking` -- ``SharpnessTracker``, a callback measuring the sharpness during training;
 * :mod:`helpers.net.monitor` -- ``DivergenceMonitor``, a callback for ``model.fit`` that warns before the nan;
 * :mod:`helpers.net.check` -- ``check_learning_rate``: one call on a compiled model;
+* :mod:`helpers.net.regime` -- dead and saturated units, and the regime a run ended in;
+* :mod:`helpers.net.own_network` -- lesson 7's nets and its runs below and above the critical rate;
 * :mod:`helpers.net.autopsy` -- where the first nan of a diverged run came from;
 * :mod:`helpers.net.range_test` -- Smith's learning-rate range test (``model.fit`` with a callback).
 """

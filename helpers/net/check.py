@@ -32,11 +32,15 @@ import keras  # noqa: E402
 
 from helpers.momentum import critical_lr  # noqa: E402
 from helpers.net.hessian import check_model, optimizer_momentum, sharpness  # noqa: E402
+from helpers.net.regime import UnitFractions, unit_fractions  # noqa: E402
 
-__all__ = ["Verdict", "LearningRateCheck", "check_learning_rate", "EDGE"]
+__all__ = ["Verdict", "LearningRateCheck", "check_learning_rate", "EDGE", "NOTABLE"]
 
 EDGE = 0.1
 """Within this relative distance of the critical rate the verdict is "at the edge"."""
+
+NOTABLE = 0.25
+"""With ``regime=True``: a share of dead or saturated units at least this large is reported as the regime."""
 
 
 class Verdict(enum.Enum):
@@ -70,6 +74,10 @@ class LearningRateCheck:
     verdict : Verdict
     sentence : str
         The verdict in one sentence (what is printed).
+    units : helpers.net.regime.UnitFractions or None
+        With ``regime=True``: the dead and saturated shares of the hidden units on ``x``
+        (lesson 7: above the critical rate, they decide whether the loss diverges, sticks or
+        saturates). None otherwise.
     """
 
     sharpness: float
@@ -80,6 +88,7 @@ class LearningRateCheck:
     loss: str
     verdict: Verdict
     sentence: str
+    units: UnitFractions | None = None
 
 
 def _current_lr(optimizer):
@@ -97,7 +106,18 @@ def _describe(optimizer):
     return f"{name} with {'Nesterov ' if nesterov else ''}momentum {beta:g}"
 
 
-def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, verbose=True):
+def _regime_sentence(units):
+    if units.dead >= NOTABLE:
+        return (f" Regime: {units.sentence()}: above the critical rate expect more units to die and the loss "
+                f"to stick near that of a constant prediction rather than reach nan (lesson 7).")
+    if units.saturated >= NOTABLE:
+        return (f" Regime: {units.sentence()}: the sharpest direction can sit in the few unsaturated units; "
+                f"above the critical rate expect them to saturate rather than the loss to blow up (lesson 7).")
+    return (f" Regime: {units.sentence()}: the units are live, so above the critical rate expect the "
+            f"loss to grow (lesson 7).")
+
+
+def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, verbose=True, regime=False):
     """Sharpness of a compiled model's loss, the critical rate of its optimizer, and a verdict.
 
     Parameters
@@ -112,6 +132,10 @@ def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, 
         Passed to :func:`helpers.net.hessian.sharpness`.
     verbose : bool
         Print the one-line summary (default True).
+    regime : bool
+        Also measure the dead and saturated shares of the hidden units on ``x`` (arrays and a
+        ``keras.Sequential`` model; :func:`helpers.net.regime.unit_fractions`) and say what they
+        mean for a rate above the critical one (default False).
 
     Returns
     -------
@@ -134,8 +158,9 @@ def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, 
     if optimizer is None or getattr(model, "loss", None) is None:
         raise ValueError("model must be compiled (model.compile(optimizer=..., loss=...)) "
                          "before its learning rate can be checked")
-    if not isinstance(verbose, bool):
-        raise TypeError(f"verbose must be True or False, got {verbose!r}")
+    for name, flag in (("verbose", verbose), ("regime", regime)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     loss = model.loss
     loss_name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
     lam = sharpness(model, x, y, loss=loss, batch_size=batch_size, tol=tol, seed=seed)
@@ -165,6 +190,10 @@ def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, 
         sentence = (head + f"critical rate {critical:.4g} for {described}: "
                     f"lr = {lr:.4g} is {ratio:.2g} x the critical rate: {tail}")
         result = LearningRateCheck(lam, critical, lr, ratio, described, loss_name, verdict, sentence)
+    if regime:
+        units = unit_fractions(model, x)
+        result = LearningRateCheck(result.sharpness, result.critical_lr, result.lr, result.ratio, result.optimizer,
+                                   result.loss, result.verdict, result.sentence + _regime_sentence(units), units)
     if verbose:
         print(result.sentence)
     return result

@@ -1,0 +1,109 @@
+"""Lesson 7's claims, asserted on the values the executed lesson computed and printed.
+
+Each test names the section whose sentence it checks; the lesson is executed once per change
+(``notebook_runner.lesson``) and these tests read its variables.
+"""
+
+import math
+
+import pytest
+
+from helpers.momentum import critical_lr
+from notebook_runner import lesson
+
+NETS = ("linear", "leaky_relu", "relu", "tanh")
+
+
+@pytest.fixture(scope="module")
+def L():
+    return lesson("07")
+
+
+def by_net(L, name):
+    return dict(zip(NETS, L[name]))
+
+
+# ---------------------------------------------------------------- real regression in raw units
+
+def test_the_rule_held_for_two_nets_and_not_for_the_other_two(L):
+    below, above = by_net(L, "regimes_below"), by_net(L, "regimes_above")
+    held = [n for n in NETS if below[n] == "trains" and above[n] == "diverges"]
+    assert held == ["linear", "leaky_relu"]
+    assert above["relu"] == "units die" and above["tanh"] == "saturates"
+
+
+def test_almost_all_of_the_gradient_points_along_the_sharpest_direction_of_the_diverging_nets(L):
+    assert min(L["gradient_shares"]) >= 0.9
+
+
+def test_relu_units_die_and_the_loss_sticks_near_mean_y2_without_nan(L):
+    assert L["relu_dead0"] > 0                          # already dead at initialisation
+    assert L["relu_dead_above"] > L["relu_dead0"]       # many more after the overshoots
+    assert L["relu_dead_above"] == 1.0                  # "when all are dead"
+    assert 0.9 < L["relu_stuck"] / L["mean_y2"] <= 1.0  # near mean y^2
+    assert L["relu_stuck_finite"]
+
+
+def test_tanh_saturates_its_sharp_direction_flattens_and_the_larger_rate_trains_faster(L):
+    assert L["tanh_saturated0"] >= 0.5                  # "most tanh units"
+    assert L["tanh_saturated_above"] >= L["tanh_saturated0"]
+    assert L["tanh.first_layer_share"] > 0.9            # the sharpest direction lives in the first layer
+    assert L["tanh.sharpness"] / L["tanh_above.sharpness_after"] > 10   # "far below its start"
+    assert L["tanh_edge_end"] < 1
+    assert L["tanh_final_above"] < L["tanh_final_below"]
+
+
+# ---------------------------------------------------------------- standardised
+def test_standardising_moves_the_threshold_by_orders_of_magnitude_and_the_nets_behave_alike(L):
+    assert min(L["threshold_moves"]) > 100
+    assert L["std_below"] == ["trains"] * 4
+    assert L["std_above"] == ["diverges"] * 4
+    assert L["std_saturated0"] == 0 and L["std_dead0"] == 0
+
+
+# ---------------------------------------------------------------- the classifier
+def test_the_classifier_trains_below_and_jumps_but_never_reaches_nan_above(L):
+    assert L["cnn_below_trained"] == 3
+    assert L["cnn_above_diverged"] == 0
+    assert L["cnn_above_spiked"] == 3
+
+
+def test_each_classifier_run_above_recovered_or_stuck_near_ln10(L):
+    for final, regime in zip(L["cnn_final_above"], L["cnn_regimes_above"]):
+        assert regime == "trains" or abs(final - math.log(10)) < 0.05 * math.log(10)
+
+
+# ---------------------------------------------------------------- momentum
+def test_heavy_ball_raises_the_threshold_and_nesterov_lowers_it():
+    lam, beta = 10.0, 0.9
+    assert critical_lr(lam, beta) > critical_lr(lam) > critical_lr(lam, beta, nesterov=True)
+    assert critical_lr(lam, beta) / critical_lr(lam) < 2      # "less than twofold"
+
+
+def test_under_a_steady_gradient_a_momentum_step_is_one_over_one_minus_beta_times_lr(L):
+    assert L["step_over_lr"] == pytest.approx(10.0, rel=1e-3)
+
+
+def test_sgd_with_momentum_fails_above_the_prediction_and_a_little_below_it(L):
+    outcomes = dict(zip(L["mom_factors"], L["mom_diverged"]))
+    assert all(outcomes[f] for f in outcomes if f >= 1)        # above it every run failed
+    assert 0.5 < L["mom_first_failure"] < 1                     # "a little below it"
+    assert not outcomes[0.5]                                    # half the threshold trained
+    assert L["mom_last_stable"] < L["mom_first_failure"]
+    assert L["mom.critical_lr"] == pytest.approx(2 * 1.9 / L["mom.sharpness"], rel=1e-9)
+
+
+# ---------------------------------------------------------------- the recipe
+def test_the_one_call_check_counts_momentum_and_reports_dead_units(L):
+    assert L["check.critical_lr"] == pytest.approx(2 * 1.9 / L["check.sharpness"], rel=1e-9)
+    assert L["check.ratio"] > 1
+    assert L["check_dead"] > 0.25 and "ReLU units dead" in L["check.sentence"]
+
+
+def test_the_monitor_warns_before_the_nan_above_and_stays_silent_below(L):
+    assert L["monitor_first_warning_above"] < L["monitor_nonfinite_above"]
+    assert L["monitor_silent_below"]
+
+
+def test_the_range_tests_best_rate_sits_above_2_over_sharpness(L):
+    assert L["range_best_lr"] > L["range_critical"]
