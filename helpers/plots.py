@@ -909,7 +909,7 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
 
     Parameters
     ----------
-    result : :class:`helpers.range_test.RangeTestResult` with the sharpness measured.
+    result : :class:`helpers.net.range_test.RangeTestResult` with the sharpness measured.
     critical_lr0 : float
     turn_up : int
         A batch index.
