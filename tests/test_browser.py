@@ -24,7 +24,7 @@ from typing import Callable
 import pytest
 
 import axe
-from browser_support import (ARTIFACTS, PAINT_PROBE, LabNotebook, canvas_pixels, chromium,
+from browser_support import (ARTIFACTS, PAINT_PROBE, SLIDER_SELECTOR, LabNotebook, canvas_pixels, chromium,
                              figure_canvas, lab_server, skip_or_fail_without_chromium, sliders)
 from notebook_runner import NOTEBOOKS
 
@@ -38,9 +38,6 @@ VIEWPORT = {"width": 1400, "height": 1000}
 # API can change: rule id -> (what the offending node must be, a JavaScript predicate on it). They are
 # counted in the artifact and printed, not failed; the same rule on any other node fails.
 UPSTREAM_VIOLATIONS = {
-    # ipywidgets 8.1 builds sliders with noUiSlider and passes no handleAttributes: the handle
-    # (role="slider") has no accessible name.
-    "aria-input-field-name": ("ipywidgets slider handle", "e => e.classList.contains('noUi-handle')"),
     # JupyterLab renders an image/png output as an <img> without alt (the static site and slides
     # give each figure alt text computed from its titles).
     "image-alt": ("JupyterLab image output", "e => e.tagName === 'IMG' && !!e.closest('.jp-RenderedImage')"),
@@ -187,7 +184,7 @@ def slider_cases():
 def find_app(page, lesson: SliderLesson):
     """The first output holding the lesson's slider and a drawn ipympl figure."""
     outputs = page.locator(".jp-OutputArea-output").filter(
-        has=page.locator(".widget-slider")).filter(has=page.locator(".jupyter-matplotlib-figure"))
+        has=page.locator(SLIDER_SELECTOR)).filter(has=page.locator(".jupyter-matplotlib-figure"))
     for i in range(outputs.count()):
         app = outputs.nth(i)
         if any(s.description == lesson.slider for s in sliders(app)):
@@ -252,9 +249,8 @@ def test_slider_redraws_figure_and_label(path, lesson, how, lab, page):
         app.screenshot(path=str(ARTIFACTS / f"{path.stem}-slider-{how}-before.png"))
 
         # Move away from the nearer end of the slider, so the value surely changes.
-        track = slider.root.locator(".noUi-base").bounding_box()
-        handle = slider.handle.bounding_box()
-        rightwards = handle["x"] + handle["width"] / 2 < track["x"] + track["width"] / 2
+        track = slider.track.bounding_box()
+        rightwards = slider.thumb_x() < track["x"] + track["width"] / 2
         if how == "mouse":
             slider.drag(page, (1 if rightwards else -1) * 0.2 * track["width"])
         else:
