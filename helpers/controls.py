@@ -5,7 +5,9 @@ accessible name, and no keyword of its Python API can add one. :class:`Slider` i
 anywidget instead: a visible ``<label>``, a native ``<input type="range">`` carrying an
 ``aria-label`` and an ``aria-valuetext`` (the readout, so a log-scale slider is read as
 "0.12", not as its position "-0.92"), and an ``<output>`` readout. The browser does the
-dragging and the keyboard (arrows, Page Up/Down, Home/End), so it is operable without a mouse.
+dragging and the keyboard (arrows, Page Up/Down, Home/End), so it is operable without a mouse;
+JupyterLab's own shortcuts are suppressed while it has the focus (Lumino's
+``data-lm-suppress-shortcuts``), so the arrows move the slider, not the notebook's cursor.
 
 Three scales, each made by one constructor: :func:`linear_slider`, :func:`log_slider`
 (the position is ``log10(value)``, like ``ipywidgets.FloatLogSlider``) and :func:`choice_slider`
@@ -47,6 +49,9 @@ function render({ model, el }) {
   input.type = "range";
   input.id = id;
   input.className = "course-slider-input";
+  // The arrow keys move the thumb: JupyterLab's command-mode shortcuts (ArrowLeft/Right jump between
+  // headings) would take them from any focused element that is not a text field.
+  input.setAttribute("data-lm-suppress-shortcuts", "true");
   const readout = document.createElement("output");
   readout.className = "course-slider-readout";
   readout.setAttribute("for", id);
@@ -109,6 +114,7 @@ export default { render };
 # Sized and coloured like an ipywidgets slider (JupyterLab's widget CSS variables).
 _CSS = """
 .course-slider { display: flex; align-items: center; gap: 6px; box-sizing: border-box;
+  width: var(--jp-widgets-inline-width, 300px);
   height: var(--jp-widgets-inline-height, 28px); font-family: var(--jp-ui-font-family);
   font-size: var(--jp-widgets-font-size, 13px); color: var(--jp-widgets-label-color, inherit); }
 .course-slider-label { flex: 0 0 var(--jp-widgets-inline-label-width, 80px); text-align: right;

@@ -19,6 +19,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -146,6 +147,35 @@ def test_notebook_runs_and_renders_in_jupyterlab(path, lab, page, record_propert
             assert not blank, f"ipympl figure(s) left blank: {blank}"
         for check in LESSON_PAGE_CHECKS:
             check(page, path)
+    finally:
+        lab.shutdown_kernels()
+
+
+AXE_PROBE = "zz_axe_slider_probe.ipynb"
+AXE_PROBE_CELLS = [
+    "import ipywidgets as widgets\n"
+    "widgets.FloatLogSlider(value=0.12, base=10, min=-3, max=1, step=0.01, description='lr')",
+    "from helpers.controls import log_slider\n"
+    "log_slider(0.12, 1e-3, 10.0, 'lr', aria_label='learning rate lr')",
+]
+
+
+def test_axe_check_fails_on_an_unnamed_slider(lab, page):
+    """The lessons' accessibility check fails on ipywidgets 8.1's slider (what the apps used before
+    helpers.controls: its handle has role="slider" and no name) and names the course's slider."""
+    import nbformat
+    from playwright.sync_api import expect
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in AXE_PROBE_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.root_dir / "notebooks" / AXE_PROBE)
+    try:
+        notebook = LabNotebook(page, lab, AXE_PROBE).open().run_all(timeout=RUN_TIMEOUT)
+        expect(notebook.outputs.locator(SLIDER_SELECTOR)).to_have_count(2)
+        expect(page.get_by_role("slider", name="learning rate lr", exact=True)).to_have_count(1)
+        with pytest.raises(AssertionError, match="aria-input-field-name") as failed:
+            lesson_outputs_are_accessible(page, Path(AXE_PROBE))
+        assert "noUi-handle" in str(failed.value) and "course-slider" not in str(failed.value)
     finally:
         lab.shutdown_kernels()
 
