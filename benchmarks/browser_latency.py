@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser_support import (LabNotebook, chromium, chromium_executable, figure_canvas,  # noqa: E402
-                             lab_server, sliders)
+                             lab_server, SLIDER_SELECTOR, sliders)
 
 GOAL_MS = 50.0
 GOAL_SPEEDUP = 3.0
@@ -131,7 +132,7 @@ def measure(page, scope, kind: str, moves: int, slider_name: str = "lr") -> list
 def app_output(page, slider_name: str = "lr"):
     """The first output holding a ``slider_name`` slider beside an ipympl figure (the lesson's app)."""
     outputs = page.locator(".jp-OutputArea-output").filter(
-        has=page.locator(".widget-slider")).filter(has=page.locator(".jupyter-matplotlib-figure"))
+        has=page.locator(SLIDER_SELECTOR)).filter(has=page.locator(".jupyter-matplotlib-figure"))
     for i in range(outputs.count()):
         if any(s.description == slider_name for s in sliders(outputs.nth(i))):
             return outputs.nth(i)
@@ -151,7 +152,7 @@ def kernel_share(lesson: str, moves: int) -> dict:
     app = (lr_slider_app if lesson == "01" else conditioning_app)()
     canvas = app.fig.canvas
     canvas.draw()
-    lo, hi = app.sliders["lr"].min, app.sliders["lr"].max
+    lo, hi = math.log10(app.sliders["lr"].min), math.log10(app.sliders["lr"].max)
     parts = {"update": [], "agg_draw": [], "encode": []}
     for i in range(moves):
         lr = 10 ** (lo + (hi - lo) * (0.3 + 0.01 * (i % 20)))

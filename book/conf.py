@@ -46,6 +46,9 @@ html_theme = "sphinx_book_theme"
 html_title = "Learning rate blow-up: a course"
 html_static_path = ["_static", str(ROOT / "build" / "book-assets")]
 html_css_files = ["course.css"]
+templates_path = ["_templates"]
+# The theme's sidebar, with its logo and title wrapped in a landmark (_templates/course-logo.html).
+html_sidebars = {"**": ["course-logo.html", "icon-links.html", "search-button-field.html", "sbt-sidebar-nav.html"]}
 html_show_sourcelink = False
 html_theme_options = {
     "repository_url": f"https://github.com/{COURSE['repository']}",

@@ -40,11 +40,10 @@ METHODS = ("plain GD", "heavy ball", "Nesterov")
 
 
 def _beta_slider(value):
-    import ipywidgets as widgets
+    from helpers.controls import linear_slider
 
-    return widgets.FloatSlider(value=value, min=0.0, max=0.99, step=0.01, description="β",
-                               readout_format=".2f", continuous_update=True,
-                               layout=widgets.Layout(width="380px"))
+    return linear_slider(value, 0.0, 0.99, 0.01, "β", aria_label="momentum β", readout_format=".2f",
+                         width="380px")
 
 
 class MomentumApp(SliderApp):
@@ -59,7 +58,7 @@ class MomentumApp(SliderApp):
         self.curvature = check_positive(curvature, "curvature")
         self.w0, self.steps = float(w0), steps
         fig, (ax_loss, ax_plane) = _new_figure(self.key, (12, 5.0), 2)
-        sliders = {"lr": _log_slider(lr, *lr_range, "lr"), "beta": _beta_slider(beta)}
+        sliders = {"lr": _log_slider(lr, *lr_range, "lr", "learning rate lr"), "beta": _beta_slider(beta)}
         super().__init__(fig, sliders, {"lr": lr, "beta": beta}, blit=blit)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.76, wspace=0.3)
         self.axes = {"loss": ax_loss, "plane": ax_plane}

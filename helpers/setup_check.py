@@ -18,7 +18,7 @@ from importlib import metadata
 
 from helpers.sliders import SliderApp, _new_figure, projector_fonts
 
-COURSE_PACKAGES = ("numpy", "scipy", "matplotlib", "jupyterlab", "ipywidgets", "ipympl",
+COURSE_PACKAGES = ("numpy", "scipy", "matplotlib", "jupyterlab", "ipywidgets", "anywidget", "ipympl",
                    "tensorflow-cpu", "keras")
 
 _TF_PROBE = "import tensorflow as tf, keras; print(tf.__version__, keras.__version__)"
@@ -103,12 +103,11 @@ class CheckSlider(SliderApp):
     key = "setup_check"
 
     def __init__(self, lr: float = 0.3, steps: int = 12, blit: bool = True):
-        import ipywidgets as widgets
+        from helpers.controls import linear_slider
 
         self.steps = steps
         fig, self.ax = _new_figure(self.key, (7.0, 3.8), 1)
-        slider = widgets.FloatSlider(value=lr, min=0.05, max=1.2, step=0.05, description="lr",
-                                     continuous_update=True)
+        slider = linear_slider(lr, 0.05, 1.2, 0.05, "lr", aria_label="learning rate lr")
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
         self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-")
         self.ax.axhline(0.0, color="grey", lw=0.8)

@@ -1,5 +1,5 @@
-"""Slider apps: connect ipywidgets controls to the mathematics (``quadratic``, ``descent``) and the
-drawings (``plots``).
+"""Slider apps: connect controls (``controls.Slider``: named sliders a screen reader can announce)
+to the mathematics (``quadratic``, ``descent``) and the drawings (``plots``).
 
 Each app builds its figure ONCE and, on every slider change, moves the existing artists
 (``set_data``, ``set_text``, limits) and shows them. On a canvas that supports blitting (Agg), the
@@ -84,7 +84,7 @@ class SliderApp:
     Attributes
     ----------
     fig : matplotlib.figure.Figure
-    sliders : dict of str to ipywidgets widget
+    sliders : dict of str to helpers.controls.Slider
     state : dict
         The values currently drawn.
     """
@@ -229,14 +229,10 @@ class SliderApp:
             del _LIVE_APPS[self.key]
 
 
-def _log_slider(value, lo, hi, description, fmt=".3g"):
-    import ipywidgets as widgets
+def _log_slider(value, lo, hi, description, aria_label):
+    from helpers.controls import log_slider
 
-    slider = widgets.FloatLogSlider(value=value, base=10, min=np.log10(lo), max=np.log10(hi),
-                                    step=0.01, description=description, readout_format=fmt,
-                                    continuous_update=True,
-                                    layout=widgets.Layout(width="380px"))
-    return slider
+    return log_slider(value, lo, hi, description, aria_label=aria_label, width="380px")
 
 
 PROJECTOR_FONT_SIZE = 13
@@ -293,8 +289,8 @@ class LrSliderApp(SliderApp):
         self.w0 = float(check_finite_array(w0, "w0", ndim=0))
         self.steps, self.parabola_steps = steps, parabola_steps
         fig, (ax_bowl, ax_loss, ax_factor) = _new_figure(self.key, (12, 4.4), 3)
-        sliders = {"lr": _log_slider(lr, *lr_range, "lr"),
-                   "curvature": _log_slider(curvature, *curvature_range, "f''")}
+        sliders = {"lr": _log_slider(lr, *lr_range, "lr", "learning rate lr"),
+                   "curvature": _log_slider(curvature, *curvature_range, "f''", "curvature f''")}
         super().__init__(fig, sliders, {"lr": lr, "curvature": curvature}, blit=blit)
         fig.subplots_adjust(left=0.035, right=0.98, bottom=0.17, top=0.8, wspace=0.33)
         self.axes = {"bowl": ax_bowl, "loss": ax_loss, "factor": ax_factor}
@@ -385,8 +381,8 @@ class ConditioningApp(SliderApp):
         self.w0 = check_finite_array(w0, "w0", shape=(2,))
         self.steps = steps
         fig, (ax_path, ax_comp) = _new_figure(self.key, (11.5, 5.0), 2, width_ratios=[1, 1.25])
-        sliders = {"lr": _log_slider(lr, *lr_range, "lr"),
-                   "kappa": _log_slider(kappa, *kappa_range, "κ")}
+        sliders = {"lr": _log_slider(lr, *lr_range, "lr", "learning rate lr"),
+                   "kappa": _log_slider(kappa, *kappa_range, "κ", "condition number κ")}
         super().__init__(fig, sliders, {"lr": lr, "kappa": kappa}, blit=blit)
         fig.subplots_adjust(left=0.07, right=0.985, bottom=0.12, top=0.9, wspace=0.24)
         self.axes = {"path": ax_path, "components": ax_comp}
@@ -538,7 +534,7 @@ class LrGridApp(SliderApp):
 
     def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, final_losses=None, baseline=None,
                  blit=True):
-        import ipywidgets as widgets
+        from helpers.controls import choice_slider
 
         self.lrs = check_finite_array(lrs, "lrs", ndim=1)
         if self.lrs.size < 2 or np.any(self.lrs <= 0) or np.any(np.diff(self.lrs) <= 0):
@@ -551,9 +547,8 @@ class LrGridApp(SliderApp):
         self.runs = [LossCurve.of(curve) for curve in self.losses]
         lr = self._snap(self.lrs[0] if lr is None else check_lr(lr))
         fig, (ax_loss, ax_lr) = _new_figure(self.key, (12, 5.6), 2, width_ratios=(1.2, 1))
-        slider = widgets.SelectionSlider(options=[(f"{v:.2g}", float(v)) for v in self.lrs], value=lr,
-                                         description="lr", continuous_update=True,
-                                         layout=widgets.Layout(width="420px"))
+        slider = choice_slider([float(v) for v in self.lrs], lr, "lr", labels=[f"{v:.2g}" for v in self.lrs],
+                               aria_label="learning rate lr", width="420px")
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.36, top=0.87, wspace=0.25)
         longest = max(curve.size for curve in self.losses)

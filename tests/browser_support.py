@@ -432,16 +432,26 @@ PAINT_PROBE = """(() => {
 
 
 class Slider:
-    """An ipywidgets slider (noUiSlider in ipywidgets 8) as the student sees it."""
+    """A slider as the student sees it: the course's own (``helpers.controls.Slider``: a labelled
+    ``<input type="range">``) or an ipywidgets one (noUiSlider in ipywidgets 8; the naive way of
+    benchmarks/browser_latency.py)."""
 
     def __init__(self, locator):
         self.root = locator
-        self.handle = locator.locator(".noUi-handle").first
-        self.readout = locator.locator(".widget-readout").first
+        self.native = locator.evaluate("e => e.classList.contains('course-slider')")
+        if self.native:
+            self.handle = self.track = locator.locator("input[type=range]")
+            self.readout = locator.locator(".course-slider-readout")
+            self._label = locator.locator(".course-slider-label")
+        else:
+            self.handle = locator.locator(".noUi-handle").first
+            self.track = locator.locator(".noUi-base")
+            self.readout = locator.locator(".widget-readout").first
+            self._label = locator.locator(".widget-label").first
 
     @property
     def description(self) -> str:
-        return self.root.locator(".widget-label").first.inner_text().strip()
+        return self._label.inner_text().strip()
 
     def value_text(self) -> str:
         return self.readout.inner_text().strip()
@@ -449,26 +459,40 @@ class Slider:
     def value(self) -> float:
         return float(self.value_text())
 
+    def thumb_x(self) -> float:
+        """The page x of the thumb's centre."""
+        if not self.native:
+            box = self.handle.bounding_box()
+            return box["x"] + box["width"] / 2
+        box = self.track.bounding_box()
+        fraction = self.handle.evaluate("e => (e.value - e.min) / (e.max - e.min)")
+        thumb = 16  # Chromium's range thumb: its centre travels from 8 px in to 8 px before the end
+        return box["x"] + thumb / 2 + fraction * (box["width"] - thumb)
+
     def drag(self, page, dx: float, steps: int = 8) -> None:
-        """Press the handle with the mouse, move it ``dx`` pixels to the right, release."""
+        """Press the thumb with the mouse, move it ``dx`` pixels to the right, release."""
         self.handle.scroll_into_view_if_needed()
         box = self.handle.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        x, y = self.thumb_x(), box["y"] + box["height"] / 2
         page.mouse.move(x, y)
         page.mouse.down()
         page.mouse.move(x + dx, y, steps=steps)
         page.mouse.up()
 
     def press(self, key: str, times: int = 1) -> None:
-        """Focus the handle and press ``key`` (ArrowRight, ArrowLeft, ...) ``times`` times."""
+        """Focus the thumb and press ``key`` (ArrowRight, ArrowLeft, ...) ``times`` times."""
         self.handle.focus()
         for _ in range(times):
             self.handle.press(key)
 
 
+SLIDER_SELECTOR = ".course-slider, .widget-slider:not(.widget-vslider)"
+"""The course's sliders and horizontal ipywidgets sliders."""
+
+
 def sliders(scope) -> list[Slider]:
-    """Every ipywidgets slider inside ``scope`` (a page or a locator), in document order."""
-    found = scope.locator(".widget-slider:not(.widget-vslider)")
+    """Every slider inside ``scope`` (a page or a locator), in document order."""
+    found = scope.locator(SLIDER_SELECTOR)
     return [Slider(found.nth(i)) for i in range(found.count())]
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -130,8 +132,12 @@ def execute(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
     nb.cells.insert(0, nbformat.v4.new_code_cell(_ALT_TEXT_HOOK))
     nb.cells.append(nbformat.v4.new_code_cell(_DUMP_NAMESPACE))
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    # The kernel talks over Unix sockets in a private folder: over TCP, ipykernel 7.4 warns on every
+    # start that the traffic is unencrypted, and the site build fails on any warning.
+    with tempfile.TemporaryDirectory(prefix="course-kernel-") as sockets:
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", config=ipc,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
     dump = nb.cells.pop()
     nb.cells.pop(0)
     text = "".join(o.get("text", "") for o in dump.outputs if o.get("name") == "stdout")

@@ -19,12 +19,13 @@ import time
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Callable
 
 import pytest
 
 import axe
-from browser_support import (ARTIFACTS, PAINT_PROBE, LabNotebook, canvas_pixels, chromium,
+from browser_support import (ARTIFACTS, PAINT_PROBE, SLIDER_SELECTOR, LabNotebook, canvas_pixels, chromium,
                              figure_canvas, lab_server, skip_or_fail_without_chromium, sliders)
 from notebook_runner import NOTEBOOKS
 
@@ -38,9 +39,6 @@ VIEWPORT = {"width": 1400, "height": 1000}
 # API can change: rule id -> (what the offending node must be, a JavaScript predicate on it). They are
 # counted in the artifact and printed, not failed; the same rule on any other node fails.
 UPSTREAM_VIOLATIONS = {
-    # ipywidgets 8.1 builds sliders with noUiSlider and passes no handleAttributes: the handle
-    # (role="slider") has no accessible name.
-    "aria-input-field-name": ("ipywidgets slider handle", "e => e.classList.contains('noUi-handle')"),
     # JupyterLab renders an image/png output as an <img> without alt (the static site and slides
     # give each figure alt text computed from its titles).
     "image-alt": ("JupyterLab image output", "e => e.tagName === 'IMG' && !!e.closest('.jp-RenderedImage')"),
@@ -153,6 +151,35 @@ def test_notebook_runs_and_renders_in_jupyterlab(path, lab, page, record_propert
         lab.shutdown_kernels()
 
 
+AXE_PROBE = "zz_axe_slider_probe.ipynb"
+AXE_PROBE_CELLS = [
+    "import ipywidgets as widgets\n"
+    "widgets.FloatLogSlider(value=0.12, base=10, min=-3, max=1, step=0.01, description='lr')",
+    "from helpers.controls import log_slider\n"
+    "log_slider(0.12, 1e-3, 10.0, 'lr', aria_label='learning rate lr')",
+]
+
+
+def test_axe_check_fails_on_an_unnamed_slider(lab, page):
+    """The lessons' accessibility check fails on ipywidgets 8.1's slider (what the apps used before
+    helpers.controls: its handle has role="slider" and no name) and names the course's slider."""
+    import nbformat
+    from playwright.sync_api import expect
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in AXE_PROBE_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab.root_dir / "notebooks" / AXE_PROBE)
+    try:
+        notebook = LabNotebook(page, lab, AXE_PROBE).open().run_all(timeout=RUN_TIMEOUT)
+        expect(notebook.outputs.locator(SLIDER_SELECTOR)).to_have_count(2)
+        expect(page.get_by_role("slider", name="learning rate lr", exact=True)).to_have_count(1)
+        with pytest.raises(AssertionError, match="aria-input-field-name") as failed:
+            lesson_outputs_are_accessible(page, Path(AXE_PROBE))
+        assert "noUi-handle" in str(failed.value) and "course-slider" not in str(failed.value)
+    finally:
+        lab.shutdown_kernels()
+
+
 # --- sliders -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -187,7 +214,7 @@ def slider_cases():
 def find_app(page, lesson: SliderLesson):
     """The first output holding the lesson's slider and a drawn ipympl figure."""
     outputs = page.locator(".jp-OutputArea-output").filter(
-        has=page.locator(".widget-slider")).filter(has=page.locator(".jupyter-matplotlib-figure"))
+        has=page.locator(SLIDER_SELECTOR)).filter(has=page.locator(".jupyter-matplotlib-figure"))
     for i in range(outputs.count()):
         app = outputs.nth(i)
         if any(s.description == lesson.slider for s in sliders(app)):
@@ -252,9 +279,8 @@ def test_slider_redraws_figure_and_label(path, lesson, how, lab, page):
         app.screenshot(path=str(ARTIFACTS / f"{path.stem}-slider-{how}-before.png"))
 
         # Move away from the nearer end of the slider, so the value surely changes.
-        track = slider.root.locator(".noUi-base").bounding_box()
-        handle = slider.handle.bounding_box()
-        rightwards = handle["x"] + handle["width"] / 2 < track["x"] + track["width"] / 2
+        track = slider.track.bounding_box()
+        rightwards = slider.thumb_x() < track["x"] + track["width"] / 2
         if how == "mouse":
             slider.drag(page, (1 if rightwards else -1) * 0.2 * track["width"])
         else:
