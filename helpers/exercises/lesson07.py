@@ -10,11 +10,12 @@ from helpers.exercises.core import ChoiceExercise, NumberExercise
 
 q1 = ChoiceExercise(
     prompt="A ReLU net on raw data, trained above its critical rate, never shows nan: its loss falls a little, "
-           "then stays flat near the mean of y². What most likely happened?",
+           "then stays flat near mean y², the loss of predicting 0. What most likely happened?",
     options={
         "a": ("Its ReLU units died.",
               "a unit whose input is negative on every row outputs 0 and passes no gradient; with all of them off "
-              "the net predicts a constant, whose loss is near mean y² when that constant is near 0."),
+              "the net predicts its output bias for everyone, and that bias starts near 0: the loss of predicting 0 is "
+              "mean y². The bias alone still learns, but with curvature 2 at a rate set for λ_max it barely moves."),
         "b": ("It converged to the best fit.",
               "the best fit of lesson 7's nets ends far below mean y²: a loss stuck at the loss of predicting 0 "
               "is a net that stopped learning, not one that finished."),

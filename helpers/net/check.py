@@ -108,11 +108,11 @@ def _describe(optimizer):
 
 def _regime_sentence(units):
     if units.dead >= NOTABLE:
-        return (f" Regime: {units.sentence()}: above the critical rate expect more units to die and the loss "
-                f"to stick near that of a constant prediction rather than reach nan (lesson 7).")
+        return (f" Regime: {units.sentence()}: above the critical rate more units may die and the loss stick "
+                f"near that of predicting 0 rather than reach nan (a hint: lesson 7 saw it on one seed, plain SGD).")
     if units.saturated >= NOTABLE:
         return (f" Regime: {units.sentence()}: the sharpest direction can sit in the few unsaturated units; "
-                f"above the critical rate expect them to saturate rather than the loss to blow up (lesson 7).")
+                f"above the critical rate they may saturate rather than the loss blow up (a hint: lesson 7, one seed).")
     return (f" Regime: {units.sentence()}: the units are live, so above the critical rate expect the "
             f"loss to grow (lesson 7).")
 
