@@ -465,8 +465,9 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
         ax.set_xlabel("SGD step (minibatch)" + (" — grey line: end of an epoch" if len(epochs) else ""))
         ax.set_ylabel("loss (log scale)")
     ax_blow.set_ylabel("minibatch loss (log scale)")
-    (out["trained_full"],) = ax_train.semilogy(np.arange(trained.full_loss.size), trained.full_loss, "-", lw=2.5,
-                                               color=COLORS["small"], label="full-data loss (before each step)")
+    full = np.append(trained.full_loss, trained.final_loss)    # before each step, then after the last one
+    (out["trained_full"],) = ax_train.semilogy(np.arange(full.size), full, "-", lw=2.5, color=COLORS["small"],
+                                               label="full-data loss (before each step, and after the last)")
     if baseline is not None:
         ax_train.axhline(baseline, color=COLORS["predicted"], ls="-.", lw=1.5,
                          label=f"always predicting the mean target: {baseline:,.0f}")
