@@ -447,6 +447,8 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     [10000.0, 1000.0, 1e+20]
     >>> lines["inset"].get_lines()[0].get_ydata().tolist()   # zoom on the steps below a million
     [10000.0, 1000.0]
+    >>> lines["trained_full"].get_ydata().tolist()   # before each step, then the final loss the title quotes
+    [9000.0, 4000.0, 2000.0, 1000.0]
     """
     out = {}
     for key, ax, run, color in (("blown", ax_blow, blown, COLORS["large"]),
