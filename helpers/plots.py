@@ -415,7 +415,7 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     trillion and float32-overflow lines, its first non-finite step marked, and an inset that zooms
     on the steps before the loss passed a million) and the one that stayed finite (right, scaled
     to its own losses: the minibatch loss and the full-data loss per step, and ``baseline``). The
-    figure's title puts the prediction from ``critical_lr`` beside the outcomes.
+    figure's title puts the heuristic's verdicts from ``critical_lr`` beside the outcomes.
 
     Parameters
     ----------
@@ -491,7 +491,7 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'stays finite'}"
                          for run in (blown, trained))
     outcomes = ", ".join(run.outcome if run.diverged else "stayed finite" for run in (blown, trained))
-    ax_blow.figure.suptitle(f"Predicted before training from 2/λ_max = {critical_lr:.2g}: {verdicts}. "
+    ax_blow.figure.suptitle(f"Heuristic from initial weights, 2/λ_max = {critical_lr:.2g}: {verdicts}. "
                             f"Outcome: {outcomes}.", fontsize=READABLE["title"] + 1)
     return out
 
