@@ -415,7 +415,7 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     trillion and float32-overflow lines, its first non-finite step marked, and an inset that zooms
     on the steps before the loss passed a million) and the one that stayed finite (right, scaled
     to its own losses: the minibatch loss and the full-data loss per step, and ``baseline``). The
-    figure's title puts the prediction from ``critical_lr`` beside the outcomes.
+    figure's title puts the heuristic's verdicts from ``critical_lr`` beside the outcomes.
 
     Parameters
     ----------
@@ -447,6 +447,8 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     [10000.0, 1000.0, 1e+20]
     >>> lines["inset"].get_lines()[0].get_ydata().tolist()   # zoom on the steps below a million
     [10000.0, 1000.0]
+    >>> lines["trained_full"].get_ydata().tolist()   # before each step, then the final loss the title quotes
+    [9000.0, 4000.0, 2000.0, 1000.0]
     """
     out = {}
     for key, ax, run, color in (("blown", ax_blow, blown, COLORS["large"]),
@@ -465,8 +467,9 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
         ax.set_xlabel("SGD step (minibatch)" + (" — grey line: end of an epoch" if len(epochs) else ""))
         ax.set_ylabel("loss (log scale)")
     ax_blow.set_ylabel("minibatch loss (log scale)")
-    (out["trained_full"],) = ax_train.semilogy(np.arange(trained.full_loss.size), trained.full_loss, "-", lw=2.5,
-                                               color=COLORS["small"], label="full-data loss (before each step)")
+    full = np.append(trained.full_loss, trained.final_loss)    # before each step, then after the last one
+    (out["trained_full"],) = ax_train.semilogy(np.arange(full.size), full, "-", lw=2.5, color=COLORS["small"],
+                                               label="full-data loss (before each step, and after the last)")
     if baseline is not None:
         ax_train.axhline(baseline, color=COLORS["predicted"], ls="-.", lw=1.5,
                          label=f"always predicting the mean target: {baseline:,.0f}")
@@ -488,7 +491,7 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'stays finite'}"
                          for run in (blown, trained))
     outcomes = ", ".join(run.outcome if run.diverged else "stayed finite" for run in (blown, trained))
-    ax_blow.figure.suptitle(f"Predicted before training from 2/λ_max = {critical_lr:.2g}: {verdicts}. "
+    ax_blow.figure.suptitle(f"Heuristic from initial weights, 2/λ_max = {critical_lr:.2g}: {verdicts}. "
                             f"Outcome: {outcomes}.", fontsize=READABLE["title"] + 1)
     return out
 

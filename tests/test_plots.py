@@ -76,7 +76,8 @@ def test_two_rate_figure_draws_only_values_that_occurred_each_run_on_its_own_axi
     # The left axis has a tick every three decades from 1e3, so "thousands" can be read off it.
     assert 1e3 in ax_blow.get_yticks() and 1e6 in ax_blow.get_yticks()
     # The run that stayed finite shows its full-data loss and the mean predictor's loss as well.
-    np.testing.assert_array_equal(lines["trained_full"].get_ydata(), trained.full_loss)
+    # ... before each step, then after the last: the line ends at the final loss the title quotes.
+    np.testing.assert_array_equal(lines["trained_full"].get_ydata(), np.append(trained.full_loss, trained.final_loss))
     assert any("predicting the mean" in label for label in ax_train.get_legend_handles_labels()[1])
     assert "full-data loss 9,000 → 900" in ax_train.get_title()
     # The first non-finite step is marked by a vertical line and a cross on the top edge (axes coordinates).

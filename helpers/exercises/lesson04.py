@@ -24,9 +24,10 @@ q1 = NumberExercise(
                             "(reduce_sum) would multiply it by the batch size."),
     ],
     hints=["critical_lr = 2 / sharpness."],
-    solution=f"2 / {_S:,.0f} = {2 / _S:.1e}, so lr = 1e-3 is {1e-3 / (2 / _S):g} times above it and should blow up. "
-             "This is the full-batch threshold at initialisation; minibatch SGD can fail somewhat below it, "
-             "and the sharpness changes during training (lessons 5 and 6).",
+    solution=f"2 / {_S:,.0f} = {2 / _S:.1e}, so lr = 1e-3 is {1e-3 / (2 / _S):.2g} times above it, and the heuristic "
+             "threshold says it should blow up (in lesson 4 it did). This is the full-batch threshold at "
+             "initialisation, a heuristic for minibatch SGD, and the sharpness changes during training "
+             "(lessons 5 and 6).",
 )
 
 _lr = 1e-3
