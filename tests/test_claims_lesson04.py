@@ -461,8 +461,8 @@ def test_the_threshold_is_a_heuristic_with_the_seed_benchmarks_readme_figures(L)
     assert (1 - 1e-3 * L["lam_min"]) ** 2 > (1 - 1e-3 * L["lam"]) ** 2
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "| `blowup_seeds.py --seeds 20 --first-seed 100` |" in readme
-    assert "nan at 1e-3: 20/20; 1e-4 trains: 20/20; 1e-4 < 2/sharpness < 1e-3: 20/20" in readme
-    assert ("1e-3 reached `nan` on 20 of 20, 1e-4 trained on 20 of 20, and $2/\\lambda_{\\max}$ lay between the two "
+    assert "inf or nan at 1e-3: 20/20; 1e-4 trains: 20/20; 1e-4 < 2/sharpness < 1e-3: 20/20" in readme
+    assert ("1e-3 reached `inf` or `nan` on 20 of 20, 1e-4 trained on 20 of 20, and $2/\\lambda_{\\max}$ lay between the two "
             "rates on 20 of 20") in text
 
 
@@ -507,3 +507,17 @@ def test_round_5_wording_fixes(L, capsys):
     lesson04.q1.solution()
     shown = capsys.readouterr().out
     assert "heuristic" in shown and "somewhat below it" not in shown and "should blow up. " not in shown
+
+
+def test_the_curvature_jumped_before_the_weights_grew(L):
+    """'Step by step' and 'What we learned': the weights grew by orders of magnitude only in the last two steps,
+    after the curvature and the loss had jumped (the exercise's solution says the same)."""
+    norms = np.array(L["fast.layer_norms"], dtype=float)        # (steps recorded, layers), before each step
+    k = L["fast.first_nonfinite_step"]
+    assert np.all(norms[k - 2] / norms[0] < 10)                 # within tenfold of the start two steps before inf
+    assert np.max(norms[k] / norms[0]) > 100                    # then orders of magnitude
+    lam = np.array(L["along_fast.sharpness"], dtype=float)
+    assert lam.max() > 10 * lam[0] and np.argmax(lam > 10 * lam[0]) < k - 1   # the curvature jumped first
+    text = markdown(L)
+    assert "the weights grow by orders of magnitude only in the last two steps" in text
+    assert "the weights followed in the last two steps" in text and "grew by orders of magnitude together" not in text

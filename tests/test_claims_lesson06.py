@@ -398,3 +398,14 @@ def test_suptitles_are_short(L):
     for alt in figure_titles(L):
         for title in alt.removeprefix("Figure: ").split("; "):
             assert len(title) <= 130, title
+
+
+def test_the_starting_criterion_is_a_rule_of_thumb_that_needed_a_margin(L, L5):
+    """Answer 1 and 'What we learned': the criterion at the start is a rule of thumb; lesson 5's 0.9 x run and its
+    small init diverged inside it; the answer's formula was evaluated at the initial weights only."""
+    text = markdown(L)
+    assert "a rule of thumb that needed a margin elsewhere (lesson 5's 0.9 × run and its small init diverged inside it)" in text
+    assert L5["small.trains"] is False and 2 / L5["small.sharpness_before"] > 1e-3      # small init: inside its bar
+    assert L5["mb_diverged_at"] is not None and L5["fb_diverged_at"] is not None      # 0.9 x: both runs blew up
+    assert "evaluated at the initial weights along the gradient" in text and "it predicts where trouble starts" not in text
+    assert "the quadratic model there called the sharp direction unstable" in text

@@ -43,7 +43,7 @@ q2 = NumberExercise(
     hints=["Lesson 1: on a parabola the loss is multiplied by (1 - lr·f'')² per step."],
     solution=f"(1 - {_lr:g}·{_S:,.0f})² = (-4)² = 16 per step. That holds only while the quadratic model does: in "
              "the lesson's run the minibatch loss bounced up and down for several steps and then jumped by far "
-             "more than 16 in one step, while the curvature grew with the weights.",
+             "more than 16 in one step, after the curvature had jumped (the weights grew only in the last two steps).",
 )
 
 q3 = ChoiceExercise(
