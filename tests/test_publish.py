@@ -43,6 +43,29 @@ def test_widgets_become_their_picture_and_progress_bars_vanish():
     assert "widgets" not in static_copy(nb).metadata and "widgets" in nb.metadata  # a copy
 
 
+def test_a_figure_keeps_its_png_and_loses_the_html_img_made_for_jupyterlab():
+    """helpers.display gives each inline figure an HTML <img alt> for JupyterLab; the static copy
+    keeps the PNG (which the site and the slides give the alt text of its metadata), and any other
+    HTML output as it is."""
+    from matplotlib.figure import Figure
+
+    from helpers.display import figure_html
+
+    fig = Figure(figsize=(2, 1))
+    fig.subplots().set_title("loss per step")
+    figure = nbformat.v4.new_output("display_data", data={"text/html": figure_html(fig), "image/png": "iVBORw0KGgo=",
+                                                          "text/plain": "<Figure>"},
+                                    metadata={"image/png": {"alt": "Figure: loss per step"}})
+    table = nbformat.v4.new_output("display_data", data={"text/html": "<table></table>", "text/plain": "t"})
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("fig", outputs=[figure, table])]
+    figure_out, table_out = static_copy(nb).cells[0].outputs
+    assert sorted(figure_out["data"]) == ["image/png", "text/plain"]
+    assert figure_out["metadata"]["image/png"]["alt"] == "Figure: loss per step"
+    assert table_out["data"]["text/html"] == "<table></table>"
+    assert "text/html" in nb.cells[0].outputs[0]["data"]  # a copy
+
+
 def code_cells():
     for path in NOTEBOOKS:
         for index, cell in enumerate(nbformat.read(path, as_version=4).cells):

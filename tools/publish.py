@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import nbformat  # noqa: E402
 from notebook_runner import NOTEBOOKS, executed  # noqa: E402  (the one execution cache)
 
+from helpers.display import FIGURE_CLASS  # noqa: E402
+
 BOOK = ROOT / "book"
 STAGE = ROOT / "build" / "book-src"
 ASSETS = ROOT / "build" / "book-assets"
@@ -43,8 +45,9 @@ SLIDE_CONFIG = {"TagRemovePreprocessor": {
 
 
 def static_copy(nb):
-    """The executed lesson as a static page shows it: each widget as its PNG (with a sentence on
-    running it live when it has controls), no progress bars or saved widget state."""
+    """The executed lesson as a static page shows it: each widget and each figure as its PNG (a
+    widget with a sentence on running it live when it has controls), no progress bars or saved
+    widget state. The builders give each PNG the alt text in its output metadata."""
     nb = copy.deepcopy(nb)
     for key in ("widgets", "course_namespace", "course_build"):
         nb.metadata.pop(key, None)
@@ -53,6 +56,8 @@ def static_copy(nb):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if WIDGET_VIEW not in data:
+                if FIGURE_CLASS in data.get("text/html", "") and "image/png" in data:
+                    del data["text/html"]  # the figure's <img alt> for JupyterLab; the page has the PNG
                 outputs.append(out)
             elif "image/png" in data:  # a figure or a slider app; anything else is a progress bar
                 interactive = not str(data.get("text/plain", "")).startswith("Canvas(")
