@@ -577,7 +577,7 @@ def test_the_relative_error_spikes_where_the_actual_change_crosses_zero(L):
     rel = np.abs(predicted - actual) / np.abs(actual)                    # StepCheck.relative_error, as drawn
     crossing = at(L, L["check.actual_turns_positive_at"])
     assert actual[crossing - 1] < 0 < actual[crossing]
-    assert int(np.argmax(rel)) == crossing - 1                           # "spikes just before the grey band"
+    assert int(np.argmax(rel)) == crossing - 1                           # "spikes at the left edge of the grey band"
     of_loss = np.abs(predicted - actual) / L["check.loss"]
     flips = np.array(L["error_flips"], dtype=int)
     np.testing.assert_array_equal(flips, np.flatnonzero(np.diff(np.sign(predicted - actual))))
