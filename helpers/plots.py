@@ -500,8 +500,10 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
     """One full-batch gradient step against its second-order prediction, over step sizes.
 
     Left: the predicted and the actual change in loss ``ΔL`` against the step size (log x),
-    with ``ΔL = -L`` (a loss of 0, the floor of a squared error). Right: the relative error of
-    the prediction (log-log), the tolerance and the largest step within it.
+    with ``ΔL = -L`` (a loss of 0, the floor of a squared error). Right (log-log): the error of
+    the prediction relative to the actual change, the tolerance and the largest step within it,
+    and the same error as a fraction of the loss ``L``, which stays meaningful where the actual
+    change crosses 0 (there the relative error has a near-zero denominator: a dotted line marks it).
 
     Parameters
     ----------
@@ -513,7 +515,7 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
 
     Returns
     -------
-    dict with ``predicted``, ``actual`` and ``error`` (Line2D).
+    dict with ``predicted``, ``actual``, ``error`` and ``error_of_loss`` (Line2D).
     """
     out = {}
     (out["predicted"],) = ax_change.plot(check.lrs, check.predicted, color=COLORS["predicted"], lw=2.5,
@@ -528,8 +530,16 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
     error = check.relative_error
     (out["error"],) = ax_error.loglog(check.lrs, error, "o-", ms=3, color=COLORS["actual"], lw=1.5,
                                       label="|predicted − actual| / |actual|")
+    (out["error_of_loss"],) = ax_error.loglog(check.lrs, np.abs(check.predicted - check.actual) / check.loss, "s--",
+                                              ms=3, color=COLORS["small"], lw=1.5,
+                                              label="|predicted − actual| / L (fraction of the loss)")
     ax_error.axhline(check.tolerance, color=COLORS["threshold"], ls=":", lw=1.5,
                      label=f"{check.tolerance:.0%} error")
+    if np.isfinite(check.actual_turns_positive_at):
+        k = check.index(check.actual_turns_positive_at)        # first tried step whose actual change is positive
+        ax_error.axvspan(check.lrs[max(k - 1, 0)], check.lrs[k], color="0.5", alpha=0.25, lw=0,
+                         label=f"actual ΔL crosses 0 (η {check.lrs[max(k - 1, 0)]:.2g} to {check.lrs[k]:.2g}):\n"
+                               "the relative error divides by ≈ 0")
     if np.isfinite(check.valid_up_to):
         ax_error.axvline(check.valid_up_to, color=COLORS["predicted"], ls="-.", lw=1.5,
                          label=f"within {check.tolerance:.0%} up to η = {check.valid_up_to:.2g}")
@@ -552,8 +562,10 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
     ax_change.set_ylim(-2 * check.loss, 2 * check.loss)
     ax_change.set(xlabel="step size η (log scale)", ylabel="change in loss ΔL",
                   title="one full-batch gradient step from initialisation")
-    ax_error.set(xlabel="step size η (log scale)", ylabel="relative error (log scale)",
-                 title="how far off the second-order prediction is")
+    ax_error.set(xlabel="step size η (log scale)", ylabel="error of the prediction (log scale)",
+                 title=(f"prediction error: within {check.tolerance:.0%} up to η = {check.valid_up_to:.2g}"
+                        if np.isfinite(check.valid_up_to) else
+                        f"prediction error: never within {check.tolerance:.0%}"))
     ax_change.legend(loc="upper left", fontsize=READABLE["legend"])
     ax_error.legend(loc="upper left", fontsize=READABLE["legend"])
     _fonts(ax_change, ax_error)

@@ -95,17 +95,22 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     from types import SimpleNamespace
 
     lrs = np.geomspace(1e-6, 1e-2, 9)
-    predicted = -lrs * 1e7 + lrs**2 * 1e8
+    predicted = -lrs * 1e7 + lrs**2 * 1.2e10
     actual = predicted * (1 + lrs * 100)
     check = SimpleNamespace(lrs=lrs, predicted=predicted, actual=actual, loss=1e4, tolerance=0.1,
                             relative_error=np.abs(predicted - actual) / np.abs(actual), valid_up_to=1e-3,
+                            actual_turns_positive_at=lrs[np.argmax(actual > 0)],
                             index=lambda lr: int(np.argmin(np.abs(np.log(lrs / lr)))))
     ax_change, ax_error = Figure().subplots(1, 2)
     out = plots.draw_step_check(ax_change, ax_error, check, critical_lr=4e-4)
     np.testing.assert_array_equal(out["predicted"].get_ydata(), predicted)
     np.testing.assert_array_equal(out["actual"].get_ydata(), actual)
     np.testing.assert_allclose(out["error"].get_ydata(), check.relative_error)
-    assert ax_change.get_ylim() == (-2e4, 2e4)
+    np.testing.assert_allclose(out["error_of_loss"].get_ydata(), np.abs(predicted - actual) / 1e4)
+    k = int(np.argmax(actual > 0))                            # the actual change turns positive between k - 1 and k
+    assert 0 < k and any(label.startswith(f"actual ΔL crosses 0 (η {lrs[k - 1]:.2g} to {lrs[k]:.2g})")
+                         for label in [p.get_label() for p in ax_error.patches])
+    assert ax_change.get_ylim() == (-2e4, 2e4) and "up to η = 0.001" in ax_error.get_title()
 
 
 def test_the_loss_along_steps_is_drawn_relative_to_the_loss_before_each_step():
