@@ -3,7 +3,8 @@
 A loss that grows geometrically reaches inf first (float32 overflows near 3.4e38); nan comes
 one operation later, from ``inf - inf`` or ``0 * inf``. :func:`nan_autopsy` replays the diverged
 step of a :class:`helpers.net.training.TrainResult`, operation by operation, and names the
-first operation whose result is nan, with a concrete pair of float32 operands.
+first operation whose result is nan, with a concrete pair of float32 operands. The forward and
+backward pass are :mod:`helpers.mlp`'s, run in float32; this module only traces where the nan appeared.
 """
 
 from __future__ import annotations
