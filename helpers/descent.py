@@ -69,8 +69,48 @@ def _blew_up(w, loss_value) -> bool:
     return loss_value is not None and not (np.isfinite(loss_value) and abs(loss_value) <= FLOAT32_MAX)
 
 
+def _descend(grad, w0, lr, steps, loss, momentum, nesterov, label) -> DescentResult:
+    """The one loop of gradient descent, with momentum ``beta`` (0: plain, ``w <- w - lr * grad(w)``).
+
+    With velocity ``v`` (zero at the start) and ``g = grad(w)``: ``v <- beta v - lr g``, then
+    ``w <- w + v`` (heavy ball) or ``w <- w + beta v - lr g`` (Nesterov). ``momentum`` and
+    ``nesterov`` are checked by the caller; ``label`` starts the result's message.
+    """
+    if not callable(grad):
+        raise TypeError(f"grad must be callable, got {grad!r}")
+    if loss is not None and not callable(loss):
+        raise TypeError(f"loss must be callable or None, got {loss!r}")
+    w = np.atleast_1d(check_finite_array(w0, "w0"))
+    lr = check_lr(lr)
+    steps = check_steps(steps)
+
+    path = np.full((steps + 1,) + w.shape, np.nan)
+    losses = np.full(steps + 1, np.nan)
+    velocity = np.zeros_like(w)
+    diverged_at = None
+    with np.errstate(all="ignore"):
+        for k in range(steps + 1):
+            if k > 0:
+                g = np.asarray(grad(w), dtype=float)
+                velocity = momentum * velocity - lr * g
+                w = w + (momentum * velocity - lr * g if nesterov else velocity)
+            value = None if loss is None else float(loss(w))
+            path[k] = w
+            if value is not None:
+                losses[k] = value
+            if _blew_up(w, value):
+                diverged_at = k
+                break
+    message = (f"{label}diverged at step {diverged_at}" if diverged_at is not None
+               else f"{label}finished {steps} steps without diverging")
+    return DescentResult(path=path, losses=losses, diverged_at=diverged_at, lr=lr, steps=steps,
+                         message=message)
+
+
 def gradient_descent(grad, w0, lr, steps, loss=None) -> DescentResult:
     """Run ``w <- w - lr * grad(w)`` for ``steps`` steps, stopping cleanly at divergence.
+
+    The loop is heavy-ball momentum's with ``beta = 0`` (:func:`helpers.momentum.momentum_descent`).
 
     Parameters
     ----------
@@ -102,32 +142,7 @@ def gradient_descent(grad, w0, lr, steps, loss=None) -> DescentResult:
     >>> run.diverged_at is None
     True
     """
-    if not callable(grad):
-        raise TypeError(f"grad must be callable, got {grad!r}")
-    if loss is not None and not callable(loss):
-        raise TypeError(f"loss must be callable or None, got {loss!r}")
-    w = np.atleast_1d(check_finite_array(w0, "w0"))
-    lr = check_lr(lr)
-    steps = check_steps(steps)
-
-    path = np.full((steps + 1,) + w.shape, np.nan)
-    losses = np.full(steps + 1, np.nan)
-    diverged_at = None
-    with np.errstate(all="ignore"):
-        for k in range(steps + 1):
-            if k > 0:
-                w = w - lr * np.asarray(grad(w), dtype=float)
-            value = None if loss is None else float(loss(w))
-            path[k] = w
-            if value is not None:
-                losses[k] = value
-            if _blew_up(w, value):
-                diverged_at = k
-                break
-    message = (f"diverged at step {diverged_at}" if diverged_at is not None
-               else f"finished {steps} steps without diverging")
-    return DescentResult(path=path, losses=losses, diverged_at=diverged_at, lr=lr, steps=steps,
-                         message=message)
+    return _descend(grad, w0, lr, steps, loss, momentum=0.0, nesterov=False, label="")
 
 
 @dataclass(frozen=True)

@@ -386,7 +386,7 @@ class _MeasureAlong(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if self.step not in self.wanted:
             return
-        loss, _ = self.op.loss_and_gradient()
+        loss = self.op.loss_value()
         if not math.isfinite(loss):
             self.wanted = set()          # measuring stops at the first non-finite full-data loss
             self.model.stop_training = True

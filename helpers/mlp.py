@@ -53,31 +53,49 @@ def _check_xy(x, y, weights):
     return x, y
 
 
-def _forward(weights, x, slope):
-    """Each layer's input (and the output last) and each layer's pre-activation."""
+def _slopes(weights, negative_slope):
+    """Each layer's slope below zero: the hidden layers' leaky ReLU, then the linear output (1)."""
+    return [negative_slope] * (len(weights) // 2 - 1) + [1.0]
+
+
+def _forward(weights, x, slopes):
+    """Each layer's input (and the output last) and each layer's pre-activation, in the dtype of ``x``.
+
+    ``slopes`` holds each layer's slope below zero (0 for ReLU, 1 for a linear layer).
+    """
     inputs, pre = [x], []
     h = x
-    layers = len(weights) // 2
-    for i in range(layers):
+    for i, slope in enumerate(slopes):
         z = h @ weights[2 * i] + weights[2 * i + 1]
         pre.append(z)
-        h = np.where(z > 0, z, slope * z) if i < layers - 1 else z   # leaky ReLU, linear output
+        h = z if slope == 1 else np.where(z > 0, z, slope * z)
         inputs.append(h)
     return inputs, pre
 
 
-def _loss_and_gradient(weights, x, y, slope):
-    inputs, pre = _forward(weights, x, slope)
-    layers = len(weights) // 2
-    h = inputs[-1]
-    error = h - y
-    delta = 2 * error / error.size                    # d mean(error²) / d prediction
-    grads = [None] * len(weights)
-    for i in reversed(range(layers)):
+def _backward(weights, inputs, pre, d_output, slopes):
+    """Backpropagation from ``d_output`` (d loss / d output): the gradients, and each layer's delta.
+
+    A layer's delta is d loss / d its pre-activation; the gradients are shaped like ``weights``.
+    """
+    grads, deltas = [None] * len(weights), [None] * len(slopes)
+    delta = d_output
+    for i in reversed(range(len(slopes))):
+        if slopes[i] != 1:
+            delta = delta * np.where(pre[i] > 0, 1, slopes[i]).astype(delta.dtype)
+        deltas[i] = delta
         grads[2 * i] = inputs[i].T @ delta
         grads[2 * i + 1] = delta.sum(axis=0)
         if i:
-            delta = (delta @ weights[2 * i].T) * np.where(pre[i - 1] > 0, 1.0, slope)
+            delta = delta @ weights[2 * i].T
+    return grads, deltas
+
+
+def _loss_and_gradient(weights, x, y, slope):
+    slopes = _slopes(weights, slope)
+    inputs, pre = _forward(weights, x, slopes)
+    error = inputs[-1] - y
+    grads, _ = _backward(weights, inputs, pre, 2 * error / error.size, slopes)   # d mean(error²) / d prediction
     return float(np.mean(error ** 2)), grads
 
 
@@ -201,15 +219,11 @@ def loss_along_step(before, after, x, y, t, negative_slope=0.2):
     x, y = _check_xy(x, y, before)
     t = check_finite_array(t, "t", ndim=1).astype(np.float64)
     slope = check_positive(negative_slope, "negative_slope")
-    layers, losses = len(before) // 2, []
+    losses = []
     for chunk in np.array_split(t, max(1, t.size // 32)):      # all points of a chunk at once: (points, rows, units)
-        h = x[None]
-        for i in range(layers):
-            kernel = before[2 * i] + chunk[:, None, None] * (after[2 * i] - before[2 * i])
-            bias = before[2 * i + 1] + chunk[:, None] * (after[2 * i + 1] - before[2 * i + 1])
-            z = h @ kernel + bias[:, None, :]
-            h = np.where(z > 0, z, slope * z) if i < layers - 1 else z
-        losses.append(np.mean((h - y[None]) ** 2, axis=(1, 2)))
+        fraction = chunk[:, None, None]                           # kernels (points, inputs, units), biases (points, 1, units)
+        inputs, _ = _forward([b + fraction * (a - b) for b, a in zip(before, after)], x[None], _slopes(before, slope))
+        losses.append(np.mean((inputs[-1] - y[None]) ** 2, axis=(1, 2)))
     return np.concatenate(losses)
 
 
@@ -249,7 +263,7 @@ def gauss_newton_sharpness(weights, x, negative_slope=0.2, tol=1e-6):
     if x.shape[1] != weights[0].shape[0]:
         raise ValueError(f"x must have {weights[0].shape[0]} columns (the first kernel's inputs), got {x.shape[1]}")
     slope, tol = check_positive(negative_slope, "negative_slope"), check_positive(tol, "tol")
-    inputs, pre = _forward(weights, x, slope)
+    inputs, pre = _forward(weights, x, _slopes(weights, slope))
     n, layers = x.shape[0], len(weights) // 2
     delta, columns = np.ones((n, 1)), [None] * len(weights)   # d output / d each layer's pre-activation
     for i in reversed(range(layers)):

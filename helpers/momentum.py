@@ -29,8 +29,7 @@ import numbers
 
 import numpy as np
 
-from helpers.descent import FLOAT32_MAX, DescentResult
-from helpers.validation import check_finite_array, check_lr, check_steps
+from helpers.descent import DescentResult, _descend
 
 __all__ = ["critical_lr", "momentum_descent", "check_momentum"]
 
@@ -94,12 +93,6 @@ def critical_lr(sharpness, momentum=0.0, nesterov=False) -> float:
     return 2.0 * (1.0 + beta) / float(sharpness)
 
 
-def _blew_up(w, value) -> bool:
-    if not np.all(np.isfinite(w)) or np.max(np.abs(w), initial=0.0) > FLOAT32_MAX:
-        return True
-    return value is not None and not (np.isfinite(value) and abs(value) <= FLOAT32_MAX)
-
-
 def momentum_descent(grad, w0, lr, steps, momentum=0.9, nesterov=False, loss=None) -> DescentResult:
     """Gradient descent with momentum, as Keras's SGD applies it, stopping cleanly at divergence.
 
@@ -140,37 +133,8 @@ def momentum_descent(grad, w0, lr, steps, momentum=0.9, nesterov=False, loss=Non
     >>> momentum_descent(bowl, [1.0], lr=0.3, steps=400, momentum=0.9, nesterov=True).diverged_at
     62
     """
-    if not callable(grad):
-        raise TypeError(f"grad must be callable, got {grad!r}")
-    if loss is not None and not callable(loss):
-        raise TypeError(f"loss must be callable or None, got {loss!r}")
-    w = np.atleast_1d(check_finite_array(w0, "w0"))
-    lr = check_lr(lr)
-    steps = check_steps(steps)
     beta = check_momentum(momentum)
     if not isinstance(nesterov, bool):
         raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
-
-    path = np.full((steps + 1,) + w.shape, np.nan)
-    losses = np.full(steps + 1, np.nan)
-    velocity = np.zeros_like(w)
-    diverged_at = None
-    with np.errstate(all="ignore"):
-        for k in range(steps + 1):
-            if k > 0:
-                g = np.asarray(grad(w), dtype=float)
-                velocity = beta * velocity - lr * g
-                w = w + (beta * velocity - lr * g if nesterov else velocity)
-            value = None if loss is None else float(loss(w))
-            path[k] = w
-            if value is not None:
-                losses[k] = value
-            if _blew_up(w, value):
-                diverged_at = k
-                break
     kind = "Nesterov" if nesterov else "heavy-ball"
-    message = (f"{kind} momentum {beta:g}: diverged at step {diverged_at}" if diverged_at is not None
-               else f"{kind} momentum {beta:g}: finished {steps} steps without diverging")
-    return DescentResult(path=path, losses=losses, diverged_at=diverged_at, lr=lr, steps=steps,
-                         message=message)
-
+    return _descend(grad, w0, lr, steps, loss, momentum=beta, nesterov=nesterov, label=f"{kind} momentum {beta:g}: ")

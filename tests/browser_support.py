@@ -17,8 +17,6 @@ lesson in the browser never writes outputs into the working tree.
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import json
 import os
 import re
@@ -253,25 +251,6 @@ def lab_server(notebook_dir: Path = ROOT / "notebooks", startup_timeout: float =
         copier.join(timeout=10)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path):
-    """Serve ``directory`` on 127.0.0.1 and a free port; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def offline_page(browser, viewport: dict):

@@ -109,6 +109,32 @@ def test_nan_autopsy_records_the_chain_from_a_finite_output_to_the_nan():
     assert found.description.splitlines()[-1].startswith(f"step {found.step}: the first nan appeared in the")
 
 
+@pytest.mark.parametrize("activations", [("leaky_relu", "leaky_relu", "linear"), ("relu", "linear", "relu")])
+def test_the_autopsy_replays_through_helpers_mlps_pass_which_is_tensorflows_in_float32(activations):
+    """nan_autopsy's float32 forward and backward pass is helpers.mlp's (per-layer slopes, any output activation)."""
+    import keras
+    import tensorflow as tf
+    from helpers.mlp import _backward, _forward
+    from helpers.net.autopsy import _dense_layers
+
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((4,))] + [keras.layers.Dense(units, activation=act)
+                                                    for units, act in zip((6, 5, 1), activations)])
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(-1.5, 1.5, (16, 4)).astype("float32"), rng.normal(size=(16, 1)).astype("float32")
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(model(x) - y))
+    expected = [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+    weights = [w.numpy() for w in model.trainable_variables]
+    _, slopes = _dense_layers(model)
+    inputs, pre = _forward(weights, x, slopes)
+    grads, _ = _backward(weights, inputs, pre, np.float32(2 / len(y)) * (inputs[-1] - y), slopes)
+    assert all(g.dtype == np.float32 for g in grads)
+    np.testing.assert_allclose(float(np.mean(np.square(inputs[-1] - y))), float(loss), rtol=1e-5)
+    for g, e in zip(grads, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5 * np.abs(e).max())
+
+
 def test_train_sgd_records_the_full_data_loss_before_every_step():
     model, x, y = make_experiment()
     result = train_sgd(model, x, y, lr=1e-4, epochs=1, seed=LESSON.seed)

@@ -147,6 +147,20 @@ def test_batched_and_tf_data_equal_the_whole_data_to_1e_5(case):
     assert sharpness(model, dataset, loss=loss) == pytest.approx(top, rel=1e-5)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_loss_value_is_loss_and_gradients_loss_without_the_gradient(case):
+    """sharpness_along (lesson 4) reads the loss alone: the same float, batched or not, as the weights move."""
+    make, data, loss, _ = CASES[case]
+    model, (x, y) = make("float32"), data()
+    rng = np.random.default_rng(3)
+    for batch_size in (None, 7):
+        op = HessianOperator(model, x, y, loss=loss, batch_size=batch_size)
+        for _ in range(3):
+            assert op.loss_value() == op.loss_and_gradient()[0]
+            for w in model.trainable_variables:
+                w.assign(w.numpy() * rng.uniform(0.5, 3.0))
+
+
 def test_a_summed_loss_is_n_times_the_mean_batched_or_not():
     model, (x, y) = classifier(), class_data()
     summed = keras.losses.SparseCategoricalCrossentropy(reduction="sum")

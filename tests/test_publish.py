@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import sys
+import urllib.parse
+import urllib.request
 
 import nbformat
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from notebook_runner import NOTEBOOKS, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from publish import LIVE_NOTE, WIDGET_VIEW, static_copy  # noqa: E402
+from publish import LIVE_NOTE, WIDGET_VIEW, serve, static_copy  # noqa: E402
 
 FIGURE_CODE = ("plt.subplots(", "plots.draw_", "_app(", "CheckSlider(")
 HIDDEN = {"hide-input", "remove-input", "remove-cell"}
@@ -86,3 +88,16 @@ def test_cell_tags_hide_plotting_code_and_keep_numbers_and_answers(cell):
             "remove-cell on a cell that prints or displays something"
     if ".check(answer)" in cell.source:
         assert not tags & HIDDEN, "an exercise's answer cell must stay visible: students write in it"
+
+
+def test_serve_gives_each_folder_its_own_free_port_on_127_0_0_1(tmp_path):
+    """The one static server (the site, slide and handout tests use it): loopback only, never a fixed port."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "page.html").write_text("first", encoding="utf-8")
+    (tmp_path / "b" / "page.html").write_text("second", encoding="utf-8")
+    with serve(tmp_path / "a") as first, serve(tmp_path / "b") as second:
+        urls = [urllib.parse.urlsplit(url) for url in (first, second)]
+        assert [u.hostname for u in urls] == ["127.0.0.1", "127.0.0.1"] and urls[0].port != urls[1].port
+        pages = [urllib.request.urlopen(f"{url}/page.html").read().decode() for url in (first, second)]
+    assert pages == ["first", "second"]

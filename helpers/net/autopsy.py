@@ -3,7 +3,8 @@
 A loss that grows geometrically reaches inf first (float32 overflows near 3.4e38); nan comes
 one operation later, from ``inf - inf`` or ``0 * inf``. :func:`nan_autopsy` replays the diverged
 step of a :class:`helpers.net.training.TrainResult`, operation by operation, and names the
-first operation whose result is nan, with a concrete pair of float32 operands.
+first operation whose result is nan, with a concrete pair of float32 operands. The forward and
+backward pass are :mod:`helpers.mlp`'s, run in float32; this module only traces where the nan appeared.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
+from helpers.mlp import _backward, _forward  # noqa: E402  (the forward and backward pass)
 from helpers.net.hessian import check_model  # noqa: E402
 from helpers.net.training import TrainResult, train  # noqa: E402
 from helpers.validation import check_int  # noqa: E402
@@ -136,61 +138,33 @@ def nan_autopsy(model, x, y, result, max_extra_steps=10):
         raise ValueError("result did not diverge: there is no nan to explain")
     max_extra_steps = check_int(max_extra_steps, "max_extra_steps", 1)
     layers, slopes = _dense_layers(model)
-    weights = [[w.numpy().astype(np.float32) for w in (layer.kernel, layer.bias)] for layer in layers]
+    weights = [w.numpy().astype(np.float32) for layer in layers for w in (layer.kernel, layer.bias)]
     names = [layer.name for layer in layers]
     lr = np.float32(result.lr)
     step = result.diverged_at
     idx = result.batch_index[step]
     first = {}   # what the first replayed step showed
     trail = []
-
-    def found_nan(at, where, operation, operands):
-        return _autopsy(at, where, operation, operands, first, trail)
-
     with np.errstate(all="ignore"):
         for extra in range(max_extra_steps + 1):
             xb, yb = x[idx], y[idx]
-            # Forward pass, layer by layer.
-            acts, pres = [xb], []
-            for i, (kernel, bias) in enumerate(weights):
-                found = _find_nan_in_matmul(acts[-1], kernel, f"forward pass of {names[i]} (inputs times kernel)")
-                if found:
-                    return found_nan(step + extra, *found)
-                pre = acts[-1] @ kernel + bias
-                if np.isnan(pre).any():
-                    bad = np.argwhere(np.isnan(pre))[0]
-                    return found_nan(step + extra, f"forward pass of {names[i]} (plus bias)", "inf - inf",
-                                     (float((acts[-1] @ kernel)[tuple(bad)]), float(bias[bad[1]])))
-                pres.append(pre)
-                acts.append(np.where(pre > 0, pre, slopes[i] * pre))
-            err = acts[-1] - yb
-            loss = float(np.mean(np.square(err)))
-            delta = np.float32(2.0 / len(yb)) * err  # d(mean squared error)/d(prediction)
-            # Backward pass, layer by layer.
-            grads = [None] * len(weights)
-            for i in reversed(range(len(weights))):
-                found = _find_nan_in_matmul(acts[i].T, delta, f"gradient of {names[i]} kernel")
-                if found:
-                    return found_nan(step + extra, *found)
-                grads[i] = [acts[i].T @ delta, delta.sum(axis=0)]
-                if i:
-                    found = _find_nan_in_matmul(delta, weights[i][0].T, f"error backpropagated into {names[i - 1]}")
-                    if found:
-                        return found_nan(step + extra, *found)
-                    delta = (delta @ weights[i][0].T) * np.where(pres[i - 1] > 0, np.float32(1), slopes[i - 1])
-            largest = float(np.abs(acts[-1]).max())
-            inf_grads = int(sum(np.isinf(g).sum() for gs in grads for g in gs))
-            if not first:
-                first.update(largest_output=largest, loss=loss, inf_gradients=inf_grads, inf_weights=0)
-            for i, (ws, gs) in enumerate(zip(weights, grads)):
-                for part, w, g in zip(("kernel", "bias"), ws, gs):
-                    bad = np.argwhere(np.isnan(w - lr * g))
-                    if bad.size:
-                        at = tuple(bad[0])
-                        return found_nan(step + extra, f"update of {names[i]} {part} (w - lr * grad)",
-                                         "inf - inf", (float(w[at]), float(-lr * g[at])))
-            weights = [[w - lr * g for w, g in zip(ws, gs)] for ws, gs in zip(weights, grads)]
-            inf_weights = int(sum(np.isinf(w).sum() for ws in weights for w in ws))
+            inputs, pre = _forward(weights, xb, slopes)
+            found = _nan_in_forward(weights, inputs, pre, names)
+            if not found:
+                err = inputs[-1] - yb
+                loss = float(np.mean(np.square(err)))
+                grads, deltas = _backward(weights, inputs, pre, np.float32(2.0 / len(yb)) * err, slopes)
+                found = _nan_in_backward(weights, inputs, deltas, names)
+            if not found:
+                largest = float(np.abs(inputs[-1]).max())
+                inf_grads = int(sum(np.isinf(g).sum() for g in grads))
+                if not first:
+                    first.update(largest_output=largest, loss=loss, inf_gradients=inf_grads, inf_weights=0)
+                found = _nan_in_update(weights, grads, lr, names)
+            if found:
+                return _autopsy(step + extra, *found, first, trail)
+            weights = [w - lr * g for w, g in zip(weights, grads)]
+            inf_weights = int(sum(np.isinf(w).sum() for w in weights))
             if extra == 0:
                 first["inf_weights"] = inf_weights
             trail.append(f"step {step + extra}: largest output {largest:.3g}, loss {loss:.3g}; "
@@ -198,6 +172,42 @@ def nan_autopsy(model, x, y, result, max_extra_steps=10):
             if step + extra + 1 >= len(result.batch_index):
                 break
             idx = result.batch_index[step + extra + 1]
+    return None
+
+
+def _nan_in_forward(weights, inputs, pre, names):
+    """The first layer whose product or bias sum made a nan, in the order the forward pass runs."""
+    for i, name in enumerate(names):
+        kernel, bias = weights[2 * i], weights[2 * i + 1]
+        found = _find_nan_in_matmul(inputs[i], kernel, f"forward pass of {name} (inputs times kernel)")
+        if found:
+            return found
+        if np.isnan(pre[i]).any():
+            bad = np.argwhere(np.isnan(pre[i]))[0]
+            return (f"forward pass of {name} (plus bias)", "inf - inf",
+                    (float((inputs[i] @ kernel)[tuple(bad)]), float(bias[bad[1]])))
+    return None
+
+
+def _nan_in_backward(weights, inputs, deltas, names):
+    """The first product of backpropagation that made a nan, from the output layer down."""
+    for i in reversed(range(len(names))):
+        found = _find_nan_in_matmul(inputs[i].T, deltas[i], f"gradient of {names[i]} kernel")
+        if not found and i:
+            found = _find_nan_in_matmul(deltas[i], weights[2 * i].T, f"error backpropagated into {names[i - 1]}")
+        if found:
+            return found
+    return None
+
+
+def _nan_in_update(weights, grads, lr, names):
+    """The first weight whose update ``w - lr * grad`` is nan."""
+    for j, (w, g) in enumerate(zip(weights, grads)):
+        bad = np.argwhere(np.isnan(w - lr * g))
+        if bad.size:
+            at = tuple(bad[0])
+            return (f"update of {names[j // 2]} {('kernel', 'bias')[j % 2]} (w - lr * grad)", "inf - inf",
+                    (float(w[at]), float(-lr * g[at])))
     return None
 
 

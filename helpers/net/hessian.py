@@ -141,6 +141,7 @@ class HessianOperator(LinearOperator):
         self._hvp = tf.function(self._hvp_graph, reduce_retracing=True)
         self._block = tf.function(self._block_graph, reduce_retracing=True)
         self._grad = tf.function(self._grad_graph, reduce_retracing=True)
+        self._loss = tf.function(self._batch_loss, reduce_retracing=True)
 
     # ------------------------------------------------------------------ graphs (one batch)
     def _batch_loss(self, xb, yb):
@@ -193,6 +194,18 @@ class HessianOperator(LinearOperator):
 
     def _adjoint(self):
         return self
+
+    def loss_value(self):
+        """The loss over all the data (float), inference mode: :meth:`loss_and_gradient` without the gradient.
+
+        Examples
+        --------
+        >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+        >>> HessianOperator(model, [[1.0], [3.0]], [0.0, 0.0], batch_size=1).loss_value()   # mean of x^2
+        5.0
+        """
+        return sum(batch_weight(self.loss, int(tf.shape(xb)[0]), self.data.rows) * float(self._loss(xb, yb))
+                   for xb, yb in self.data)
 
     def loss_and_gradient(self):
         """The loss over all the data (float) and its flat gradient (float64 array), inference mode.
