@@ -36,7 +36,8 @@ def top_eigenpair(matvec, size, *, tol=1e-4, max_iter=300, seed=0, v0=None):
     A Lanczos iteration with full reorthogonalisation (float64) that only calls ``matvec``,
     once per iteration. It stops when the residual ``|beta_k s_k| = ||A q - theta q||`` of its
     best Ritz pair ``(theta, q)`` is at most ``tol * |theta|``, after ``max_iter`` products, or
-    when the Krylov space stops growing (it then holds an exact eigenpair).
+    when the Krylov space stops growing (it then holds an exact eigenpair). A product that is
+    not finite (the Hessian of weights whose loss overflows) ends it with the value ``nan``.
 
     A warm start ``v0`` close to an eigenvector that is no longer the top one (the top two
     eigenvalues crossed since ``v0`` was computed) has a small residual after two products,
@@ -63,7 +64,8 @@ def top_eigenpair(matvec, size, *, tol=1e-4, max_iter=300, seed=0, v0=None):
     Returns
     -------
     value : float
-        The top Ritz value: there is an eigenvalue within ``residual`` of it.
+        The top Ritz value: there is an eigenvalue within ``residual`` of it (``nan`` when a
+        product was not finite).
     vector : numpy.ndarray
         The unit Ritz vector (float64, length ``size``).
     residual : float
@@ -77,6 +79,8 @@ def top_eigenpair(matvec, size, *, tol=1e-4, max_iter=300, seed=0, v0=None):
     (3.0, [1.0, 0.0, 0.0])
     >>> round(top_eigenpair(lambda v: A @ v, 3, v0=[0.0, 0.0, 1.0])[0], 6)  # v0: another eigenvector
     3.0
+    >>> top_eigenpair(lambda v: np.full(3, np.inf), 3)[0]               # an operator that overflowed
+    nan
     """
     size = check_int(size, "size", 1)
     tol = check_positive(tol, "tol")
@@ -93,6 +97,8 @@ def top_eigenpair(matvec, size, *, tol=1e-4, max_iter=300, seed=0, v0=None):
     theta, s, residual = 0.0, np.ones(1), np.inf
     for k in range(min(max_iter, size)):
         w = matvec(basis[k])
+        if not np.all(np.isfinite(w)):
+            return float("nan"), basis[k], float("inf")
         alphas.append(float(basis[k] @ w))
         Q = np.array(basis)
         w -= Q.T @ (Q @ w)

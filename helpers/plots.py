@@ -897,30 +897,46 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     """One row per fix: its ``2 / sharpness`` at the start (bar) and the rate it used (dot).
 
     A dot right of its bar's end uses a rate above the quadratic threshold. Dots are filled
-    when the run trained and hollow when it did not. Log x axis.
+    when the run trained and hollow when it did not. Next to each dot its ratio
+    ``lr / critical_lr`` is written, so a dot a few per cent past its bar's end, which the
+    marker would hide, reads as such. Log x axis. Returns the ratio labels.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> labels = draw_fix_summary(Figure().subplots(), ["a", "b"], [1e-3, 1e-4], [2.5e-4, 1.02e-4], [True, True])
+    >>> [t.get_text() for t in labels]
+    ['0.25 x', '1.02 x']
     """
     rows = np.arange(len(names))[::-1]
     ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
-            label="critical_lr = 2 / sharpness at the start")
-    for row, lr, ok in zip(rows, lrs, trains):
+            label="critical_lr = 2/λ₀ at the run's own start")
+    labels = []
+    for row, lr, critical, ok in zip(rows, lrs, critical_lrs, trains):
         ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
+        labels.append(ax.annotate(f"{lr / critical:.2f} x", (lr, row), xytext=(9, 7), textcoords="offset points",
+                                  fontsize=FONT - 2, va="bottom", ha="left"))
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
     ax.plot([], [], "o", mec="k", mfc="white", label="lr used: did not train")
+    ax.plot([], [], " ", label="number: lr ÷ critical_lr")
     ax.set_yticks(rows, names)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")
     _readable(ax, legend=False)
     # Below the axes, where it covers no bar.
     ax.legend(fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, frameon=False)
+    return labels
 
 
-def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=None):
+def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=None, edge_limits=None):
     """The range test against the curvature, in two panels sharing the rate axis (log).
 
     Top: the raw minibatch loss (dots) and fastai's smoothed loss against the rate at that step,
     with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (the
     lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr / (2 / sharpness)`` measured
-    during the sweep (above 1 the sharpest direction is unstable).
+    during the sweep with the full-data sharpness at that step (above 1, shaded, the sharpest
+    direction is unstable). ``edge_limits`` sets the bottom panel's y range; the measurements
+    beyond it are named in a note inside the panel (``out["note"]``), not hidden.
 
     Parameters
     ----------
@@ -939,7 +955,10 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     ...          sharpness_steps=np.array([0, 2, 4]), sharpness=np.array([100.0, 200, 400]))
     >>> a, b = Figure().subplots(2, 1)
     >>> sorted(draw_range_test(a, b, fake, 2e-2, 2, {"valley": 1e-5}))
-    ['critical', 'edge', 'loss', 'smoothed', 'turn_up', 'valley']
+    ['critical', 'edge', 'loss', 'note', 'smoothed', 'turn_up', 'valley']
+    >>> a, b = Figure().subplots(2, 1)
+    >>> draw_range_test(a, b, fake, 2e-2, 2, edge_limits=(0.01, 1))["note"].get_text()
+    'outside the panel: below 0.01 at lr = 1e-06; above 1 at lr = 0.01'
     """
     lrs = np.asarray(result.lrs, dtype=float)
     out = {}
@@ -951,7 +970,7 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
         keep = np.isfinite(result.smoothed)
     (out["smoothed"],) = ax_loss.plot(lrs[keep], np.asarray(result.smoothed)[keep], lw=2.5,
                                       color=COLORS["small"], label="smoothed (β = 0.98, as fastai)")
-    lines = [("critical", critical_lr0, COLORS["large"], "--", f"critical_lr at the start = {critical_lr0:.2g}"),
+    lines = [("critical", critical_lr0, COLORS["large"], "--", f"2/λ₀: critical_lr at the start = {critical_lr0:.2g}"),
              ("turn_up", lrs[turn_up], "k", "-", f"lowest raw loss: lr = {lrs[turn_up]:.2g}")]
     looks = ((COLORS["predicted"], ":"), ("#9467bd", "-."), ("#8c564b", (0, (1, 3))))
     for (name, rate), (color, ls) in zip((suggested or {}).items(), looks):
@@ -963,16 +982,30 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     ax_loss.set_yscale("log")
     ax_loss.set_ylabel("loss (log)")
     steps = np.asarray(result.sharpness_steps, dtype=int)
-    (out["edge"],) = ax_edge.plot(lrs[steps], lrs[steps] * np.asarray(result.sharpness) / 2, "o-",
-                                  color=COLORS["actual"], lw=2, ms=4, label="lr / (2/sharpness), measured")
-    ax_edge.axhline(1.0, color="k", lw=1, label="lr / (2/sharpness) = 1")
+    every = int(np.min(np.diff(steps))) if len(steps) > 1 else 1
+    ratio = lrs[steps] * np.asarray(result.sharpness) / 2
+    (out["edge"],) = ax_edge.plot(lrs[steps], ratio, "o-", color=COLORS["actual"], lw=2, ms=4,
+                                  label=f"lr / (2/λ_max(t)), λ_max(t): full-data sharpness, every {every} steps")
+    ax_edge.axhline(1.0, color="k", lw=1, label="lr / (2/λ_max(t)) = 1")
     ax_edge.set_xscale("log")
     ax_edge.set_yscale("log")
+    low, high = edge_limits if edge_limits is not None else (np.nanmin(ratio) / 2, np.nanmax(ratio) * 2)
+    ax_edge.axhspan(1.0, high, color=COLORS["large"], alpha=0.08, label="above 1: the sharpest direction is unstable")
+    ax_edge.set_ylim(low, high)
+    off = [f"below {low:g} at lr = " + _span(lrs[steps][ratio < low])] if np.any(ratio < low) else []
+    off += [f"above {high:g} at lr = " + _span(lrs[steps][ratio > high])] if np.any(ratio > high) else []
+    out["note"] = ax_edge.text(0.99, 0.04, "outside the panel: " + "; ".join(off) if off else "",
+                               transform=ax_edge.transAxes, ha="right", va="bottom", fontsize=FONT - 3)
     ax_edge.set_xlabel("learning rate at that step (log)")
-    ax_edge.set_ylabel("lr / (2/sharpness)")
+    ax_edge.set_ylabel("lr / (2/λ_max(t))")
     _readable(ax_loss, loc="upper left")
     _readable(ax_edge, loc="upper left")
     return out
+
+
+def _span(values):
+    """``a`` or ``a to b`` (the first and last of ``values``), for notes on what leaves a panel."""
+    return f"{values[0]:.2g}" if len(values) == 1 else f"{values[0]:.2g} to {values[-1]:.2g}"
 
 
 def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=False, edge_scale="log",
@@ -1155,20 +1188,23 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=
     _readable(ax_loss, loc="upper left")
     steps = np.arange(len(record.lrs))
     ax_rate.plot(steps, record.lrs, lw=2.5, color=COLORS["small"], label="lr at each step")
-    ax_rate.plot(result.sharpness_steps, 2 / np.asarray(result.sharpness), "o-", ms=4,
-                 lw=1.5, color=COLORS["actual"], label="2 / sharpness, measured during the run")
+    measured = np.asarray(result.sharpness_steps)
+    every = "every step" if len(measured) < 2 or np.min(np.diff(measured)) == 1 else f"every {np.min(np.diff(measured))} steps"
+    ax_rate.plot(measured, 2 / np.asarray(result.sharpness), "o-", ms=4,
+                 lw=1.5, color=COLORS["actual"], label=f"2/λ_max(t): full-data sharpness after t steps, {every}")
     ax_rate.axhline(critical_lr0, color=COLORS["large"], ls="--", lw=1.5,
-                    label=f"2 / sharpness at the start = {critical_lr0:.2g}")
+                    label=f"2/λ₀ (full-data sharpness at the start) = {critical_lr0:.2g}")
     if passed_step is not None:
         ax_rate.axvline(passed_step, color="grey", lw=2, alpha=0.7,
-                        label=f"step {passed_step}: lr passes 2 / sharpness at the start")
+                        label=f"step {passed_step}: lr passes 2/λ₀")
     if bad is not None:
         for ax in (ax_loss, ax_rate):
             ax.axvline(bad, color="k", lw=1, ls=":")
     ax_rate.set_yscale("log")
     # 2/sharpness measured after the blow-up has begun collapses by orders of magnitude: let it
     # leave the panel rather than squash the rest.
-    ax_rate.set_ylim(0.3 * np.min(record.lrs), 10 * max(np.max(record.lrs), critical_lr0))
+    # The top leaves room for the legend above the curves.
+    ax_rate.set_ylim(0.3 * np.min(record.lrs), 60 * max(np.max(record.lrs), critical_lr0))
     ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_rate.set_xlabel("step (minibatch)")
     ax_rate.set_ylabel("learning rate (log)")

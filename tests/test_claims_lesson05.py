@@ -494,3 +494,71 @@ def test_row_labels_use_one_name_and_fix_6_says_where_its_prediction_comes_from(
     assert "prediction from the initial weights at lr = 1e-4" in text
     defined = markdown_text(L).index("**median RMS step per weight**")
     assert defined < markdown_text(L).index("What the sweep shows")            # defined before the sweep prints it
+
+
+# ------------------------------------------------------------------ round 6 (a fresh review of the round-5 lesson)
+
+def test_fix_1_states_the_prediction_before_the_run_that_tests_it(L):
+    text = markdown_text(L)
+    assert "The sharpness says why" not in text
+    assert "The sharpness predicts it: at 1e-4, lr / (2/λ₀) is below 1 (printed above). The run below tests that prediction" in text
+    assert 1e-4 < L["critical_lr0"] and L["low.trains"]                       # predicted, then measured
+    assert text.index("The sharpness predicts it") > text.index("## The problem, measured again")
+
+
+def test_each_kind_of_sharpness_is_labelled_where_it_is_used(L):
+    overview = L.nb.cells[0].source
+    for term in ("**$\\lambda_0$**", "**$\\lambda_{\\max}(t)$**", "**one minibatch's loss**"):
+        assert term in overview, term
+    text, printed = markdown_text(L), L.text()
+    # Fix 6 compares the sharpness of one minibatch's loss (mean vs sum), printed next to λ0 of all the data
+    assert "sharpness of its mean loss" in printed and f"(all the data: λ₀ = {L['lam0']:.4g})" in printed
+    assert "the sharpness compared here is that of **one minibatch's loss**" in text
+    assert L["lam_mean"] != L["lam0"]                                          # two different quantities
+    titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
+    assert sum("λ_max(t)" in t for t in titles) >= 3                          # 0.9 x, warm-up and range-test figures
+    assert any("critical_lr = 2/λ₀ at its start" in t for t in titles)        # the summary figure's bars
+    assert "full-data sharpness at start" in printed and "full-data sharpness at end" in printed
+
+
+def test_warm_up_is_measured_after_every_step_and_crosses_in_separate_short_stretches(L):
+    # "the rate went above the current critical_lr and back below it, in separate stretches of one or two
+    # steps (counted above, measured after every step) ... from the step printed on, above 1 at every step"
+    assert L["every_step"] is True and L["wu_s"] == list(range(L["k_wu"]))
+    stretches = L["wu_stretches"]
+    assert [s for r in stretches for s in r] == L["wu_above"]
+    early, last = stretches[:-1], stretches[-1]
+    assert len(early) >= 2 and all(1 <= len(r) <= 2 for r in early)          # "separate stretches of one or two steps"
+    over = dict(zip(L["wu_s"], L["wu_over"]))
+    assert all(over[r[-1] + 1] <= 1 for r in early)                           # back below 1 after each early stretch
+    assert last[0] == L["wu_from"] and last[-1] == L["k_wu"] - 1              # above for good until the blow-up
+    assert L["lam_last"] == pytest.approx(L["wu.sharpness"][L["wu_from"]])
+    text = markdown_text(L)
+    assert "in separate stretches of one or two steps (counted above, measured after every step)" in text
+    assert "crossed it twice" not in text and "measured every two steps during the run" not in text
+    assert "went above it and back below it in several stretches before it finally diverged" in text
+    titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
+    assert any("λ_max(t) after every step: lr > 2/λ_max(t) at steps" in t for t in titles)
+
+
+def test_the_summary_figure_writes_each_runs_ratio_so_he_at_1e_4_reads_as_just_outside(L):
+    ratio = L["he_1e_4.lr"] * L["he_1e_4.sharpness_before"] / 2
+    assert 1 < ratio < 1.1 and f"{ratio:.2f} x" != "1.00 x"                   # the label by the dot tells it apart from 1
+    assert "(the ratio by each dot)" in markdown_text(L)
+
+
+def test_the_range_test_ratio_panel_shows_the_swing_and_names_what_leaves_it(L):
+    after = L["after_cross"]                                   # the swing the text talks about: 0.5 to 7.5, then 1e5
+    assert 0.05 < min(after) and max(after[:-1]) < 20          # all inside the panel's (0.05, 20)
+    assert after[-1] > 20 and "above 20 at lr = " in L["rt_note"]
+    assert L["rt_note"].startswith("outside the panel: below 0.05 at lr = ")
+
+
+def test_no_unsourced_popularity_claims_and_lanczos_is_defined(L):
+    text = markdown_text(L)
+    for phrase in ("classic cause", "A classic", "as many hand-written", "TensorFlow 1 nets"):
+        assert phrase not in text, phrase
+    assert "the thread does not say how its loss was written" in text
+    assert "**Lanczos method**, an iteration that finds the largest eigenvalue of a symmetric matrix" in text
+    assert text.index("**Lanczos method**") < text.index("## Fix 7")
+    assert "summed loss: inf/nan at step" in L.text() and L["ms.trains"]      # "gives the symptom at a rate that trains the mean"

@@ -41,3 +41,13 @@ def test_bad_arguments_name_themselves():
         top_eigenpair(lambda v: v, 3, v0=[0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="tol"):
         power_iteration(lambda v: v, 3, tol=-1.0)
+
+
+def test_an_operator_whose_product_overflows_gives_nan_not_an_error():
+    # The Hessian at weights whose loss already overflows (a run's last step before inf): the
+    # sharpness there is not a number, and tracking a run every step must not crash on it.
+    def overflowing(v):
+        return np.where(np.arange(v.size) == 0, np.inf, v)
+
+    value, vector, residual = top_eigenpair(overflowing, 5)
+    assert np.isnan(value) and np.all(np.isfinite(vector)) and residual == np.inf
