@@ -300,8 +300,8 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
     assert len(predicted) == len(actual) == k and L["same_sign"] == k
     assert np.allclose(actual, np.diff(L["full_1e3.loss"][:k + 1]))
     assert (np.sign(predicted) == np.sign(actual)).all()            # "the *sign* of every change right"
-    (gap,) = printed(L, r"the replay's losses match the run's to {n}")
-    assert gap < 1e-3                                                # the replay took the run's steps
+    (gap,) = printed(L, r"replay against run, largest relative difference of the losses {n}")
+    assert gap == pytest.approx(L["replay_gap"], abs=1e-9) and gap < 1e-3     # the replay took the run's steps
     rises = actual > 0
     lr_curv, share = np.array(L["lr_curv"]), np.array(L["curv_share"])
     assert rises.any() and (~rises).any()
