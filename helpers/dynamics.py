@@ -16,6 +16,9 @@ small nets (a narrow MLP on a small synthetic regression set), fast enough for a
 * :func:`minibatch_sharpness` -- the sharpness of each minibatch's loss against the full
   batch's: a rate safely below ``2 / sharpness`` of the full batch can still be above it for
   some minibatches.
+* :func:`gradient_curvature_along_run` -- Goodfellow's second-order change of each step of a
+  full-batch run, at the weights that step starts from; :func:`edge_at_rises` -- the steps on
+  which a run's loss rose, against the sharpness last measured before them.
 
 Every step is taken by :func:`helpers.net.training.train` (full batch: ``batch_size=None``), the
 sharpness is measured by :class:`helpers.net.tracking.SharpnessTracker`, and every curvature by
