@@ -309,6 +309,7 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
     # "a large fraction", "a small fraction"; "mostly along sharp directions": no eigenvalue exceeds λ_max, so a ratio
     # r > 0.75 puts more than half (2r - 1) of the gradient's squared length on curvatures of at least λ_max / 2
     assert share[rises].min() > 0.75 and share[~rises].max() < 0.1
+    assert "and a ratio above 0.75, as on every rising step here, more than half of it along curvatures above" in markdown(L)
     off = predicted[rises] / actual[rises]                           # "more than a factor of ten, too high on one ... too low on the others"
     assert ((off > 10) | (off < 0.1)).all() and (off > 10).sum() == 1 and (off < 0.1).sum() == rises.sum() - 1
     assert np.allclose(predicted[~rises] / actual[~rises], 1, atol=0.5)   # the falling steps: not missed by large factors
