@@ -16,6 +16,9 @@ small nets (a narrow MLP on a small synthetic regression set), fast enough for a
 * :func:`minibatch_sharpness` -- the sharpness of each minibatch's loss against the full
   batch's: a rate safely below ``2 / sharpness`` of the full batch can still be above it for
   some minibatches.
+* :func:`gradient_curvature_along_run` -- Goodfellow's second-order change of each step of a
+  full-batch run, at the weights that step starts from; :func:`edge_at_rises` -- the steps on
+  which a run's loss rose, against the sharpness last measured before them.
 
 Every step is taken by :func:`helpers.net.training.train` (full batch: ``batch_size=None``), the
 sharpness is measured by :class:`helpers.net.tracking.SharpnessTracker`, and every curvature by
@@ -42,7 +45,8 @@ from helpers.validation import check_int, check_lr  # noqa: E402
 
 __all__ = ["SmallSetting", "SMALL", "make_small_data", "make_small_model", "DynamicsResult",
            "gd_with_sharpness", "catapult_runs", "catapult_seeds", "minibatch_sharpness",
-           "MinibatchSharpness", "eos_summary", "GradientCurvature", "gradient_curvature"]
+           "MinibatchSharpness", "eos_summary", "GradientCurvature", "gradient_curvature",
+           "gradient_curvature_along_run", "EdgeAtRises", "edge_at_rises"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,46 @@ class DynamicsResult:
     @property
     def diverged(self):
         return self.diverged_at is not None
+
+
+@dataclass(frozen=True)
+class EdgeAtRises:
+    """How a run's loss rises line up with the sharpness above the edge (see :func:`edge_at_rises`).
+
+    Attributes
+    ----------
+    rises : steps on which the loss rose.
+    rises_above : of those, steps whose last measured sharpness was above ``2 / lr``.
+    falls_above : steps on which the loss did not rise although the last measured sharpness was above ``2 / lr``.
+    """
+
+    rises: int
+    rises_above: int
+    falls_above: int
+
+
+def edge_at_rises(run):
+    """Count the steps on which the loss rose, and whether the sharpness last measured was above ``2 / lr``.
+
+    Step ``k`` rises when ``loss[k + 1] > loss[k]``; its sharpness is the last measurement at or
+    before step ``k`` (measured every few steps, so it may be a few steps old). Steps after a
+    divergence are not counted.
+
+    Examples
+    --------
+    >>> run = DynamicsResult(lr=0.1, loss=np.array([1.0, 2.0, 1.5, 1.8, 1.0]),
+    ...                      sharpness_steps=np.array([0, 2]), sharpness=np.array([25.0, 15.0]))
+    >>> edge_at_rises(run)
+    EdgeAtRises(rises=2, rises_above=1, falls_above=1)
+    """
+    if not isinstance(run, DynamicsResult):
+        raise TypeError(f"run must be a DynamicsResult, got {type(run).__name__}")
+    end = len(run.loss) if run.diverged_at is None else run.diverged_at
+    steps = np.arange(max(end - 1, 0))
+    measured = np.searchsorted(run.sharpness_steps, steps, side="right") - 1
+    above = run.sharpness[measured] * run.lr / 2 > 1
+    rise = np.diff(run.loss[:end]) > 0
+    return EdgeAtRises(rises=int(rise.sum()), rises_above=int((rise & above).sum()), falls_above=int((~rise & above).sum()))
 
 
 class _BlowUp(keras.callbacks.Callback):
@@ -335,3 +379,56 @@ def gradient_curvature(model, x, y):
     op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
     loss, g = op.loss_and_gradient()
     return GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ op.matvec(g)))
+
+
+class _CurvatureAlongGradient(keras.callbacks.Callback):
+    """Record :class:`GradientCurvature` at the weights each step starts from (one operator for the run)."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        self.data, self.values = (x, y), []
+
+    def on_train_begin(self, logs=None):
+        self._op = HessianOperator(self.model, *self.data)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        loss, g = self._op.loss_and_gradient()
+        self.values.append(GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ self._op.matvec(g))))
+
+
+def gradient_curvature_along_run(model, x, y, lr, steps):
+    """Goodfellow's second-order picture at the weights each step of full-batch gradient descent starts from.
+
+    Takes ``steps`` full-batch steps at ``lr`` (in place, by :func:`helpers.net.training.train`)
+    and, before each, measures what :func:`gradient_curvature` measures at the initial weights.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays
+    lr : float
+    steps : int
+
+    Returns
+    -------
+    list of GradientCurvature
+        One per step, measured before it; compare ``result[k].change(lr)`` with the loss the
+        step actually reached (``result[k + 1].loss``).
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> along = gradient_curvature_along_run(model, np.array([[1.0], [3.0]]), np.zeros((2, 1)), lr=0.01, steps=2)
+    >>> [round(c.loss, 4) for c in along]          # before step 0, before step 1
+    [5.0, 3.9076]
+    >>> round(along[0].loss + along[0].change(0.01), 4)    # the second-order prediction: exact for a linear model
+    3.9076
+    """
+    lr = check_lr(lr)
+    steps = check_int(steps, "steps", 1)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32).reshape(len(x), -1)
+    probe = _CurvatureAlongGradient(x, y)
+    train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=steps, batch_size=None, callbacks=[probe],
+          progress=False)
+    return probe.values

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from helpers.dynamics import (SMALL, catapult_runs, catapult_seeds, eos_summary, gd_with_sharpness,
-                              gradient_curvature, make_small_data, make_small_model, minibatch_sharpness)
+from helpers.dynamics import (SMALL, DynamicsResult, EdgeAtRises, catapult_runs, catapult_seeds, edge_at_rises,
+                              eos_summary, gd_with_sharpness, gradient_curvature, gradient_curvature_along_run,
+                              make_small_data, make_small_model, minibatch_sharpness)
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +87,29 @@ def _grads(model, x, y):
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.square(model(x) - y))
     return tape.gradient(loss, model.trainable_variables)
+
+
+def test_along_a_run_the_second_order_change_of_each_step_is_exact_on_a_linear_model():
+    # every step's prediction, made at that step's weights, lands on the loss the next step starts from
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], np.float32)
+    y = np.array([[1.0], [0.0], [2.0]], np.float32)
+    lr = 1.5 * gradient_curvature(model, x, y).turning_lr      # past the turning point: the loss rises
+    along = gradient_curvature_along_run(model, x, y, lr=lr, steps=4)
+    assert len(along) == 4
+    for before, after in zip(along, along[1:]):
+        assert after.loss - before.loss == pytest.approx(before.change(lr), rel=1e-3, abs=1e-5)
+        assert after.loss > before.loss
+    with pytest.raises(ValueError, match="steps"):
+        gradient_curvature_along_run(model, x, y, lr=0.1, steps=0)
+
+
+def test_edge_at_rises_counts_each_step_against_the_last_sharpness_measured():
+    run = DynamicsResult(lr=0.1, loss=np.array([1.0, 2.0, 1.5, 1.8, 1.0, 3.0, np.inf]),
+                         sharpness_steps=np.array([0, 2, 4]), sharpness=np.array([25.0, 15.0, 30.0]), diverged_at=6)
+    # steps 0, 1 above the edge (25 x 0.1 / 2 > 1); 2, 3 below; 4 above (steps after the divergence are not counted)
+    assert edge_at_rises(run) == EdgeAtRises(rises=3, rises_above=2, falls_above=1)
+    with pytest.raises(TypeError, match="run"):
+        edge_at_rises([1.0, 2.0])
