@@ -216,3 +216,9 @@ def test_the_checklists_lesson_7_claims_are_the_lessons_values(L):
     assert min(L["range_band"]) < 1 < max(L["range_band"])
     # steps 1 and 6 no longer claim what lessons 5 and 7 do not show
     assert "set by its preconditioned sharpness" not in text and "with them, the target (lesson 7)" not in text
+
+
+def test_most_relu_units_negative_at_the_mean_patient_are_dead_on_every_patient(L):
+    # "most units whose input is negative at the mean patient are negative on every patient"
+    assert L["dead_if_negative_at_mean"] > 0.5
+    assert L["dead_everywhere"] is not None and sum(L["dead_everywhere"]) / len(L["dead_everywhere"]) == pytest.approx(L["relu_dead0"])
