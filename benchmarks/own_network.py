@@ -6,7 +6,8 @@ at 0.5 x and 4 x it, and the outcome in the lesson's categories (trains / diverg
 saturates). The nets: the raw-diabetes MLPs (linear, leaky ReLU, ReLU, tanh; 300 steps), the
 digits CNN with cross-entropy (50 steps), and the leaky-ReLU net with momentum 0.9 (200 steps).
 A seed agrees for a net when both runs came out as the lesson says
-(``helpers.net.own_network.LESSON_SAYS``). Prints a row per seed and net, every disagreement
+(``helpers.net.own_network.LESSON_SAYS``, checked by ``agrees_with_lesson``: exactly what the
+lesson says happens below and above, no more). Prints a row per seed and net, every disagreement
 with what happened, then as the LAST line a JSON object:
 
     {"seeds": N, "first_seed": S, "agree": {NET: k, ...}}
@@ -54,7 +55,7 @@ def main(argv=None):
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         start = time.perf_counter()
         for net, result in runs_for_seed(seed, x, y, images, labels).items():
-            ok, what = agrees_with_lesson(net, result)
+            ok, what = agrees_with_lesson(net, result, y=y)
             agree[net] += ok
             if not ok:
                 misses.append(f"seed {seed}, {net}: {what}")

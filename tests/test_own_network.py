@@ -85,3 +85,36 @@ def test_the_check_reports_the_regime_only_when_asked():
     assert "50% of ReLU units dead" in check.sentence
     with pytest.raises(TypeError, match="regime must be True or False"):
         check_learning_rate(model, X, y, regime="yes")
+
+
+def _fake_runs(below, above, initial_loss=2.3):
+    """A stand-in for RateRuns: two runs given as (regime, final loss, losses, diverged_at)."""
+    from types import SimpleNamespace as NS
+
+    def run(factor, spec):
+        regime, final, losses, bad = spec
+        return NS(factor=factor, regime=regime,
+                  run=NS(final_loss=final, losses=np.array(losses), diverged=bad is not None, diverged_at=bad))
+    runs = {0.5: run(0.5, below), 4.0: run(4.0, above)}
+    return NS(initial_loss=initial_loss, at=runs.__getitem__)
+
+
+def test_the_benchmarks_rules_are_exactly_what_the_lesson_says():
+    y = np.full(10, 100.0)                                                  # mean y² = 1e4
+    stuck = (Regime.UNITS_DIE, 9.7e3, [3e4, 9.7e3], None)
+    assert agrees_with_lesson("relu", _fake_runs((Regime.TRAINS, 10.0, [1e4, 10.0], None), stuck), y=y)[0]
+    far = (Regime.UNITS_DIE, 5e3, [3e4, 5e3], None)                         # dead but not near mean y²
+    assert not agrees_with_lesson("relu", _fake_runs((Regime.TRAINS, 10.0, [1e4, 10.0], None), far), y=y)[0]
+    with pytest.raises(ValueError, match="y must be the targets"):
+        agrees_with_lesson("relu", _fake_runs((Regime.TRAINS, 10.0, [1e4, 10.0], None), stuck))
+    # tanh: finite below (any label), saturated above; "4x ends lower than 0.5x" is no longer required
+    saturated = (Regime.SATURATES, 9e3, [3e4, 9e3], None)
+    assert agrees_with_lesson("tanh", _fake_runs((Regime.DID_NOT_TRAIN, 1e3, [3e4, 1e3], None), saturated))[0]
+    assert not agrees_with_lesson("tanh", _fake_runs((Regime.DIVERGES, np.inf, [3e4, np.inf], 1), saturated))[0]
+    assert not agrees_with_lesson("tanh", _fake_runs((Regime.SATURATES, 1e3, [3e4, 1e3], None),
+                                                     (Regime.TRAINS, 9e3, [3e4, 9e3], None)))[0]
+    # cnn: above, trained or stuck near ln 10; a rise above the start is not required
+    trains = (Regime.TRAINS, 0.3, [2.3, 0.3], None)
+    assert agrees_with_lesson("cnn", _fake_runs(trains, (Regime.UNITS_DIE, 2.31, [2.3, 2.31], None)))[0]
+    assert agrees_with_lesson("cnn", _fake_runs(trains, (Regime.TRAINS, 0.4, [2.3, 0.4], None)))[0]
+    assert not agrees_with_lesson("cnn", _fake_runs(trains, (Regime.DID_NOT_TRAIN, 1.5, [2.3, 1.5], None)))[0]

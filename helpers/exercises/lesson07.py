@@ -9,8 +9,8 @@ True
 from helpers.exercises.core import ChoiceExercise, NumberExercise
 
 q1 = ChoiceExercise(
-    prompt="A ReLU net on raw data, trained above its critical rate, never shows nan: its loss falls a little, "
-           "then stays flat near mean y², the loss of predicting 0. What most likely happened?",
+    prompt="A ReLU net on raw data, trained above its critical rate, never shows nan: its loss jumps in the first "
+           "steps, then stays flat near mean y², the loss of predicting 0. What most likely happened?",
     options={
         "a": ("Its ReLU units died.",
               "a unit whose input is negative on every row outputs 0 and passes no gradient; with all of them off "

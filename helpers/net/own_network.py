@@ -41,7 +41,7 @@ from helpers.net.training import TrainResult, train  # noqa: E402
 from helpers.validation import check_int, check_positive  # noqa: E402
 
 __all__ = ["ACTIVATIONS", "diabetes_net", "digits_cnn", "cross_entropy", "RateRun", "RateRuns", "rate_runs",
-           "LESSON_SAYS", "agrees_with_lesson"]
+           "NEAR", "LESSON_SAYS", "agrees_with_lesson"]
 
 ACTIVATIONS = ("linear", "leaky_relu", "relu", "tanh")
 """The regression nets of lesson 7: a linear model and one hidden layer of each activation."""
@@ -234,18 +234,21 @@ def _rate_runs(model, x, y, factors, loss, steps, momentum, nesterov, measure_af
                     gradient_share, first_layer_share, units0, tuple(runs))
 
 
+NEAR = 0.1
+"""A final loss is "near" a reference (mean y², ln 10) when within this fraction of it."""
+
 LESSON_SAYS = {
     "linear": "trains below, diverges above",
     "leaky_relu": "trains below, diverges above",
-    "relu": "trains below; above, its units die and the loss sticks (no nan)",
-    "tanh": "saturates at both rates, and the larger rate ends lower",
-    "cnn": "trains below; above, the loss rises above its start but stays finite",
+    "relu": "trains below; above, at least 90% of its units die and the loss sticks near mean y² (no nan)",
+    "tanh": "stays finite below; above, stays finite with at least 90% of its units saturated",
+    "cnn": "trains below; above, no nan, and the run ends trained or stuck near ln 10",
     "momentum": "trains below, diverges above (momentum threshold)",
 }
-"""What lesson 7 shows for each of its nets at 0.5 x and 4 x the critical rate."""
+"""What lesson 7 says each of its nets does at 0.5 x and 4 x the critical rate, no more."""
 
 
-def agrees_with_lesson(net, result, below=0.5, above=4.0):
+def agrees_with_lesson(net, result, below=0.5, above=4.0, *, y=None):
     """Whether ``result`` (:class:`RateRuns`) came out as lesson 7 says, and if not, why.
 
     Parameters
@@ -254,6 +257,8 @@ def agrees_with_lesson(net, result, below=0.5, above=4.0):
         A key of :data:`LESSON_SAYS`.
     result : RateRuns
         With runs at ``below`` and ``above`` x the critical rate.
+    y : array_like, optional
+        The targets; needed for ``"relu"`` (its stuck loss is compared with mean y²).
 
     Returns
     -------
@@ -269,6 +274,8 @@ def agrees_with_lesson(net, result, below=0.5, above=4.0):
     """
     if net not in LESSON_SAYS:
         raise ValueError(f"net must be one of {list(LESSON_SAYS)}, got {net!r}")
+    if net == "relu" and y is None:
+        raise ValueError("y must be the targets for net 'relu' (its stuck loss is compared with mean y²), got None")
     lo, hi = result.at(below), result.at(above)
     what = f"{below:g}x: {lo.regime.value} (final {lo.run.final_loss:.3g}); {above:g}x: {hi.regime.value}"
     if hi.run.diverged:
@@ -278,11 +285,14 @@ def agrees_with_lesson(net, result, below=0.5, above=4.0):
     if net in ("linear", "leaky_relu", "momentum"):
         ok = lo.regime is Regime.TRAINS and hi.regime is Regime.DIVERGES
     elif net == "relu":
-        ok = lo.regime is Regime.TRAINS and hi.regime is Regime.UNITS_DIE
+        mean_y2 = float(np.mean(np.square(np.asarray(y, dtype=float))))
+        near = hi.regime is Regime.UNITS_DIE and abs(hi.run.final_loss / mean_y2 - 1) < NEAR
+        ok = lo.regime is Regime.TRAINS and near
+        if hi.regime is Regime.UNITS_DIE:
+            what += f" = {hi.run.final_loss / mean_y2:.2f} x mean y²"
     elif net == "tanh":
-        ok = (lo.regime is Regime.SATURATES and hi.regime is Regime.SATURATES
-              and hi.run.final_loss < lo.run.final_loss)
+        ok = not lo.run.diverged and hi.regime is Regime.SATURATES
     else:
         ok = (lo.regime is Regime.TRAINS and not hi.run.diverged
-              and float(np.max(hi.run.losses)) > result.initial_loss)
+              and (hi.regime is Regime.TRAINS or abs(hi.run.final_loss / math.log(10) - 1) < NEAR))
     return bool(ok), what

@@ -166,7 +166,7 @@ def regime_of(run, units):
     Diverged (a non-finite loss): DIVERGES. Else, when at least :data:`MOSTLY` of the ReLU
     units are dead and the loss was not halved: UNITS_DIE. Else, when at least :data:`MOSTLY`
     of the tanh units are saturated: SATURATES (whether or not it trained). Else TRAINS or
-    DID_NOT_TRAIN (lesson 4's criterion: the full-data loss at least halved).
+    DID_NOT_TRAIN (lesson 5's criterion: the full-data loss at least halved).
 
     Parameters
     ----------
