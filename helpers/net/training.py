@@ -71,7 +71,7 @@ def minibatch_order(n, batch_size, epochs, seed):
 
 
 class Outcome(str, enum.Enum):
-    """How a run ended (lesson 4's criterion for "trained": finite, full-data loss at least halved).
+    """How a run ended (lesson 5's criterion for "trained": finite, full-data loss at least halved).
 
     A string enum: it prints, formats and compares as its value, so a sentence can say it.
 
@@ -164,7 +164,7 @@ class TrainResult:
 
     @property
     def trained(self) -> bool:
-        """True if training stayed finite and at least halved the full-data loss (lesson 4)."""
+        """True if training stayed finite and at least halved the full-data loss (lesson 5)."""
         return (not self.diverged and math.isfinite(self.final_loss)
                 and self.final_loss <= 0.5 * self.initial_loss)
 
