@@ -88,7 +88,7 @@ def test_the_hessian_at_initialisation_is_a_saddle_with_comparable_ends(L):
 
 
 def test_in_the_model_negative_curvature_components_grow_at_both_rates(L):
-    """'that component grows at any rate'; 'The parts along negative curvature are negative and grow in size at both
+    """'the weights' displacement along v_i grows at every step, at any rate'; 'The parts along negative curvature are negative and grow in size at both
     rates'; the model's loss can rise at 1e-3 and cannot at 1e-4 (printed); 'the full-data gradient here is large'."""
     for lr in (1e-3, 1e-4):
         assert 1 - lr * L["lam_min"] > 1                                  # grows at any rate
