@@ -690,3 +690,37 @@ def test_round_7_minor_wording(L, capsys):
     lesson04.q1.solution()
     shown = capsys.readouterr().out
     assert "minibatch" in shown and "full-batch step" in shown
+
+
+def test_the_output_is_linear_in_each_layer_alone_so_the_residual_part_has_zero_diagonal(L):
+    """Round 7, 'Where the curvature comes from': with the leaky-ReLU pattern fixed, the output is linear in each
+    layer's weights and bias taken alone (second differences along one layer vanish), but not in two layers at once;
+    hence the residual part's diagonal, and its trace, is zero."""
+    from helpers.experiment import make_experiment
+
+    model, x, _ = make_experiment()
+    weights = [w.astype(np.float64) for w in model.get_weights()]   # kernel, bias per layer
+
+    def f(ws):
+        h = np.asarray(x, dtype=np.float64)
+        for j in range(0, len(ws), 2):
+            h = h @ ws[j] + ws[j + 1]
+            if j < len(ws) - 2:
+                h = np.where(h > 0, h, 0.2 * h)
+        return h.ravel()
+
+    rng = np.random.default_rng(0)
+    direction = [rng.normal(size=w.shape) for w in weights]
+    t = 1e-4
+
+    def second_difference(layers):
+        step = [d * t if j // 2 in layers else 0 * d for j, d in enumerate(direction)]
+        plus = f([w + s for w, s in zip(weights, step)])
+        minus = f([w - s for w, s in zip(weights, step)])
+        return np.median(np.abs(plus + minus - 2 * f(weights)))      # typical row: crosses no kink
+
+    across = second_difference({0, 2})                               # two layers at once: curved
+    assert across > 1e-9
+    for layer in range(3):
+        assert second_difference({layer}) < 1e-6 * across               # one layer alone: linear
+    assert "so is its trace, the sum of its eigenvalues" in markdown(L)
