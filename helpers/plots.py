@@ -624,9 +624,9 @@ def draw_sharpness_along(axes, traces, runs=None):
         if run is not None and run.diverged:
             for ax in (ax_lam, ax_loss):
                 ax.axvline(run.first_nonfinite_step, color=color, ls=":", lw=1.5)
-            ax_loss.text(run.first_nonfinite_step, 0.3, f" loss = inf\n at step {run.first_nonfinite_step}",
-                         transform=ax_loss.get_xaxis_transform(), color=color, fontsize=READABLE["legend"],
-                         ha="right", va="center")
+            ax_loss.annotate(f"loss = inf\nat step {run.first_nonfinite_step}", (run.first_nonfinite_step, 0.3),
+                             xycoords=ax_loss.get_xaxis_transform(), xytext=(-6, 0), textcoords="offset points",
+                             color=color, fontsize=READABLE["legend"], ha="right", va="center")
         ax_lam.legend(loc="upper left" if spread > 10 else "lower right", fontsize=READABLE["legend"])
         _fonts(ax_lam, ax_loss)
         lines.append(line)

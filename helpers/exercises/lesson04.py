@@ -26,8 +26,9 @@ q1 = NumberExercise(
     hints=["critical_lr = 2 / sharpness."],
     solution=f"2 / {_S:,.0f} = {2 / _S:.1e}, so lr = 1e-3 is {1e-3 / (2 / _S):.2g} times above it, and the heuristic "
              "threshold says it should blow up (in lesson 4 it did). This is the full-batch threshold at "
-             "initialisation, a heuristic for minibatch SGD, and the sharpness changes during training "
-             "(lessons 5 and 6).",
+             "initialisation, and only a guide for minibatch SGD: each SGD step follows the gradient of "
+             f"a minibatch of {_BATCH} rows, not of the full data, so it is not the full-batch step the threshold "
+             "is computed for, and the threshold is not an exact line for it. The sharpness also changes during training (lessons 5 and 6).",
 )
 
 _lr = 1e-3
@@ -43,7 +44,7 @@ q2 = NumberExercise(
     hints=["Lesson 1: on a parabola the loss is multiplied by (1 - lr·f'')² per step."],
     solution=f"(1 - {_lr:g}·{_S:,.0f})² = (-4)² = 16 per step. That holds only while the quadratic model does: in "
              "the lesson's run the minibatch loss bounced up and down for several steps and then jumped by far "
-             "more than 16 in one step, after the curvature had jumped (the weights grew only in the last two steps).",
+             "more than 16 in one step, as the curvature, the loss and the weights all grew by orders of magnitude.",
 )
 
 q3 = ChoiceExercise(
