@@ -1209,7 +1209,8 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=
     off = [f"{v:.2g} at step {int(s)}" for s, v in zip(measured, 2 / np.asarray(result.sharpness)) if v < bottom]
     if off:
         ax_rate.text(0.99, 0.96, f"2/λ_max(t) below the panel (< {bottom:.2g}): " + ", ".join(off),
-                     transform=ax_rate.transAxes, ha="right", va="top", fontsize=FONT - 3)
+                     transform=ax_rate.transAxes, ha="right", va="top", fontsize=FONT - 3,
+                     bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
     ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_rate.set_xlabel("step (minibatch)")
     ax_rate.set_ylabel("learning rate (log)")

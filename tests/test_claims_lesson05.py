@@ -624,8 +624,11 @@ def test_fix_4_states_the_rules_prediction_for_the_small_init_before_its_miss(L)
     he_line = [l for l in L.text().splitlines() if l.startswith("init he_normal (0.001):")][0]
     assert "the rule predicts: diverges" in he_line and "inf/nan" in he_line
     text = markdown_text(L)
-    assert "this is the rule's one clean miss in the lesson" in text
-    assert text.index("Each line below states the rule's prediction first") < text.index("this is the rule's one clean miss")
+    assert 0.2 < L["small.lr"] * L["small.sharpness_before"] / 2 < 0.3          # "about a quarter of the starting critical_lr"
+    near_ratio, he_ratio = L["near.lr"] * L["near.sharpness_before"] / 2, L["he_1e_4.lr"] * L["he_1e_4.sharpness_before"] / 2
+    assert 0.85 < near_ratio < 1 < he_ratio < 1.1                                 # the other misses "sat near their bar"
+    assert "this is the rule's clearest miss in the lesson" in text and "one clean miss" not in text
+    assert text.index("Each line below states the rule's prediction first") < text.index("this is the rule's clearest miss")
 
 
 def test_minor_round_7_wording_rests_on_what_was_measured(L):
