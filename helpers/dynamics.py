@@ -41,12 +41,12 @@ from helpers.net.hessian import HessianOperator  # noqa: E402
 from helpers.net.models import mlp  # noqa: E402
 from helpers.net.tracking import SharpnessTracker  # noqa: E402
 from helpers.net.training import TrainResult, train  # noqa: E402
-from helpers.validation import check_int, check_lr  # noqa: E402
+from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
 __all__ = ["SmallSetting", "SMALL", "make_small_data", "make_small_model", "DynamicsResult",
            "gd_with_sharpness", "catapult_runs", "catapult_seeds", "minibatch_sharpness",
            "MinibatchSharpness", "eos_summary", "GradientCurvature", "gradient_curvature",
-           "gradient_curvature_along_run", "EdgeAtRises", "edge_at_rises"]
+           "gradient_curvature_along_run", "gradient_along_min_eigenvector", "EdgeAtRises", "edge_at_rises"]
 
 
 @dataclass(frozen=True)
@@ -379,6 +379,28 @@ def gradient_curvature(model, x, y):
     op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
     loss, g = op.loss_and_gradient()
     return GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ op.matvec(g)))
+
+
+def gradient_along_min_eigenvector(model, x, y, tol=1e-3):
+    """The most negative Hessian eigenvalue of the full-batch mean squared error and the gradient's
+    component along its (unit) eigenvector, ``(lambda_min, |g . u|)``.
+
+    On the quadratic model, gradient descent multiplies that component by ``1 - lr * lambda_min``
+    per step, and the model's loss along ``u`` changes by ``(g_t**2 - g_u**2) / (2 lambda_min)``
+    once the component has grown from ``g_u`` to ``g_t``.
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> lam, g_u = gradient_along_min_eigenvector(model, np.array([[1.0], [3.0]]), np.zeros((2, 1)))
+    >>> round(lam, 4), round(g_u, 3)
+    (0.3431, 0.131)
+    """
+    check_positive(tol, "tol")
+    op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
+    _, g = op.loss_and_gradient()
+    theta, vector, _ = top_eigenpair(lambda v: -op.matvec(v), op.shape[0], tol=tol, seed=0)
+    return -theta, abs(float(g @ vector))
 
 
 class _CurvatureAlongGradient(keras.callbacks.Callback):

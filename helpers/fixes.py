@@ -42,7 +42,7 @@ from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
 __all__ = [
     "FixResult", "Init", "standardize_features", "make_model_with_init", "warmup_schedule",
-    "baseline", "lower_rate", "rate_from_sharpness", "standardize", "adam", "adam_sweep",
+    "baseline", "lower_rate", "rate_from_sharpness", "standardize", "centre_target", "adam", "adam_sweep",
     "init_scale", "init_comparison", "clipping", "mean_not_sum", "warmup", "run_all",
     "summary_table", "DEFAULT_FIXES",
 ]
@@ -295,6 +295,21 @@ def standardize(lr=BASELINE_LR, seed=0):
     z = standardize_features(x)
     return _measure("standardized features", model, z, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
                     note="conditioning: sharpness falls", raw_sharpness=_initial_sharpness(seed))
+
+
+def centre_target(lr=BASELINE_LR, seed=0):
+    """Centre the target (subtract its mean), then plain SGD at ``lr`` on the raw features.
+
+    Predicting ``y - mean(y)`` with a net ``f`` is predicting ``y`` with ``f + mean(y)``: the
+    same as starting the output bias at the mean target. The errors, hence the mean squared
+    error, are those of that net on ``y``, so the losses compare directly with the other fixes'
+    (and the mean predictor's loss is unchanged). ``raw_sharpness``: the sharpness with the raw
+    target.
+    """
+    model, x, y = _experiment(seed)
+    y_centred = (y - np.mean(y)).astype(np.float32)
+    return _measure("centred target", model, x, y_centred, keras.optimizers.SGD(lr), lr=lr, seed=seed,
+                    note="smaller errors: sharpness falls", raw_sharpness=_initial_sharpness(seed))
 
 
 def adam(lr=BASELINE_LR, seed=0, epochs=LESSON.epochs):

@@ -1198,13 +1198,19 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=
         ax_rate.axvline(passed_step, color="grey", lw=2, alpha=0.7,
                         label=f"step {passed_step}: lr passes 2/λ₀")
     if bad is not None:
-        for ax in (ax_loss, ax_rate):
-            ax.axvline(bad, color="k", lw=1, ls=":")
+        ax_loss.axvline(bad, color="k", lw=1, ls=":")
+        ax_rate.axvline(bad, color="k", lw=1, ls=":", label=f"inf/nan at step {bad}")
     ax_rate.set_yscale("log")
     # 2/sharpness measured after the blow-up has begun collapses by orders of magnitude: let it
-    # leave the panel rather than squash the rest.
+    # leave the panel rather than squash the rest, and name what left it.
     # The top leaves room for the legend above the curves.
-    ax_rate.set_ylim(0.3 * np.min(record.lrs), 60 * max(np.max(record.lrs), critical_lr0))
+    bottom = 0.3 * np.min(record.lrs)
+    ax_rate.set_ylim(bottom, 60 * max(np.max(record.lrs), critical_lr0))
+    off = [f"{v:.2g} at step {int(s)}" for s, v in zip(measured, 2 / np.asarray(result.sharpness)) if v < bottom]
+    if off:
+        ax_rate.text(0.99, 0.96, f"2/λ_max(t) below the panel (< {bottom:.2g}): " + ", ".join(off),
+                     transform=ax_rate.transAxes, ha="right", va="top", fontsize=FONT - 3,
+                     bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
     ax_rate.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_rate.set_xlabel("step (minibatch)")
     ax_rate.set_ylabel("learning rate (log)")

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from helpers.dynamics import (SMALL, DynamicsResult, EdgeAtRises, catapult_runs, catapult_seeds, edge_at_rises,
-                              eos_summary, gd_with_sharpness, gradient_curvature, gradient_curvature_along_run,
+                              eos_summary, gd_with_sharpness, gradient_along_min_eigenvector, gradient_curvature,
+                              gradient_curvature_along_run,
                               make_small_data, make_small_model, minibatch_sharpness)
 
 pytestmark = pytest.mark.slow
@@ -113,3 +114,16 @@ def test_edge_at_rises_counts_each_step_against_the_last_sharpness_measured():
     assert edge_at_rises(run) == EdgeAtRises(rises=3, rises_above=2, falls_above=1)
     with pytest.raises(TypeError, match="run"):
         edge_at_rises([1.0, 2.0])
+
+
+def test_gradient_along_min_eigenvector_matches_the_closed_form_of_a_linear_model():
+    import keras
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    x, y = np.array([[1.0], [3.0]]), np.zeros((2, 1))
+    # loss = mean((w x + b)^2): H = [[10, 4], [4, 2]], gradient at w = 1, b = 0 (Keras's zero bias): (10, 4)
+    values, vectors = np.linalg.eigh(np.array([[10.0, 4.0], [4.0, 2.0]]))
+    lam, g_u = gradient_along_min_eigenvector(model, x, y)
+    assert lam == pytest.approx(values[0], rel=1e-6)
+    assert g_u == pytest.approx(abs(np.array([10.0, 4.0]) @ vectors[:, 0]), rel=1e-5)
+    with pytest.raises(ValueError, match="tol"):
+        gradient_along_min_eigenvector(model, x, y, tol=0)

@@ -247,3 +247,15 @@ def test_rate_and_threshold_marks_the_step_the_rate_passed_the_starting_threshol
     unmarked = Figure().subplots(2, 1)
     plots.draw_rate_and_threshold(*unmarked, result, 4e-4)
     assert not [line for line in unmarked[1].get_lines() if line.get_label().startswith("step ")]
+
+
+def test_rate_and_threshold_names_the_blow_up_line_and_the_threshold_values_below_the_panel():
+    from types import SimpleNamespace as R
+    lrs = np.linspace(1e-5, 1e-3, 10)
+    record = R(losses=np.array([1e4, 9e3, 8e3, 7e3, 6e3, 5e3, 4e3, 1e6, 1e12, np.inf]), diverged_at=9, lrs=lrs)
+    result = R(name="warm-up", record=record, sharpness_steps=np.array([0, 4, 8]), sharpness=np.array([5e3, 4e3, 1e7]))
+    ax_loss, ax_rate = Figure().subplots(2, 1)
+    plots.draw_rate_and_threshold(ax_loss, ax_rate, result, 4e-4)
+    assert [line.get_label() for line in ax_rate.get_lines() if line.get_label() == "inf/nan at step 9"]
+    (note,) = [t.get_text() for t in ax_rate.texts]
+    assert note == "2/λ_max(t) below the panel (< 3e-06): 2e-07 at step 8"
