@@ -1150,7 +1150,9 @@ def draw_minibatch_sharpness(ax, result, lr):
     """Histogram of the minibatches' sharpness, one tick per minibatch, the full batch's and ``2 / lr``.
 
     The ticks below the bars are coloured by whether that minibatch is sharper than the full
-    batch, and the legend counts them. ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
+    batch, and the legend counts them. The axis starts at 0, so the spread is seen at its true
+    size, and a second axis on top reads each value as a multiple of the full batch's sharpness.
+    ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -1164,6 +1166,10 @@ def draw_minibatch_sharpness(ax, result, lr):
     ax.set_ylim(bottom=-0.7)
     ax.axvline(result.full, color="k", lw=2.5, label=f"full batch: {result.full:.3g}")
     ax.axvline(2 / lr, color=COLORS["large"], ls="--", lw=2, label=f"2 / lr at lr = {lr:.2g}: {2 / lr:.3g}")
+    ax.set_xlim(0, 1.1 * max(result.batches.max(), 2 / lr))
+    top = ax.secondary_xaxis("top", functions=(lambda s: s / result.full, lambda r: r * result.full))
+    top.set_xlabel("÷ the full batch's sharpness", fontsize=FONT)
+    top.tick_params(labelsize=FONT - 2)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sharpness of the minibatch loss")
     ax.set_ylabel("minibatches")

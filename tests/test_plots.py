@@ -233,6 +233,11 @@ def test_minibatch_sharpness_draws_a_tick_per_batch_and_counts_those_sharper_tha
     assert "a minibatch not sharper than the full batch (2)" in labels
     ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
     assert sorted(np.concatenate([t.get_xdata() for t in ticks]).tolist()) == result.batches.tolist()
+    # R7-11: the axis starts at 0, so the spread is seen at its size, and reaches past 2/lr and the sharpest batch
+    low, high = ax.get_xlim()
+    assert low == 0 and high > max(result.batches.max(), 2 / 0.3)
+    (top,) = ax.child_axes                                     # the ratio axis on top
+    assert top.get_xlabel() == "÷ the full batch's sharpness"
 
 
 def test_rate_and_threshold_marks_the_step_the_rate_passed_the_starting_threshold():
