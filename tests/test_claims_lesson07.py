@@ -214,7 +214,7 @@ def test_the_checklists_lesson_7_claims_are_the_lessons_values(L):
     assert "failed a little below its own threshold, and plain SGD trained at the largest rate that trained" in text
     assert "trained above plain SGD's 2/λ but" not in text
     assert 0.5 < L["mom_first_failure"] < 1 and L["plain_same_trained"]
-    step3 = raw.split("\n3. ")[1].split("\n4. ")[0]
+    step3 = " ".join(raw.split("\n3. ")[1].split("\n4. ")[0].split())
     assert "06_beyond" not in step3 and "a plain-SGD run at 0.9 × 2/λ diverged" in step3
     # step 8: "the minibatch losses within 20% of the lowest spread from below 2/λ to above it"
     assert "spread from below 2/λ to above it" in text
