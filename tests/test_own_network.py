@@ -118,3 +118,24 @@ def test_the_benchmarks_rules_are_exactly_what_the_lesson_says():
     assert agrees_with_lesson("cnn", _fake_runs(trains, (Regime.UNITS_DIE, 2.31, [2.3, 2.31], None)))[0]
     assert agrees_with_lesson("cnn", _fake_runs(trains, (Regime.TRAINS, 0.4, [2.3, 0.4], None)))[0]
     assert not agrees_with_lesson("cnn", _fake_runs(trains, (Regime.DID_NOT_TRAIN, 1.5, [2.3, 1.5], None)))[0]
+
+
+def test_a_leaky_relu_unit_is_never_dead_and_the_check_expects_inf_or_nan_for_it():
+    # the same weights that leave half the ReLU units off on every row: leaky ReLU passes a gradient there
+    leaky = one_layer("leaky_relu", [1.0, -1.0])
+    units = unit_fractions(leaky, X)
+    assert np.isnan(units.dead) and np.isnan(units.saturated) and units.layers == ()
+    assert regime_of(train(one_layer("leaky_relu", [1.0, -1.0]), X, np.full((3, 1), 9.0, "float32"),
+                           keras.optimizers.SGD(1e-9), epochs=2, batch_size=None), units) is Regime.DID_NOT_TRAIN
+    leaky.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse")
+    check = check_learning_rate(leaky, X, np.zeros((3, 1), "float32"), verbose=False, regime=True)
+    assert "dead" not in check.sentence and "stick" not in check.sentence
+    assert "expect the loss to grow to inf/nan" in check.sentence
+
+
+def test_the_check_says_saturated_units_may_not_learn_below_the_critical_rate_either():
+    model = one_layer("tanh", [50.0, -50.0])
+    model.compile(optimizer=keras.optimizers.SGD(1e-6), loss="mse")
+    check = check_learning_rate(model, X, np.zeros((3, 1), "float32"), verbose=False, regime=True)
+    assert check.units.saturated == 1.0
+    assert "below it the net may not learn either: scale the inputs" in check.sentence

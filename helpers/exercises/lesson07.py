@@ -20,8 +20,9 @@ q1 = ChoiceExercise(
               "the best fit of lesson 7's nets ends far below mean y²: a loss stuck at the loss of predicting 0 "
               "is a net that stopped learning, not one that finished."),
         "c": ("The rate was below 2/sharpness after all.",
-              "the run was above its critical rate; the sharpest direction was unstable, and it shut itself off "
-              "by switching units off instead of growing."),
+              "a jump in the first steps is what a rate above it does; the loss then stayed flat because the units "
+              "had switched off and nothing left could grow (count them with unit_fractions), not because the rate "
+              "was small."),
         "d": ("Float32 overflow was avoided by Keras.",
               "Keras does nothing of the kind; the loss stays finite because nothing left in the net can grow."),
     },

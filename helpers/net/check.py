@@ -40,7 +40,8 @@ EDGE = 0.1
 """Within this relative distance of the critical rate the verdict is "at the edge"."""
 
 NOTABLE = 0.25
-"""With ``regime=True``: a share of dead or saturated units at least this large is reported as the regime."""
+"""With ``regime=True``: a share of dead ReLU or saturated tanh/sigmoid units at least this large is reported as the
+regime (leaky-ReLU and linear units are never dead: they always pass a gradient)."""
 
 
 class Verdict(enum.Enum):
@@ -112,9 +113,11 @@ def _regime_sentence(units):
                 f"near that of predicting 0 rather than reach nan (a hint: lesson 7 saw it on one seed, plain SGD).")
     if units.saturated >= NOTABLE:
         return (f" Regime: {units.sentence()}: the sharpest direction can sit in the few unsaturated units; "
-                f"above the critical rate they may saturate rather than the loss blow up (a hint: lesson 7, one seed).")
-    return (f" Regime: {units.sentence()}: the units are live, so above the critical rate expect the "
-            f"loss to grow (lesson 7).")
+                f"above the critical rate they may saturate rather than the loss blow up, and below it the net may "
+                f"not learn either: scale the inputs (a hint: lesson 7, one seed).")
+    return (f" Regime: {units.sentence()}: the units are live (linear and leaky-ReLU units always pass a gradient), "
+            f"so above the critical rate expect the loss to grow to inf/nan, as lesson 7's linear and leaky-ReLU "
+            f"nets did.")
 
 
 def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, verbose=True, regime=False):

@@ -4,7 +4,8 @@ Above ``2 / sharpness`` the sharpest direction of the loss is unstable; what the
 depends on the activations (lesson 7):
 
 * units that can grow without bound (linear, leaky ReLU) carry the growth on: the loss
-  **diverges** to inf or nan;
+  **diverges** to inf or nan. A leaky-ReLU unit is never dead: it passes a fraction of a
+  negative input, so its gradient is never zero, and :func:`unit_fractions` does not count it;
 * plain ReLU units switch off: a unit whose input is negative on every row outputs 0, passes
   no gradient and never recovers (**dead**). When most of them die, the net predicts a constant
   and the loss **sticks** near that constant's loss;
@@ -42,8 +43,11 @@ from helpers.validation import check_positive  # noqa: E402
 
 __all__ = ["UnitFractions", "unit_fractions", "Regime", "regime_of", "DEAD", "SATURATED", "MOSTLY"]
 
-DEAD = ("relu", "leaky_relu")
-"""Activations whose units can be switched off (output <= 0 on every row)."""
+DEAD = ("relu",)
+"""Activations whose units can be switched off (output <= 0 on every row, zero gradient).
+
+Leaky ReLU is not among them: it passes a fraction of a negative input, so its gradient is never
+zero and a unit whose output is negative on every row still learns."""
 
 SATURATED = ("tanh", "sigmoid")
 """Activations whose units can saturate (output pinned near its bounds on every row)."""
@@ -59,8 +63,9 @@ class UnitFractions:
     Attributes
     ----------
     dead : float
-        Among the units of ReLU-family layers: the share whose output is <= 0 on every row
-        (nan if the net has no such layer).
+        Among the units of ReLU layers: the share whose output is <= 0 on every row
+        (nan if the net has no such layer; leaky-ReLU layers are not counted: their units
+        always pass a gradient).
     saturated : float
         Among the units of tanh/sigmoid layers: the share whose output is within
         ``1 - threshold`` of a bound on every row (nan if the net has no such layer).
