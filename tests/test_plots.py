@@ -247,3 +247,18 @@ def test_rate_and_threshold_marks_the_step_the_rate_passed_the_starting_threshol
     unmarked = Figure().subplots(2, 1)
     plots.draw_rate_and_threshold(*unmarked, result, 4e-4)
     assert not [line for line in unmarked[1].get_lines() if line.get_label().startswith("step ")]
+
+
+def test_sharpness_figure_rings_the_steps_above_two_over_eta_and_titles_the_largest():
+    """Round 8: the title names the largest λ_max and its step (not the last), and the steps above 2/η are ringed."""
+    from types import SimpleNamespace
+
+    trace = SimpleNamespace(lr=1e-4, steps=np.arange(5), sharpness=np.array([5e3, 2.1e4, 1.5e4, 2.05e4, 1.9e4]),
+                            loss=np.array([1e4, 900.0, 600.0, 700.0, 500.0]))
+    axes = Figure().subplots(2, 1, squeeze=False)
+    plots.draw_sharpness_along(axes, [trace])
+    ax_lam = axes[0, 0]
+    rings = [l for l in ax_lam.get_lines() if l.get_label().startswith("above 2/η")]
+    assert len(rings) == 1 and rings[0].get_xdata().tolist() == [1, 3]
+    assert rings[0].get_label() == "above 2/η: 2 of 5 steps"
+    assert "largest 21,000 at step 1" in ax_lam.get_title()
