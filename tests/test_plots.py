@@ -151,7 +151,7 @@ def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():
     assert axes[0, 1].get_ylim()[1] < 1.2 * 2 / 1e-4
     dotted = [l for l in axes[1, 0].get_lines() if l.get_linestyle() == ":"]
     assert [list(l.get_xdata()) for l in dotted] == [[4, 4]]   # the inf step is marked, not drawn
-    assert "5,000 at step 0, 6e+09 at step 3" in axes[0, 0].get_title()
+    assert "5,000 at step 0, largest 6e+09 at step 3" in axes[0, 0].get_title()
 
 
 def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occurred():
