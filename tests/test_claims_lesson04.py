@@ -795,6 +795,7 @@ def test_rising_steps_mostly_lay_along_the_sharpest_direction_of_that_moment(L):
     assert share[~rising].max() < 0.9
     assert rising.sum() - len(mostly) == 1                                      # "one rising step does not fit"
     assert share[0] == pytest.approx(L["check.top_share"], abs=0.05)              # step 0 ≈ full-data gradient's share
+    assert np.all(1e-3 * np.array(L["along_fast.sharpness"])[mostly] > 10)     # "ηλ_max far above 2 at that step"
     assert "a correlation over seven steps of one run" in markdown(L)
 
 
@@ -834,6 +835,7 @@ def test_the_1e_4_loss_rose_at_single_steps_never_back_to_its_start(L):
     text = markdown(L)
     assert "falls within the first epoch and then hovers" not in text
     assert "then moves up and down (it rose at many single steps" in text
+    assert "plausibly because each step follows one minibatch's gradient; not measured here" in text
 
 
 def test_round_8_minor_wording(L, capsys):
