@@ -797,6 +797,7 @@ def test_rising_steps_mostly_lay_along_the_sharpest_direction_of_that_moment(L):
     assert share[0] == pytest.approx(L["check.top_share"], abs=0.05)              # step 0 ≈ full-data gradient's share
     assert np.all(1e-3 * np.array(L["along_fast.sharpness"])[mostly] > 10)     # "ηλ_max far above 2 at that step"
     assert "a correlation over seven steps of one run" in markdown(L)
+    assert "whether the real steps moved along the sharpest direction is measured in “Step by step”" in markdown(L)
 
 
 def test_the_one_step_formula_turns_positive_after_two_over_lambda_max_and_says_1e3_lowers_the_loss(L):
