@@ -24,7 +24,7 @@ __all__ = ["COLORS", "EIGEN_COLORS", "LOSS_FLOOR", "LOSS_CEILING", "parabola_cur
            "draw_parabola_steps", "draw_loss_per_step", "update_loss_per_step",
            "draw_loss_thresholds", "draw_factor_vs_lr", "ellipse_levels", "draw_level_sets",
            "draw_eigen_directions", "draw_path_2d", "draw_change_vs_step", "verdict",
-           "power_of_ten", "set_log_ticks", "draw_rate_comparison", "draw_clock",
+           "power_of_ten", "power_of_ten_or_inf", "set_log_ticks", "draw_rate_comparison", "draw_clock",
            "parabola_steps_xy"]
 
 COLORS = {"small": "#0072B2", "large": "#D55E00", "threshold": "#555555", "predicted": "#009E73",
@@ -60,6 +60,17 @@ def power_of_ten(value, pos=None) -> str:
     """
     exponent = int(round(np.log10(value)))
     return "1" if exponent == 0 else f"1e{exponent}"
+
+
+def power_of_ten_or_inf(value, pos=None) -> str:
+    """Like :func:`power_of_ten`, but the tick at ``LOSS_CEILING``, where an ``inf`` loss is drawn, reads "inf".
+
+    Examples
+    --------
+    >>> power_of_ten_or_inf(1e36), power_of_ten_or_inf(LOSS_CEILING)
+    ('1e36', 'inf')
+    """
+    return "inf" if value >= LOSS_CEILING else power_of_ten(value)
 
 
 def set_log_ticks(ax, axis, exponents):
@@ -615,9 +626,13 @@ def draw_sharpness_along(axes, traces, runs=None):
             ax_lam.set_yscale("log")
         else:
             ax_lam.set_ylim(0, 1.15 * max(edge, np.nanmax(trace.sharpness)))
+        above = trace.sharpness > edge
+        ax_lam.plot(trace.steps[above], trace.sharpness[above], "o", ms=11, mfc="none", mec="k", mew=1.5,
+                    label=f"above 2/η: {int(above.sum())} of {trace.steps.size} steps")
+        peak = int(np.nanargmax(trace.sharpness))
         ax_lam.set_title(f"lr = {trace.lr:g}: λ_max {_number(trace.sharpness[0])} at step {trace.steps[0]}, "
-                         f"{_number(trace.sharpness[-1])} at step {trace.steps[-1]}\n"
-                         f"largest ηλ_max = {trace.lr * np.nanmax(trace.sharpness):.3g} (unstable above 2)")
+                         f"largest {_number(trace.sharpness[peak])} at step {trace.steps[peak]}\n"
+                         f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; unstable above 2)")
         ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
         ax_loss.semilogy(trace.steps, trace.loss, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
         ax_loss.set(ylabel="full-data loss (log)", xlabel="SGD step (weights before that step's update)")

@@ -556,6 +556,8 @@ class LrGridApp(SliderApp):
         self.artists = {"loss": plots.draw_loss_per_step(ax_loss, self.runs[0], color=plots.COLORS["large"],
                                                          annotate=False, log_ticks=range(0, 43, 6))}
         plots.draw_loss_thresholds(ax_loss, fontsize=12)
+        from matplotlib.ticker import FuncFormatter
+        ax_loss.yaxis.set_major_formatter(FuncFormatter(plots.power_of_ten_or_inf))   # the cross of an inf loss
         ax_loss.set_ylim(1e1, 100 * plots.LOSS_CEILING)
         self.steps_per_epoch = steps_per_epoch
         if steps_per_epoch:

@@ -151,7 +151,7 @@ def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():
     assert axes[0, 1].get_ylim()[1] < 1.2 * 2 / 1e-4
     dotted = [l for l in axes[1, 0].get_lines() if l.get_linestyle() == ":"]
     assert [list(l.get_xdata()) for l in dotted] == [[4, 4]]   # the inf step is marked, not drawn
-    assert "5,000 at step 0, 6e+09 at step 3" in axes[0, 0].get_title()
+    assert "5,000 at step 0, largest 6e+09 at step 3" in axes[0, 0].get_title()
 
 
 def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occurred():
@@ -264,3 +264,18 @@ def test_rate_and_threshold_names_the_blow_up_line_and_the_threshold_values_belo
     assert [line.get_label() for line in ax_rate.get_lines() if line.get_label() == "inf/nan at step 9"]
     (note,) = [t.get_text() for t in ax_rate.texts]
     assert note == "2/λ_max(t) below the panel (< 3e-06): 2e-07 at step 8"
+
+
+def test_sharpness_figure_rings_the_steps_above_two_over_eta_and_titles_the_largest():
+    """Round 8: the title names the largest λ_max and its step (not the last), and the steps above 2/η are ringed."""
+    from types import SimpleNamespace
+
+    trace = SimpleNamespace(lr=1e-4, steps=np.arange(5), sharpness=np.array([5e3, 2.1e4, 1.5e4, 2.05e4, 1.9e4]),
+                            loss=np.array([1e4, 900.0, 600.0, 700.0, 500.0]))
+    axes = Figure().subplots(2, 1, squeeze=False)
+    plots.draw_sharpness_along(axes, [trace])
+    ax_lam = axes[0, 0]
+    rings = [l for l in ax_lam.get_lines() if l.get_label().startswith("above 2/η")]
+    assert len(rings) == 1 and rings[0].get_xdata().tolist() == [1, 3]
+    assert rings[0].get_label() == "above 2/η: 2 of 5 steps"
+    assert "largest 21,000 at step 1" in ax_lam.get_title()

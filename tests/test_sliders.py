@@ -344,3 +344,17 @@ def test_lr_grid_mentions_the_epoch_line_only_when_the_selected_run_reaches_it()
         assert "grey line: end of each epoch of 20 steps" in ax_loss.get_xlabel()
     finally:
         app.close()
+
+
+def test_lr_grid_left_panel_labels_the_inf_cross_tick_inf():
+    """Round 8: an inf loss is drawn at LOSS_CEILING; that tick reads "inf", not a number that never occurred."""
+    from helpers.sliders import lr_grid_app
+
+    app = lr_grid_app([1e-4, 1e-3], [np.array([1e4, 2e3, 600.0]), np.array([1e4, 1e9, np.inf])], critical_lr=3e-4, lr=1e-3)
+    try:
+        ax = app.fig.axes[0]
+        formatter = ax.yaxis.get_major_formatter()
+        assert formatter(plots.LOSS_CEILING, 0) == "inf" and formatter(1e12, 0) == "1e12"
+        assert plots.LOSS_CEILING in ax.yaxis.get_major_locator()()
+    finally:
+        app.close()

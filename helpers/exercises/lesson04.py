@@ -28,7 +28,10 @@ q1 = NumberExercise(
              "threshold says it should blow up (in lesson 4 it did). This is the full-batch threshold at "
              "initialisation, and only a guide for minibatch SGD: each SGD step follows the gradient of "
              f"a minibatch of {_BATCH} rows, not of the full data, so it is not the full-batch step the threshold "
-             "is computed for, and the threshold is not an exact line for it. The sharpness also changes during training (lessons 5 and 6).",
+             "is computed for: the minibatch gradient differs from the full-data gradient by noise that changes from "
+             "step to step, and each minibatch's loss has its own Hessian, whose sharpness differs from the full "
+             "data's (lesson 6 measures it on 16 minibatches). So the threshold is not an exact line for SGD. "
+             "The sharpness also changes during training (lessons 5 and 6).",
 )
 
 _lr = 1e-3
