@@ -725,3 +725,13 @@ def test_round_8_minor_wording(L):
     assert "Why, the step lengths say" not in text
     assert "this rests on the operation's name" in text and "Square" in L.text()
     assert "λ₀ (the initial sharpness), raw target" in L.text() and "with the centred target's λ₀ =" in L.text()
+
+
+def test_round_8_summary_and_the_reasons_given(L):
+    text = markdown_text(L)
+    assert L["check.rest_curvature"] < 0                                     # "the rest ... sees, on average, negative curvature"
+    swing = [b / a for a, b in zip(L["wu.sharpness"][:L["k_wu"]], L["wu.sharpness"][1:L["k_wu"]])]
+    assert max(max(swing), 1 / min(swing)) > 3                               # warm-up: "swings several-fold from one step to the next"
+    assert "the runs with steps of a few per cent of the weights' norm or less trained, the longer ones failed" not in text
+    assert "with less than a factor of two between the longest that trained and the shortest that failed" in text
+    assert "Adam at 0.1 ends lower than all but two of the rows that trained." in text and "lower than almost" not in text
