@@ -719,6 +719,7 @@ def test_round_8_minor_wording(L):
     assert "the sweep went on to about twice $2/\\lambda_0$ before it stopped (printed)" in text
     assert "full-batch gradient descent** (every step on the loss of all the data" in text
     assert text.index("**full-batch gradient descent**") < text.index("Full-batch gradient descent (defined in Fix 1)")
+    assert "full-batch" not in text[:text.index("**full-batch gradient descent**")].lower()   # defined at its first use
     assert "twice the edge" not in text
     assert "$\\tfrac{\\eta^2}{2}\\lVert g\\rVert^2$ times the curvature along the gradient" in text
     assert "§4.2, applied to the Hessian in §4.3.1" in text and "as good as 1e-4" not in text
