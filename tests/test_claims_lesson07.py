@@ -323,11 +323,15 @@ def test_exercise_1s_feedback_claims_nothing_unmeasured():
 
 
 # ---------------------------------------------------------------- round 4 (fresh review)
-def test_why_a_half_rate_cnn_run_rose_is_marked_as_not_measured(L):
+def test_the_half_rate_cnn_runs_rose_after_their_sharpness_grew_past_the_rate(L):
     assert L["cnn_below_spiked"] >= 1 and L["cnn_below_trained"] == 3
     text = " ".join(L.text().split())
-    assert "Why a run at *half* the critical rate rose, we did not measure" in text
-    assert "the sharpness along these runs was not followed" in text
+    # "one step before each such run first rose above its start, its sharpness was many times its initial value,
+    # so its fixed rate was above the critical rate of the weights it had reached"
+    assert len(L["cnn_rise_edges"]) == L["cnn_below_spiked"] == len(L["cnn_rise_growth"])
+    assert min(L["cnn_rise_growth"]) > 3 and min(L["cnn_rise_edges"]) > 1
+    assert "Why did a run at *half* the critical rate rise?" in text
+    assert "not followed along the runs" in text
 
 
 def test_the_residual_part_alone_separates_features_only_from_fully_standardised(L):
