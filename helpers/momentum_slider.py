@@ -60,7 +60,7 @@ class MomentumApp(SliderApp):
         fig, (ax_loss, ax_plane) = _new_figure(self.key, (12, 5.0), 2)
         sliders = {"lr": _log_slider(lr, *lr_range, "lr", "learning rate lr"), "beta": _beta_slider(beta)}
         super().__init__(fig, sliders, {"lr": lr, "beta": beta}, blit=blit)
-        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.76, wspace=0.3)
+        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.76, wspace=0.3)
         self.axes = {"loss": ax_loss, "plane": ax_plane}
         colors = (plots.COLORS["threshold"], plots.COLORS["large"], plots.COLORS["small"])
         self.artists = {"loss": [plots.draw_loss_per_step(ax_loss, run, label=name, color=color, annotate=False)
