@@ -6,6 +6,7 @@ student sees next to the sentences.
 """
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -910,11 +911,12 @@ def test_round_9_the_answer_in_short_and_a_shorter_saddle_bullet(L):
     start = text.index("**The answer, in short.**")
     answer = text[start:text.index("\n", start)]
     assert text.index("## What we learned") < start
-    assert 4 <= answer.count(". ") + 1 <= 7                                # 4-6 sentences
+    sentences = re.split(r"(?<=[.?])\s+(?=[A-Z])", answer[len("**The answer, in short.** "):])
+    assert 4 <= len(sentences) <= 6, sentences
     assert 1e-4 < L["info.critical_lr"] < 1e-3                            # "lay between 1e-4 and 1e-3"
     loss = np.array(L["fast.loss"], dtype=float)
     assert np.isinf(loss[-1]) and np.any(np.diff(loss[:5]) > 0) and np.any(np.diff(loss[:5]) < 0)  # bounced, then inf
-    assert not L["slow.diverged"] and L["lam"] < 2 / 1e-4                # "could not at the start ... stayed finite"
+    assert np.all(np.isfinite(L["slow.loss"])) and L["lam"] < 2 / 1e-4                # "could not at the start ... stayed finite"
     assert "20 more, in the README, gave the same verdicts" in answer
     bullet = text[text.index("- At initialisation the loss is shaped like a **saddle**"):]
     bullet = bullet[:bullet.index("\n")]
