@@ -590,8 +590,8 @@ def _number(value):
 
 def draw_sharpness_along(axes, traces, runs=None):
     """The full-batch curvature step by step along training runs, one run per column of ``axes``
-    (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the sharpest direction
-    can make the loss grow at that run's rate (log y when ``λ_max`` spans more than a decade, else
+    (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the loss can grow along
+    the sharpest direction ``v`` at that run's rate (log y when ``λ_max`` spans more than a decade, else
     linear from 0, so the approach to ``2/η`` stays readable), and the full-data loss (log y). When
     ``runs`` (the matching :class:`helpers.experiment.SGDRun`) are given, a run's first
     non-finite step is marked.
@@ -622,7 +622,7 @@ def draw_sharpness_along(axes, traces, runs=None):
         (line,) = ax_lam.plot(trace.steps, trace.sharpness, "o-", ms=5, lw=2, color=color,
                               label="sharpness λ_max (full data)")
         ax_lam.axhline(edge, color=color, ls="--", lw=1.5,
-                       label=f"2/η = {edge:,.0f}: above it, the loss can grow along λ_max's direction")
+                       label=f"2/η = {edge:,.0f}: above it, the loss can grow along v")
         spread = np.nanmax(trace.sharpness) / np.nanmin(trace.sharpness)
         if spread > 10:
             ax_lam.set_yscale("log")
@@ -634,7 +634,7 @@ def draw_sharpness_along(axes, traces, runs=None):
         peak = int(np.nanargmax(trace.sharpness))
         ax_lam.set_title(f"lr = {trace.lr:g}: λ_max {_number(trace.sharpness[0])} at step {trace.steps[0]}, "
                          f"largest {_number(trace.sharpness[peak])} at step {trace.steps[peak]}\n"
-                         f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; above 2 the loss can grow along its direction)")
+                         f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; above 2 the loss can grow along v)")
         ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
         ax_loss.semilogy(trace.steps, trace.loss, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
         ax_loss.set(ylabel="full-data loss (log)", xlabel="SGD step (weights before that step's update)")
