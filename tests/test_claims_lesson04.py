@@ -886,7 +886,7 @@ def test_round_9_two_over_lambda_max_bounds_growth_along_v_not_stability(L, caps
     assert "is the threshold of *full-batch* gradient descent" not in text
     assert "above it, the model's loss can grow along the sharpest direction $v$" in text
     assert "sharpest direction's part is positive and is multiplied by" not in text
-    assert text.count("the loss above the minimum along") >= 3
+    assert text.count("the loss above the minimum along") >= 4 and "is the factor of one loss part only" not in text
     assert "as the next cell prints at 1e-3" not in text and "as the second cell below prints at 1e-3" in text
     cells = L.nb.cells
     here = next(i for i, c in enumerate(cells) if "as the second cell below prints at 1e-3" in c.source)
