@@ -288,12 +288,12 @@ def test_the_exercise_feedback_on_option_c_says_what_the_replay_measured(L):
 
 def test_the_full_data_loss_at_1e_3_falls_at_some_steps_and_rises_at_others(L):
     """Round 5: 'the full-data loss at 1e-3 fell at some steps and rose at others (the ratios printed above)'; the
-    minibatch ratios and the one-part factor are no longer set against each other."""
+    minibatch ratios and the one-direction factor are no longer set against each other."""
     r = np.array(L["rises"])
     assert np.any(r < 1) and np.any(r > 1)
     np.testing.assert_allclose(r, np.array(L["along_fast.loss"])[1:] / np.array(L["along_fast.loss"])[:-1])
     assert "mb_ratios" not in L.ns and "while the model's factor is above 1 at every step" not in markdown(L)
-    assert "the factor of one loss part only" in markdown(L)
+    assert "multiplies only the loss above the minimum along one direction" in markdown(L)   # round 9
 
 
 def test_no_bounded_below_argument_and_no_edge_of_stability_claim(L):
