@@ -568,7 +568,8 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
     if critical_lr is not None:
         for ax in (ax_change, ax_error):
             ax.axvline(critical_lr, color=COLORS["large"], ls="--", lw=1.2,
-                       label=f"2/λ_max = {critical_lr:.2g}" if ax is ax_change else None)
+                       label=f"2/λ_max = {critical_lr:.2g} (about repeated steps: marks nothing one step does)"
+                       if ax is ax_change else None)
     ax_change.set_xscale("log")
     ax_change.set_ylim(-2 * check.loss, 2 * check.loss)
     ax_change.set(xlabel="step size η (log scale)", ylabel="change in loss ΔL",
@@ -589,9 +590,9 @@ def _number(value):
 
 def draw_sharpness_along(axes, traces, runs=None):
     """The full-batch curvature step by step along training runs, one run per column of ``axes``
-    (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the sharpest direction
-    is unstable for that run's rate (log y when ``λ_max`` spans more than a decade, else linear
-    from 0, so the approach to ``2/η`` stays readable), and the full-data loss (log y). When
+    (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the loss can grow along
+    the sharpest direction ``v`` at that run's rate (log y when ``λ_max`` spans more than a decade, else
+    linear from 0, so the approach to ``2/η`` stays readable), and the full-data loss (log y). When
     ``runs`` (the matching :class:`helpers.experiment.SGDRun`) are given, a run's first
     non-finite step is marked.
 
@@ -620,7 +621,8 @@ def draw_sharpness_along(axes, traces, runs=None):
         edge = 2 / trace.lr
         (line,) = ax_lam.plot(trace.steps, trace.sharpness, "o-", ms=5, lw=2, color=color,
                               label="sharpness λ_max (full data)")
-        ax_lam.axhline(edge, color=color, ls="--", lw=1.5, label=f"2/η = {edge:,.0f}: above it, unstable")
+        ax_lam.axhline(edge, color=color, ls="--", lw=1.5,
+                       label=f"2/η = {edge:,.0f}: above it, the loss can grow along v")
         spread = np.nanmax(trace.sharpness) / np.nanmin(trace.sharpness)
         if spread > 10:
             ax_lam.set_yscale("log")
@@ -632,7 +634,7 @@ def draw_sharpness_along(axes, traces, runs=None):
         peak = int(np.nanargmax(trace.sharpness))
         ax_lam.set_title(f"lr = {trace.lr:g}: λ_max {_number(trace.sharpness[0])} at step {trace.steps[0]}, "
                          f"largest {_number(trace.sharpness[peak])} at step {trace.steps[peak]}\n"
-                         f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; unstable above 2)")
+                         f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; above 2 the loss can grow along v)")
         ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
         ax_loss.semilogy(trace.steps, trace.loss, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
         ax_loss.set(ylabel="full-data loss (log)", xlabel="SGD step (weights before that step's update)")

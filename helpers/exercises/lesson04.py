@@ -14,12 +14,12 @@ _S, _BATCH = 5000.0, 32
 
 q1 = NumberExercise(
     prompt=f"A net's sharpness at initialization (the largest eigenvalue of the Hessian of its full-data loss) "
-           f"is measured as {_S:,.0f}. Above what learning rate is the sharpest direction unstable for gradient "
-           "descent, in the quadratic model (the critical rate)?",
+           f"is measured as {_S:,.0f}. Above what learning rate can the loss grow along the sharpest direction under "
+           "gradient descent, in the quadratic model (the critical rate)?",
     expected=2 / _S,
     mistakes=[
         (1 / _S, "that is 1/λ_max, the step that would land exactly on the minimum along the sharpest direction; "
-                 "divergence starts at 2/λ_max."),
+                 "the loss along it starts to grow above 2/λ_max."),
         (2 / (_S * _BATCH), "the mean loss's Hessian does not grow with the batch size; only a SUMMED loss "
                             "(reduce_sum) would multiply it by the batch size."),
     ],
@@ -37,7 +37,7 @@ q1 = NumberExercise(
 _lr = 1e-3
 q2 = NumberExercise(
     prompt=f"Same net, lr = {_lr:g}, sharpness {_S:,.0f}. In the quadratic model at initialization, by what "
-           "factor is the sharpest direction's part of the loss multiplied at each step?",
+           "factor is the loss above the minimum along the sharpest direction multiplied at each step?",
     expected=(1 - _lr * _S) ** 2,
     mistakes=[
         (abs(1 - _lr * _S), f"{abs(1 - _lr * _S):g} = |1 - lr·λ| is the factor for the distance along the sharpest "
