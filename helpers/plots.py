@@ -1167,8 +1167,8 @@ def draw_minibatch_sharpness(ax, result, lr):
     The ticks below the bars are coloured by whether that minibatch is sharper than the full
     batch, and the legend counts them. The axis spans at least 0.8 to 1.3 times the full batch's
     sharpness (wider if a minibatch or ``2 / lr`` lies outside), so the spread fills the panel, and
-    a second axis on top reads each value as a multiple of the full batch's sharpness, named at
-    its left end, away from the title.
+    a second axis on top reads each value as a multiple of the full batch's sharpness, named in
+    its tick labels (an axis label there would read as part of the title).
     ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
     """
     from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -1186,10 +1186,8 @@ def draw_minibatch_sharpness(ax, result, lr):
     shown = np.concatenate([result.batches, [2 / lr]])
     ax.set_xlim(min(0.8 * result.full, 0.97 * shown.min()), max(1.3 * result.full, 1.03 * shown.max()))
     top = ax.secondary_xaxis("top", functions=(lambda s: s / result.full, lambda r: r * result.full))
-    top.xaxis.set_major_formatter(FuncFormatter(lambda r, _: f"{r:.2g} x"))
+    top.xaxis.set_major_formatter(FuncFormatter(lambda r, _: f"{r:.2g} x full batch"))
     top.tick_params(labelsize=FONT - 2)
-    ax.annotate("÷ the full batch's\nsharpness:", xy=(0, 1), xycoords="axes fraction", xytext=(-6, 4),
-                textcoords="offset points", ha="right", va="bottom", fontsize=FONT - 2)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sharpness of the minibatch loss")
     ax.set_ylabel("minibatches")
