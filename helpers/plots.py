@@ -925,7 +925,7 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     """
     rows = np.arange(len(names))[::-1]
     ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
-            label="critical_lr = 2/λ₀ at the run's own start")
+            label="critical_lr = 2/λ₀ at the run's own start (plain SGD's threshold, on Adam's row too)")
     labels = []
     for row, lr, critical, ok in zip(rows, lrs, critical_lrs, trains):
         ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
@@ -1195,13 +1195,14 @@ def draw_minibatch_sharpness(ax, result, lr):
     ax.legend(fontsize=FONT - 2, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
 
 
-def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=None):
+def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=None, loss_top=None):
     """A run with a changing rate (warm-up): its loss (top), and its rate against ``2 / sharpness`` (bottom).
 
     ``result`` is a :class:`helpers.fixes.FixResult` with the sharpness tracked
     (``sharpness_steps`` and ``sharpness``); its ``record.lrs`` are the rates. ``passed_step``,
     when given, is marked in the bottom panel by a grey vertical line: the step at which the rate
-    passed ``critical_lr0``.
+    passed ``critical_lr0``. ``loss_top``, when given, caps the loss panel so that the climb
+    before the blow-up stays visible; the finite losses above it are named in the panel.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -1224,6 +1225,12 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=
     if bad is not None:
         ax_loss.axvline(bad, color="k", lw=1, ls=":")
         ax_rate.axvline(bad, color="k", lw=1, ls=":", label=f"inf/nan at step {bad}")
+    if loss_top is not None:
+        ax_loss.set_ylim(top=loss_top)
+        off = [f"{v:.2g} at step {k}" for k, v in enumerate(record.losses) if np.isfinite(v) and v > loss_top]
+        if off:
+            ax_loss.text(0.99, 0.04, f"loss above the panel (> {loss_top:.2g}): " + ", ".join(off), transform=ax_loss.transAxes,
+                         ha="right", va="bottom", fontsize=FONT - 3, bbox=dict(facecolor="white", edgecolor="none", alpha=0.85))
     ax_rate.set_yscale("log")
     # 2/sharpness measured after the blow-up has begun collapses by orders of magnitude: let it
     # leave the panel rather than squash the rest, and name what left it.
