@@ -1167,11 +1167,13 @@ def draw_minibatch_sharpness(ax, result, lr):
     """Histogram of the minibatches' sharpness, one tick per minibatch, the full batch's and ``2 / lr``.
 
     The ticks below the bars are coloured by whether that minibatch is sharper than the full
-    batch, and the legend counts them. The axis starts at 0, so the spread is seen at its true
-    size, and a second axis on top reads each value as a multiple of the full batch's sharpness.
+    batch, and the legend counts them. The axis spans at least 0.8 to 1.3 times the full batch's
+    sharpness (wider if a minibatch or ``2 / lr`` lies outside), so the spread fills the panel, and
+    a second axis on top reads each value as a multiple of the full batch's sharpness, named in
+    its tick labels (an axis label there would read as part of the title).
     ``result`` is a :class:`helpers.dynamics.MinibatchSharpness`.
     """
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.hist(result.batches, bins=8, color=COLORS["small"], alpha=0.7,
             label=f"{len(result.batches)} minibatches of {result.batch_size}")
@@ -1183,9 +1185,10 @@ def draw_minibatch_sharpness(ax, result, lr):
     ax.set_ylim(bottom=-0.7)
     ax.axvline(result.full, color="k", lw=2.5, label=f"full batch: {result.full:.3g}")
     ax.axvline(2 / lr, color=COLORS["large"], ls="--", lw=2, label=f"2 / lr at lr = {lr:.2g}: {2 / lr:.3g}")
-    ax.set_xlim(0, 1.1 * max(result.batches.max(), 2 / lr))
+    shown = np.concatenate([result.batches, [2 / lr]])
+    ax.set_xlim(min(0.8 * result.full, 0.97 * shown.min()), max(1.3 * result.full, 1.03 * shown.max()))
     top = ax.secondary_xaxis("top", functions=(lambda s: s / result.full, lambda r: r * result.full))
-    top.set_xlabel("÷ the full batch's sharpness", fontsize=FONT)
+    top.xaxis.set_major_formatter(FuncFormatter(lambda r, _: f"{r:.2g} x full batch"))
     top.tick_params(labelsize=FONT - 2)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("sharpness of the minibatch loss")

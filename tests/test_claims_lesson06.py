@@ -86,13 +86,21 @@ def test_eight_of_eight_orders_diverged_at_different_steps_and_model_fit_is_a_ni
     assert L["lr_near"] == pytest.approx(L5["near.lr"], rel=1e-3)
     assert len(L["order_steps"]) == L["n_order_diverged"] == 8
     assert min(L["order_steps"]) < max(L["order_steps"])               # "the order changed *when* the run blew up"
-    assert f"first inf/nan in 8 of 8, at steps {min(L['order_steps'])} to {max(L['order_steps'])}" in L.text()
-    assert "0 of 8 orders kept the run finite" in L.text()
+    # R8-3: each blow-up step printed; the interpretive line is computed from how many differ
+    assert f"first inf/nan in 8 of 8, at steps {', '.join(map(str, L['order_steps']))} (order 0 to 7)" in L.text()
+    assert L["n_distinct"] == len(set(L["order_steps"])) > 1
+    assert f"{L['n_distinct']} different blow-up steps among 8 diverged runs: the order moved the step of the blow-up; 0 of 8 orders kept the run finite" in L.text()
     fit_line = next(line for line in L5.text().splitlines() if line.startswith(f"--> lr = {L5['near.lr']:.3g}:"))
     assert "first inf/nan at step None" in fit_line and "in 64 steps" in fit_line      # model.fit: finite for 64 steps
     assert "not robust to how the minibatches are drawn" in markdown(L5)             # lesson 5's reading, kept
     text = markdown(L)
-    assert "one survivor in nine orders" in text and "8 of 8 orders diverged in the course's loop, at different steps" in text
+    # R8-4: model.fit's run is a different loop, not a ninth order; no rate of survival is claimed
+    assert "8 of 8 orders diverged in the course's loop, at the steps printed: the order moved *when* the run blew up" in text
+    assert "`model.fit`'s run, a different loop with its own order, stayed finite for 64 steps (lesson 5)" in text
+    assert "These runs do not say how often an order survives, nor whether the order is what kept `model.fit`'s run finite" in text
+    for old in ("one survivor in nine", "only rarely", "rarely (one order in nine)", "`model.fit`'s order is a ninth", "it always moved the step",
+                "at different steps (printed)"):
+        assert old not in text, old
     for old in ("neither the minibatch noise nor the order of the minibatches decided the blow-up", "so the order did not decide it either",
                 "differs from the other two in more than the order", "it could decide whether one happened"):
         assert old not in text, old
@@ -107,9 +115,14 @@ def test_near_the_edge_the_loss_first_rose_below_the_edge_in_lesson_5_and_lesson
     first_rise = int(np.argmax(np.diff(loss) > 0))
     assert np.diff(loss)[first_rise] > 0 and edge[first_rise] < 1 and L5["predicted_change"] < 0 < L5["actual_change"]
     text = markdown(L)
-    assert "the loss first rose on a step that started *below* the edge (lr / (2/sharpness) below 1, lesson 5)" in text
-    assert "in both the sharpness of the loss itself had jumped past $2/\\eta$ first" not in text
-    assert "its loss first rose on a step that started below the edge, where the quadratic model predicts a fall (lesson 5)" in text
+    # R8-1: lesson 5 measured the predicted change for the full-batch run only; the claim is restricted to it
+    assert "In the full-batch run, where lesson 5 measured it, the loss first rose on a step that started *below* the edge" in text
+    assert "For a minibatch step the bound does not apply" in text
+    assert "In both, the loss first rose" not in text and "in both the sharpness of the loss itself had jumped past $2/\\eta$ first" not in text
+    assert "the full-batch run's loss first rose on a step that started below the edge, where the quadratic model predicts a fall (lesson 5)" in text
+    # R8-9: the edge is defined where it is first used, before *Progressive sharpening*
+    first = text.index("the edge")
+    assert text.index("the **edge** is the sharpness $2/\\eta$ at which the rate sits exactly on the threshold") < first + 200
 
 
 def test_the_minibatch_stability_argument_is_a_heuristic_and_their_mean_sharpness_is_above_the_full(L):
@@ -203,7 +216,7 @@ def test_at_3_the_sharpness_rose_and_the_values_off_the_panel_are_named(L):
     assert any("dynamics.catapult_runs(" in c.source and "every=5" in c.source for c in L.nb.cells if c.cell_type == "code")
     assert three[1] > three[0] > 1 and len(ten) == 1           # 10 × diverged before step 5: one measurement
     assert "every run left that region at once" not in markdown(L)
-    assert "by step 5 each 1.5 × run was at weights where the sharpness was below $2/\\eta$ (at 3 ×, above, it was higher at step 5 than at the start)" in markdown(L)
+    assert "by step 5 each 1.5 × run was at weights where the sharpness was below $2/\\eta$ (at 3 ×, above, it was higher at step 5 than at the start" in markdown(L)
     # R7-4: the drop is the catapult's sign, not a quadratic prediction; the early total loss stayed below its start on 4 of 5
     assert "the sharpness at the start foretold the first steps" not in markdown(L)
     assert sum(s < 1 for s in L["early_spikes"]) == 4 and "stayed below its start over steps 1–19 on four seeds of five" in markdown(L)
@@ -254,6 +267,13 @@ def test_every_loss_rise_comes_above_the_edge_but_the_edge_does_not_mark_the_ris
     assert "On these runs every step on which the loss rose" in text and "as the overshoot explanation needs" not in text
     assert "That is no law: in lesson 5's full-batch run at 0.9 × `critical_lr` the loss first rose on a step that started below the edge" in text
     assert "And here the converse fails: above the edge the loss fell on more steps than it rose (printed)" in text
+    # R8-6: the base rate: most steps sat above the edge; below it the loss never rose
+    above, total = L["steps_above"], L["steps_total"]
+    assert above == L["rises_above_total"] + L["falls_above_total"] and above / total > 0.5
+    assert total - above > 0 and L["rises_total"] - L["rises_above_total"] == 0
+    assert (f"base rate: {above} of {total} steps ({100 * above / total:.0f}%) came with the last sharpness above 2/lr; "
+            f"of the {total - above} below it, the loss rose on 0") in L.text()
+    assert "most steps sat above it, and on none of the steps below it did the loss rise (the base rate, printed)" in text
     assert "swings about the edge, as in the edge-of-stability runs" not in text
 
 
@@ -294,10 +314,10 @@ def test_the_hessian_is_indefinite_and_the_lesson_does_not_call_kappa_undefined(
     assert "not even defined" not in text and "no condition number" not in L.text()
     assert "for a bowl (every eigenvalue positive) the threshold is" in text
     # B3: the definition of κ with absolute values is cited to §4.2, and §4.2 is in the references
-    assert "Goodfellow et al. (§4.2) define $\\kappa$" in text and "§4.2 (the condition number)" in text.split("## References")[1]
+    assert "Goodfellow et al. (§4.2, for a matrix with an eigendecomposition; applied to the Hessian in §4.3.1) define $\\kappa$" in text and "§4.2 (the condition number)" in text.split("## References")[1]
 
 
-def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_at_1e_3_diverges(L):
+def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_at_1e_3_diverges(L, L5):
     curvature = L["gc.ghg"] / L["gc.gg"]
     assert 0 < curvature < 0.2 * L["mb.full"]                  # small against λ_max
     assert 2 * L["gc.gg"] / L["gc.ghg"] > 1e-3                 # turning point beyond the thread's rate
@@ -312,7 +332,11 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     assert "fits the start" not in text and "What puts the threshold between 1e-4 and 1e-3 is the course's criterion" not in text
     # R7-6: the criterion predicts a threshold; the observed boundary lies lower (0.9 x diverged)
     assert "and *predicts* a threshold between 1e-4 and 1e-3, at `critical_lr`" in text
-    assert "The *observed* boundary lies lower: at 0.9 × `critical_lr` all eight minibatch orders diverged" in text
+    assert "The *observed* boundary lies lower: at 0.9 × `critical_lr` all eight minibatch orders of the course's loop diverged" in text
+    # R8-5, R8-10: model.fit's finite run and lesson 5's He init at 1.02 x are named; critical_lr's pointer is right
+    assert "while `model.fit`'s run at the same rate stayed finite; and lesson 5's He init trained at 1.02 × its `critical_lr`" in text
+    assert L5["he_1e_4.trains"] and f"{1e-4 * L5['he_1e_4.sharpness_before'] / 2:.2f}" == "1.02"
+    assert "at `critical_lr` (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
     assert L["n_order_diverged"] == 8 and L["lr_near"] < 2 / L["mb.full"]
     assert 0.5 * 1e-6 * L["gc.ghg"] - 1e-3 * L["gc.gg"] < -L["gc.loss"]   # a decrease larger than the loss
     assert L["full_1e3.loss"][1] < L["full_1e3.loss"][0]       # the first step lowers the loss
@@ -359,7 +383,18 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
     text = markdown(L)
     assert "at the weights of the later, rising steps it was not evaluated" not in text
     assert "the formula gets the *sign* of every change right (printed), though not the size of the rises" in text
-    assert "the steps themselves showed (under answer 1): on every step where the loss rose, the step pointed mostly along positively curved" in text
+    # R8-2: one finding (the sign and the > 2 rule are the same fact), its size misses printed, the gradient's share measured
+    rose = np.array(L["rose"])
+    assert (rose == rises).all() and len(L["size_miss"]) == rises.sum()
+    assert "on the {} rising steps ({}) the formula misses the size by x{}".format(
+        rises.sum(), ", ".join(map(str, np.flatnonzero(rises))), ", x".join(f"{m:.0f}" for m in L["size_miss"])) in L.text()
+    assert min(L["size_miss"]) > 10 and "which it misses by more than a factor of ten on each (the factors printed" in text
+    assert f"there gᵀHg/gᵀg ÷ λ_max is at least {share[rises].min():.2f}" in L.text()
+    assert "so the right signs are one finding, not two" in text and "on five steps of one run" in text and k == 5
+    assert "In this run the loss rose exactly on the steps where" not in text and "the steps themselves showed" not in text
+    assert ("the gradient at the start of every step on which the loss rose lay mostly along positively curved, sharp directions "
+            "(its curvature $g^\\top H g/g^\\top g$ above 0.75 × $\\lambda_{\\max}$, printed there)") in text
+    assert "though it missed the size of every rise; at the start of those steps the gradient lay mostly along sharp directions" in text
 
 
 def test_above_the_current_edge_is_a_condition_that_held_not_a_diagnosis(L, L5):
@@ -522,3 +557,22 @@ def test_the_1e_3_run_stopped_by_the_1e6_rule_with_a_finite_loss(L):
     assert math.isfinite(loss[k]) and loss[k] > 1e6 * loss[0] and all(v <= 1e6 * loss[0] for v in loss[:k])
     assert "above 1e6 x its start (the run's stop rule; still finite, not an overflow)" in L.text()
     assert "until the loss passed $10^6$ times its start" in markdown(L) and "until the loss overflowed" not in markdown(L)
+
+
+def test_round_8_minors_the_catapult_control_the_thread_multiple_and_the_computed_remarks(L):
+    text = markdown(L)
+    # R8-7: the 0.5 x control on seed 0 barely moved over the first five steps, the 1.5 x run fell below the edge
+    (half0, half5), (big0, big5) = L["edge_start"][0], L["edge_start"][1]
+    assert abs(half5 / half0 - 1) < 0.05 and big0 > 1 > big5 and L["multiples"][:2] == [0.5, 1.5]
+    assert "the 0.5 × control on seed 0 shows: over the same five steps its sharpness / (2/lr) barely moved, while at 1.5 × it fell below 1" in text
+    assert "nothing measured here tells the two names apart" not in text and "Its first sign is not shown" not in text
+    # R8-8: each net's own λ₀; the comparison is not withdrawn after being made
+    assert "Here $\\lambda_0$ is each net's own initial sharpness" in text and "neither range transfers" not in text
+    assert "That is between the small net's 1.5 ×" not in text and "3 × (one run, seed 0, diverged)" in text
+    # R8-13: the remarks printed beside the numbers are conditions computed from them
+    ratio = -L["predicted"][0] / L["gc.loss"]                  # the first step's predicted change is the formula at the start
+    assert ratio > 1 and f"a decrease of {ratio:.2f} x the loss itself ({L['gc.loss']:.4g}): a fall no squared error can have" in L.text()
+    assert L["lam_min0"] < 0 and L["f_neg"] > 1 and "that direction's part of the model's loss is negative and falls, without bound" in L.text()
+    # R8-15: the dotted window minima are named in the edge-of-stability figure's legend (figure viewed)
+    code = "".join(c.source for c in L.nb.cells if c.cell_type == "code")
+    assert 'label=f"lr = {run.lr:g}: lowest loss in steps 600-799 and 800-999"' in code and "ax_l.legend(" in code

@@ -235,11 +235,15 @@ def test_minibatch_sharpness_draws_a_tick_per_batch_and_counts_those_sharper_tha
     assert "a minibatch not sharper than the full batch (2)" in labels
     ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
     assert sorted(np.concatenate([t.get_xdata() for t in ticks]).tolist()) == result.batches.tolist()
-    # R7-11: the axis starts at 0, so the spread is seen at its size, and reaches past 2/lr and the sharpest batch
+    # R8-14: the axis spans 0.8-1.3 x the full batch at least, widened to hold every batch and 2/lr
     low, high = ax.get_xlim()
-    assert low == 0 and high > max(result.batches.max(), 2 / 0.3)
-    (top,) = ax.child_axes                                     # the ratio axis on top
-    assert top.get_xlabel() == "÷ the full batch's sharpness"
+    assert low < min(result.batches.min(), 2 / 0.3, 0.8 * result.full) and high > max(result.batches.max(), 2 / 0.3, 1.3 * result.full)
+    narrow = SimpleNamespace(full=5.0, batches=np.array([4.8, 5.2]), batch_size=8)
+    ax = Figure().subplots()
+    plots.draw_minibatch_sharpness(ax, narrow, lr=2 / 5.5)
+    assert ax.get_xlim() == (0.8 * 5.0, 1.3 * 5.0)
+    (top,) = ax.child_axes                                     # the ratio axis on top, named in its tick labels
+    assert top.get_xlabel() == "" and top.xaxis.get_major_formatter()(1.1, 0) == "1.1 x full batch"
 
 
 def test_rate_and_threshold_marks_the_step_the_rate_passed_the_starting_threshold():
