@@ -353,7 +353,8 @@ def test_the_half_rate_cnn_runs_rose_after_their_sharpness_grew_past_the_rate(L)
 def test_the_residual_part_alone_separates_features_only_from_fully_standardised(L):
     text = " ".join(L.text().split())
     assert "we did not measure the two parts separately here" not in text
-    assert "comes only from the residual part" in text
+    assert "their difference is the residual part alone" in text and "comes only from the residual part" not in text
+    assert "is not, though, a share of either part" in text      # round 5: a ratio of eigenvalues is not a share
     shares = L["feature_shares"]            # "the features alone did most of that move in orders of magnitude"
     assert min(shares) > 0.5 and max(shares) == pytest.approx(1, abs=1e-3)
     assert f"the features alone did {100 * min(shares):.0f}% to {100 * max(shares):.0f}% of the whole move" in text
