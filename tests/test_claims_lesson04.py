@@ -832,7 +832,11 @@ def test_the_one_step_formula_turns_positive_after_two_over_lambda_max_and_says_
     assert L["check.predicted"][i] < 0 and L["check.actual"][i] < 0
     shown = printed(L, r"turns positive at 2gᵀg / gᵀHg = {n}, {n} × 2/λ_max")
     assert shown[0] == pytest.approx(turn, rel=0.05) and shown[1] == pytest.approx(turn / L["info.critical_lr"], rel=0.05)
-    assert "marks nothing that a single step does" in markdown(L)
+    # Round 10: the one-step part along v does turn positive at 2/λ_max; the total change does not.
+    assert "So the *total* change of one step does not turn positive at $2/\\lambda_{\\max}$" in markdown(L)
+    assert "marks nothing that a single step does" not in markdown(L) and "dominant after a few" not in markdown(L)
+    assert (1 - 1e-3 * L["lam_min"]) ** 2 > (1 - 1e-3 * L["lam"]) ** 2 > 1     # "whose factor is larger at 1e-3"
+    assert 1e-4 * L["lam"] < 2 < 1e-3 * L["lam"]          # the part along v: negative at 1e-4, positive at 1e-3
 
 
 def test_the_1e_4_loss_rose_at_single_steps_never_back_to_its_start(L):

@@ -711,6 +711,9 @@ def test_the_first_step_at_1e_3_lowers_the_loss_because_the_rest_of_the_gradient
     assert 0 < L["g_top_share"] < 1                                       # "a part of it (the share printed)"
     assert L["top_factor"] == pytest.approx((1 - 1e-3 * L["lam0"]) ** 2) and L["top_factor"] > 4   # "multiplies ... at every step"
     assert "Lesson 4 (“One step, to second order” and the loss along each step) gives the full account" in markdown_text(L)
+    # Round 10 (lesson 4's reviewer): in the model the negatively curved rest grows too, so no "that part dominates".
+    assert "the model alone does not say which wins" in markdown_text(L)
+    assert "within a few steps that part dominates" not in markdown_text(L)
 
 
 def test_warm_up_names_both_markers_and_prefers_neither(L):

@@ -576,3 +576,15 @@ def test_round_8_minors_the_catapult_control_the_thread_multiple_and_the_compute
     # R8-15: the dotted window minima are named in the edge-of-stability figure's legend (figure viewed)
     code = "".join(c.source for c in L.nb.cells if c.cell_type == "code")
     assert 'label=f"lr = {run.lr:g}: lowest loss in steps 600-799 and 800-999"' in code and "ax_l.legend(" in code
+
+
+def test_round_10_the_start_already_had_a_sharp_component_and_one_step_was_tested_only_at_the_start(L, L5):
+    """Round 10: lesson 5 printed the gradient's share along the sharpest direction at the start (0.61), so lesson 6
+    no longer says the gradient turned towards the sharp directions 'not at the start'; the one-step test of the
+    answer's 'different data' ran from the initial weights only, and the lesson says so."""
+    text = markdown(L)
+    assert "not at the start." not in text
+    assert "at the start the gradient already had a large component along the sharpest direction" in text
+    assert "from the initial weights, lowered every other batch's loss too" in text
+    assert "a partly trained net, the answer's scenario, was not tested" in text
+
