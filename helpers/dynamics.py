@@ -376,7 +376,12 @@ def gradient_curvature(model, x, y):
     >>> gc.loss, gc.gg, round(gc.curvature_along_gradient, 4)
     (5.0, 116.0, 11.6552)
     """
-    op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
+    return _curvature_along_gradient(
+        HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1)))
+
+
+def _curvature_along_gradient(op):
+    """:class:`GradientCurvature` at the operator's current weights: the loss, gᵀg and gᵀHg."""
     loss, g = op.loss_and_gradient()
     return GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ op.matvec(g)))
 
@@ -414,8 +419,7 @@ class _CurvatureAlongGradient(keras.callbacks.Callback):
         self._op = HessianOperator(self.model, *self.data)
 
     def on_train_batch_begin(self, batch, logs=None):
-        loss, g = self._op.loss_and_gradient()
-        self.values.append(GradientCurvature(loss=loss, gg=float(g @ g), ghg=float(g @ self._op.matvec(g))))
+        self.values.append(_curvature_along_gradient(self._op))
 
 
 def gradient_curvature_along_run(model, x, y, lr, steps):
