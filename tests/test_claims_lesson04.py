@@ -980,7 +980,7 @@ def test_round_11_measured_words_in_place_of_loose_ones(L):
     assert "once the outputs dwarfed the targets, $\\lambda_{\\max}$ jumped" not in md
     scale_over_measured = L["final_scale"] / np.array(L["lam_step"])[-1]
     assert 0.1 < scale_over_measured < 10 and abs(scale_over_measured - 1) > 0.1
-    assert md.count("an order-of-magnitude check, not a match") == 1 and "(an order-of-magnitude check, not a match)" in md
+    assert md.count("an order-of-magnitude check, not a match") == 2 and "(an order-of-magnitude check, not a match)" in md
     assert "for a direction of positive curvature $\\lambda > 0$, exceeds 1 once $\\eta > 2/\\lambda$" in md
     assert not re.search(r"(?<!quadratic )(?<!Taylor )\b[Tt]he model\b", md)
     assert L["lam"] / L["lam_c"] > 3 and "In this net the target weighs more" in md

@@ -112,7 +112,7 @@ def test_step_check_figure_draws_prediction_actual_and_error():
                          for label in [p.get_label() for p in ax_error.patches])
     assert ax_change.get_ylim() == (-2e4, 2e4) and "up to η = 0.001" in ax_error.get_title()
     # above 2/λ_max one step's part along v is positive, its total need not be (lesson 4's split)
-    assert ("2/λ_max = 0.0004: above it, the model's one-step change along v is positive (the total need not be)"
+    assert ("2/λ_max = 0.0004: above it, the quadratic model's\none-step change along v is positive (the total need not be)"
             in ax_change.get_legend_handles_labels()[1])
 
 
