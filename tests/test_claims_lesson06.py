@@ -588,3 +588,22 @@ def test_round_10_the_start_already_had_a_sharp_component_and_one_step_was_teste
     assert "from the initial weights, lowered every other batch's loss too" in text
     assert "a partly trained net, the answer's scenario, was not tested" in text
 
+
+
+def test_round_11_the_bound_is_stated_the_boundary_is_not_sharp_and_the_step_counts_are_printed(L, L5):
+    """'That prediction is a bound ... negative whenever ηλ_max < 2'; 'The observed boundary is not a sharp line
+    there: ... failures began below it; yet model.fit's run ... stayed finite, and ... He init trained at 1.02 ×';
+    '1,000 full-batch steps for the edge of stability and 200 for the catapult'; 'again on seed 1'."""
+    md = markdown(L)
+    assert "is at most $-\\eta\\, g^\\top g\\,(1 - \\eta\\lambda_{\\max}/2)$" in md
+    assert np.all(np.array(L["curv_share"]) <= 1 + 1e-6)          # gᵀHg ≤ λ_max gᵀg on every measured step
+    assert "The *observed* boundary is not a sharp line there" in md and "boundary lies lower" not in md
+    assert L["n_order_diverged"] == 8 and f"{L5['out_trained'][0]:.2f}" == "1.02"
+    assert printed(L, r"{n} full-batch steps planned per run") == (200.0,)
+    assert printed(L, r"lr = 0.1: lowest loss .* the loss rose on {n} of the {n} steps after step 600")[1] + 601 == 1000
+    assert "runs 1,000 full-batch steps for the edge of stability and 200 for the catapult" in md
+    assert "a thousand steps (the sections between)" not in md
+    early = [s for s in range(len(L["early_spikes"])) if L["early_spikes"][s] > 1]
+    late = [s for s in range(len(L["late_spikes"])) if L["late_spikes"][s] > 1]
+    assert early == [1] and late == [1, 2, 4]
+    assert "again on seed 1 (whose loss was above its start in steps 1–19 too)" in md and "a second time" not in md
