@@ -437,7 +437,7 @@ def test_the_summary_counts_plain_sgd_runs_both_ways_with_he_at_1e_4_in_the_tabl
     assert L["in_failed"] == ["rate read off: 0.9 x critical_lr", "init glorot_uniform x 0.1 (0.001)"]
     text = markdown_text(L)
     assert "but He init at 1e-4, its dot only a few per cent outside, trained" in text
-    assert "He init at 1e-4, a few per cent above its bar, trained" in text    # What we learned
+    assert "the one just above it (He init at 1e-4, 1.02 ×) trained" in text    # What we learned
     assert "with its rate above the starting `critical_lr` failed" not in text and "the last two rows" not in text
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
     assert any(f"plain SGD: {len(L['in_failed'])} runs inside their bar diverged, {len(L['out_trained'])} outside it trained" in t
@@ -674,8 +674,8 @@ def test_minor_round_7_wording_rests_on_what_was_measured(L):
     assert "in full-batch gradient descent, where it was measured, the loss first rose" in text
     assert "`clipvalue=v`" in text and "Keras offers three kinds" in text
     assert "# the helper's argument clipnorm=c sets Keras's global_clipnorm=c" in "\n".join(c.source for c in L.nb.cells)
-    assert "stops once its estimate's relative residual is below `tol`" in text
-    assert text.index("relative residual is below `tol`") < text.index("**Hessian-vector product**")
+    assert "stops once its estimate's *relative residual* is below `tol`" in text
+    assert text.index("relative residual* is below `tol`") < text.index("**Hessian-vector product**")
     assert "at step t (λ_max(t) after t steps; t = 0: before any step)" in printed
     assert "the two He-init rows and the tenfold smaller Glorot row start from other weights" in text
     assert "not at each suggested rate's own step of the sweep" in text
@@ -790,7 +790,7 @@ def test_round_11_the_adam_summary_states_an_ordering_not_a_cause(L):
     assert len(L["one_unit"]) == 8                                        # "an ordering over eight runs"
     assert L["adam_fail_finite"] and L["adam_fail_lr"] == 1.0              # fails at 1 and 10 without nan
     md = _markdown(L)
-    assert "Adam survives" not in md and "an ordering over eight runs, not a test of why Adam survives" in md
+    assert "Adam survives 1e-3" not in md and "an ordering over eight runs, not a test of why Adam trains at 1e-3" in md
 
 
 def test_round_11_relative_residual_is_defined_and_is_what_lanczos_stops_on():

@@ -275,7 +275,7 @@ def test_the_features_alone_moved_the_linear_threshold_far_more_than_the_nets(L)
     checklist = (ROOT / "notebooks" / "CHECKLIST.md").read_text()
     checklist = " ".join(checklist.split())
     assert "A linear model's squared-error sharpness grows with the square" in checklist
-    assert "from lesson 2's H = (2/n)XᵀX" in checklist and "raw features in the hundreds (lesson 7)" in checklist
+    assert "lesson 2's H = (2/n)XᵀX" in checklist and "raw features in the hundreds (lesson 7)" in checklist
     assert "moved the linear model's threshold far more than the nets'" in checklist
 
 
@@ -426,8 +426,8 @@ def test_round_11_the_leaky_nets_growth_against_the_parabolas_factor(L):
 
 def test_round_11_checklist_cites_where_the_check_is_taught_and_the_centred_target():
     text = (Path(__file__).resolve().parents[1] / "notebooks" / "CHECKLIST.md").read_text()
-    step1 = text.split("\n1. ")[1].split("\n2. ")[0]
-    step3 = text.split("\n3. ")[1].split("\n4. ")[0]
+    step1 = " ".join(text.split("\n1. ")[1].split("\n2. ")[0].split())
+    step3 = " ".join(text.split("\n3. ")[1].split("\n4. ")[0].split())
     assert "in lesson 5 centring the target alone made 1e-3 train" in step1 and "(Fix 2, 2b)" in step1
     assert "check, momentum: [lesson 07](07_your_own_network.ipynb)" in step3
     L5 = lesson("05")
