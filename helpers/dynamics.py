@@ -37,7 +37,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from helpers.eigen import top_eigenpair  # noqa: E402
-from helpers.net.hessian import HessianOperator  # noqa: E402
+from helpers.net.hessian import HessianOperator, min_eigenvalue  # noqa: E402
 from helpers.net.models import mlp  # noqa: E402
 from helpers.net.tracking import SharpnessTracker  # noqa: E402
 from helpers.net.training import TrainResult, train  # noqa: E402
@@ -388,7 +388,8 @@ def _curvature_along_gradient(op):
 
 def gradient_along_min_eigenvector(model, x, y, tol=1e-3):
     """The most negative Hessian eigenvalue of the full-batch mean squared error and the gradient's
-    component along its (unit) eigenvector, ``(lambda_min, |g . u|)``.
+    component along its (unit) eigenvector, ``(lambda_min, |g . u|)``
+    (:func:`helpers.net.hessian.min_eigenvalue` with ``return_info=True``, at most 300 products).
 
     On the quadratic model, gradient descent multiplies that component by ``1 - lr * lambda_min``
     per step, and the model's loss along ``u`` changes by ``(g_t**2 - g_u**2) / (2 lambda_min)``
@@ -402,10 +403,10 @@ def gradient_along_min_eigenvector(model, x, y, tol=1e-3):
     (0.3431, 0.131)
     """
     check_positive(tol, "tol")
-    op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
-    _, g = op.loss_and_gradient()
-    theta, vector, _ = top_eigenpair(lambda v: -op.matvec(v), op.shape[0], tol=tol, seed=0)
-    return -theta, abs(float(g @ vector))
+    x, y = np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1)
+    _, g = HessianOperator(model, x, y).loss_and_gradient()
+    bottom = min_eigenvalue(model, x, y, tol=tol, max_hvps=300, seed=0, return_info=True)
+    return bottom.min_eigenvalue, abs(float(g @ bottom.vector))
 
 
 class _CurvatureAlongGradient(keras.callbacks.Callback):
