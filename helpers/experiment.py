@@ -277,13 +277,14 @@ class SharpnessTrace:
     lr : the learning rate of the run.
     steps : (m,) the steps measured, at the weights before that step's update.
     sharpness : (m,) largest Hessian eigenvalue of the full-data loss there.
-    loss : (m,) full-data mean squared error there.
+    full_losses : (m,) full-data mean squared error there (as in
+        :attr:`helpers.net.training.TrainResult.full_losses`).
     """
 
     lr: float
     steps: np.ndarray
     sharpness: np.ndarray
-    loss: np.ndarray
+    full_losses: np.ndarray
 
     @property
     def critical_lr(self):
@@ -371,7 +372,7 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
             bar.close()
         model.set_weights(initial)
     return SharpnessTrace(lr=float(lr), steps=np.array(measure.steps, dtype=int), sharpness=np.array(measure.lams),
-                          loss=np.array(measure.losses))
+                          full_losses=np.array(measure.losses))
 
 
 class _RunningMeanRecorder(keras.callbacks.Callback):

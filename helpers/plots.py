@@ -597,7 +597,7 @@ def draw_sharpness_along(axes, traces, runs=None):
     non-finite step (``diverged_at``) is marked.
 
     ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``,
-    ``loss``).
+    ``full_losses``).
 
     Returns
     -------
@@ -608,7 +608,7 @@ def draw_sharpness_along(axes, traces, runs=None):
     >>> from types import SimpleNamespace
     >>> from matplotlib.figure import Figure
     >>> traces = [SimpleNamespace(lr=1e-3, steps=np.arange(3), sharpness=np.array([5e3, 3e4, 6e9]),
-    ...                           loss=np.array([1e4, 2e3, 3e12]))]
+    ...                           full_losses=np.array([1e4, 2e3, 3e12]))]
     >>> lines = draw_sharpness_along(Figure().subplots(2, 1, squeeze=False), traces)
     >>> lines[0].get_ydata().tolist(), [float(v) for v in lines[0].axes.get_lines()[1].get_ydata()]  # λ_max, 2/η
     ([5000.0, 30000.0, 6000000000.0], [2000.0, 2000.0])
@@ -636,7 +636,7 @@ def draw_sharpness_along(axes, traces, runs=None):
                          f"largest {_number(trace.sharpness[peak])} at step {trace.steps[peak]}\n"
                          f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; above 2 the loss can grow along v)")
         ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
-        ax_loss.semilogy(trace.steps, trace.loss, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
+        ax_loss.semilogy(trace.steps, trace.full_losses, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
         ax_loss.set(ylabel="full-data loss (log)", xlabel="SGD step (weights before that step's update)")
         if run is not None and run.diverged:
             for ax in (ax_lam, ax_loss):

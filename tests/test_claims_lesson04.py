@@ -248,7 +248,7 @@ def test_the_loss_at_1e_3_bounces_down_and_up_before_it_explodes(L):
 
 def test_at_1e_3_eta_lambda_stays_above_2_while_lambda_jumps_then_runs_away_with_the_loss(L):
     steps, lam = np.array(L["along_fast.steps"], dtype=int), np.array(L["along_fast.sharpness"])
-    loss = np.array(L["along_fast.loss"])
+    loss = np.array(L["along_fast.full_losses"])
     assert steps.tolist() == list(range(L["fast.diverged_at"]))   # every step until the inf
     assert lam[0] == pytest.approx(L["lam"], rel=1e-6)
     np.testing.assert_allclose(loss, np.array(L["fast.full_losses"])[steps], rtol=1e-5)
@@ -291,7 +291,7 @@ def test_the_full_data_loss_at_1e_3_falls_at_some_steps_and_rises_at_others(L):
     minibatch ratios and the one-direction factor are no longer set against each other."""
     r = np.array(L["rises"])
     assert np.any(r < 1) and np.any(r > 1)
-    np.testing.assert_allclose(r, np.array(L["along_fast.loss"])[1:] / np.array(L["along_fast.loss"])[:-1])
+    np.testing.assert_allclose(r, np.array(L["along_fast.full_losses"])[1:] / np.array(L["along_fast.full_losses"])[:-1])
     assert "mb_ratios" not in L.ns and "while the model's factor is above 1 at every step" not in markdown(L)
     assert "multiplies only the loss above the minimum along one direction" in markdown(L)   # round 9
 
@@ -491,7 +491,7 @@ def test_at_the_1e_4_runs_sharpest_step_the_gauss_newton_part_is_nearly_all_of_t
     assert L["peak"] == np.array(L["along_slow.steps"])[np.argmax(lam)] and L["lam_peak"] == lam.max()
     assert L["lam_gn_peak"] / L["lam_peak"] > 0.9 and L["lam_gn_peak"] <= L["lam_peak"] * (1 + 1e-6)
     assert L["lam_gn"] / L["lam"] < 0.2
-    assert math.sqrt(L["loss_peak"]) < math.sqrt(np.array(L["along_slow.loss"])[0]) / 3   # several times smaller
+    assert math.sqrt(L["loss_peak"]) < math.sqrt(np.array(L["along_slow.full_losses"])[0]) / 3   # several times smaller
 
 
 def test_the_grids_lowest_final_loss_is_within_the_noise(L):
@@ -525,7 +525,7 @@ def test_the_curvature_jumped_only_at_the_end_and_no_causal_order_is_claimed(L, 
     from helpers.exercises import lesson04
 
     norms = np.array(L["fast.layer_norms"], dtype=float)        # (steps recorded, layers), before each step
-    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.loss"], dtype=float)
+    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.full_losses"], dtype=float)
     last = L["last"]
     assert last == len(lam) - 1 == L["fast.diverged_at"] - 1
     eta_lam = 1e-3 * lam
@@ -774,7 +774,7 @@ def test_the_scale_argument_is_applied_only_to_the_last_step(L):
     and printed with the root-mean-square residual, which stays within a few times the targets' size up to the last
     step and dwarfs them after it; over that last step scale alone (product^(4/3)) gives the order of λ_max's jump."""
     norms = np.array(L["fast.layer_norms"], dtype=float)
-    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.loss"], dtype=float)
+    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.full_losses"], dtype=float)
     last = L["last"]
     product = np.prod(norms, axis=1)
     product_step, lam_step = product[1:last + 1] / product[:last], lam[1:] / lam[:-1]
@@ -897,7 +897,7 @@ def test_round_9_two_over_lambda_max_bounds_growth_along_v_not_stability(L, caps
     below = [c for c in cells[here + 1:] if c.cell_type == "code"][1]
     assert "(1 − ηλ_min)²" in below.source                               # the pointer lands on the factors' cell
     traces = [SimpleNamespace(lr=1e-3, steps=np.arange(3), sharpness=np.array([5e3, 3e4, 6e9]),
-                              loss=np.array([1e4, 2e3, 3e12]))]
+                              full_losses=np.array([1e4, 2e3, 3e12]))]
     axes = Figure().subplots(2, 1, squeeze=False)
     plots.draw_sharpness_along(axes, traces)
     labels = axes[0, 0].get_legend_handles_labels()[1]

@@ -153,7 +153,7 @@ def test_sharpness_along_follows_the_same_run_and_measures_the_sharpness():
     # Measuring stops at the first non-finite loss; the losses are the run's own full-data losses.
     finite = np.flatnonzero(~np.isfinite(run.full_losses))[0]
     assert trace.steps.tolist() == list(range(finite))
-    np.testing.assert_allclose(trace.loss, run.full_losses[trace.steps], rtol=1e-5)
+    np.testing.assert_allclose(trace.full_losses, run.full_losses[trace.steps], rtol=1e-5)
     assert trace.sharpness[0] == pytest.approx(sharpness(model, x, y), rel=1e-6)
     np.testing.assert_allclose(trace.critical_lr, 2 / trace.sharpness)
     for before, after in zip(start, model.get_weights()):   # the model keeps its weights

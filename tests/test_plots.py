@@ -133,9 +133,9 @@ def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():
     from types import SimpleNamespace
 
     traces = [SimpleNamespace(lr=1e-3, steps=np.arange(4), sharpness=np.array([5e3, 3e4, 4e3, 6e9]),
-                              loss=np.array([1e4, 2e3, 8e3, 3e12])),
+                              full_losses=np.array([1e4, 2e3, 8e3, 3e12])),
               SimpleNamespace(lr=1e-4, steps=np.arange(0, 8, 2), sharpness=np.array([5e3, 1e4, 1.5e4, 1.9e4]),
-                              loss=np.array([1e4, 900.0, 600.0, 500.0]))]
+                              full_losses=np.array([1e4, 900.0, 600.0, 500.0]))]
     runs = [_run(1e-3, [1e4, 2e3, 8e3, 3e12, np.inf]), _run(1e-4, [1e4] * 8)]
     axes = Figure().subplots(2, 2)
     lines = plots.draw_sharpness_along(axes, traces, runs)
@@ -145,7 +145,7 @@ def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():
         dashed = [l.get_ydata()[0] for l in ax_lam.get_lines() if l.get_linestyle() == "--"]
         assert dashed == [2 / trace.lr]                      # the stability line 2/η of that run
         assert ax_lam.get_ylim()[1] > max(trace.sharpness.max(), 2 / trace.lr)
-        np.testing.assert_array_equal(ax_loss.get_lines()[0].get_ydata(), trace.loss)   # the loss on its own axis
+        np.testing.assert_array_equal(ax_loss.get_lines()[0].get_ydata(), trace.full_losses)   # the loss on its own axis
     # λ_max spanning six decades gets a log axis; one that stays within a decade a linear axis from 0,
     # so its approach to 2/η is not squashed.
     assert axes[0, 0].get_yscale() == "log"
@@ -277,7 +277,7 @@ def test_sharpness_figure_rings_the_steps_above_two_over_eta_and_titles_the_larg
     from types import SimpleNamespace
 
     trace = SimpleNamespace(lr=1e-4, steps=np.arange(5), sharpness=np.array([5e3, 2.1e4, 1.5e4, 2.05e4, 1.9e4]),
-                            loss=np.array([1e4, 900.0, 600.0, 700.0, 500.0]))
+                            full_losses=np.array([1e4, 900.0, 600.0, 700.0, 500.0]))
     axes = Figure().subplots(2, 1, squeeze=False)
     plots.draw_sharpness_along(axes, [trace])
     ax_lam = axes[0, 0]
