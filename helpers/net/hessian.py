@@ -349,22 +349,14 @@ def sharpness(model, x, y=None, *, loss=None, batch_size=None, tol=1e-4, max_hvp
 
 @dataclass(frozen=True)
 class MinEigenvalueResult:
-    """Result of :func:`min_eigenvalue` with ``return_info=True`` (the fields of :class:`SharpnessResult`
-    that mean the same thing keep their names).
+    """Result of :func:`min_eigenvalue` with ``return_info=True``.
 
     Attributes
     ----------
     min_eigenvalue : float
         Smallest algebraic (most negative) eigenvalue of the Hessian.
-    hvps : int
-        Hessian-vector products used.
-    residual : float
-        ``||H u - min_eigenvalue u||`` for the returned vector ``u``: an eigenvalue lies within
-        ``residual`` of ``min_eigenvalue``.
-    converged : bool
-        Whether ``residual <= tol * |min_eigenvalue|`` was reached within ``max_hvps``.
-    vector : numpy.ndarray
-        The unit eigenvector estimate ``u`` (flat, float64).
+    hvps, residual, converged, vector
+        As in :class:`SharpnessResult`, for this eigenvalue: ``vector`` is its unit eigenvector estimate.
     """
 
     min_eigenvalue: float
