@@ -42,7 +42,7 @@ def main(argv=None):
         model, x, y = make_experiment(config, seed=seed)
         crit = 2.0 / sharpness(model, x, y)
         fast, slow = lr_sweep(model, x, y, [1e-3, 1e-4], seed=seed, progress=False).runs
-        finite = fast.loss[: fast.first_nonfinite_step] if fast.diverged else fast.loss
+        finite = fast.losses[: fast.diverged_at] if fast.diverged else fast.losses
         peak = float(finite.max()) if finite.size else float("nan")
         counts["nan_at_1e-3"] += fast.diverged
         counts["trained_at_1e-4"] += slow.trained
@@ -51,7 +51,7 @@ def main(argv=None):
             odd.append(f"seed {seed}: 1e-3 did not reach inf/nan (peak loss {peak:.3g}, final "
                        f"{fast.final_loss:.3g} = {fast.final_loss / fast.initial_loss:.2f} x initial: "
                        f"{'catapulted and recovered' if fast.trained else 'stalled'})")
-        print(f"{seed:>5} {crit:>12.3e} {fast.outcome:>14} {str(fast.first_nonfinite_step):>5} {peak:>16.3e}"
+        print(f"{seed:>5} {crit:>12.3e} {fast.outcome:>14} {str(fast.diverged_at):>5} {peak:>16.3e}"
               f" {slow.initial_loss:>12.4g} {slow.final_loss:>10.4g} {slow.final_loss / slow.initial_loss:>6.3f}"
               f" {time.perf_counter() - start:>5.1f}", flush=True)
     for line in odd:

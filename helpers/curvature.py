@@ -7,7 +7,7 @@ since lesson 4:
 
 * :func:`sharpness` -- the largest *algebraic* eigenvalue ``lambda_max`` of the Hessian, by a
   Lanczos iteration on Hessian-vector products (never forms the Hessian);
-* :func:`min_eigenvalue` -- the most negative one (a saddle);
+* :func:`min_eigenvalue` -- the most negative one (a saddle), with its eigenvector if asked;
 * :func:`critical_lr` -- ``2 / sharpness`` for plain SGD: gradient descent on the local
   quadratic model is stable below it and diverges above it;
 * :func:`hvp`, :func:`dense_hessian`, :class:`HessianOperator` -- the products, the whole
@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 
-from helpers.net.hessian import (HessianOperator, SharpnessResult, check_model, critical_lr,  # noqa: F401,E402
-                                 dense_hessian, hvp, min_eigenvalue, sharpness)
+from helpers.net.hessian import (HessianOperator, MinEigenvalueResult, SharpnessResult, check_model,  # noqa: F401,E402
+                                 critical_lr, dense_hessian, hvp, min_eigenvalue, sharpness)
 
 __all__ = ["HessianOperator", "hvp", "dense_hessian", "sharpness", "critical_lr",
-           "SharpnessResult", "min_eigenvalue", "check_model"]
+           "SharpnessResult", "min_eigenvalue", "MinEigenvalueResult", "check_model"]

@@ -37,7 +37,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from helpers.eigen import top_eigenpair  # noqa: E402
-from helpers.net.hessian import HessianOperator  # noqa: E402
+from helpers.net.hessian import HessianOperator, min_eigenvalue  # noqa: E402
 from helpers.net.models import mlp  # noqa: E402
 from helpers.net.tracking import SharpnessTracker  # noqa: E402
 from helpers.net.training import TrainResult, train  # noqa: E402
@@ -97,24 +97,26 @@ def make_small_model(setting=SMALL, seed=None):
 @dataclass
 class DynamicsResult:
     """A training run with the full-data sharpness tracked (:func:`gd_with_sharpness`,
-    :meth:`helpers.fixes.FixResult.tracked`), under the names lessons 5 and 6 print.
+    :meth:`helpers.fixes.FixResult.tracked`), in the field names of
+    :class:`helpers.net.training.TrainResult` where they mean the same thing.
 
     Attributes
     ----------
     lr : the learning rate.
-    loss : (steps,) the loss of each step's batch before that step (full batch: the full-data
+    losses : (steps,) the loss of each step's batch before that step (full batch: the full-data
         mean squared error); :attr:`TrainResult.losses` of ``run``.
     sharpness_steps, sharpness : the steps at which the sharpness was measured and its values.
-    diverged_at : first step with a non-finite loss (or, for :func:`gd_with_sharpness`, a loss
-        above ``blowup`` times its start), or None.
+    stopped_at : the step at which the run was stopped as a blow-up, or None: its first
+        non-finite loss (``run.diverged_at``) or, for :func:`gd_with_sharpness`, the first loss
+        above ``blowup`` times the first step's, which may still be finite.
     run : the :class:`helpers.net.training.TrainResult` of the loop (None for a made-up result).
     """
 
     lr: float
-    loss: np.ndarray
+    losses: np.ndarray
     sharpness_steps: np.ndarray
     sharpness: np.ndarray
-    diverged_at: int | None = None
+    stopped_at: int | None = None
     run: TrainResult | None = None
 
     @property
@@ -123,8 +125,9 @@ class DynamicsResult:
         return 2.0 / self.lr
 
     @property
-    def diverged(self):
-        return self.diverged_at is not None
+    def stopped(self):
+        """True if the run was stopped as a blow-up (see ``stopped_at``)."""
+        return self.stopped_at is not None
 
 
 @dataclass(frozen=True)
@@ -146,24 +149,24 @@ class EdgeAtRises:
 def edge_at_rises(run):
     """Count the steps on which the loss rose, and whether the sharpness last measured was above ``2 / lr``.
 
-    Step ``k`` rises when ``loss[k + 1] > loss[k]``; its sharpness is the last measurement at or
-    before step ``k`` (measured every few steps, so it may be a few steps old). Steps after a
-    divergence are not counted.
+    Step ``k`` rises when ``losses[k + 1] > losses[k]``; its sharpness is the last measurement at or
+    before step ``k`` (measured every few steps, so it may be a few steps old). Steps from the
+    one the run was stopped at (``stopped_at``) on are not counted.
 
     Examples
     --------
-    >>> run = DynamicsResult(lr=0.1, loss=np.array([1.0, 2.0, 1.5, 1.8, 1.0]),
+    >>> run = DynamicsResult(lr=0.1, losses=np.array([1.0, 2.0, 1.5, 1.8, 1.0]),
     ...                      sharpness_steps=np.array([0, 2]), sharpness=np.array([25.0, 15.0]))
     >>> edge_at_rises(run)
     EdgeAtRises(rises=2, rises_above=1, falls_above=1)
     """
     if not isinstance(run, DynamicsResult):
         raise TypeError(f"run must be a DynamicsResult, got {type(run).__name__}")
-    end = len(run.loss) if run.diverged_at is None else run.diverged_at
+    end = len(run.losses) if run.stopped_at is None else run.stopped_at
     steps = np.arange(max(end - 1, 0))
     measured = np.searchsorted(run.sharpness_steps, steps, side="right") - 1
     above = run.sharpness[measured] * run.lr / 2 > 1
-    rise = np.diff(run.loss[:end]) > 0
+    rise = np.diff(run.losses[:end]) > 0
     return EdgeAtRises(rises=int(rise.sum()), rises_above=int((rise & above).sum()), falls_above=int((~rise & above).sum()))
 
 
@@ -200,7 +203,8 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
     every : int
         Measure the sharpness at steps 0, every, 2 every, ... (before that step's update).
     blowup : float
-        Stop, as diverged, once the loss exceeds ``blowup`` times its initial value.
+        Stop once the loss exceeds ``blowup`` times its initial value (``stopped_at``, as at a
+        non-finite loss).
     progress : bool
         Show a ``tqdm.auto`` bar.
 
@@ -212,8 +216,8 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
     --------
     >>> x, y = make_small_data()
     >>> run = gd_with_sharpness(make_small_model(), x, y, lr=0.05, steps=20, every=10)
-    >>> run.sharpness_steps.tolist(), bool(run.loss[-1] < run.loss[0])
-    ([0, 10], True)
+    >>> run.sharpness_steps.tolist(), bool(run.losses[-1] < run.losses[0]), run.stopped_at
+    ([0, 10], True, None)
     """
     lr = check_lr(lr)
     steps = check_int(steps, "steps", 1)
@@ -225,9 +229,9 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
     bar = desc or f"gradient descent at lr = {lr:.3g}"
     run = train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=steps, batch_size=None,
                 callbacks=[stop, tracker], progress=bar if progress else False)
-    diverged_at = run.diverged_at if run.diverged else stop.at
-    return DynamicsResult(lr=lr, loss=run.losses, sharpness_steps=tracker.steps, sharpness=tracker.values,
-                          diverged_at=diverged_at, run=run)
+    stopped_at = run.diverged_at if run.diverged else stop.at
+    return DynamicsResult(lr=lr, losses=run.losses, sharpness_steps=tracker.steps, sharpness=tracker.values,
+                          stopped_at=stopped_at, run=run)
 
 
 def eos_summary(run, after_step):
@@ -388,7 +392,8 @@ def _curvature_along_gradient(op):
 
 def gradient_along_min_eigenvector(model, x, y, tol=1e-3):
     """The most negative Hessian eigenvalue of the full-batch mean squared error and the gradient's
-    component along its (unit) eigenvector, ``(lambda_min, |g . u|)``.
+    component along its (unit) eigenvector, ``(lambda_min, |g . u|)``
+    (:func:`helpers.net.hessian.min_eigenvalue` with ``return_info=True``, at most 300 products).
 
     On the quadratic model, gradient descent multiplies that component by ``1 - lr * lambda_min``
     per step, and the model's loss along ``u`` changes by ``(g_t**2 - g_u**2) / (2 lambda_min)``
@@ -402,10 +407,10 @@ def gradient_along_min_eigenvector(model, x, y, tol=1e-3):
     (0.3431, 0.131)
     """
     check_positive(tol, "tol")
-    op = HessianOperator(model, np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1))
-    _, g = op.loss_and_gradient()
-    theta, vector, _ = top_eigenpair(lambda v: -op.matvec(v), op.shape[0], tol=tol, seed=0)
-    return -theta, abs(float(g @ vector))
+    x, y = np.asarray(x, np.float32), np.asarray(y, np.float32).reshape(len(x), -1)
+    _, g = HessianOperator(model, x, y).loss_and_gradient()
+    bottom = min_eigenvalue(model, x, y, tol=tol, max_hvps=300, seed=0, return_info=True)
+    return bottom.min_eigenvalue, abs(float(g @ bottom.vector))
 
 
 class _CurvatureAlongGradient(keras.callbacks.Callback):

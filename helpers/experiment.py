@@ -10,8 +10,8 @@ is done by :mod:`helpers.net` (one model builder, one training loop, one Hessian
   mean squared error starts near 10,000 (nothing is normalised, as in the thread);
 * :func:`make_model` -- a Keras MLP 4 -> 64 -> 64 -> 1 with leaky ReLU (:func:`helpers.net.models.mlp`);
 * :func:`train_sgd` -- plain SGD, one step ``w <- w - lr * grad L(w)`` per minibatch, as TensorFlow 1's
-  ``optimizer.minimize(loss)`` did it (:func:`helpers.net.training.train`), returned as a
-  :class:`SGDRun`, the run under the names lesson 4 prints;
+  ``optimizer.minimize(loss)`` did it: :func:`helpers.net.training.train`'s own
+  :class:`~helpers.net.training.TrainResult`, with the full-data loss before every step (``full_losses``);
 * :func:`fit_sgd` -- the same training through ``model.fit``, the API students know, and what
   its running epoch mean hides;
 * :func:`lr_sweep` -- the same initial net trained at many rates (for the lesson's slider);
@@ -27,7 +27,7 @@ descent is the optimizer whose behaviour the thread's answers explain, so it is 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 
@@ -35,16 +35,15 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
 from helpers.eigen import top_eigenpair  # noqa: E402
-from helpers.net import autopsy  # noqa: E402
-from helpers.net.autopsy import NanAutopsy  # noqa: E402
+from helpers.net.autopsy import NanAutopsy, nan_autopsy  # noqa: E402
 from helpers.net.env import set_seed  # noqa: E402
 from helpers.net.hessian import HessianOperator, SharpnessResult, check_model  # noqa: E402
 from helpers.net.models import mlp  # noqa: E402
-from helpers.net.training import Outcome, TrainResult, full_loss, train  # noqa: E402
+from helpers.net.training import full_loss, train  # noqa: E402
 from helpers.validation import check_int, check_lr  # noqa: E402
 
 __all__ = [
-    "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment", "SGDRun",
+    "LessonConfig", "LESSON", "make_data", "make_model", "make_experiment",
     "train_sgd", "fit_sgd", "lr_sweep", "SweepResult", "NanAutopsy", "nan_autopsy",
     "set_seed", "mse", "StepCheck", "second_order_check", "SharpnessTrace", "sharpness_along",
 ]
@@ -172,88 +171,6 @@ def mse(model, x, y):
 
 
 # --------------------------------------------------------------------------- training
-@dataclass
-class SGDRun:
-    """One SGD run of :func:`helpers.net.training.train`, under the names lesson 4 prints.
-
-    Lesson 4 (and its claim tests) speaks of a run's ``loss`` per step and its
-    ``first_nonfinite_step``: they are :attr:`TrainResult.losses` and
-    :attr:`TrainResult.diverged_at` of ``run``, the loop's own result, kept whole.
-
-    Attributes
-    ----------
-    lr : the learning rate.
-    loss : (steps,) minibatch loss at each step, before that step's update (what the
-        thread printed).
-    full_loss : (steps,) full-data mean squared error at each step, before that step's update.
-    grad_norm : (steps,) Euclidean norm of the minibatch gradient over all weights.
-    weight_norm : (steps,) Euclidean norm of all weights before each step.
-    layer_norms : (steps, layers) norm of each layer's weights (kernel and bias) before each step.
-    layer_names : names of the layers in ``layer_norms``.
-    first_nonfinite_step : index of the first step whose loss was inf or nan, or None.
-        Training stops there: that step's update is not applied.
-    steps_per_epoch : minibatches per epoch.
-    initial_loss, final_loss : full-data mean squared error before and after training
-        (``final_loss`` is nan when training diverged).
-    run : the :class:`helpers.net.training.TrainResult` itself.
-    """
-
-    lr: float
-    loss: np.ndarray
-    full_loss: np.ndarray
-    grad_norm: np.ndarray
-    weight_norm: np.ndarray
-    layer_norms: np.ndarray
-    layer_names: list
-    first_nonfinite_step: int | None
-    steps_per_epoch: int
-    initial_loss: float
-    final_loss: float
-    run: TrainResult = field(repr=False)
-
-    @classmethod
-    def of(cls, run, lr):
-        """The :class:`SGDRun` of a :class:`helpers.net.training.TrainResult` tracked with
-        ``track_full_loss``, at the rate ``lr`` asked for (``run.lr`` is its float32 rounding)."""
-        if not isinstance(run, TrainResult) or run.full_losses is None:
-            raise TypeError("run must be a TrainResult of train(..., track_full_loss=True)")
-        return cls(lr=float(lr), loss=run.losses, full_loss=run.full_losses, grad_norm=run.grad_norm,
-                   weight_norm=run.weight_norm, layer_norms=run.layer_norms, layer_names=run.layer_names,
-                   first_nonfinite_step=run.diverged_at, steps_per_epoch=run.steps_per_epoch,
-                   initial_loss=run.initial_loss, final_loss=run.final_loss, run=run)
-
-    @property
-    def steps(self):
-        """Steps recorded (up to and including a non-finite one)."""
-        return len(self.loss)
-
-    @property
-    def batch_index(self):
-        """(planned steps, batch_size) rows of the data each step trains on (the loop's order)."""
-        return self.run.batch_index
-
-    @property
-    def diverged(self):
-        return self.run.diverged
-
-    @property
-    def trained(self):
-        return self.run.trained
-
-    @property
-    def outcome(self) -> Outcome:
-        return self.run.outcome
-
-    @property
-    def loss_ratios(self):
-        """``loss[k + 1] / loss[k]`` for consecutive finite losses (one fewer than those)."""
-        return self.run.loss_ratios
-
-    def first_step_above(self, threshold):
-        """First step whose loss exceeds ``threshold`` or is not finite (None if none)."""
-        return self.run.first_step_above(threshold)
-
-
 def _sgd(model, x, y, lr, epochs, batch_size, seed, callbacks=()):
     return train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=epochs, batch_size=batch_size,
                  seed=seed, callbacks=callbacks, track_full_loss=True)
@@ -265,7 +182,7 @@ def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     Each step is what ``optimizer.minimize(loss)`` did in TensorFlow 1 with a gradient-descent
     optimizer: compute the minibatch mean squared error and its gradient, then ``w <- w - lr * grad``
     (:func:`helpers.net.training.train` with ``keras.optimizers.SGD(lr)``). Training stops cleanly
-    at the first inf/nan loss (an outcome, not an error).
+    at the first inf/nan loss (an outcome, not an error): ``diverged_at`` is that step.
 
     Parameters
     ----------
@@ -281,24 +198,25 @@ def train_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
 
     Returns
     -------
-    SGDRun
+    helpers.net.training.TrainResult
+        With ``full_losses``: the full-data mean squared error before each step. Its ``lr`` is
+        the rate the steps used (``lr`` in float32, as the optimizer holds it).
 
     Examples
     --------
     >>> model, x, y = make_experiment(seed=0)
     >>> result = train_sgd(model, x, y, lr=1e-4)
-    >>> result.trained, result.steps
-    (True, 64)
+    >>> result.trained, len(result.losses), len(result.full_losses), result.diverged_at
+    (True, 64, 64, None)
     """
-    lr = check_lr(lr)
-    return SGDRun.of(_sgd(model, x, y, lr, epochs, batch_size, seed), lr)
+    return _sgd(model, x, y, check_lr(lr), epochs, batch_size, seed)
 
 
 @dataclass
 class SweepResult:
     """Training runs from one initial net at several learning rates (see :func:`lr_sweep`).
 
-    ``runs[i]`` is the :class:`SGDRun` for ``lrs[i]``.
+    ``runs[i]`` is the :class:`helpers.net.training.TrainResult` (with ``full_losses``) for ``lrs[i]``.
     """
 
     lrs: np.ndarray
@@ -344,7 +262,7 @@ def lr_sweep(model, x, y, lrs, epochs=LESSON.epochs, batch_size=LESSON.batch_siz
     try:
         for lr in iterator:
             model.set_weights(initial)
-            runs.append(SGDRun.of(_sgd(model, x, y, float(lr), epochs, batch_size, seed), float(lr)))
+            runs.append(_sgd(model, x, y, float(lr), epochs, batch_size, seed))
     finally:
         model.set_weights(initial)
     return SweepResult(lrs=lrs, runs=runs)
@@ -359,13 +277,14 @@ class SharpnessTrace:
     lr : the learning rate of the run.
     steps : (m,) the steps measured, at the weights before that step's update.
     sharpness : (m,) largest Hessian eigenvalue of the full-data loss there.
-    loss : (m,) full-data mean squared error there.
+    full_losses : (m,) full-data mean squared error there (as in
+        :attr:`helpers.net.training.TrainResult.full_losses`).
     """
 
     lr: float
     steps: np.ndarray
     sharpness: np.ndarray
-    loss: np.ndarray
+    full_losses: np.ndarray
 
     @property
     def critical_lr(self):
@@ -453,7 +372,7 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
             bar.close()
         model.set_weights(initial)
     return SharpnessTrace(lr=float(lr), steps=np.array(measure.steps, dtype=int), sharpness=np.array(measure.lams),
-                          loss=np.array(measure.losses))
+                          full_losses=np.array(measure.losses))
 
 
 class _RunningMeanRecorder(keras.callbacks.Callback):
@@ -503,16 +422,6 @@ def fit_sgd(model, x, y, lr, epochs=LESSON.epochs, batch_size=LESSON.batch_size,
     bad = np.flatnonzero(~np.isfinite(running))
     return {"running_mean": running, "batch_loss": batch_loss, "steps": len(running),
             "stopped_at": int(bad[0]) if bad.size else None}
-
-
-def nan_autopsy(model, x, y, result, max_extra_steps=10):
-    """Where the first nan of a diverged :class:`SGDRun` came from (:func:`helpers.net.autopsy.nan_autopsy`).
-
-    ``model`` must hold the weights at which ``result`` stopped (as :func:`train_sgd` leaves them).
-    """
-    if not isinstance(result, SGDRun):
-        raise TypeError(f"result must be an SGDRun, got {type(result).__name__}")
-    return autopsy.nan_autopsy(model, x, y, result.run, max_extra_steps)
 
 
 # --------------------------------------------------------------------------- one step, to second order

@@ -194,8 +194,8 @@ class FixResult:
         sharpness tracked during training), for :func:`helpers.plots.draw_edge_runs`."""
         if self.sharpness is None:
             raise ValueError(f"{self.name}: the sharpness was not tracked during training (track_every)")
-        return DynamicsResult(lr=self.lr, loss=self.record.losses, sharpness_steps=self.sharpness_steps,
-                              sharpness=self.sharpness, diverged_at=self.record.diverged_at, run=self.record)
+        return DynamicsResult(lr=self.lr, losses=self.record.losses, sharpness_steps=self.sharpness_steps,
+                              sharpness=self.sharpness, stopped_at=self.record.diverged_at, run=self.record)
 
     def measured(self):
         """The fix's own numbers (its scalar fields that are not None), by field name.

@@ -417,7 +417,7 @@ def mark_nonfinite_step(ax, step, color=None, text=None):
 def _run_title(run, critical_lr):
     ratio = f"{run.lr / critical_lr:.2g} × 2/λ_max"
     if run.diverged:
-        return f"lr = {run.lr:g} ({ratio}): {run.outcome} at step {run.first_nonfinite_step}"
+        return f"lr = {run.lr:g} ({ratio}): {run.outcome} at step {run.diverged_at}"
     return f"lr = {run.lr:g} ({ratio}): full-data loss {run.initial_loss:,.0f} → {run.final_loss:,.0f}"
 
 
@@ -431,9 +431,9 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     Parameters
     ----------
     ax_blow, ax_train : matplotlib.axes.Axes
-    blown, trained : helpers.experiment.SGDRun (or anything with ``lr``, ``loss``,
-        ``full_loss``, ``first_nonfinite_step``, ``diverged``, ``outcome``, ``steps_per_epoch``,
-        ``initial_loss`` and ``final_loss``)
+    blown, trained : helpers.net.training.TrainResult with ``full_losses`` (:func:`helpers.experiment.train_sgd`;
+        or anything with ``lr``, ``losses``, ``full_losses``, ``diverged_at``, ``diverged``, ``outcome``,
+        ``steps_per_epoch``, ``initial_loss`` and ``final_loss``)
     critical_lr : float
         ``2 / sharpness`` at initialisation (in the titles).
     baseline : float, optional
@@ -448,10 +448,10 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     --------
     >>> from types import SimpleNamespace
     >>> from matplotlib.figure import Figure
-    >>> blown = SimpleNamespace(lr=1e-3, loss=np.array([1e4, 1e3, 1e20, np.inf]), first_nonfinite_step=3,
+    >>> blown = SimpleNamespace(lr=1e-3, losses=np.array([1e4, 1e3, 1e20, np.inf]), diverged_at=3,
     ...                         diverged=True, outcome="inf", steps_per_epoch=32)
-    >>> trained = SimpleNamespace(lr=1e-4, loss=np.array([1e4, 5e3, 2e3]), full_loss=np.array([9e3, 4e3, 2e3]),
-    ...                           first_nonfinite_step=None, diverged=False, outcome="trained",
+    >>> trained = SimpleNamespace(lr=1e-4, losses=np.array([1e4, 5e3, 2e3]), full_losses=np.array([9e3, 4e3, 2e3]),
+    ...                           diverged_at=None, diverged=False, outcome="trained",
     ...                           steps_per_epoch=32, initial_loss=9e3, final_loss=1e3)
     >>> lines = draw_blowup_and_training(*Figure().subplots(1, 2), blown, trained, critical_lr=4e-4)
     >>> lines["blown"].get_ydata().tolist()    # the values that occurred, not the inf
@@ -464,21 +464,21 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     out = {}
     for key, ax, run, color in (("blown", ax_blow, blown, COLORS["large"]),
                                 ("trained", ax_train, trained, COLORS["small"])):
-        finite = np.isfinite(run.loss)
-        steps = np.arange(run.loss.size)
-        (out[key],) = ax.semilogy(steps[finite], run.loss[finite], "o-", ms=4, lw=1.5 if run.diverged else 0.8,
+        finite = np.isfinite(run.losses)
+        steps = np.arange(run.losses.size)
+        (out[key],) = ax.semilogy(steps[finite], run.losses[finite], "o-", ms=4, lw=1.5 if run.diverged else 0.8,
                                   color=color, alpha=1 if run.diverged else 0.45,
                                   label="minibatch loss (before each step)")
         if run.diverged:
-            mark_nonfinite_step(ax, run.first_nonfinite_step, color)
-        epochs = range(run.steps_per_epoch, run.loss.size, run.steps_per_epoch)
+            mark_nonfinite_step(ax, run.diverged_at, color)
+        epochs = range(run.steps_per_epoch, run.losses.size, run.steps_per_epoch)
         for k in epochs:
             ax.axvline(k, color="0.8", lw=1, zorder=0)
         ax.set_title(_run_title(run, critical_lr), pad=16 if run.diverged else None)
         ax.set_xlabel("SGD step (minibatch)" + (" — grey line: end of an epoch" if len(epochs) else ""))
         ax.set_ylabel("loss (log scale)")
     ax_blow.set_ylabel("minibatch loss (log scale)")
-    full = np.append(trained.full_loss, trained.final_loss)    # before each step, then after the last one
+    full = np.append(trained.full_losses, trained.final_loss)    # before each step, then after the last one
     (out["trained_full"],) = ax_train.semilogy(np.arange(full.size), full, "-", lw=2.5, color=COLORS["small"],
                                                label="full-data loss (before each step, and after the last)")
     if baseline is not None:
@@ -488,11 +488,11 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     draw_loss_thresholds(ax_blow, fontsize=READABLE["legend"])
     set_log_ticks(ax_blow, "y", range(3, 40, 3))
     ax_blow.set_ylim(1e2, 1e41)
-    ax_blow.set_xlim(-0.5, blown.loss.size + 0.5)
-    early = np.flatnonzero(blown.loss < 1e6)
+    ax_blow.set_xlim(-0.5, blown.losses.size + 0.5)
+    early = np.flatnonzero(blown.losses < 1e6)
     early = early[: np.argmax(np.diff(early, append=early[-1] + 2) > 1) + 1]   # the first run of such steps
     inset = ax_blow.inset_axes([0.08, 0.42, 0.45, 0.3])
-    inset.semilogy(early, blown.loss[early], "o-", ms=4, lw=1.5, color=COLORS["large"])
+    inset.semilogy(early, blown.losses[early], "o-", ms=4, lw=1.5, color=COLORS["large"])
     inset.set_title(f"zoom: steps {early[0]}–{early[-1]}, loss below a million", fontsize=READABLE["legend"])
     inset.tick_params(labelsize=READABLE["legend"])
     inset.set_xticks(early)
@@ -593,11 +593,11 @@ def draw_sharpness_along(axes, traces, runs=None):
     (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the loss can grow along
     the sharpest direction ``v`` at that run's rate (log y when ``λ_max`` spans more than a decade, else
     linear from 0, so the approach to ``2/η`` stays readable), and the full-data loss (log y). When
-    ``runs`` (the matching :class:`helpers.experiment.SGDRun`) are given, a run's first
-    non-finite step is marked.
+    ``runs`` (the matching :class:`helpers.net.training.TrainResult`) are given, a run's first
+    non-finite step (``diverged_at``) is marked.
 
     ``traces`` are :class:`helpers.experiment.SharpnessTrace` (``lr``, ``steps``, ``sharpness``,
-    ``loss``).
+    ``full_losses``).
 
     Returns
     -------
@@ -608,7 +608,7 @@ def draw_sharpness_along(axes, traces, runs=None):
     >>> from types import SimpleNamespace
     >>> from matplotlib.figure import Figure
     >>> traces = [SimpleNamespace(lr=1e-3, steps=np.arange(3), sharpness=np.array([5e3, 3e4, 6e9]),
-    ...                           loss=np.array([1e4, 2e3, 3e12]))]
+    ...                           full_losses=np.array([1e4, 2e3, 3e12]))]
     >>> lines = draw_sharpness_along(Figure().subplots(2, 1, squeeze=False), traces)
     >>> lines[0].get_ydata().tolist(), [float(v) for v in lines[0].axes.get_lines()[1].get_ydata()]  # λ_max, 2/η
     ([5000.0, 30000.0, 6000000000.0], [2000.0, 2000.0])
@@ -636,12 +636,12 @@ def draw_sharpness_along(axes, traces, runs=None):
                          f"largest {_number(trace.sharpness[peak])} at step {trace.steps[peak]}\n"
                          f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; above 2 the loss can grow along v)")
         ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
-        ax_loss.semilogy(trace.steps, trace.loss, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
+        ax_loss.semilogy(trace.steps, trace.full_losses, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
         ax_loss.set(ylabel="full-data loss (log)", xlabel="SGD step (weights before that step's update)")
         if run is not None and run.diverged:
             for ax in (ax_lam, ax_loss):
-                ax.axvline(run.first_nonfinite_step, color=color, ls=":", lw=1.5)
-            ax_loss.annotate(f"loss = inf\nat step {run.first_nonfinite_step}", (run.first_nonfinite_step, 0.3),
+                ax.axvline(run.diverged_at, color=color, ls=":", lw=1.5)
+            ax_loss.annotate(f"loss = inf\nat step {run.diverged_at}", (run.diverged_at, 0.3),
                              xycoords=ax_loss.get_xaxis_transform(), xytext=(-6, 0), textcoords="offset points",
                              color=color, fontsize=READABLE["legend"], ha="right", va="center")
         ax_lam.legend(loc="upper left" if spread > 10 else "lower right", fontsize=READABLE["legend"])
@@ -715,7 +715,7 @@ def draw_layer_norms(ax, run):
         norms = run.layer_norms[:, j]
         (line,) = ax.semilogy(norms, "o-", ms=4, label=f"{name}: {norms[0]:.3g} → {norms[-1]:.3g}")
         lines.append(line)
-    last = f"the inf loss at step {run.first_nonfinite_step}" if run.diverged else f"step {run.steps - 1}"
+    last = f"the inf loss at step {run.diverged_at}" if run.diverged else f"step {len(run.losses) - 1}"
     ax.set(xlabel=f"SGD step at lr = {run.lr:g}", ylabel="weight norm ‖W‖ (log scale)",
            title=f"weight norm of each layer, up to {last}")
     ax.legend(loc="upper left", fontsize=READABLE["legend"])
@@ -845,7 +845,7 @@ def draw_runs(ax, runs, colors=None, styles=None):
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-    runs : sequence of (label, losses, first_nonfinite_step or None)
+    runs : sequence of (label, losses, diverged_at: the first inf/nan step, or None)
     colors, styles : sequences of colors and line styles, optional
 
     Returns
@@ -1029,23 +1029,23 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
                    edge_limits=None, stop_label="diverged", ratio_label=None):
     """Gradient-descent runs with their sharpness tracked: loss (top) and sharpness × lr / 2 (bottom).
 
-    Each run has ``loss``, ``sharpness_steps``, ``sharpness``, ``lr`` and ``diverged_at``
+    Each run has ``losses``, ``sharpness_steps``, ``sharpness``, ``lr`` and ``stopped_at``
     (:class:`helpers.dynamics.DynamicsResult`). The bottom panel divides the sharpness by
-    ``2 / lr``, so every run's edge of stability is the line at 1. Runs that diverged are drawn
-    in ``ax_diverged`` when it is given (their loss, up to the value that stopped them, with a
-    cross there). ``relative`` divides each loss by its first value. ``edge_limits`` sets the
+    ``2 / lr``, so every run's edge of stability is the line at 1. Runs stopped as a blow-up
+    (``stopped_at`` not None) are drawn in ``ax_diverged`` when it is given (their loss, up to the
+    value that stopped them, with a cross there). ``relative`` divides each loss by its first value. ``edge_limits`` sets the
     bottom panel's y range (values beyond it leave the panel). A run whose sharpness was measured
     only once (it diverged before the next measurement) says so in the bottom panel's legend.
     ``stop_label`` names, in the legend,
-    the criterion that stopped a diverged run (``"{stop_label} at step k"``); ``ratio_label``
+    the criterion that stopped a run (``"{stop_label} at step k"``); ``ratio_label``
     renames the bottom panel's quantity (its axis and the line at 1).
 
     Examples
     --------
     >>> from types import SimpleNamespace as R
     >>> from matplotlib.figure import Figure
-    >>> run = R(loss=np.array([4.0, 2.0, 1.0]), sharpness_steps=np.array([0, 2]),
-    ...         sharpness=np.array([10.0, 20.0]), lr=0.1, diverged_at=None)
+    >>> run = R(losses=np.array([4.0, 2.0, 1.0]), sharpness_steps=np.array([0, 2]),
+    ...         sharpness=np.array([10.0, 20.0]), lr=0.1, stopped_at=None)
     >>> a, b = Figure().subplots(2, 1)
     >>> out = draw_edge_runs(a, b, [run], ["demo"], relative=True)
     >>> out["edge"][0].get_ydata().tolist(), out["loss"][0].get_ydata().tolist()
@@ -1056,17 +1056,17 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
     out = {"loss": [], "edge": []}
     for i, (run, label) in enumerate(zip(runs, labels)):
         color = _RUN_COLORS[i % len(_RUN_COLORS)]
-        loss = np.asarray(run.loss, dtype=float)
+        loss = np.asarray(run.losses, dtype=float)
         loss = loss / loss[0] if relative else loss
-        ax = ax_diverged if run.diverged_at is not None and ax_diverged is not None else ax_loss
-        text = label if run.diverged_at is None else f"{label}: {stop_label} at step {run.diverged_at}"
+        ax = ax_diverged if run.stopped_at is not None and ax_diverged is not None else ax_loss
+        text = label if run.stopped_at is None else f"{label}: {stop_label} at step {run.stopped_at}"
         (line,) = ax.plot(*_loss_xy(loss), lw=2, color=color, label=text)
-        if run.diverged_at is not None:
-            last = loss[run.diverged_at]
+        if run.stopped_at is not None:
+            last = loss[run.stopped_at]
             if np.isfinite(last):
-                ax.plot([run.diverged_at], [last], "X", ms=11, mec="k", color=color, zorder=5)
+                ax.plot([run.stopped_at], [last], "X", ms=11, mec="k", color=color, zorder=5)
             else:
-                _mark_nonfinite(ax, run.diverged_at, color)
+                _mark_nonfinite(ax, run.stopped_at, color)
         out["loss"].append(line)
         # A run measured once is a lone dot: say so, or it reads as a line that failed to draw.
         once = len(run.sharpness) == 1
@@ -1131,8 +1131,8 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     --------
     >>> from types import SimpleNamespace as R
     >>> from matplotlib.figure import Figure
-    >>> run = R(loss=np.array([4.0, 6.0, 1.0]), sharpness_steps=np.array([0, 2]),
-    ...         sharpness=np.array([30.0, 10.0]), lr=0.1, diverged_at=None)
+    >>> run = R(losses=np.array([4.0, 6.0, 1.0]), sharpness_steps=np.array([0, 2]),
+    ...         sharpness=np.array([30.0, 10.0]), lr=0.1, stopped_at=None)
     >>> top, bottom = Figure().subplots(2, 2, sharey="row")
     >>> out = draw_edge_columns(top, bottom, [run, run], ["seed 0", "seed 1"])
     >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist(), top[1].get_title()
@@ -1144,7 +1144,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     out = {"loss": [], "edge": []}
     for i, (ax_l, ax_e, run, label) in enumerate(zip(axes_loss, axes_edge, runs, labels)):
         color = _RUN_COLORS[i % len(_RUN_COLORS)] if colors is None else colors[i]
-        loss = np.asarray(run.loss, dtype=float)
+        loss = np.asarray(run.losses, dtype=float)
         (line,) = ax_l.plot(*_loss_xy(loss / loss[0]), lw=1.8, color=color)
         ax_l.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_l.set_yscale("log")

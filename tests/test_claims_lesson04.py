@@ -38,9 +38,9 @@ def ratios(losses):
 # ---------------------------------------------------------------- the numbers the course relies on
 def test_the_lessons_anchor_numbers_are_unchanged(L):
     """Other lessons and TEACHING.md rely on these: the seed's run and its sharpness."""
-    np.testing.assert_allclose(L["fast.loss"][:8], [1.06e4, 1.47e3, 8.3e3, 2.44e3, 1.04e4, 6.69e3, 1.2e5, 3.24e12],
+    np.testing.assert_allclose(L["fast.losses"][:8], [1.06e4, 1.47e3, 8.3e3, 2.44e3, 1.04e4, 6.69e3, 1.2e5, 3.24e12],
                                rtol=5e-3)
-    assert L["fast.first_nonfinite_step"] == 8
+    assert L["fast.diverged_at"] == 8
     assert L["lam"] == pytest.approx(5166.7, rel=1e-3)
     assert 1e-4 < L["info.critical_lr"] < 1e-3
 
@@ -58,7 +58,7 @@ def test_the_experiment_is_raw_data_and_the_stated_net(L):
 
 def test_the_loss_starts_at_about_ten_thousand(L):
     assert 5e3 < L["fast.initial_loss"] < 2e4
-    assert 5e3 < L["fast.loss"][0] < 2e4  # "from about ten thousand" (What we learned)
+    assert 5e3 < L["fast.losses"][0] < 2e4  # "from about ten thousand" (What we learned)
 
 
 def test_leaky_relu_has_slope_0_2_below_zero():
@@ -146,8 +146,8 @@ def test_the_gauss_newton_part_matches_an_independent_computation(L):
 
 # ---------------------------------------------------------------- Run both rates
 def test_1e_3_passes_a_trillion_and_reaches_inf_within_the_first_epoch(L):
-    loss = np.array(L["fast.loss"], dtype=float)
-    k = L["fast.first_nonfinite_step"]
+    loss = np.array(L["fast.losses"], dtype=float)
+    k = L["fast.diverged_at"]
     assert len(loss) == k + 1  # training stops cleanly at the first inf/nan
     trillion = int(np.flatnonzero(~(loss <= 1e12))[0])
     assert np.isfinite(loss[trillion]) and trillion < k < L["fast.steps_per_epoch"]
@@ -162,8 +162,8 @@ def test_the_mean_predictors_loss_is_the_variance_of_y(L):
 def test_1e_4_stays_finite_and_falls_but_does_not_fit_the_data(L):
     """'the loss stays finite ... falls within the first epoch and then moves up and down ... several times above the
     mean's'."""
-    full = np.array(L["slow.full_loss"])
-    assert np.all(np.isfinite(L["slow.loss"])) and np.all(np.isfinite(full))
+    full = np.array(L["slow.full_losses"])
+    assert np.all(np.isfinite(L["slow.losses"])) and np.all(np.isfinite(full))
     assert L["slow.final_loss"] < 0.5 * L["slow.initial_loss"]
     spe = L["slow.steps_per_epoch"]
     assert full[spe] < 0.1 * full[0]                             # falls within the first epoch
@@ -241,17 +241,17 @@ def test_the_rest_of_the_gradient_sees_negative_curvature(L):
 
 # ---------------------------------------------------------------- Step by step
 def test_the_loss_at_1e_3_bounces_down_and_up_before_it_explodes(L):
-    r = ratios(L["fast.loss"])
+    r = ratios(L["fast.losses"])
     assert len(r) == 7
     assert r[0] < 1 < r[1] and r[2] < 1 < r[3] and r[4] < 1  # the first five alternate below and above 1
 
 
 def test_at_1e_3_eta_lambda_stays_above_2_while_lambda_jumps_then_runs_away_with_the_loss(L):
     steps, lam = np.array(L["along_fast.steps"], dtype=int), np.array(L["along_fast.sharpness"])
-    loss = np.array(L["along_fast.loss"])
-    assert steps.tolist() == list(range(L["fast.first_nonfinite_step"]))   # every step until the inf
+    loss = np.array(L["along_fast.full_losses"])
+    assert steps.tolist() == list(range(L["fast.diverged_at"]))   # every step until the inf
     assert lam[0] == pytest.approx(L["lam"], rel=1e-6)
-    np.testing.assert_allclose(loss, np.array(L["fast.full_loss"])[steps], rtol=1e-5)
+    np.testing.assert_allclose(loss, np.array(L["fast.full_losses"])[steps], rtol=1e-5)
     assert L["fast_unstable"] and np.all(1e-3 * lam > 2)                  # ηλ_max > 2 at every step
     early = np.diff(lam[:6])
     assert np.any(early > 0) and np.any(early < 0)                        # it jumps up and down
@@ -266,9 +266,9 @@ def test_every_step_goes_downhill_first_and_the_rising_steps_overshoot_the_lowes
     frac = np.array(L["frac"])
     assert frac[0] == 0 and frac[-1] == 1
     falls, lowest, end = np.array(L["falls_first"], dtype=bool), np.array(L["lowest_at"]), np.array(L["end_ratio"])
-    assert falls.size == L["fast.first_nonfinite_step"] - 1 == 7 and falls.all()
+    assert falls.size == L["fast.diverged_at"] - 1 == 7 and falls.all()
     rose = np.array(L["rose"], dtype=int)
-    full = np.array(L["fast.full_loss"])[: falls.size + 1]
+    full = np.array(L["fast.full_losses"])[: falls.size + 1]
     np.testing.assert_array_equal(rose, np.flatnonzero(full[1:] > full[:-1]))      # the steps whose loss rose
     assert rose.tolist() == [1, 3, 5, 6]
     np.testing.assert_allclose(end[rose], (full[1:] / full[:-1])[rose], rtol=1e-3)
@@ -291,7 +291,7 @@ def test_the_full_data_loss_at_1e_3_falls_at_some_steps_and_rises_at_others(L):
     minibatch ratios and the one-direction factor are no longer set against each other."""
     r = np.array(L["rises"])
     assert np.any(r < 1) and np.any(r > 1)
-    np.testing.assert_allclose(r, np.array(L["along_fast.loss"])[1:] / np.array(L["along_fast.loss"])[:-1])
+    np.testing.assert_allclose(r, np.array(L["along_fast.full_losses"])[1:] / np.array(L["along_fast.full_losses"])[:-1])
     assert "mb_ratios" not in L.ns and "while the model's factor is above 1 at every step" not in markdown(L)
     assert "multiplies only the loss above the minimum along one direction" in markdown(L)   # round 9
 
@@ -310,7 +310,7 @@ def test_no_bounded_below_argument_and_no_edge_of_stability_claim(L):
 
 def test_at_1e_4_the_sharpness_rises_towards_two_over_eta(L):
     lam = np.array(L["along_slow.sharpness"])
-    assert np.array(L["along_slow.steps"]).tolist() == list(range(len(L["slow.loss"])))    # every step (round 7)
+    assert np.array(L["along_slow.steps"]).tolist() == list(range(len(L["slow.losses"])))    # every step (round 7)
     assert lam[0] == pytest.approx(L["lam"], rel=1e-6) and 1e-4 * lam[0] < 2
     assert lam.max() > 2.5 * lam[0]                                  # it rises
     assert 1.8 < 1e-4 * lam.max() < 2.1                              # ... until ηλ_max is close to 2
@@ -327,7 +327,7 @@ def test_at_1e_4_the_sharpness_rises_towards_two_over_eta(L):
 
 
 def test_the_minibatch_loss_at_1e_4_scatters_around_the_full_data_loss(L):
-    mb, full = np.array(L["slow.loss"]), np.array(L["slow.full_loss"])
+    mb, full = np.array(L["slow.losses"]), np.array(L["slow.full_losses"])
     later = slice(L["slow.steps_per_epoch"] // 2, None)
     assert np.any(mb[later] > full[later]) and np.any(mb[later] < full[later])
 
@@ -344,8 +344,8 @@ def test_every_layer_grows_by_the_same_order_of_magnitude_in_the_same_steps(L):
 
 # ---------------------------------------------------------------- Where the first nan comes from
 def test_the_loss_overflows_to_inf_before_any_nan(L):
-    assert math.isinf(L["run.loss"][-1])
-    assert L["autopsy.step"] >= L["run.first_nonfinite_step"]
+    assert math.isinf(L["run.losses"][-1])
+    assert L["autopsy.step"] >= L["run.diverged_at"]
     assert L["autopsy.operation"] in ("inf - inf", "0 * inf")
 
 
@@ -356,7 +356,7 @@ def test_the_nan_chain_is_finite_output_inf_loss_inf_gradient_inf_weights_inf_mi
     assert math.isfinite(out) and out > math.sqrt(np.finfo(np.float32).max)
     assert math.isinf(L["autopsy.loss"])
     assert L["autopsy.inf_gradients"] > 0 and L["autopsy.inf_weights"] == L["autopsy.inf_gradients"]
-    assert L["autopsy.step"] == L["run.first_nonfinite_step"] + 1           # the next forward pass
+    assert L["autopsy.step"] == L["run.diverged_at"] + 1           # the next forward pass
     assert L["autopsy.operation"] == "inf - inf" and L["autopsy.where"].startswith("forward pass")
 
 
@@ -412,8 +412,8 @@ def test_no_finite_run_fits_the_data_and_the_best_one_spiked_then_recovered(L):
     loss of the grid ... here at a rate below 2/λ_max measured at initialisation'."""
     assert L["best.final_loss"] > 3 * L["baseline"]           # every final loss is several times the mean's
     spike = L["spike"]
-    assert spike >= 1 and L["best.loss"][spike] > L["best.loss"][0]   # the spike above the starting loss
-    assert L["best.full_loss"][spike] > L["best.full_loss"][0]        # "its full-data loss ... above its starting value too"
+    assert spike >= 1 and L["best.losses"][spike] > L["best.losses"][0]   # the spike above the starting loss
+    assert L["best.full_losses"][spike] > L["best.full_losses"][0]        # "its full-data loss ... above its starting value too"
     finals = np.array(L["grid_final"])[~np.array(L["grid_diverged"], dtype=bool)]
     assert L["best.final_loss"] == finals.min()               # ... then the lowest final loss of the grid
     assert L["best.lr"] < L["info.critical_lr"]
@@ -476,8 +476,8 @@ def test_the_threshold_is_a_heuristic_with_the_seed_benchmarks_readme_figures(L)
 def test_the_replayed_steps_are_those_before_the_loss_passed_a_trillion(L):
     """'Along the steps the run took' and 'What we learned': steps 0-6 were replayed, the step to inf was not."""
     n = L["n_replayed"]
-    assert n == L["fast.first_nonfinite_step"] - 1
-    loss = np.array(L["fast.loss"], dtype=float)
+    assert n == L["fast.diverged_at"] - 1
+    loss = np.array(L["fast.losses"], dtype=float)
     assert np.all(loss[:n] < 1e12) and loss[n] > 1e12
     assert f"replayed: steps 0–{n - 1}; not replayed: step {n}" in L.text()
     text = markdown(L)
@@ -491,7 +491,7 @@ def test_at_the_1e_4_runs_sharpest_step_the_gauss_newton_part_is_nearly_all_of_t
     assert L["peak"] == np.array(L["along_slow.steps"])[np.argmax(lam)] and L["lam_peak"] == lam.max()
     assert L["lam_gn_peak"] / L["lam_peak"] > 0.9 and L["lam_gn_peak"] <= L["lam_peak"] * (1 + 1e-6)
     assert L["lam_gn"] / L["lam"] < 0.2
-    assert math.sqrt(L["loss_peak"]) < math.sqrt(np.array(L["along_slow.loss"])[0]) / 3   # several times smaller
+    assert math.sqrt(L["loss_peak"]) < math.sqrt(np.array(L["along_slow.full_losses"])[0]) / 3   # several times smaller
 
 
 def test_the_grids_lowest_final_loss_is_within_the_noise(L):
@@ -525,9 +525,9 @@ def test_the_curvature_jumped_only_at_the_end_and_no_causal_order_is_claimed(L, 
     from helpers.exercises import lesson04
 
     norms = np.array(L["fast.layer_norms"], dtype=float)        # (steps recorded, layers), before each step
-    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.loss"], dtype=float)
+    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.full_losses"], dtype=float)
     last = L["last"]
-    assert last == len(lam) - 1 == L["fast.first_nonfinite_step"] - 1
+    assert last == len(lam) - 1 == L["fast.diverged_at"] - 1
     eta_lam = 1e-3 * lam
     assert np.any(np.diff(eta_lam[:last - 1]) < 0)               # not "ever larger"
     assert eta_lam[last - 1] > eta_lam[:last - 1].max() * 3 and eta_lam[last] > 100 * eta_lam[last - 1]
@@ -646,7 +646,7 @@ def test_at_1e_4_measured_at_every_step_eta_lambda_swings_mostly_below_2(L):
     assert alternations > (turns.size - 1) / 2                           # "for most consecutive pairs of steps"
     assert f"at {alternations} of {turns.size - 1} consecutive pairs of steps" in L.text()
     assert f"above 2 at {above} of {at_edge.size} steps" in L.text()
-    assert np.all(np.isfinite(L["slow.loss"]))                           # the run stayed finite
+    assert np.all(np.isfinite(L["slow.losses"]))                           # the run stayed finite
     text = markdown(L)
     assert "does something different from hovering" in text and "every second step" not in text
     assert "never passed it" not in text and "never above 2" not in text
@@ -672,7 +672,7 @@ def test_the_sharpest_part_is_measured_and_matches_the_one_step_split(L):
 def test_the_catapult_criterion_says_1e_3_should_train_and_does_not_transfer(L):
     """'The catapult criterion': below 2/λ_GN is their lazy, stable phase; 1e-3 and other grid rates below it blew
     up; the Gauss-Newton part is a small fraction of λ_max (printed)."""
-    assert not np.isfinite(L["fast.loss"][-1]) and 1e-3 < L["catapult_from"]
+    assert not np.isfinite(L["fast.losses"][-1]) and 1e-3 < L["catapult_from"]
     lrs = np.array(L["grid.lrs"])[np.array(L["grid_diverged"], dtype=bool)]
     below = lrs[lrs < L["catapult_from"]]
     np.testing.assert_allclose(L["below_catapult"], below)
@@ -774,7 +774,7 @@ def test_the_scale_argument_is_applied_only_to_the_last_step(L):
     and printed with the root-mean-square residual, which stays within a few times the targets' size up to the last
     step and dwarfs them after it; over that last step scale alone (product^(4/3)) gives the order of λ_max's jump."""
     norms = np.array(L["fast.layer_norms"], dtype=float)
-    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.loss"], dtype=float)
+    lam, loss = np.array(L["along_fast.sharpness"], dtype=float), np.array(L["along_fast.full_losses"], dtype=float)
     last = L["last"]
     product = np.prod(norms, axis=1)
     product_step, lam_step = product[1:last + 1] / product[:last], lam[1:] / lam[:-1]
@@ -843,7 +843,7 @@ def test_the_1e_4_loss_rose_at_single_steps_never_back_to_its_start(L):
     """'Step by step' and 'Run both rates' (B6): the 1e-4 full-data loss rose at many steps, most with ηλ_max < 2,
     at most of the steps with ηλ_max > 2; its largest rise came at a step with ηλ_max > 2; never back to its start.
     The margins of the two runs: within about two of each other, against ten at initialisation."""
-    losses = np.append(np.array(L["slow.full_loss"]), L["slow.final_loss"])
+    losses = np.append(np.array(L["slow.full_losses"]), L["slow.final_loss"])
     np.testing.assert_allclose(L["slow_losses"], losses)
     rose = np.flatnonzero(losses[1:] > losses[:-1])
     eta_lam = 1e-4 * np.array(L["along_slow.sharpness"])
@@ -897,7 +897,7 @@ def test_round_9_two_over_lambda_max_bounds_growth_along_v_not_stability(L, caps
     below = [c for c in cells[here + 1:] if c.cell_type == "code"][1]
     assert "(1 − ηλ_min)²" in below.source                               # the pointer lands on the factors' cell
     traces = [SimpleNamespace(lr=1e-3, steps=np.arange(3), sharpness=np.array([5e3, 3e4, 6e9]),
-                              loss=np.array([1e4, 2e3, 3e12]))]
+                              full_losses=np.array([1e4, 2e3, 3e12]))]
     axes = Figure().subplots(2, 1, squeeze=False)
     plots.draw_sharpness_along(axes, traces)
     labels = axes[0, 0].get_legend_handles_labels()[1]
@@ -918,9 +918,9 @@ def test_round_9_the_answer_in_short_and_a_shorter_saddle_bullet(L):
     sentences = re.split(r"(?<=[.?])\s+(?=[A-Z])", answer[len("**The answer, in short.** "):])
     assert 4 <= len(sentences) <= 6, sentences
     assert 1e-4 < L["info.critical_lr"] < 1e-3                            # "lay between 1e-4 and 1e-3"
-    loss = np.array(L["fast.loss"], dtype=float)
+    loss = np.array(L["fast.losses"], dtype=float)
     assert np.isinf(loss[-1]) and np.any(np.diff(loss[:5]) > 0) and np.any(np.diff(loss[:5]) < 0)  # bounced, then inf
-    assert np.all(np.isfinite(L["slow.loss"])) and L["lam"] < 2 / 1e-4                # "could not at the start ... stayed finite"
+    assert np.all(np.isfinite(L["slow.losses"])) and L["lam"] < 2 / 1e-4                # "could not at the start ... stayed finite"
     assert "20 more, in the README, gave the same verdicts" in answer
     bullet = text[text.index("- At initialisation the loss is shaped like a **saddle**"):]
     bullet = bullet[:bullet.index("\n")]

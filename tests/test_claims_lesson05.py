@@ -53,8 +53,8 @@ def test_half_survives_with_a_higher_loss_and_0_9_diverges(L):
 def test_full_batch_blows_up_with_the_minibatch_run_under_one_criterion(L):
     # Both runs judged by the full-data loss and full-batch GD's criterion (above 1e6 x its start, or inf/nan).
     assert L["replay_matches"] is True                 # the full-data losses are those of the run in the table
-    assert L["sgd_full_loss"][0] == pytest.approx(L["full.loss"][0])   # same initial net, same loss
-    for name in ("sgd_full_loss", "full.loss"):
+    assert L["sgd_full_loss"][0] == pytest.approx(L["full.losses"][0])   # same initial net, same loss
+    for name in ("sgd_full_loss", "full.losses"):
         loss, k = L[name], L["mb_diverged_at" if name == "sgd_full_loss" else "fb_diverged_at"]
         assert not loss[k] < 1e6 * loss[0] and all(v < 1e6 * loss[0] for v in loss[:k])
     assert L["same_fate"] is True and abs(L["mb_diverged_at"] - L["fb_diverged_at"]) <= 1
@@ -65,7 +65,7 @@ def test_full_batch_blows_up_with_the_minibatch_run_under_one_criterion(L):
 def test_at_0_9_the_loss_first_rose_in_a_step_taken_below_the_edge_and_the_sharpness_jumped_in_it(L):
     # "the step in which the loss first rose (the second) was taken from weights whose sharpness was below the edge";
     # "that one step raised the loss and raised the sharpness to many times the edge"
-    for run, loss in (("sgd", L["sgd_full_loss"]), ("full", L["full.loss"])):
+    for run, loss in (("sgd", L["sgd_full_loss"]), ("full", L["full.losses"])):
         edge = [s * L["near.lr"] / 2 for s in L[f"{run}.sharpness"]]
         assert loss[1] < loss[0] and loss[2] > loss[1], run
         assert edge[0] < 1 and edge[1] < 1, run
@@ -339,8 +339,8 @@ def test_at_0_9_the_step_that_raised_the_loss_was_one_the_quadratic_model_predic
     assert "### What happens at 0.9 × `critical_lr`: a measurement" in text and "Why 0.9" not in text
     assert L["full.sharpness"][1] * L["near.lr"] / 2 < 1
     assert L["predicted_change"] < 0 and -L["predicted_change"] > L["gc1.loss"]
-    assert L["gc1.loss"] == pytest.approx(L["full.loss"][1], rel=1e-3)         # the same weights as the run
-    assert L["actual_change"] > 0 and L["actual_change"] == pytest.approx(L["full.loss"][2] - L["full.loss"][1])
+    assert L["gc1.loss"] == pytest.approx(L["full.losses"][1], rel=1e-3)         # the same weights as the run
+    assert L["actual_change"] > 0 and L["actual_change"] == pytest.approx(L["full.losses"][2] - L["full.losses"][1])
     assert 0.1 < L["second_step_share"] < 0.5                                   # "a sizeable fraction"
     assert "the quadratic model failed over that step" in text
 

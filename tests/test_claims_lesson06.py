@@ -111,7 +111,7 @@ def test_eight_of_eight_orders_diverged_at_different_steps_and_model_fit_is_a_ni
 
 def test_near_the_edge_the_loss_first_rose_below_the_edge_in_lesson_5_and_lesson_6_says_so(L, L5):
     # R7-2: lesson 5's full-batch run at 0.9 x: the first rise came on a step that started below the edge
-    loss, edge = np.array(L5["full.loss"][:4]), np.array(L5["full.sharpness"][:4]) * L5["near.lr"] / 2
+    loss, edge = np.array(L5["full.losses"][:4]), np.array(L5["full.sharpness"][:4]) * L5["near.lr"] / 2
     first_rise = int(np.argmax(np.diff(loss) > 0))
     assert np.diff(loss)[first_rise] > 0 and edge[first_rise] < 1 and L5["predicted_change"] < 0 < L5["actual_change"]
     text = markdown(L)
@@ -153,13 +153,13 @@ def test_at_the_edge_the_loss_spikes_and_its_lowest_values_are_level_at_0_1_and_
     assert L["late_trend"] == ["roughly level", "lower"]
     assert abs(L["late_low"][0] - 1) < 0.05 and L["late_low"][1] < 0.95
     for run, ratio in zip(("eos", "eos2"), L["late_low"]):
-        loss = np.array(L[f"{run}.loss"])
+        loss = np.array(L[f"{run}.losses"])
         assert ratio == pytest.approx(loss[800:].min() / loss[600:800].min())
     text = markdown(L)
     assert "creep down" not in text and "lower in the later window at 0.15 and roughly level at 0.1" in text
     assert "lower at one rate and roughly level at the other" in text
     for run, rises in zip(("eos", "eos2"), L["late_rises"]):
-        late = np.array(L[f"{run}.loss"][600:])
+        late = np.array(L[f"{run}.losses"][600:])
         assert rises == int(np.sum(np.diff(late) > 0)) and rises > 50
         assert late.max() > 1.3 * late.min()                     # spikes, not a flat line
     assert "the loss ends at" not in markdown(L) and "ratio in the title" not in markdown(L)
@@ -172,7 +172,7 @@ def test_the_prediction_gets_a_verdict_the_loss_fell_overall_but_not_steadily_an
     # than a third of the steps, and the sharpness ... climbed to it"
     assert L["verdict_fell"] == [True, True]
     for run, rises, share in (("eos", L["late_rises"][0], L["late_share"][0]), ("eos2", L["late_rises"][1], L["late_share"][1])):
-        loss = np.array(L[f"{run}.loss"])
+        loss = np.array(L[f"{run}.losses"])
         assert loss[-1] < loss[0] and share == pytest.approx(rises / (len(loss) - 601)) and share > 1 / 3
         assert f"it rose on {rises} of the {len(loss) - 601} steps after step 600" in L.text()
         assert L[f"{run}.sharpness"][0] * L[f"{run}.lr"] / 2 < 0.9      # started below the edge ...
@@ -291,9 +291,9 @@ def test_the_thread_rate_is_between_1_5_and_3_and_above_4_over_lambda0_and_diver
     assert "#### The run at 1e-3, step by step" in text and "*The run at 1e-3, step by step*, under answer 1 below" in text
     assert "The next section runs it" not in text
     assert L["thread_multiple"] == pytest.approx(1e-3 * L["mb.full"] / 2)
-    assert L["full_1e3.diverged_at"] is not None and L["full_1e3.diverged_at"] <= 10   # "within a few steps"
+    assert L["full_1e3.stopped_at"] is not None and L["full_1e3.stopped_at"] <= 10   # "within a few steps"
     # R7-8: "Its sharpness did drop on the way, on two steps below λ₀ itself, but not below the edge"
-    k = L["full_1e3.diverged_at"]
+    k = L["full_1e3.stopped_at"]
     dropped = [j for j in range(1, k) if L["full_1e3.sharpness"][j] < L["mb.full"]]
     assert L["dropped"] == dropped and len(dropped) == 2 and all(L["edge_1e3"][j] > 1 for j in range(k))
     assert ": a drop, but not below the edge" in L.text()
@@ -340,12 +340,12 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     assert "at `critical_lr` (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
     assert L["n_order_diverged"] == 8 and L["lr_near"] < 2 / L["mb.full"]
     assert 0.5 * 1e-6 * L["gc.ghg"] - 1e-3 * L["gc.gg"] < -L["gc.loss"]   # a decrease larger than the loss
-    assert L["full_1e3.loss"][1] < L["full_1e3.loss"][0]       # the first step lowers the loss
+    assert L["full_1e3.losses"][1] < L["full_1e3.losses"][0]       # the first step lowers the loss
     assert "The gradient points mostly along gentle directions" not in markdown(L)
 
 
 def test_the_1e_3_run_meets_a_sharpness_that_jumps_and_a_rate_above_its_threshold_at_every_step(L):
-    k = L["full_1e3.diverged_at"]
+    k = L["full_1e3.stopped_at"]
     assert L["full_1e3.sharpness_steps"][:k + 1] == list(range(k + 1))       # measured at every step
     sharp = np.array(L["full_1e3.sharpness"][:5])
     # R5-3: "it jumps from step to step, up by more than a factor of ten once and down by a smaller factor"
@@ -354,7 +354,7 @@ def test_the_1e_3_run_meets_a_sharpness_that_jumps_and_a_rate_above_its_threshol
     assert sum(j > 10 for j in jump) == 1 and 1 < 1 / jump.min() < 10 and jump.max() > 1 / jump.min()
     assert f"largest rise x{jump.max():.1f}" in L.text() and f"largest fall ÷{1 / jump.min():.1f}" in L.text()
     assert "up by more than a factor of ten once and down by a smaller factor (both printed above)" in markdown(L)
-    signs = np.sign(np.diff(L["full_1e3.loss"][:5]))
+    signs = np.sign(np.diff(L["full_1e3.losses"][:5]))
     assert signs.tolist() == [-1, 1, -1, 1]                    # "falls and rises in turn"
     assert all(e > 1 for e in L["edge_1e3"][:k])               # "above 1 on every row"
     assert sum(e > 10 for e in L["edge_1e3"][:k]) == 2         # "more than tenfold on two rows"
@@ -363,10 +363,10 @@ def test_the_1e_3_run_meets_a_sharpness_that_jumps_and_a_rate_above_its_threshol
 
 def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(L):
     # R6-3: evaluated at the weights each step of the 1e-3 run starts from, not only at the first
-    k = L["full_1e3.diverged_at"]
+    k = L["full_1e3.stopped_at"]
     predicted, actual = np.array(L["predicted"]), np.array(L["actual"])
     assert len(predicted) == len(actual) == k and L["same_sign"] == k
-    assert np.allclose(actual, np.diff(L["full_1e3.loss"][:k + 1]))
+    assert np.allclose(actual, np.diff(L["full_1e3.losses"][:k + 1]))
     assert (np.sign(predicted) == np.sign(actual)).all()            # "the *sign* of every change right"
     (gap,) = printed(L, r"replay against run, largest relative difference of the losses {n}")
     assert gap == pytest.approx(L["replay_gap"], abs=1e-9) and gap < 1e-3     # the replay took the run's steps
@@ -400,8 +400,8 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
 
 def test_above_the_current_edge_is_a_condition_that_held_not_a_diagnosis(L, L5):
     # A1: the loss fell on two steps above the edge; runs that trained sat above their current edge too (printed)
-    loss, edge = np.array(L["full_1e3.loss"]), np.array(L["edge_1e3"])
-    fell = [k for k in range(L["full_1e3.diverged_at"]) if edge[k] > 1 and loss[k + 1] < loss[k]]
+    loss, edge = np.array(L["full_1e3.losses"]), np.array(L["edge_1e3"])
+    fell = [k for k in range(L["full_1e3.stopped_at"]) if edge[k] > 1 and loss[k + 1] < loss[k]]
     assert L["fell_above"] == fell and len(fell) == 2          # "it fell on two of them"
     assert max(L["back_above"]) > 1.5 and max(L["high"], L["high2"]) > 1   # "sat above their current edge ... still trained"
     assert f"up to {max(L['back_above']):.2f} x" in L.text() and f"and {max(L['high'], L['high2']):.3f} x" in L.text()
@@ -523,7 +523,7 @@ def test_the_overview_names_both_nets(L):
     overview = L.nb.cells[0].source
     assert "on small nets so every run takes seconds" not in overview
     assert "on the lesson-4 net where the thread's rates are at stake (first and last sections)" in overview
-    assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.loss"]) == 1000   # two different nets; a thousand steps
+    assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.losses"]) == 1000   # two different nets; a thousand steps
 
 
 def test_every_reference_is_cited_in_the_text(L):
@@ -553,8 +553,8 @@ def test_the_starting_criterion_is_a_rule_of_thumb_that_needed_a_margin(L, L5):
 
 def test_the_1e_3_run_stopped_by_the_1e6_rule_with_a_finite_loss(L):
     # R7-5: gd_with_sharpness stops at 1e6 x the starting loss; the 1e-3 run's last loss is finite
-    k = L["full_1e3.diverged_at"]
-    loss = L["full_1e3.loss"]
+    k = L["full_1e3.stopped_at"]
+    loss = L["full_1e3.losses"]
     assert math.isfinite(loss[k]) and loss[k] > 1e6 * loss[0] and all(v <= 1e6 * loss[0] for v in loss[:k])
     assert "above 1e6 x its start (the run's stop rule; still finite, not an overflow)" in L.text()
     assert "until the loss passed $10^6$ times its start" in markdown(L) and "until the loss overflowed" not in markdown(L)

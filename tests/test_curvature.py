@@ -165,7 +165,7 @@ def test_full_batch_sgd_converges_below_and_diverges_above_critical_lr(factor, c
     else:
         assert result.diverged
         # Once the top mode dominates, each step multiplies the loss by (1 - lr lambda)^2 = 1.44.
-        ratio = result.loss[-20:-2] / result.loss[-21:-3]
+        ratio = result.losses[-20:-2] / result.losses[-21:-3]
         np.testing.assert_allclose(ratio, (1 - lr * lam_max) ** 2, rtol=1e-2)
 
 

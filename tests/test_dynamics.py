@@ -17,24 +17,24 @@ LR, STEPS, SHARPENED_BY = 0.1, 900, 600
 def test_full_batch_gd_sharpens_to_the_edge_of_stability_and_hovers_there(seed):
     x, y = make_small_data(SMALL, seed)
     run = gd_with_sharpness(make_small_model(SMALL, seed), x, y, LR, STEPS, every=10)
-    assert not run.diverged
+    assert not run.stopped
     assert run.sharpness[0] < 0.6 * 2 / LR, "the run should start well below the edge"
     median, low, high = eos_summary(run, SHARPENED_BY)
     assert 0.8 <= low and high <= 1.2, (low, high)      # within 20 % of 2 / lr
     assert 0.95 <= median <= 1.05
     # The loss keeps falling overall, but not monotonically.
-    assert run.loss[-1] < 0.2 * run.loss[0]
-    assert np.sum(np.diff(run.loss[SHARPENED_BY:]) > 0) > 10
+    assert run.losses[-1] < 0.2 * run.losses[0]
+    assert np.sum(np.diff(run.losses[SHARPENED_BY:]) > 0) > 10
 
 
 def test_a_rate_a_little_above_2_over_sharpness_recovers_at_lower_sharpness_far_above_diverges():
     lam0, (catapult, far) = catapult_runs((1.5, 10.0), steps=200, every=10, seed=1)
-    assert not catapult.diverged
-    assert catapult.loss.max() > catapult.loss[0]              # the spike
-    assert catapult.loss[-1] < 0.3 * catapult.loss[0]          # the recovery
+    assert not catapult.stopped
+    assert catapult.losses.max() > catapult.losses[0]              # the spike
+    assert catapult.losses[-1] < 0.3 * catapult.losses[0]          # the recovery
     assert catapult.sharpness[-1] < 0.8 * lam0                 # at a lower sharpness
     assert catapult.sharpness[-1] < 1.2 * 2 / catapult.lr
-    assert far.diverged
+    assert far.stopped
 
 
 def test_minibatch_sharpness_varies_around_and_above_the_full_batch_value():
@@ -108,8 +108,8 @@ def test_along_a_run_the_second_order_change_of_each_step_is_exact_on_a_linear_m
 
 
 def test_edge_at_rises_counts_each_step_against_the_last_sharpness_measured():
-    run = DynamicsResult(lr=0.1, loss=np.array([1.0, 2.0, 1.5, 1.8, 1.0, 3.0, np.inf]),
-                         sharpness_steps=np.array([0, 2, 4]), sharpness=np.array([25.0, 15.0, 30.0]), diverged_at=6)
+    run = DynamicsResult(lr=0.1, losses=np.array([1.0, 2.0, 1.5, 1.8, 1.0, 3.0, np.inf]),
+                         sharpness_steps=np.array([0, 2, 4]), sharpness=np.array([25.0, 15.0, 30.0]), stopped_at=6)
     # steps 0, 1 above the edge (25 x 0.1 / 2 > 1); 2, 3 below; 4 above (steps after the divergence are not counted)
     assert edge_at_rises(run) == EdgeAtRises(rises=3, rises_above=2, falls_above=1)
     with pytest.raises(TypeError, match="run"):

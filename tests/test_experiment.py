@@ -10,8 +10,9 @@ import pytest
 
 from helpers.curvature import critical_lr
 from helpers.curvature import sharpness
-from helpers.experiment import (LESSON, SGDRun, fit_sgd, lr_sweep, make_data, make_experiment,
+from helpers.experiment import (LESSON, fit_sgd, lr_sweep, make_data, make_experiment,
                                 make_model, mse, nan_autopsy, second_order_check, sharpness_along, train_sgd)
+from helpers.net.training import TrainResult
 
 
 def test_data_is_raw_generated_and_seeded():
@@ -36,17 +37,18 @@ def test_training_is_repeatable():
     for _ in range(2):
         model, x, y = make_experiment(seed=1)
         runs.append(train_sgd(model, x, y, lr=1e-4, seed=1))
-    np.testing.assert_array_equal(runs[0].loss, runs[1].loss)
-    assert runs[0].steps == 2 * LESSON.n_samples // LESSON.batch_size
+    np.testing.assert_array_equal(runs[0].losses, runs[1].losses)
+    assert runs[0].steps == len(runs[0].losses) == 2 * LESSON.n_samples // LESSON.batch_size
 
 
 def test_divergence_stops_cleanly_at_the_first_non_finite_loss(recwarn, capfd):
     model, x, y = make_experiment(seed=0)
     result = train_sgd(model, x, y, lr=1e-2)
-    step = result.first_nonfinite_step
+    step = result.diverged_at
     assert result.diverged and step is not None
-    assert result.steps == step + 1  # nothing recorded after the first inf/nan
-    assert np.all(np.isfinite(result.loss[:step])) and not np.isfinite(result.loss[step])
+    assert len(result.losses) == len(result.full_losses) == step + 1  # nothing recorded after the first inf/nan
+    assert result.steps == 2 * LESSON.n_samples // LESSON.batch_size  # the steps planned
+    assert np.all(np.isfinite(result.losses[:step])) and not np.isfinite(result.losses[step])
     assert result.outcome in ("inf", "nan") and not result.trained and np.isnan(result.final_loss)
     assert result.first_step_above(1e300) == step
     # The weights are those the non-finite step saw (its update was not applied): still finite.
@@ -73,7 +75,7 @@ def test_lr_sweep_restores_the_initial_weights_and_matches_train_sgd():
     for a, b in zip(model.get_weights(), before):
         np.testing.assert_array_equal(a, b)
     direct = train_sgd(model, x, y, lr=1e-4, seed=4)
-    np.testing.assert_allclose(sweep.run_at(1.1e-4).loss, direct.loss, rtol=1e-5)
+    np.testing.assert_allclose(sweep.run_at(1.1e-4).losses, direct.losses, rtol=1e-5)
 
 
 def test_model_fit_reports_the_same_blow_up():
@@ -89,7 +91,7 @@ def test_nan_autopsy_names_an_inf_minus_inf_or_zero_times_inf():
     model, x, y = make_experiment(seed=0)
     result = train_sgd(model, x, y, lr=1e-3)
     found = nan_autopsy(model, x, y, result)
-    assert found is not None and found.step >= result.first_nonfinite_step
+    assert found is not None and found.step >= result.diverged_at
     a, b = found.operands
     with np.errstate(all="ignore"):
         combined = np.float32(a) * np.float32(b) if found.operation == "0 * inf" else np.float32(a) + np.float32(b)
@@ -104,7 +106,7 @@ def test_nan_autopsy_records_the_chain_from_a_finite_output_to_the_nan():
     assert np.isfinite(found.largest_output) and found.largest_output ** 2 > float(np.finfo(np.float32).max)
     assert np.isposinf(found.loss)
     assert found.inf_gradients > 0 and found.inf_weights > 0
-    assert found.step == result.first_nonfinite_step + len(found.trail)
+    assert found.step == result.diverged_at + len(found.trail)
     assert found.description.splitlines()[:-1] == list(found.trail)
     assert found.description.splitlines()[-1].startswith(f"step {found.step}: the first nan appeared in the")
 
@@ -138,20 +140,20 @@ def test_the_autopsy_replays_through_helpers_mlps_pass_which_is_tensorflows_in_f
 def test_train_sgd_records_the_full_data_loss_before_every_step():
     model, x, y = make_experiment()
     result = train_sgd(model, x, y, lr=1e-4, epochs=1, seed=LESSON.seed)
-    assert result.full_loss.shape == result.loss.shape
-    assert result.full_loss[0] == pytest.approx(result.initial_loss, rel=1e-6)
-    assert result.full_loss[-1] > result.final_loss * 0.5    # one step before the end, the same order
+    assert result.full_losses.shape == result.losses.shape
+    assert result.full_losses[0] == pytest.approx(result.initial_loss, rel=1e-6)
+    assert result.full_losses[-1] > result.final_loss * 0.5    # one step before the end, the same order
 
 
 def test_sharpness_along_follows_the_same_run_and_measures_the_sharpness():
     model, x, y = make_experiment()
     start = [w.copy() for w in model.get_weights()]
     run = lr_sweep(model, x, y, [1e-3], seed=LESSON.seed, progress=False).runs[0]
-    trace = sharpness_along(model, x, y, 1e-3, range(run.steps + 3), seed=LESSON.seed, progress=False)
+    trace = sharpness_along(model, x, y, 1e-3, range(len(run.losses) + 3), seed=LESSON.seed, progress=False)
     # Measuring stops at the first non-finite loss; the losses are the run's own full-data losses.
-    finite = np.flatnonzero(~np.isfinite(run.full_loss))[0]
+    finite = np.flatnonzero(~np.isfinite(run.full_losses))[0]
     assert trace.steps.tolist() == list(range(finite))
-    np.testing.assert_allclose(trace.loss, run.full_loss[trace.steps], rtol=1e-5)
+    np.testing.assert_allclose(trace.full_losses, run.full_losses[trace.steps], rtol=1e-5)
     assert trace.sharpness[0] == pytest.approx(sharpness(model, x, y), rel=1e-6)
     np.testing.assert_allclose(trace.critical_lr, 2 / trace.sharpness)
     for before, after in zip(start, model.get_weights()):   # the model keeps its weights
@@ -235,7 +237,7 @@ def test_second_order_check_validates_arguments(kwargs, error, message):
 def test_loss_ratios_skip_the_non_finite_loss():
     model, x, y = make_experiment()
     run = train_sgd(model, x, y, lr=1e-2)
-    finite = run.loss[np.isfinite(run.loss)]
+    finite = run.losses[np.isfinite(run.losses)]
     np.testing.assert_allclose(run.loss_ratios, finite[1:] / finite[:-1])
 
 
@@ -246,10 +248,10 @@ def test_the_lessons_claims_on_its_seed():
     crit = critical_lr(model, x, y)
     assert 1e-4 < crit < 1e-3
     fast, slow = lr_sweep(model, x, y, [1e-3, 1e-4], seed=LESSON.seed, progress=False).runs
-    assert isinstance(fast, SGDRun)
-    assert fast.diverged and fast.first_nonfinite_step < 2 * fast.steps_per_epoch
-    assert fast.loss[0] > 1e3  # starts in the thousands ...
+    assert isinstance(fast, TrainResult) and fast.full_losses is not None
+    assert fast.diverged and fast.diverged_at < 2 * fast.steps_per_epoch
+    assert fast.losses[0] > 1e3  # starts in the thousands ...
     above_trillion = fast.first_step_above(1e12)
-    assert np.isfinite(fast.loss[above_trillion])  # ... passes a trillion while still finite ...
-    assert above_trillion < fast.first_nonfinite_step  # ... and only then becomes inf/nan
-    assert slow.trained and np.all(np.isfinite(slow.loss))
+    assert np.isfinite(fast.losses[above_trillion])  # ... passes a trillion while still finite ...
+    assert above_trillion < fast.diverged_at  # ... and only then becomes inf/nan
+    assert slow.trained and np.all(np.isfinite(slow.losses))

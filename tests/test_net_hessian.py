@@ -3,7 +3,8 @@
 Claims: the Hessian-vector products are those of the loss (checked against central finite
 differences of the gradient, in float64) for a softmax classifier with sparse categorical
 cross-entropy, a small Conv2D net and a net with BatchNorm and Dropout (inference mode);
-``sharpness`` and ``min_eigenvalue`` are the extreme eigenvalues of the dense Hessian; with
+``sharpness`` and ``min_eigenvalue`` are the extreme eigenvalues of the dense Hessian (and
+``min_eigenvalue(..., return_info=True)`` its bottom eigenvector); with
 ``batch_size`` or a ``tf.data`` input the value is that of the whole data to 1e-5 relative;
 ``critical_lr`` is 2/lambda, 2(1+beta)/lambda or 2(1+beta)/((1+2beta)lambda) by optimizer, and
 refuses Adam saying why; on lesson 4's net it keeps the meaning of ``helpers.curvature``.
@@ -112,6 +113,24 @@ def test_sharpness_and_min_eigenvalue_are_the_dense_hessians_extremes(case):
     assert info.sharpness == pytest.approx(eigs[-1], rel=1e-6)
     assert info.converged and info.critical_lr == pytest.approx(2 / eigs[-1], rel=1e-6)
     assert min_eigenvalue(model, x, y, loss=loss, tol=1e-8) == pytest.approx(eigs[0], rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_min_eigenvalue_returns_the_dense_hessians_bottom_eigenvector_when_asked(case):
+    make, data, loss, _ = CASES[case]
+    model, (x, y) = make(), data()
+    hessian = dense_hessian(model, x, y, loss=loss, block=64)
+    values, vectors = np.linalg.eigh(hessian)
+    info = min_eigenvalue(model, x, y, loss=loss, tol=1e-8, return_info=True)
+    assert info.min_eigenvalue == min_eigenvalue(model, x, y, loss=loss, tol=1e-8)   # the same iteration
+    assert info.min_eigenvalue == pytest.approx(values[0], rel=1e-6, abs=1e-9)
+    assert info.converged and 0 < info.hvps <= 200
+    assert np.linalg.norm(info.vector) == pytest.approx(1.0, rel=1e-12)
+    # an eigenvector of the dense Hessian for that eigenvalue (up to sign) ...
+    np.testing.assert_allclose(hessian @ info.vector, values[0] * info.vector,
+                               atol=1e-6 * np.abs(values).max())
+    if values[1] - values[0] > 1e-6 * np.abs(values).max():           # ... and, when it is simple, the one eigh finds
+        assert abs(info.vector @ vectors[:, 0]) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_the_hessian_is_a_scipy_linear_operator_that_eigsh_accepts():

@@ -59,7 +59,7 @@ def _run(lr, loss, steps_per_epoch=4):
     bad = np.flatnonzero(~np.isfinite(loss))
     first = int(bad[0]) if bad.size else None
     finite = loss[np.isfinite(loss)]
-    return SimpleNamespace(lr=lr, loss=loss, full_loss=0.9 * loss, first_nonfinite_step=first,
+    return SimpleNamespace(lr=lr, losses=loss, full_losses=0.9 * loss, diverged_at=first,
                            diverged=first is not None, outcome="inf" if first is not None else "trained",
                            steps_per_epoch=steps_per_epoch, loss_ratios=finite[1:] / finite[:-1],
                            initial_loss=0.9 * loss[0], final_loss=0.9 * finite[-1])
@@ -77,7 +77,7 @@ def test_two_rate_figure_draws_only_values_that_occurred_each_run_on_its_own_axi
     assert 1e3 in ax_blow.get_yticks() and 1e6 in ax_blow.get_yticks()
     # The run that stayed finite shows its full-data loss and the mean predictor's loss as well.
     # ... before each step, then after the last: the line ends at the final loss the title quotes.
-    np.testing.assert_array_equal(lines["trained_full"].get_ydata(), np.append(trained.full_loss, trained.final_loss))
+    np.testing.assert_array_equal(lines["trained_full"].get_ydata(), np.append(trained.full_losses, trained.final_loss))
     assert any("predicting the mean" in label for label in ax_train.get_legend_handles_labels()[1])
     assert "full-data loss 9,000 → 900" in ax_train.get_title()
     # The first non-finite step is marked by a vertical line and a cross on the top edge (axes coordinates).
@@ -134,9 +134,9 @@ def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():
     from types import SimpleNamespace
 
     traces = [SimpleNamespace(lr=1e-3, steps=np.arange(4), sharpness=np.array([5e3, 3e4, 4e3, 6e9]),
-                              loss=np.array([1e4, 2e3, 8e3, 3e12])),
+                              full_losses=np.array([1e4, 2e3, 8e3, 3e12])),
               SimpleNamespace(lr=1e-4, steps=np.arange(0, 8, 2), sharpness=np.array([5e3, 1e4, 1.5e4, 1.9e4]),
-                              loss=np.array([1e4, 900.0, 600.0, 500.0]))]
+                              full_losses=np.array([1e4, 900.0, 600.0, 500.0]))]
     runs = [_run(1e-3, [1e4, 2e3, 8e3, 3e12, np.inf]), _run(1e-4, [1e4] * 8)]
     axes = Figure().subplots(2, 2)
     lines = plots.draw_sharpness_along(axes, traces, runs)
@@ -146,7 +146,7 @@ def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():
         dashed = [l.get_ydata()[0] for l in ax_lam.get_lines() if l.get_linestyle() == "--"]
         assert dashed == [2 / trace.lr]                      # the stability line 2/η of that run
         assert ax_lam.get_ylim()[1] > max(trace.sharpness.max(), 2 / trace.lr)
-        np.testing.assert_array_equal(ax_loss.get_lines()[0].get_ydata(), trace.loss)   # the loss on its own axis
+        np.testing.assert_array_equal(ax_loss.get_lines()[0].get_ydata(), trace.full_losses)   # the loss on its own axis
     # λ_max spanning six decades gets a log axis; one that stays within a decade a linear axis from 0,
     # so its approach to 2/η is not squashed.
     assert axes[0, 0].get_yscale() == "log"
@@ -195,10 +195,10 @@ def test_fix_runs_put_finite_and_diverged_runs_in_their_own_panels():
     assert a.get_ylim()[1] < 100                             # the finite run is not squashed
 
 
-def test_edge_runs_divide_the_sharpness_by_two_over_lr_and_separate_diverged_runs():
+def test_edge_runs_divide_the_sharpness_by_two_over_lr_and_separate_stopped_runs():
     from types import SimpleNamespace as R
-    fine = R(loss=np.array([4.0, 2.0]), sharpness_steps=np.array([0]), sharpness=np.array([30.0]), lr=0.1, diverged_at=None)
-    gone = R(loss=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, diverged_at=1)
+    fine = R(losses=np.array([4.0, 2.0]), sharpness_steps=np.array([0]), sharpness=np.array([30.0]), lr=0.1, stopped_at=None)
+    gone = R(losses=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, stopped_at=1)
     a, b, c = Figure().subplots(1, 3)
     out = plots.draw_edge_runs(a, c, [fine, gone], ["fine", "gone"], ax_diverged=b, relative=True)
     assert [e.get_ydata()[0] for e in out["edge"]] == [1.5, 3.0]
@@ -208,9 +208,9 @@ def test_edge_runs_divide_the_sharpness_by_two_over_lr_and_separate_diverged_run
 
 def test_edge_runs_say_when_a_run_was_measured_only_once():
     from types import SimpleNamespace as R
-    once = R(loss=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, diverged_at=1)
-    twice = R(loss=np.array([4.0, 2.0, 1.0]), sharpness_steps=np.array([0, 2]), sharpness=np.array([30.0, 10.0]),
-              lr=0.1, diverged_at=None)
+    once = R(losses=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, stopped_at=1)
+    twice = R(losses=np.array([4.0, 2.0, 1.0]), sharpness_steps=np.array([0, 2]), sharpness=np.array([30.0, 10.0]),
+              lr=0.1, stopped_at=None)
     a, b = Figure().subplots(1, 2)
     out = plots.draw_edge_runs(a, b, [twice, once], ["twice", "once"])
     assert [e.get_label() for e in out["edge"]] == ["twice", "once (sharpness measured once, at step 0)"]
@@ -218,7 +218,7 @@ def test_edge_runs_say_when_a_run_was_measured_only_once():
 
 def test_edge_runs_name_the_stopping_criterion_and_the_ratio_when_asked():
     from types import SimpleNamespace as R
-    gone = R(loss=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, diverged_at=1)
+    gone = R(losses=np.array([4.0, 4e7]), sharpness_steps=np.array([0]), sharpness=np.array([60.0]), lr=0.1, stopped_at=1)
     a, b = Figure().subplots(1, 2)
     plots.draw_edge_runs(a, b, [gone], ["run"], stop_label="loss > 1e6 x start", ratio_label="lr / (2/sharpness)")
     assert a.get_lines()[0].get_label() == "run: loss > 1e6 x start at step 1"
@@ -278,7 +278,7 @@ def test_sharpness_figure_rings_the_steps_above_two_over_eta_and_titles_the_larg
     from types import SimpleNamespace
 
     trace = SimpleNamespace(lr=1e-4, steps=np.arange(5), sharpness=np.array([5e3, 2.1e4, 1.5e4, 2.05e4, 1.9e4]),
-                            loss=np.array([1e4, 900.0, 600.0, 700.0, 500.0]))
+                            full_losses=np.array([1e4, 900.0, 600.0, 700.0, 500.0]))
     axes = Figure().subplots(2, 1, squeeze=False)
     plots.draw_sharpness_along(axes, [trace])
     ax_lam = axes[0, 0]

@@ -19,8 +19,9 @@ Hessian-vector products ``H v`` by differentiating ``grad L(w) . v`` a second ti
   data term's.
 
 :func:`sharpness` is the largest *algebraic* eigenvalue (Lanczos, :func:`helpers.eigen.top_eigenpair`);
-:func:`min_eigenvalue` the most negative one; :func:`critical_lr` the largest stable rate of
-plain SGD, SGD with momentum or Nesterov (:func:`helpers.momentum.critical_lr`).
+:func:`min_eigenvalue` the most negative one (each with its eigenvector when ``return_info=True``);
+:func:`critical_lr` the largest stable rate of plain SGD, SGD with momentum or Nesterov
+(:func:`helpers.momentum.critical_lr`).
 
 Examples
 --------
@@ -55,8 +56,8 @@ from helpers.net.losses import as_loss, batch_weight  # noqa: E402
 from helpers.validation import check_int, check_positive  # noqa: E402
 
 __all__ = ["HessianOperator", "hvp", "dense_hessian", "SharpnessResult", "sharpness",
-           "min_eigenvalue", "critical_lr", "optimizer_momentum", "preconditioned_sharpness",
-           "check_model"]
+           "MinEigenvalueResult", "min_eigenvalue", "critical_lr", "optimizer_momentum",
+           "preconditioned_sharpness", "check_model"]
 
 
 class _OperatorTracesOnce(logging.Filter):
@@ -346,24 +347,54 @@ def sharpness(model, x, y=None, *, loss=None, batch_size=None, tol=1e-4, max_hvp
                            residual=residual, converged=bool(residual <= tol * abs(theta)), vector=vector)
 
 
-def min_eigenvalue(model, x, y=None, *, loss=None, batch_size=None, tol=1e-4, max_hvps=200, seed=0):
+@dataclass(frozen=True)
+class MinEigenvalueResult:
+    """Result of :func:`min_eigenvalue` with ``return_info=True``.
+
+    Attributes
+    ----------
+    min_eigenvalue : float
+        Smallest algebraic (most negative) eigenvalue of the Hessian.
+    hvps, residual, converged, vector
+        As in :class:`SharpnessResult`, for this eigenvalue: ``vector`` is its unit eigenvector estimate.
+    """
+
+    min_eigenvalue: float
+    hvps: int
+    residual: float
+    converged: bool
+    vector: np.ndarray
+
+
+def min_eigenvalue(model, x, y=None, *, loss=None, batch_size=None, tol=1e-4, max_hvps=200, seed=0,
+                   return_info=False):
     """Smallest algebraic (most negative) eigenvalue of the Hessian of the loss over all the data.
 
     Negative at a saddle: along its eigenvector the loss curves *down*, and gradient descent
     slides away from the saddle at any rate instead of blowing up. Computed as
-    ``-top_eigenpair(-H)`` with the same Lanczos iteration as :func:`sharpness`.
+    ``-top_eigenpair(-H)`` with the same Lanczos iteration as :func:`sharpness`, and with the
+    same arguments; ``return_info=True`` returns a :class:`MinEigenvalueResult`, which holds
+    the eigenvector too.
 
     Examples
     --------
     >>> import numpy as np
     >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    >>> round(min_eigenvalue(model, np.array([[1.0], [3.0]]), [0.0, 0.0]), 4)
+    >>> x = np.array([[1.0], [3.0]])
+    >>> round(min_eigenvalue(model, x, [0.0, 0.0]), 4)    # bottom eigenvalue of [[10, 4], [4, 2]]
     0.3431
+    >>> info = min_eigenvalue(model, x, [0.0, 0.0], return_info=True)
+    >>> round(info.min_eigenvalue, 4), np.round(np.abs(info.vector), 4).tolist(), info.converged
+    (0.3431, [0.3827, 0.9239], True)
     """
     tol, max_hvps, seed = _check_solver(tol, max_hvps, seed)
     op = HessianOperator(model, x, y, loss=loss, batch_size=batch_size)
-    theta, _, _ = top_eigenpair(lambda v: -op.matvec(v), op.shape[0], tol=tol, max_iter=max_hvps, seed=seed)
-    return -theta
+    theta, vector, residual = top_eigenpair(lambda v: -op.matvec(v), op.shape[0], tol=tol, max_iter=max_hvps,
+                                            seed=seed)
+    if not return_info:
+        return -theta
+    return MinEigenvalueResult(min_eigenvalue=-theta, hvps=op.hvps, residual=residual,
+                               converged=bool(residual <= tol * abs(theta)), vector=vector)
 
 
 _UNSUPPORTED = ("critical_lr knows plain SGD (2 / sharpness), SGD with momentum beta "
