@@ -92,3 +92,23 @@ def test_range_test_can_measure_the_sharpness_as_it_sweeps():
     assert result.sharpness_at(9) == result.sharpness[1]
     with pytest.raises(ValueError, match="together"):
         RangeTest(keras.optimizers.SGD(), sharpness_every=4)
+
+
+def test_the_stop_rule_is_fastais_four_times_the_best_smoothed_batch_loss():
+    def stop_step(test, losses):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        test.set_model(model)
+        model.stop_training = False
+        test.on_train_begin()
+        for k, loss in enumerate(losses):
+            test.on_train_batch_begin(k)
+            test.on_train_batch_end(k, {"loss": loss})
+            if model.stop_training:
+                return k
+        return None
+
+    growing = [1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]           # smoothed (beta 0.5): 1, 1, 1.57, 2.87, 5.52, 10.8, ...
+    assert stop_step(RangeTest(keras.optimizers.SGD(), beta=0.5), growing) == 4
+    assert stop_step(RangeTest(keras.optimizers.SGD(), beta=0.5, stop_factor=8.0), growing) == 5
+    assert stop_step(RangeTest(keras.optimizers.SGD(), num_steps=3), [1.0] * 10) == 2      # after num_steps batches
+    assert stop_step(RangeTest(keras.optimizers.SGD()), [1.0, float("inf"), 1.0]) == 1    # at a non-finite loss
