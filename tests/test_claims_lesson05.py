@@ -308,6 +308,11 @@ def test_the_monitor_also_warns_on_runs_below_the_starting_edge_that_stay_finite
     assert "first inf/nan at step None" in half and "first warning at step None" not in half
     for line in (near, half):                        # "both times because the rate was above critical_lr at a check"
         assert line.endswith("of kinds ['lr above critical rate']")
+    # "prints the first of each kind as one line ... and, when there were more, one line at the end counting each kind"
+    printed = [l for l in L.text().splitlines() if l.startswith("DivergenceMonitor: ")]
+    counts = [l for l in printed if " x" in l and "(first at step " in l]
+    assert len(counts) == 2 and all(l.startswith("DivergenceMonitor: lr above critical rate x") for l in counts)
+    assert sum("> critical rate" in l for l in printed) == 3 and sum("loss is inf" in l for l in printed) == 1
     assert "first inf/nan at step None" not in lines["--> lr = 0.001"]
 
 
