@@ -96,8 +96,8 @@ def test_in_the_model_negative_curvature_components_grow_at_both_rates(L):
         assert (1 - lr * L["lam_min"]) ** 2 > 1                           # its (negative) loss part grows in size
     assert (1 - 1e-3 * L["lam"]) ** 2 > 1 > (1 - 1e-4 * L["lam"]) ** 2     # the sharpest part grows at 1e-3 only
     assert L["lam"] > 2 / 1e-3 and L["lam"] < 2 / 1e-4                     # only 1e-3 has a part that can grow
-    assert "λ_max above 2/η = 2,000: in the model the loss can rise" in L.text()
-    assert "λ_max below 2/η = 20,000: in the model the loss cannot rise" in L.text()
+    assert "λ_max above 2/η = 2,000: in the quadratic model the loss can rise" in L.text()
+    assert "λ_max below 2/η = 20,000: in the quadratic model the loss cannot rise" in L.text()
     assert "falls towards −∞ in the model" not in L.text()
     assert math.sqrt(L["check.gg"]) > 1e3                                 # full-data gradient: not a saddle point
 
@@ -888,7 +888,7 @@ def test_round_9_two_over_lambda_max_bounds_growth_along_v_not_stability(L, caps
     assert L["lam_min"] < 0
     text = markdown(L)
     assert "is the threshold of *full-batch* gradient descent" not in text
-    assert "above it, the model's loss can grow along the sharpest direction $v$" in text
+    assert "above it, the quadratic model's loss can grow along the sharpest direction $v$" in text
     assert "sharpest direction's part is positive and is multiplied by" not in text
     assert text.count("the loss above the minimum along") >= 4 and "is the factor of one loss part only" not in text
     assert "as the next cell prints at 1e-3" not in text and "as the second cell below prints at 1e-3" in text
@@ -942,3 +942,45 @@ def test_round_9_minor_wording(L):
     assert stopped < 31 and "32/32" in L.text() and "Invalid loss, terminating training" in L.text()
     assert "could go below it only by fitting the noise" not in text
     assert "since step 0" in L.text() and "layer norms at step" in L.text()
+
+
+def test_round_11_rising_steps_were_of_the_order_eta_lambda_max_times_the_way_to_their_lowest_point(L):
+    """'How long were the rising steps?': on every rising step the measured step ÷ way to the lowest point is
+    below ηλ_max (even at the grid's bound) but between about half and three quarters of it; the steps have the
+    same order by length as by ηλ_max, step 6 the longest; almost wholly along v at steps 1, 3, 6, hardly at 5."""
+    rose = [int(k) for k in L["rose"]]
+    ratio, eta_lam = np.array(L["length_ratio"]), np.array(L["eta_lam_rose"])
+    assert rose == [1, 3, 5, 6]
+    np.testing.assert_allclose(eta_lam, 1e-3 * np.array(L["along_fast.sharpness"])[rose])
+    np.testing.assert_allclose(ratio, 1 / np.array(L["lowest_at"])[rose])
+    assert np.all(np.array(L["longest_possible"]) < eta_lam)
+    share = ratio / eta_lam
+    assert 0.45 < share.min() and share.max() < 0.75, share
+    assert list(np.argsort(ratio)) == list(np.argsort(eta_lam)) and rose[int(np.argmax(ratio))] == 6
+    step_share = np.array(L["step_share"])
+    assert np.all(step_share[[1, 3, 6]] > 0.9) and step_share[5] < 0.1
+    md = markdown(L)
+    assert "between about half and three quarters of it (printed above)" in md
+    assert "almost wholly at steps 1, 3 and 6, hardly at step 5" in md
+    assert "It does not say why those steps were so long" not in md
+    assert "between about half and three quarters of $\\eta\\lambda_{\\max}$ times as long" in md   # the summary
+
+
+def test_round_11_measured_words_in_place_of_loose_ones(L):
+    """The median ηλ_max at 1e-4 is named (1.66); the last step's residuals are what was measured (a few times
+    the targets' size before it, more than ten thousand times after); the scale argument is an order-of-magnitude
+    check; (1 − ηλ)² > 1 needs λ > 0; 'the model' is always the quadratic model; the target's offset, not the
+    inputs, made most of the sharpness at initialisation."""
+    md = markdown(L)
+    median = 1e-4 * np.median(L["at_edge"])
+    assert f"{median:.2f}" == "1.66" and "with its median at 1.66, below 2" in md and "well below 2" not in md
+    rms, target = np.array(L["rms_residual"]), L["target_rms"]
+    assert 1 < rms[-2] / target < 5 and rms[-1] / target > 1e4
+    assert "grew from a few times the targets' size to more than ten thousand times it" in md
+    assert "once the outputs dwarfed the targets, $\\lambda_{\\max}$ jumped" not in md
+    scale_over_measured = L["final_scale"] / np.array(L["lam_step"])[-1]
+    assert 0.1 < scale_over_measured < 10 and abs(scale_over_measured - 1) > 0.1
+    assert md.count("an order-of-magnitude check, not a match") == 2 and "(an order-of-magnitude check, not a match)" in md
+    assert "for a direction of positive curvature $\\lambda > 0$, exceeds 1 once $\\eta > 2/\\lambda$" in md
+    assert not re.search(r"(?<!quadratic )(?<!Taylor )\b[Tt]he model\b", md)
+    assert L["lam"] / L["lam_c"] > 3 and "In this net the target weighs more" in md

@@ -468,7 +468,7 @@ def test_the_summary_counts_plain_sgd_runs_both_ways_with_he_at_1e_4_in_the_tabl
     assert L["in_failed"] == ["rate read off: 0.9 x critical_lr", "init glorot_uniform x 0.1 (0.001)"]
     text = markdown_text(L)
     assert "but He init at 1e-4, its dot only a few per cent outside, trained" in text
-    assert "He init at 1e-4, a few per cent above its bar, trained" in text    # What we learned
+    assert "the one just above it (He init at 1e-4, 1.02 ×) trained" in text    # What we learned
     assert "with its rate above the starting `critical_lr` failed" not in text and "the last two rows" not in text
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
     assert any(f"plain SGD: {len(L['in_failed'])} runs inside their bar diverged, {len(L['out_trained'])} outside it trained" in t
@@ -703,8 +703,8 @@ def test_minor_round_7_wording_rests_on_what_was_measured(L):
     assert "in full-batch gradient descent, where it was measured, the loss first rose" in text
     assert "`clipvalue=v`" in text and "Keras offers three kinds" in text
     assert "# the helper's argument clipnorm=c sets Keras's global_clipnorm=c" in "\n".join(c.source for c in L.nb.cells)
-    assert "stops once its estimate's relative residual is below `tol`" in text
-    assert text.index("relative residual is below `tol`") < text.index("**Hessian-vector product**")
+    assert "stops once its estimate's *relative residual* is below `tol`" in text
+    assert text.index("relative residual* is below `tol`") < text.index("**Hessian-vector product**")
     assert "at step t (λ_max(t) after t steps; t = 0: before any step)" in printed
     assert "the two He-init rows and the tenfold smaller Glorot row start from other weights" in text
     assert "not at each suggested rate's own step of the sweep" in text
@@ -789,3 +789,51 @@ def test_round_8_summary_and_the_reasons_given(L):
     assert "the runs with steps of a few per cent of the weights' norm or less trained, the longer ones failed" not in text
     assert "with less than a factor of two between the longest that trained and the shortest that failed" in text
     assert "Adam at 0.1 ends lower than all but two of the rows that trained." in text and "lower than almost" not in text
+
+
+def _markdown(L):
+    return "\n".join(cell.source for cell in L.nb.cells if cell.cell_type == "markdown")
+
+
+def test_round_11_the_summary_counts_the_bar_as_the_table_printout_does(L):
+    """'the three runs 1.5 times or more above it failed, the one just above it (He init at 1e-4, 1.02 ×) trained,
+    and of the six inside it four trained and two diverged (0.9 × and the small init)' (warm-up at its reached rate)."""
+    failed, trained = sorted(L["out_failed"]), L["out_trained"]
+    assert len(failed) == 3 and failed[0] >= 1.5 and len(trained) == 1 and f"{trained[0]:.2f}" == "1.02"
+    assert len(L["in_trained"]) == 4 and len(L["in_failed"]) == 2
+    assert any("0.9 x" in name for name in L["in_failed"]) and any("x 0.1" in name for name in L["in_failed"])
+    reached_warmup = L["reached"][L["order"].index("warmup")]
+    assert reached_warmup / L["critical_lr0"] == pytest.approx(failed[0], rel=0.02)    # warm-up counted as reached
+    md = _markdown(L)
+    assert ("the three runs 1.5 times or more above it failed, the one just above it (He init at 1e-4, 1.02 ×) "
+            "trained, and of the six inside it four trained and two diverged") in md
+    assert "with the rate well above the starting `critical_lr` failed" not in md
+
+
+def test_round_11_the_adam_summary_states_an_ordering_not_a_cause(L):
+    assert f"{1e-3 / L['critical_lr0']:.1f}" == "2.6"
+    assert 10 <= L["sgd_over_adam_1e_3"] < 100                           # "tens of times shorter"
+    assert L["unit_failed_min"] > L["unit_trained_max"] and L["unit_failed_min"] / L["unit_trained_max"] < 2
+    assert len(L["one_unit"]) == 8                                        # "an ordering over eight runs"
+    assert L["adam_fail_finite"] and L["adam_fail_lr"] == 1.0              # fails at 1 and 10 without nan
+    md = _markdown(L)
+    assert "Adam survives 1e-3" not in md and "an ordering over eight runs, not a test of why Adam trains at 1e-3" in md
+
+
+def test_round_11_relative_residual_is_defined_and_is_what_lanczos_stops_on():
+    from helpers.eigen import top_eigenpair
+    A = np.diag([5.0, 3.0, -1.0, 0.5])
+    value, vector, residual = top_eigenpair(lambda v: A @ v, 4, tol=1e-3)
+    assert residual <= 1e-3 * abs(value) and abs(value - 5.0) <= residual + 1e-12
+    md = _markdown(lesson("05"))
+    assert "*relative residual*" in md and "the relative residual is that bound divided by $|\\theta|$" in md
+
+
+def test_round_11_terminate_on_nan_stops_on_inf_as_well():
+    import keras
+    callback, net = keras.callbacks.TerminateOnNaN(), keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    callback.set_model(net)
+    net.stop_training = False
+    callback.on_batch_end(0, {"loss": float("inf")})
+    assert net.stop_training
+    assert "stops `model.fit` at the first `nan` or `inf` loss" in _markdown(lesson("05"))

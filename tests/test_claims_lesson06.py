@@ -246,10 +246,10 @@ def test_the_total_loss_is_not_read_as_the_catapult_signs_absence(L):
 def test_later_the_sharpness_swings_about_the_edge_and_the_loss_spikes_on_three_seeds(L):
     assert L["n_back_above"] == L["n_seeds"]                   # climbs back above 2/lr on every seed
     assert L["late_seeds"] == [1, 2, 4]                        # "three seeds of five (1, 2 and 4)"
-    # R5-2: "a second time on seed 1 and for the first time on seeds 2 and 4"
+    # R5-2, R11-15: "again on seed 1 ... and for the first time on seeds 2 and 4"
     assert L["late_again"] == [1] and all(L["early_spikes"][k] < 1 for k in (2, 4))
     assert "of these, above its start in steps 1-19 too: seed 1; for the first time from step 20: seed 2, 4" in L.text()
-    assert "a second time on seed 1 and for the first time on seeds 2 and 4 (printed)" in markdown(L)
+    assert "and for the first time on seeds 2 and 4 (printed)" in markdown(L)
     assert "spikes above its start again" not in markdown(L)
     rows = re.findall(r"^\s*(\d)\s+[\d.]+\s+[\d.]+ \(\s*\d+\)\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s*$",
                       printed_output(L), re.M)
@@ -330,11 +330,12 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     text = markdown(L)
     assert "does not explain the blow-up at 1e-3: it turns positive only beyond a rate several times the thread's" in text
     assert "fits the start" not in text and "What puts the threshold between 1e-4 and 1e-3 is the course's criterion" not in text
-    # R7-6: the criterion predicts a threshold; the observed boundary lies lower (0.9 x diverged)
+    # R7-6, R11-13: the criterion predicts a threshold; the observed boundary is not sharp (0.9 x diverged, others not)
     assert "and *predicts* a threshold between 1e-4 and 1e-3, at `critical_lr`" in text
-    assert "The *observed* boundary lies lower: at 0.9 × `critical_lr` all eight minibatch orders of the course's loop diverged" in text
+    assert ("The *observed* boundary is not a sharp line there: at 0.9 × `critical_lr` all eight minibatch orders of "
+            "the course's loop diverged") in text
     # R8-5, R8-10: model.fit's finite run and lesson 5's He init at 1.02 x are named; critical_lr's pointer is right
-    assert "while `model.fit`'s run at the same rate stayed finite; and lesson 5's He init trained at 1.02 × its `critical_lr`" in text
+    assert "yet `model.fit`'s run at the same rate stayed finite, and lesson 5's He init trained at 1.02 × its `critical_lr`" in text
     assert L5["he_1e_4.trains"] and f"{1e-4 * L5['he_1e_4.sharpness_before'] / 2:.2f}" == "1.02"
     assert "at `critical_lr` (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
     assert L["n_order_diverged"] == 8 and L["lr_near"] < 2 / L["mb.full"]
@@ -588,3 +589,22 @@ def test_round_10_the_start_already_had_a_sharp_component_and_one_step_was_teste
     assert "from the initial weights, lowered every other batch's loss too" in text
     assert "a partly trained net, the answer's scenario, was not tested" in text
 
+
+
+def test_round_11_the_bound_is_stated_the_boundary_is_not_sharp_and_the_step_counts_are_printed(L, L5):
+    """'That prediction is a bound ... negative whenever ηλ_max < 2'; 'The observed boundary is not a sharp line
+    there: ... failures began below it; yet model.fit's run ... stayed finite, and ... He init trained at 1.02 ×';
+    '1,000 full-batch steps for the edge of stability and 200 for the catapult'; 'again on seed 1'."""
+    md = markdown(L)
+    assert "is at most $-\\eta\\, g^\\top g\\,(1 - \\eta\\lambda_{\\max}/2)$" in md
+    assert np.all(np.array(L["curv_share"]) <= 1 + 1e-6)          # gᵀHg ≤ λ_max gᵀg on every measured step
+    assert "The *observed* boundary is not a sharp line there" in md and "boundary lies lower" not in md
+    assert L["n_order_diverged"] == 8 and f"{L5['out_trained'][0]:.2f}" == "1.02"
+    assert printed(L, r"{n} full-batch steps planned per run") == (200.0,)
+    assert printed(L, r"lr = 0.1: lowest loss .* the loss rose on {n} of the {n} steps after step 600")[1] + 601 == 1000
+    assert "runs 1,000 full-batch steps, and 200 for the catapult" in md
+    assert "a thousand steps (the sections between)" not in md
+    early = [s for s in range(len(L["early_spikes"])) if L["early_spikes"][s] > 1]
+    late = [s for s in range(len(L["late_spikes"])) if L["late_spikes"][s] > 1]
+    assert early == [1] and late == [1, 2, 4]
+    assert "again on seed 1 (whose loss was above its start in steps 1–19 too)" in md and "a second time" not in md

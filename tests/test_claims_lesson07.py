@@ -276,7 +276,7 @@ def test_the_features_alone_moved_the_linear_threshold_far_more_than_the_nets(L)
     checklist = (ROOT / "notebooks" / "CHECKLIST.md").read_text()
     checklist = " ".join(checklist.split())
     assert "A linear model's squared-error sharpness grows with the square" in checklist
-    assert "from lesson 2's H = (2/n)XᵀX" in checklist and "raw features in the hundreds (lesson 7)" in checklist
+    assert "lesson 2's H = (2/n)XᵀX" in checklist and "raw features in the hundreds (lesson 7)" in checklist
     assert "moved the linear model's threshold far more than the nets'" in checklist
 
 
@@ -386,3 +386,51 @@ def test_the_checklist_names_the_one_monitor_class_both_lessons_use():
         source = next((ROOT / "notebooks").glob(f"{n}_*.ipynb")).read_text()
         assert "from helpers.net.monitor import DivergenceMonitor" in source
         assert not re.search(r"helpers\.monitor\b", source)
+
+
+# ---------------------------------------------------------------- round 11 (fresh review)
+def _markdown(L):
+    return "\n".join(cell.source for cell in L.nb.cells if cell.cell_type == "markdown")
+
+
+def test_round_11_the_leaky_check_names_the_multiples_lesson_7_measured(L):
+    s = L["leaky_check.sentence"]
+    assert ("so well above the critical rate expect the loss to grow to inf/nan, as lesson 7's linear and leaky-ReLU "
+            "nets did at 4 x it (a plain-SGD leaky-ReLU run at 1.33 x trained)") in s
+    assert by_net(L, "regimes_above")["leaky_relu"] == by_net(L, "regimes_above")["linear"] == "diverges"
+    assert f"{L['mom_stable_over_plain']:.2f}" == "1.33" and L["plain_same_trained"]
+
+
+def test_round_11_the_fifth_label_says_what_happened(L):
+    from helpers.net import regime
+    assert regime.Regime.DID_NOT_TRAIN.value == "did not train" and regime.MOSTLY == 0.9
+    assert ("and **did not train** if it did not: the loss stayed finite but ended above half its start, with fewer "
+            "than 90% of the ReLU units dead and fewer than 90% of the tanh units saturated") in _markdown(L)
+
+
+def test_round_11_the_ten_monitor_steps_are_read_for_what_they_show(L):
+    assert L["monitor_first_warning_above"] == 0 and L["monitor_nonfinite_above"] == 5 and L["monitor_silent_below"]
+    code = next(c.source for c in L.nb.cells if c.cell_type == "code" and "DivergenceMonitor(x, y" in c.source)
+    assert "batch_size=len(x), epochs=10" in code                               # ten full-batch steps
+    md = _markdown(L)
+    assert "at 4 × it warned at step 0, before any update" in md and "the loss turned `inf`/`nan` at step 5" in md
+    assert "Ten steps show no more than that" in md
+
+
+def test_round_11_the_leaky_nets_growth_against_the_parabolas_factor(L):
+    growth = L["leaky_growth"]
+    assert growth[0] < 49 and growth[1] < 49 and all(g > 49 for g in growth[2:])
+    assert L["overflow_steps"] == [19, 5] and L["parabola_steps"] == [19, 19]
+    assert ("the leaky-ReLU net's loss grew by less than the parabola's factor per step over its first two steps, "
+            "then by far more, and overflowed many steps before the parabola's step") in _markdown(L)
+    assert "grew much faster" not in _markdown(L)
+
+
+def test_round_11_checklist_cites_where_the_check_is_taught_and_the_centred_target():
+    text = (Path(__file__).resolve().parents[1] / "notebooks" / "CHECKLIST.md").read_text()
+    step1 = " ".join(text.split("\n1. ")[1].split("\n2. ")[0].split())
+    step3 = " ".join(text.split("\n3. ")[1].split("\n4. ")[0].split())
+    assert "in lesson 5 centring the target alone made 1e-3 train" in step1 and "(Fix 2, 2b)" in step1
+    assert "check, momentum: [lesson 07](07_your_own_network.ipynb)" in step3
+    L5 = lesson("05")
+    assert L5["ctr.trains"] and L5["ctr.lr"] == 1e-3

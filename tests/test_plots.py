@@ -111,8 +111,9 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     assert 0 < k and any(label.startswith(f"actual ΔL crosses 0 (η {lrs[k - 1]:.2g} to {lrs[k]:.2g})")
                          for label in [p.get_label() for p in ax_error.patches])
     assert ax_change.get_ylim() == (-2e4, 2e4) and "up to η = 0.001" in ax_error.get_title()
-    # the 2/λ_max line is about repeated steps; lesson 4 says it marks nothing one step does
-    assert "2/λ_max = 0.0004 (about repeated steps: marks nothing one step does)" in ax_change.get_legend_handles_labels()[1]
+    # above 2/λ_max one step's part along v is positive, its total need not be (lesson 4's split)
+    assert ("2/λ_max = 0.0004: above it, the quadratic model's\none-step change along v is positive (the total need not be)"
+            in ax_change.get_legend_handles_labels()[1])
 
 
 def test_the_loss_along_steps_is_drawn_relative_to_the_loss_before_each_step():
