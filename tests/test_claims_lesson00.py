@@ -43,7 +43,7 @@ def _imports_tensorflow(path):
     import nbformat
 
     code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
-    return bool(re.search(r"^\s*(import|from)\s+(tensorflow|keras|helpers\.(experiment|curvature|fixes|monitor|"
+    return bool(re.search(r"^\s*(import|from)\s+(tensorflow|keras|helpers\.(experiment|curvature|fixes|"
                           r"range_test|dynamics))\b", code, re.M))
 
 

@@ -113,8 +113,7 @@ def test_helpers_net_is_the_tensorflow_subpackage_and_env_is_its_preamble():
     assert "helpers.net.env" in NET_MODULES and len(NET_MODULES) > 1
     outside = [m for m in TF_MODULES if not m.startswith("helpers.net.")]
     # Modules outside helpers.net that still import TensorFlow are the ones issue 11 migrates.
-    assert set(outside) <= {"helpers.curvature", "helpers.experiment", "helpers.fixes", "helpers.dynamics",
-                            "helpers.monitor"}, outside
+    assert set(outside) <= {"helpers.curvature", "helpers.experiment", "helpers.fixes", "helpers.dynamics"}, outside
     done = subprocess.run([sys.executable, "-c",
                            "import os, helpers.net.env; print(os.environ['TF_CPP_MIN_LOG_LEVEL'], "
                            "os.environ['TF_ENABLE_ONEDNN_OPTS'])"],

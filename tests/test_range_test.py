@@ -1,11 +1,13 @@
-"""The learning-rate range test: an exponential sweep that stops once the loss has exploded."""
+"""The learning-rate range test: an exponential sweep on the course's training loop that stops once the loss has exploded."""
 
+import keras
 import numpy as np
 import pytest
 
 from helpers.curvature import critical_lr
 from helpers.experiment import make_experiment
 from helpers.net.range_test import RangeTest, RangeTestResult, lr_range_test, smoothed, suggestions, turn_up_step
+from helpers.net.training import train
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +25,30 @@ def test_range_test_explodes_just_above_2_over_sharpness_and_restores_the_weight
 
 
 def test_sweep_is_exponential():
-    test = RangeTest(start_lr=1e-6, end_lr=1e-2, num_steps=5)
-    assert np.allclose([test._lr(k) for k in range(5)], [1e-6, 1e-5, 1e-4, 1e-3, 1e-2])
+    test = RangeTest(keras.optimizers.SGD(), start_lr=1e-6, end_lr=1e-2, num_steps=5)
+    assert np.allclose([test.rate(k) for k in range(5)], [1e-6, 1e-5, 1e-4, 1e-3, 1e-2])
+
+
+def test_the_sweep_runs_on_the_training_loop_with_its_minibatches_and_per_batch_losses():
+    model, x, y = make_experiment(seed=0)
+    result = lr_range_test(model, x, y, start_lr=1e-7, end_lr=1e-1, num_steps=100, seed=3)
+    steps = len(result.lrs)
+    # the same seed's minibatches in the loop, at the rates the sweep set: the same losses, step by step
+    optimizer = keras.optimizers.SGD(1e-7)
+    sweep_only = RangeTest(optimizer, start_lr=1e-7, end_lr=1e-1, num_steps=100, stop_factor=1e300)   # no stop rule
+    run = train(make_experiment(seed=0)[0], x, y, optimizer, epochs=4, seed=3, callbacks=[sweep_only])
+    assert len(run.losses) > steps and np.allclose(result.lrs, [1e-7 * 1e6 ** (k / 99) for k in range(steps)], rtol=1e-6)
+    np.testing.assert_allclose(result.losses, run.losses[:steps], rtol=1e-6)
+    other = lr_range_test(model, x, y, start_lr=1e-7, end_lr=1e-1, num_steps=100, seed=4)
+    assert other.losses[0] != result.losses[0]                     # another seed, other minibatches
+
+
+def test_the_stop_rule_stops_the_loop_when_the_smoothed_loss_passes_four_times_its_best():
+    model, x, y = make_experiment(seed=0)
+    result = lr_range_test(model, x, y, start_lr=1e-7, end_lr=1e-1, num_steps=100)
+    best = np.minimum.accumulate(result.smoothed)
+    passed = np.flatnonzero(~(result.smoothed <= 4 * best))        # nan/inf count as past it
+    assert passed.tolist() == [len(result.lrs) - 1]               # the first batch past the rule is the last one run
 
 
 def test_smoothing_is_debiased():
@@ -36,7 +60,9 @@ def test_smoothing_is_debiased():
 
 def test_range_test_validates_its_rates():
     with pytest.raises(ValueError, match="end_lr"):
-        RangeTest(start_lr=1e-2, end_lr=1e-3)
+        RangeTest(keras.optimizers.SGD(), start_lr=1e-2, end_lr=1e-3)
+    with pytest.raises(TypeError, match="optimizer"):
+        RangeTest("sgd")
 
 
 def test_turn_up_step_is_the_lowest_finite_raw_loss():
@@ -65,4 +91,24 @@ def test_range_test_can_measure_the_sharpness_as_it_sweeps():
     assert result.sharpness[0] == pytest.approx(2 / critical_lr(model, x, y, tol=1e-3), rel=1e-2)
     assert result.sharpness_at(9) == result.sharpness[1]
     with pytest.raises(ValueError, match="together"):
-        RangeTest(sharpness_every=4)
+        RangeTest(keras.optimizers.SGD(), sharpness_every=4)
+
+
+def test_the_stop_rule_is_fastais_four_times_the_best_smoothed_batch_loss():
+    def stop_step(test, losses):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        test.set_model(model)
+        model.stop_training = False
+        test.on_train_begin()
+        for k, loss in enumerate(losses):
+            test.on_train_batch_begin(k)
+            test.on_train_batch_end(k, {"loss": loss})
+            if model.stop_training:
+                return k
+        return None
+
+    growing = [1.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0]           # smoothed (beta 0.5): 1, 1, 1.57, 2.87, 5.52, 10.8, ...
+    assert stop_step(RangeTest(keras.optimizers.SGD(), beta=0.5), growing) == 4
+    assert stop_step(RangeTest(keras.optimizers.SGD(), beta=0.5, stop_factor=8.0), growing) == 5
+    assert stop_step(RangeTest(keras.optimizers.SGD(), num_steps=3), [1.0] * 10) == 2      # after num_steps batches
+    assert stop_step(RangeTest(keras.optimizers.SGD()), [1.0, float("inf"), 1.0]) == 1    # at a non-finite loss

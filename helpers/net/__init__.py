@@ -14,6 +14,6 @@ set-up); nothing outside this subpackage imports TensorFlow, so ``import helpers
 * :mod:`helpers.net.check` -- ``check_learning_rate``: one call on a compiled model;
 * :mod:`helpers.net.regime` -- dead and saturated units, and the regime a run ended in;
 * :mod:`helpers.net.own_network` -- lesson 7's nets and its runs below and above the critical rate;
-* :mod:`helpers.net.autopsy` -- where the first nan of a diverged run came from;
-* :mod:`helpers.net.range_test` -- Smith's learning-rate range test (``model.fit`` with a callback).
+* :mod:`helpers.net.autopsy` -- where the first nan of a diverged run came from (``first_nonfinite_op``: TensorFlow's own checks);
+* :mod:`helpers.net.range_test` -- Smith's learning-rate range test (on the training loop, with a callback).
 """

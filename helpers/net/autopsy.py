@@ -1,28 +1,33 @@
-"""Where the first nan of a diverged run came from: the run's last steps replayed in float32 numpy.
+"""Where the first nan of a diverged run came from: a float32 replay of its last steps, or TensorFlow's own checks.
 
 A loss that grows geometrically reaches inf first (float32 overflows near 3.4e38); nan comes
 one operation later, from ``inf - inf`` or ``0 * inf``. :func:`nan_autopsy` replays the diverged
 step of a :class:`helpers.net.training.TrainResult`, operation by operation, and names the
 first operation whose result is nan, with a concrete pair of float32 operands. The forward and
 backward pass are :mod:`helpers.mlp`'s, run in float32; this module only traces where the nan appeared.
+:func:`first_nonfinite_op` asks TensorFlow instead: it runs any function with every operation
+checking its output, and names the first operation whose output was inf or nan.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 from dataclasses import dataclass
 
 import helpers.net.env  # noqa: F401  (TensorFlow's environment first)
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from helpers.mlp import _backward, _forward  # noqa: E402  (the forward and backward pass)
 from helpers.net.hessian import check_model  # noqa: E402
 from helpers.net.training import TrainResult, train  # noqa: E402
 from helpers.validation import check_int  # noqa: E402
 
-__all__ = ["NanAutopsy", "nan_autopsy"]
+__all__ = ["NanAutopsy", "nan_autopsy", "first_nonfinite_op"]
 
 
 @dataclass
@@ -56,6 +61,40 @@ class NanAutopsy:
     inf_weights: int
     trail: tuple
     description: str
+
+
+def first_nonfinite_op(run):
+    """Call ``run()`` with TensorFlow's numeric checks on: the first operation whose output was inf/nan.
+
+    ``tf.debugging.enable_check_numerics()`` makes every operation check its output and raise at
+    the first inf or nan. Returns the line of TensorFlow's message that names the operation
+    ("Detected Infinity or NaN in output 0 of graph op ..."), or None when ``run()`` finished
+    with every output finite. The checks are switched off again afterwards, and TensorFlow's
+    informational log lines about switching them are kept off stderr.
+
+    Examples
+    --------
+    >>> first_nonfinite_op(lambda: tf.math.log(tf.constant([0.0])))
+    'Detected Infinity or NaN in output 0 of eagerly-executing op "Log"'
+    >>> first_nonfinite_op(lambda: tf.math.log(tf.constant([1.0]))) is None
+    True
+    """
+    if not callable(run):
+        raise TypeError(f"run must be callable, got {type(run).__name__}")
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    tf.debugging.enable_check_numerics()
+    try:
+        run()
+    except tf.errors.InvalidArgumentError as err:
+        found = re.search(r'Detected Infinity or NaN in output \d+ of (graph op \S+|eagerly-executing op "\w+")',
+                          str(err))
+        return found.group(0) if found else str(err).splitlines()[0]
+    finally:
+        tf.debugging.disable_check_numerics()
+        logger.setLevel(level)
+    return None
 
 
 _SLOPES = {"relu": 0.0, "leaky_relu": 0.2, "linear": 1.0}

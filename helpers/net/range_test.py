@@ -1,4 +1,4 @@
-"""The learning-rate range test (Smith 2017; fastai's ``lr_find``) for Keras.
+"""The learning-rate range test (Smith 2017; fastai's ``lr_find``) on the course's training loop.
 
 Train for a few dozen minibatches while the learning rate grows exponentially from tiny to
 huge, and record the loss at each rate. The loss first barely moves, then falls, then turns
@@ -25,6 +25,7 @@ import keras  # noqa: E402
 
 from helpers.eigen import top_eigenpair  # noqa: E402
 from helpers.net.hessian import HessianOperator  # noqa: E402
+from helpers.net.training import train  # noqa: E402
 from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
 __all__ = ["RangeTest", "RangeTestResult", "lr_range_test", "smoothed", "suggestions", "turn_up_step"]
@@ -51,61 +52,64 @@ def smoothed(losses, beta=0.98):
 
 
 class RangeTest(keras.callbacks.Callback):
-    """Keras callback: set the rate ``start_lr * (end_lr / start_lr) ** (k / (num_steps - 1))``
-    before batch ``k``, record the batch loss, stop when the smoothed loss passes
-    ``stop_factor`` times its best (or is not finite) or after ``num_steps`` batches.
+    """Callback for :func:`helpers.net.training.train`: the exponential sweep and fastai's stop rule.
+
+    Before batch ``k`` it sets ``optimizer``'s rate to ``start_lr * (end_lr / start_lr) ** (k / (num_steps - 1))``;
+    after it, it reads that batch's own loss (``logs["loss"]``, as ``train`` computed it) and stops
+    training once the smoothed loss passes ``stop_factor`` times its best (or is not finite) or
+    after ``num_steps`` batches. It needs ``train``'s logs: ``model.fit`` logs a running mean.
 
     With ``sharpness_data=(x, y)`` and ``sharpness_every=k`` it also measures the sharpness of
     the mean squared error on ``x, y`` before every ``k``-th batch (``sharpness_steps``,
     ``sharpness``).
+
+    Examples
+    --------
+    >>> test = RangeTest(keras.optimizers.SGD(), start_lr=1e-6, end_lr=1e-2, num_steps=5)
+    >>> [f"{test.rate(k):.0e}" for k in range(5)]
+    ['1e-06', '1e-05', '1e-04', '1e-03', '1e-02']
     """
 
-    def __init__(self, start_lr=1e-7, end_lr=1.0, num_steps=100, beta=0.98, stop_factor=4.0,
+    def __init__(self, optimizer, start_lr=1e-7, end_lr=1.0, num_steps=100, beta=0.98, stop_factor=4.0,
                  sharpness_data=None, sharpness_every=None):
         super().__init__()
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            raise TypeError(f"optimizer must be a keras optimizer, got {type(optimizer).__name__}")
         if (sharpness_data is None) != (sharpness_every is None):
             raise ValueError("sharpness_data and sharpness_every go together")
+        self.optimizer = optimizer
         self.sharpness_data = sharpness_data
         self.sharpness_every = None if sharpness_every is None else check_int(sharpness_every, "sharpness_every", 1)
         self.start_lr, self.end_lr = check_lr(start_lr, "start_lr"), check_lr(end_lr, "end_lr")
         if end_lr <= start_lr:
             raise ValueError(f"end_lr must be larger than start_lr, got {end_lr!r} <= {start_lr!r}")
-        if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 2:
-            raise ValueError(f"num_steps must be an integer >= 2, got {num_steps!r}")
-        self.num_steps = int(num_steps)
+        self.num_steps = check_int(num_steps, "num_steps", 2)
+        if not 0 <= beta < 1:
+            raise ValueError(f"beta must be in [0, 1), got {beta!r}")
         self.beta = float(beta)
         self.stop_factor = check_positive(stop_factor, "stop_factor")
-        self.lrs, self.losses = [], []
+        self.losses, self.sharpness_steps, self.sharpness = [], [], []
 
-    def _lr(self, k):
+    def rate(self, k):
+        """The rate of batch ``k`` of the sweep."""
         return self.start_lr * (self.end_lr / self.start_lr) ** (k / (self.num_steps - 1))
 
     def on_train_begin(self, logs=None):
-        self.lrs, self.losses, self._prev_mean, self._best = [], [], None, math.inf
-        self.sharpness_steps, self.sharpness, self._vector = [], [], None
+        self.losses, self.sharpness_steps, self.sharpness = [], [], []
+        self._best, self._vector = math.inf, None
         self._operator = None if self.sharpness_data is None else HessianOperator(self.model, *self.sharpness_data)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._prev_mean = None
-
     def on_train_batch_begin(self, batch, logs=None):
-        if self._operator is not None and len(self.lrs) % self.sharpness_every == 0:
+        k = len(self.losses)
+        if self._operator is not None and k % self.sharpness_every == 0:
             op = self._operator
             lam, self._vector, _ = top_eigenpair(op.matvec, op.shape[0], tol=1e-3, v0=self._vector)
-            self.sharpness_steps.append(len(self.lrs))
+            self.sharpness_steps.append(k)
             self.sharpness.append(lam)
-        lr = self._lr(len(self.lrs))
-        self.model.optimizer.learning_rate.assign(lr)
-        self.lrs.append(lr)
+        self.optimizer.learning_rate.assign(self.rate(k))
 
     def on_train_batch_end(self, batch, logs=None):
-        mean = float((logs or {}).get("loss", float("nan")))
-        # Keras logs the running mean of the epoch's batch losses; undo the averaging.
-        with np.errstate(all="ignore"):
-            loss = mean if self._prev_mean is None or not math.isfinite(mean) else float(
-                (batch + 1) * np.float64(mean) - batch * np.float64(self._prev_mean))
-        self._prev_mean = mean
-        self.losses.append(loss)
+        self.losses.append(float((logs or {}).get("loss", float("nan"))))
         smooth = smoothed(self.losses, self.beta)[-1]
         self._best = min(self._best, smooth)
         if (not math.isfinite(smooth) or smooth > self.stop_factor * self._best
@@ -119,7 +123,8 @@ class RangeTestResult:
 
     Attributes
     ----------
-    lrs, losses, smoothed : per batch: the rate, the batch loss, the smoothed loss.
+    lrs, losses, smoothed : per batch: the rate, the batch loss (as the training loop computed
+        it), the smoothed loss.
     lr_at_minimum : the rate where the smoothed loss was lowest.
     suggestion : ``lr_at_minimum / 10`` (fastai's "minimum" rule).
     stopped_lr : the rate at which the test stopped (the loss had exploded).
@@ -143,8 +148,12 @@ class RangeTestResult:
 
 
 def lr_range_test(model, x, y, start_lr=1e-7, end_lr=1.0, num_steps=100, batch_size=32,
-                  beta=0.98, stop_factor=4.0, seed=0, verbose=0, sharpness_every=None):
+                  beta=0.98, stop_factor=4.0, seed=0, progress=False, sharpness_every=None):
     """Run the range test on ``model`` (plain SGD, mean squared error); weights restored after.
+
+    The sweep runs on the course's one training loop, :func:`helpers.net.training.train`: the
+    minibatches of ``seed`` (:func:`helpers.net.training.minibatch_order`, the same as every
+    other run of that seed), each batch's loss recorded as it was computed.
 
     Parameters
     ----------
@@ -155,11 +164,11 @@ def lr_range_test(model, x, y, start_lr=1e-7, end_lr=1.0, num_steps=100, batch_s
     num_steps : int
         Batches over the whole sweep (the test usually stops earlier).
     batch_size, seed : int
-        Minibatch size; ``seed`` seeds Keras's shuffling.
+        Minibatch size, and the seed of the minibatch order.
     beta, stop_factor : float
         Smoothing of the loss and the stopping rule (fastai: 0.98 and 4).
-    verbose : int
-        Keras's progress bar (0: none).
+    progress : bool or str
+        A ``tqdm.auto`` progress bar over the batches (as in ``train``).
     sharpness_every : int, optional
         Also measure the sharpness of the mean squared error on all of ``x, y`` before every
         ``sharpness_every``-th batch.
@@ -181,22 +190,21 @@ def lr_range_test(model, x, y, start_lr=1e-7, end_lr=1.0, num_steps=100, batch_s
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.float32).reshape(len(x), -1)
-    callback = RangeTest(start_lr, end_lr, num_steps, beta, stop_factor,
+    batch_size = check_int(batch_size, "batch_size", 1)
+    optimizer = keras.optimizers.SGD(learning_rate=start_lr)
+    callback = RangeTest(optimizer, start_lr, end_lr, num_steps, beta, stop_factor,
                          sharpness_data=None if sharpness_every is None else (x, y),
                          sharpness_every=sharpness_every)
     initial = model.get_weights()
-    keras.utils.set_random_seed(seed)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=start_lr), loss="mse")
-    epochs = math.ceil(num_steps / math.ceil(len(x) / batch_size))
+    epochs = math.ceil(callback.num_steps / max(len(x) // batch_size, 1))
     try:
-        model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
-                  callbacks=[callback])
+        run = train(model, x, y, optimizer, epochs=epochs, batch_size=batch_size, seed=seed,
+                    callbacks=[callback], progress=progress)
     finally:
         model.set_weights(initial)
-    lrs, losses = np.array(callback.lrs), np.array(callback.losses)
+    lrs, losses = run.lrs, run.losses
     smooth = smoothed(losses, beta)
-    finite = np.isfinite(smooth)
-    best = int(np.argmin(np.where(finite, smooth, np.inf)))
+    best = int(np.argmin(np.where(np.isfinite(smooth), smooth, np.inf)))
     return RangeTestResult(lrs=lrs, losses=losses, smoothed=smooth, lr_at_minimum=float(lrs[best]),
                            suggestion=float(lrs[best] / 10), stopped_lr=float(lrs[-1]),
                            sharpness_steps=np.array(callback.sharpness_steps, dtype=int),
