@@ -1162,10 +1162,10 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
 
     Small multiples of :func:`draw_edge_runs` for runs that would hide each other on one
     panel (several seeds). The top panels mark the initial loss (dotted line at 1), the
-    bottom panels the edge (dashed line at 1); each column is titled by its label. Both panels
-    shade the steps during which the last sharpness measured was above the edge
-    (:func:`above_edge_spans`), and the top panel counts the steps on which the loss rose and
-    how many of them lie in the shade. Share the axes of a row (``sharey``) to compare the columns.
+    bottom panels the edge (dashed line at 1). Both panels shade the steps during which the
+    last sharpness measured was above the edge (:func:`above_edge_spans`); each column is titled
+    by its label and, below it, the number of steps on which the loss rose and how many of them
+    lie in the shade. Share the axes of a row (``sharey``) to compare the columns.
 
     Examples
     --------
@@ -1175,15 +1175,15 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     ...         sharpness=np.array([30.0, 10.0]), lr=0.1, diverged_at=None)
     >>> top, bottom = Figure().subplots(2, 2, sharey="row")
     >>> out = draw_edge_columns(top, bottom, [run, run], ["seed 0", "seed 1"])
-    >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist(), top[1].get_title()
-    ([1.0, 1.5, 0.25], [1.5, 0.5], 'seed 1')
-    >>> out["counts"][0].get_text(), len(out["shade"]), out["shade"][1].get_label()   # steps 0-2, top and bottom
-    ('loss rose on 1 step, 1 in the shade', 4, 'sharpness above 2/lr (last measured)')
+    >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist()
+    ([1.0, 1.5, 0.25], [1.5, 0.5])
+    >>> top[1].get_title(), len(out["shade"]), out["shade"][1].get_label()   # steps 0-2 shaded, top and bottom
+    ('seed 1\\nloss rose on 1 step, 1 in the shade', 4, 'sharpness above 2/lr (last measured)')
     """
     if not len(axes_loss) == len(axes_edge) == len(runs) == len(labels):
         raise ValueError(f"axes_loss, axes_edge and labels must have one entry per run ({len(runs)}), "
                          f"got {len(axes_loss)}, {len(axes_edge)} and {len(labels)}")
-    out = {"loss": [], "edge": [], "shade": [], "counts": []}
+    out = {"loss": [], "edge": [], "shade": []}
     for i, (ax_l, ax_e, run, label) in enumerate(zip(axes_loss, axes_edge, runs, labels)):
         color = _RUN_COLORS[i % len(_RUN_COLORS)] if colors is None else colors[i]
         spans, rises, inside = above_edge_spans(run)
@@ -1196,10 +1196,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
         (line,) = ax_l.plot(*_loss_xy(loss / loss[0]), lw=1.8, color=color)
         ax_l.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_l.set_yscale("log")
-        ax_l.set_title(label)
-        out["counts"].append(ax_l.text(0.03, 0.03, f"loss rose on {rises} step{'s' if rises != 1 else ''}, {inside} in the shade",
-                                       transform=ax_l.transAxes, fontsize=FONT - 2, va="bottom",
-                                       bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1.5)))
+        ax_l.set_title(f"{label}\nloss rose on {rises} step{'s' if rises != 1 else ''}, {inside} in the shade")
         (edge,) = ax_e.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
                             lw=1.5, color=color)
         ax_e.axhline(1.0, color="k", lw=1.2, ls="--", label="edge: sharpness = 2/lr" if i == 0 else None)
