@@ -1165,7 +1165,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     bottom panels the edge (dashed line at 1). Both panels shade the steps during which the
     last sharpness measured was above the edge (:func:`above_edge_spans`); each column is titled
     by its label and, below it, the number of steps on which the loss rose and how many of them
-    lie in the shade. Share the axes of a row (``sharey``) to compare the columns.
+    lie in the shade; a legend below the figure names the shade and the edge. Share the axes of a row (``sharey``) to compare the columns.
 
     Examples
     --------
@@ -1178,7 +1178,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist()
     ([1.0, 1.5, 0.25], [1.5, 0.5])
     >>> top[1].get_title(), len(out["shade"]), out["shade"][1].get_label()   # steps 0-2 shaded, top and bottom
-    ('seed 1\\nloss rose on 1 step, 1 in the shade', 4, 'sharpness above 2/lr (last measured)')
+    ('seed 1\\nloss rose 1 x, 1 in the shade', 4, 'sharpness above 2/lr (last measured)')
     """
     if not len(axes_loss) == len(axes_edge) == len(runs) == len(labels):
         raise ValueError(f"axes_loss, axes_edge and labels must have one entry per run ({len(runs)}), "
@@ -1196,7 +1196,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
         (line,) = ax_l.plot(*_loss_xy(loss / loss[0]), lw=1.8, color=color)
         ax_l.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_l.set_yscale("log")
-        ax_l.set_title(f"{label}\nloss rose on {rises} step{'s' if rises != 1 else ''}, {inside} in the shade")
+        ax_l.set_title(f"{label}\nloss rose {rises} x, {inside} in the shade")
         (edge,) = ax_e.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
                             lw=1.5, color=color)
         ax_e.axhline(1.0, color="k", lw=1.2, ls="--", label="edge: sharpness = 2/lr" if i == 0 else None)
@@ -1208,8 +1208,8 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     for ax in (*axes_loss, *axes_edge):
         label_short_log_axis(ax)
         _readable(ax, legend=False)
-    if out["shade"]:
-        axes_edge[0].legend(fontsize=FONT - 3, loc="upper right")
+    handles, names = axes_edge[0].get_legend_handles_labels()
+    axes_edge[0].figure.legend(handles, names, loc="outside lower center", ncols=len(names), fontsize=FONT - 1)
     return out
 
 

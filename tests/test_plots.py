@@ -236,8 +236,9 @@ def test_edge_columns_shade_the_steps_after_a_sharpness_above_the_edge_and_count
     out = plots.draw_edge_columns([top], [bottom], [run], ["seed 0"])
     spans = sorted({(p.get_x(), p.get_x() + p.get_width()) for p in out["shade"]})
     assert spans == [(0, 2), (4, 5)] and len(out["shade"]) == 4                    # both rows shaded
-    assert top.get_title() == "seed 0\nloss rose on 3 steps, 2 in the shade"
-    assert "sharpness above 2/lr (last measured)" in [t.get_text() for t in bottom.get_legend().get_texts()]
+    assert top.get_title() == "seed 0\nloss rose 3 x, 2 in the shade"
+    (legend,) = bottom.figure.legends                                              # below the figure, off the data
+    assert [t.get_text() for t in legend.get_texts()] == ["sharpness above 2/lr (last measured)", "edge: sharpness = 2/lr"]
     gone = R(loss=np.array([1.0, 2.0, 3.0, np.inf]), sharpness_steps=np.array([0]), sharpness=np.array([25.0]),
              lr=0.1, diverged_at=2)                                                # steps after the divergence do not count
     assert plots.above_edge_spans(gone) == ([(0, 2)], 2, 2)
