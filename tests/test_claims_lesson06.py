@@ -408,7 +408,7 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
     assert f"on the {rises.sum()} rising steps the formula misses the size: {misses};" in L.text()
     assert [predicted[k] > actual[k] for k in np.flatnonzero(rises)] == [True, False, False]
     assert "in both directions: too high on the first rise, too low on the other two (the factors printed;" in text
-    assert min(L["size_miss"]) > 10 and "which it misses by more than a factor of ten on each (the factors printed" in text
+    assert min(L["size_miss"]) > 10 and "which it misses by more than a factor of ten on each, in both directions" in text
     assert f"there gᵀHg/gᵀg ÷ λ_max is at least {share[rises].min():.2f}" in L.text()
     assert "so the right signs are one finding, not two" in text and "on five steps of one run" in text and k == 5
     assert "In this run the loss rose exactly on the steps where" not in text and "the steps themselves showed" not in text
