@@ -779,7 +779,7 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
 
 # --------------------------------------------------------------------------- lessons 5 and 6
 __all__ += ["FONT", "draw_runs", "draw_fix_runs", "draw_fix_summary", "draw_range_test", "note_off_panel",
-            "draw_edge_runs", "draw_edge_columns", "draw_minibatch_sharpness", "draw_rate_and_threshold",
+            "draw_edge_runs", "draw_edge_columns", "above_edge_spans", "draw_minibatch_sharpness", "draw_rate_and_threshold",
             "label_short_log_axis"]
 
 FONT = 12
@@ -1119,13 +1119,53 @@ def note_off_panel(ax_edge, runs, labels, top):
     return text
 
 
+def above_edge_spans(run):
+    """The step intervals in which the last sharpness measured was above ``2 / lr``, and the rises in them.
+
+    The sharpness is measured every few steps; a measurement at step ``s`` stands for the steps
+    up to the next one (or the run's end: its last step, or ``stopped_at``). Step ``k`` *rises*
+    when ``losses[k + 1] > losses[k]``; it falls in a span ``(a, b)`` when ``a <= k < b``, so the
+    segment drawn from ``k`` to ``k + 1`` lies inside the span. Returns ``(spans, rises,
+    rises_inside)``: the spans as ``(a, b)`` pairs, the number of rising steps and how many of them
+    lie in a span.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> run = R(losses=np.array([1.0, 2.0, 1.5, 1.8, 1.0]), sharpness_steps=np.array([0, 2]),
+    ...         sharpness=np.array([25.0, 15.0]), lr=0.1, stopped_at=None)
+    >>> above_edge_spans(run)
+    ([(0, 2)], 2, 1)
+    """
+    steps = np.asarray(run.sharpness_steps, dtype=int)
+    loss = np.asarray(run.losses, dtype=float)
+    if steps.ndim != 1 or len(steps) != len(run.sharpness) or len(steps) == 0:
+        raise ValueError(f"run.sharpness_steps must list one step per sharpness value, got {len(steps)} steps "
+                         f"for {len(run.sharpness)} values")
+    end = len(loss) - 1 if run.stopped_at is None else int(run.stopped_at)
+    bounds = np.append(steps, end)
+    above = np.asarray(run.sharpness, dtype=float) * run.lr / 2 > 1
+    spans = []
+    for a, b, up in zip(bounds[:-1], bounds[1:], above):
+        if up and b > a:
+            if spans and spans[-1][1] == a:          # adjacent intervals drawn as one span
+                spans[-1] = (spans[-1][0], int(b))
+            else:
+                spans.append((int(a), int(b)))
+    rising = np.flatnonzero(np.diff(loss[:end + 1]) > 0)
+    inside = sum(any(a <= k < b for a, b in spans) for k in rising)
+    return spans, len(rising), int(inside)
+
+
 def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     """One column per run: its loss ÷ initial loss (top, log) and sharpness × lr / 2 (bottom).
 
     Small multiples of :func:`draw_edge_runs` for runs that would hide each other on one
     panel (several seeds). The top panels mark the initial loss (dotted line at 1), the
-    bottom panels the edge (dashed line at 1); each column is titled by its label. Share the
-    axes of a row (``sharey``) to compare the columns.
+    bottom panels the edge (dashed line at 1). Both panels shade the steps during which the
+    last sharpness measured was above the edge (:func:`above_edge_spans`); each column is titled
+    by its label and, below it, the number of steps on which the loss rose and how many of them
+    lie in the shade; a legend below the figure names the shade and the edge. Share the axes of a row (``sharey``) to compare the columns.
 
     Examples
     --------
@@ -1135,23 +1175,31 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     ...         sharpness=np.array([30.0, 10.0]), lr=0.1, stopped_at=None)
     >>> top, bottom = Figure().subplots(2, 2, sharey="row")
     >>> out = draw_edge_columns(top, bottom, [run, run], ["seed 0", "seed 1"])
-    >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist(), top[1].get_title()
-    ([1.0, 1.5, 0.25], [1.5, 0.5], 'seed 1')
+    >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist()
+    ([1.0, 1.5, 0.25], [1.5, 0.5])
+    >>> top[1].get_title(), len(out["shade"]), out["shade"][1].get_label()   # steps 0-2 shaded, top and bottom
+    ('seed 1\\nloss rose 1 x, 1 in the shade', 4, 'sharpness above 2/lr (last measured)')
     """
     if not len(axes_loss) == len(axes_edge) == len(runs) == len(labels):
         raise ValueError(f"axes_loss, axes_edge and labels must have one entry per run ({len(runs)}), "
                          f"got {len(axes_loss)}, {len(axes_edge)} and {len(labels)}")
-    out = {"loss": [], "edge": []}
+    out = {"loss": [], "edge": [], "shade": []}
     for i, (ax_l, ax_e, run, label) in enumerate(zip(axes_loss, axes_edge, runs, labels)):
         color = _RUN_COLORS[i % len(_RUN_COLORS)] if colors is None else colors[i]
+        spans, rises, inside = above_edge_spans(run)
+        for j, (a, b) in enumerate(spans):
+            for ax in (ax_l, ax_e):
+                shade = ax.axvspan(a, b, color="0.82", lw=0, zorder=0,
+                                   label="sharpness above 2/lr (last measured)" if i == j == 0 and ax is ax_e else None)
+                out["shade"].append(shade)
         loss = np.asarray(run.losses, dtype=float)
         (line,) = ax_l.plot(*_loss_xy(loss / loss[0]), lw=1.8, color=color)
         ax_l.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_l.set_yscale("log")
-        ax_l.set_title(label)
+        ax_l.set_title(f"{label}\nloss rose {rises} x, {inside} in the shade")
         (edge,) = ax_e.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
                             lw=1.5, color=color)
-        ax_e.axhline(1.0, color="k", lw=1.2, ls="--")
+        ax_e.axhline(1.0, color="k", lw=1.2, ls="--", label="edge: sharpness = 2/lr" if i == 0 else None)
         ax_e.set_xlabel("step")
         out["loss"].append(line)
         out["edge"].append(edge)
@@ -1160,6 +1208,8 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     for ax in (*axes_loss, *axes_edge):
         label_short_log_axis(ax)
         _readable(ax, legend=False)
+    handles, names = axes_edge[0].get_legend_handles_labels()
+    axes_edge[0].figure.legend(handles, names, loc="outside lower center", ncols=len(names), fontsize=FONT - 1)
     return out
 
 

@@ -225,6 +225,28 @@ def test_edge_runs_name_the_stopping_criterion_and_the_ratio_when_asked():
     assert b.get_ylabel() == "lr / (2/sharpness)" and b.get_lines()[-1].get_label() == "lr / (2/sharpness) = 1"
 
 
+def test_edge_columns_shade_the_steps_after_a_sharpness_above_the_edge_and_count_the_rises_in_the_shade():
+    """Lesson 6's five-seed figure: a measurement stands for the steps up to the next one; rises are counted in the title."""
+    import pytest
+    from types import SimpleNamespace as R
+    run = R(losses=np.array([1.0, 2.0, 1.5, 1.8, 1.0, 1.2]), sharpness_steps=np.array([0, 2, 4]),
+            sharpness=np.array([25.0, 15.0, 25.0]), lr=0.1, stopped_at=None)      # above, below, above the edge (20)
+    assert plots.above_edge_spans(run) == ([(0, 2), (4, 5)], 3, 2)                # rises at steps 0, 2, 4; step 2 unshaded
+    top, bottom = Figure().subplots(2, 1)
+    out = plots.draw_edge_columns([top], [bottom], [run], ["seed 0"])
+    spans = sorted({(p.get_x(), p.get_x() + p.get_width()) for p in out["shade"]})
+    assert spans == [(0, 2), (4, 5)] and len(out["shade"]) == 4                    # both rows shaded
+    assert top.get_title() == "seed 0\nloss rose 3 x, 2 in the shade"
+    (legend,) = bottom.figure.legends                                              # below the figure, off the data
+    assert [t.get_text() for t in legend.get_texts()] == ["sharpness above 2/lr (last measured)", "edge: sharpness = 2/lr"]
+    gone = R(losses=np.array([1.0, 2.0, 3.0, np.inf]), sharpness_steps=np.array([0]), sharpness=np.array([25.0]),
+             lr=0.1, stopped_at=2)                                                # steps after the divergence do not count
+    assert plots.above_edge_spans(gone) == ([(0, 2)], 2, 2)
+    with pytest.raises(ValueError, match="sharpness_steps"):
+        plots.above_edge_spans(R(losses=run.losses, sharpness_steps=np.array([0]), sharpness=np.array([1.0, 2.0]), lr=0.1,
+                                 stopped_at=None))
+
+
 def test_minibatch_sharpness_draws_a_tick_per_batch_and_counts_those_sharper_than_the_full_batch():
     from types import SimpleNamespace   # the fields of helpers.dynamics.MinibatchSharpness, without TensorFlow
 
