@@ -596,7 +596,7 @@ class LrGridApp(SliderApp):
         ax_lr.axhline(start, color=plots.COLORS["threshold"], ls=":", lw=1.2)
         ax_lr.text(self.lrs[0], start / 1.15, f" first minibatch loss ({start:,.0f})", fontsize=12,
                    color=plots.COLORS["threshold"], va="top")   # below the line: spikes sit above it
-        ax_lr.plot(self.lrs[~blew], finals[~blew], "o-", ms=7, color=plots.COLORS["small"],
+        ax_lr.plot(self.lrs[~blew], finals[~blew], "o", ms=7, color=plots.COLORS["small"],
                    label=f"stayed finite: {what}")
         spiked = ~np.isnan(peaks)
         ax_lr.plot(self.lrs[spiked], peaks[spiked], "^", ms=9, mfc="none", mew=1.5, color=plots.COLORS["small"],

@@ -305,7 +305,7 @@ def test_no_bounded_below_argument_and_no_edge_of_stability_claim(L):
                    "2/|\\lambda_{\\min}|$ would separate them too", "proportional to the weights of the others"):
         assert phrase not in text, phrase
     assert "**progressive sharpening**" in text and "does not show that it is in the regime" in text
-    assert "the threshold of nothing" in text
+    assert "the threshold of nothing" not in text   # round 11: the aside was dropped
 
 
 def test_at_1e_4_the_sharpness_rises_towards_two_over_eta(L):
@@ -521,7 +521,7 @@ def test_the_curvature_jumped_only_at_the_end_and_no_causal_order_is_claimed(L, 
     by orders of magnitude only in the last two steps (not 'by an ever larger factor'); before that the first and
     last layers' norms grew by factors of about two to three; over the whole run λ_max and the loss grew by factors
     within two of what the scale argument gives for the product's growth (product^(4/3), product²), most of it in the
-    last step. No 'larger factor than the product' reading, no 'curvature first, weights followed'."""
+    last step, which is why the lesson says the whole-run line adds no evidence of its own. No 'larger factor than the product' reading, no 'curvature first, weights followed'."""
     from helpers.exercises import lesson04
 
     norms = np.array(L["fast.layer_norms"], dtype=float)        # (steps recorded, layers), before each step
@@ -553,8 +553,7 @@ def test_the_curvature_jumped_only_at_the_end_and_no_causal_order_is_claimed(L, 
                    "they mostly disagree", "come from something else"):
         assert phrase not in text, phrase
     assert "not a cause and its effect" not in text and "one process seen at two scales" not in text   # round 8
-    assert "within two of what the scale argument gives for the product's growth (printed above), most of it in the " \
-           "last step" in text
+    assert "the last step makes most of its growth" in text      # round 11: the whole-run comparison adds no evidence
     assert "Whether the curvature drove the weights or the weights the curvature, these measurements do not say" in text
     lesson04.q2.solution()
     assert "after the curvature had jumped" not in capsys.readouterr().out
@@ -983,4 +982,146 @@ def test_round_11_measured_words_in_place_of_loose_ones(L):
     assert md.count("an order-of-magnitude check, not a match") == 2 and "(an order-of-magnitude check, not a match)" in md
     assert "for a direction of positive curvature $\\lambda > 0$, exceeds 1 once $\\eta > 2/\\lambda$" in md
     assert not re.search(r"(?<!quadratic )(?<!Taylor )\b[Tt]he model\b", md)
-    assert L["lam"] / L["lam_c"] > 3 and "In this net the target weighs more" in md
+    assert L["lam"] / L["lam_c"] > 3 and "This lesson measures only the targets' side" in md
+
+
+# ---------------------------------------------------------------- round 11 review (r11_04)
+def test_r11_the_quadratic_model_iterated_from_the_initial_weights_falls_without_bound_at_both_rates(L):
+    """A3, 'What the quadratic model predicts, part by part': iterated with full-batch steps, the quadratic model at
+    the initial weights falls at every step, below 0 within a few steps, in the end by a factor per step close to
+    (1 − ηλ_min)², at 1e-3 and at 1e-4; so 2/λ_max sorting the runs is an empirical result, not the model's."""
+    losses, rates = np.array(L["model_loss"]), L["model_rates"]
+    assert list(rates) == [1e-3, 1e-4] and losses.shape == (2, 41)
+    assert losses[0, 0] == pytest.approx(L["fast.initial_loss"], rel=1e-4) == losses[1, 0]
+    for row, lr in enumerate(rates):   # one step of the iterated model is the one-step prediction of the check
+        assert losses[row, 1] - losses[row, 0] == pytest.approx(L["check.predicted"][at(L, lr)], rel=1e-3)
+    assert np.all(np.diff(losses, axis=1) < 0)                                  # "rises at 0 of 40 steps"
+    assert "it rises at 0 of 40 steps" in L.text()
+    for row, lr in enumerate(rates):
+        assert 0 < int(np.argmax(losses[row] < 0)) <= 5 and np.all(losses[row, 5:] < 0)   # "within a few steps"
+        last = losses[row, -1] / losses[row, -2]
+        bottom, top = (1 - lr * L["lam_min"]) ** 2, (1 - lr * L["lam"]) ** 2
+        assert last == pytest.approx(bottom, rel=0.1) and abs(last - bottom) < abs(last - top)
+    assert losses[0, -1] < -1e60 and losses[1, -1] < -1e15                         # "without bound"
+    md = markdown(L)
+    assert "predicts the opposite of a blow-up, at both rates" in md
+    assert "is an empirical result of this lesson, not a consequence of the quadratic model" in md
+    assert "That sorting does not follow from the quadratic model" in md                          # the summary
+    assert "What the quadratic model does not decide is whether that growth wins" not in md
+    assert md.index("**Roadmap.**") < md.index("## The experiment")
+    # the summary's "three of the four replayed steps that raised the loss lay almost wholly along" v, ηλ_max > 2
+    assert list(L["mostly_along"]) == [1, 3, 6] and list(L["rose"]) == [1, 3, 5, 6]
+    assert np.all(1e-3 * np.array(L["along_fast.sharpness"])[[1, 3, 6]] > 2)
+    assert "three of the four replayed steps that raised the loss lay almost wholly along" in md
+    assert "three of the four real steps of the 1e-3 run that raised the loss lay almost wholly along" in md
+
+
+def test_r11_the_parabola_gives_the_steps_length_not_where_it_lands(L):
+    """A1, 'How long were the rising steps?': over the steps mostly along v the length ratio is about half to three
+    quarters of ηλ_max (step 5 inside that range but not along v); the parabola's landing factor (1/t* − 1)² is off
+    from the measured one by more than ×5 at every rising step, in both directions."""
+    rose = np.array(L["rose"], dtype=int)
+    along = [np.array(L["along_step"][int(k)]) for k in rose]
+    measured = np.array([(c[-1] - c.min()) / (c[0] - c.min()) for c in along])
+    np.testing.assert_allclose(L["landed"], measured)
+    parabola = (1 / np.array(L["lowest_at"])[rose] - 1) ** 2
+    np.testing.assert_allclose(L["on_parabola"], parabola)
+    off = parabola / measured
+    assert np.all(np.maximum(off, 1 / off) > 5) and np.any(off > 1) and np.any(off < 1), off
+    share = np.array(L["length_over_eta_lam"])
+    mostly = np.array(L["step_share"])[rose] > 0.9
+    assert list(rose[mostly]) == [1, 3, 6] and list(rose[~mostly]) == [5]
+    assert 0.45 < share[mostly].min() and share[mostly].max() < 0.75
+    assert share[mostly].min() < share[~mostly][0] < share[mostly].max()       # "happens to fall inside the same range"
+    assert "steps mostly along v (1, 3, 6)" in L.text()
+    md = markdown(L)
+    assert "off from the measured one by more than a factor of five at every rising step, too large at some and too small at others" in md
+    assert "which it misses by more than a factor of five at every rising step" in md                   # the summary
+    assert "the order a parabola as sharp as $\\lambda_{\\max}$ gives" not in md
+
+
+def test_r11_only_the_targets_centring_was_measured(L):
+    """A2: the lesson centres the targets only; it does not compare the targets with the inputs."""
+    md = markdown(L)
+    assert "In this net the target weighs more" not in md and "Both come mostly from the targets' offset" not in md
+    assert "It never standardises the inputs, so it does not say which of the two weighs more here" in md
+    assert "so it does not show that the targets weigh more than the inputs" in md
+    assert "The inputs' share was not measured" in md
+    assert L["lam"] / L["lam_c"] > 3 and L["lam_min"] / L["lam_min_c"] > 3
+
+
+def test_r11_below_the_threshold_the_loss_still_rose_above_its_start(L):
+    """A4, 'Try it' and 'part by part': the grid's largest finite rate lies below 2/λ_max at initialisation, and its
+    full-data loss rose above its start; the threshold sorted only finite against inf."""
+    assert L["largest_finite"] == L["best.lr"] < L["info.critical_lr"] < L["smallest_blown"]
+    full = np.array(L["best.full_loss"])
+    assert full[L["spike"]] > full[0]
+    md = markdown(L)
+    assert "What the threshold sorted on this grid is the verdict, finite or `inf`, not whether the loss ever rose above its start" in md
+    assert "at the largest rate of the grid that stayed finite, also below $2/\\lambda_{\\max}$, the real loss did rise above its start" in md
+
+
+def test_r11_the_sharpness_at_1e_4_dips_before_it_jumps(L):
+    """A5: at 1e-4, λ_max falls over the first steps, then jumps to its largest value."""
+    lam_slow = np.array(L["along_slow.sharpness"])
+    dip, peak = L["dip"], L["closest_step"]
+    assert 0 < dip < peak <= 6 and lam_slow[dip] < 0.8 * lam_slow[0] and lam_slow[peak] > 3 * lam_slow[0]
+    assert np.all(np.diff(lam_slow[:dip + 1]) < 0)
+    md = markdown(L)
+    assert "the sharpness first dips over the first steps and then jumps" in md and "the sharpness first dipped" in md
+    assert "the sharpness rises too" not in md
+
+
+def test_r11_the_last_two_steps_layer_by_layer(L):
+    """A6: over the last two measured steps λ_max and the loss grew by orders of magnitude; the layer norms by less
+    than ×2 at the first of them and by about an order of magnitude at the second."""
+    norms, last = np.array(L["fast.layer_norms"]), L["last"]
+    first, second = norms[last - 1] / norms[last - 2], norms[last] / norms[last - 1]
+    assert np.all(first < 2) and np.all((5 < second) & (second < 50)), (first, second)
+    assert np.prod(np.array(L["lam_step"])[-2:]) > 100
+    assert "by less than a factor of two at the first of those steps and by about an order of magnitude at the second" in markdown(L)
+
+
+def test_r11_trained_is_a_low_bar(L):
+    """A7: the benchmark's 'trained' (finite, loss at least halved) is cleared by predicting the mean."""
+    assert L["baseline"] < L["fast.initial_loss"] / 2 and L["slow.final_loss"] > 3 * L["baseline"]
+    assert "That definition of “trained” is a low bar" in markdown(L)
+
+
+def test_r11_the_whole_run_scale_comparison_adds_nothing(L):
+    """A8: over the whole run the last step makes most of the growth of the norms' product and of λ_max."""
+    assert math.log(np.array(L["product_step"])[-1]) > 0.5 * math.log(L["norm_rise"])
+    assert math.log(np.array(L["lam_step"])[-1]) > 0.5 * math.log(L["lam_rise"])
+    md = markdown(L)
+    assert "grew by factors within two of what the scale argument gives" not in md
+    assert "the last step makes most of its growth" in md
+
+
+def test_r11_ill_conditioning_measured(L):
+    """B2: with λ_min < 0 no condition number; the spread is about twice λ_max; every step size below the actual
+    turning point lowered the loss; ηλ_max below 2 at 1e-4 and above at 1e-3."""
+    lam, lam_min = L["lam"], L["lam_min"]
+    assert lam / lam_min < 0 and 1.5 < L["spread"] / lam < 2.5
+    lowered = np.array(L["lowered"])
+    assert lowered.size > 10 and np.all(lowered < 0)
+    assert "lowered the loss: True" in L.text() and "so not a condition number" in L.text()
+    assert 1e-4 * lam < 2 < 1e-3 * lam
+    md = markdown(L)
+    assert "**Ill-conditioning?**" in md and "the condition number is not defined" in md
+
+
+def test_r11_terms_caveats_and_citations(L):
+    """B3, B4, B6, D: the SGD caveat in the visible text; eigenvector, lazy phase, NTK, Weyl in plain words; 'above
+    the minimum' only where λ > 0; unbacked asides dropped; Pearlmutter's order named."""
+    md = markdown(L)
+    assert "exercise 1's solution says why" not in md
+    assert "a minibatch gradient differs from the full-data gradient by noise that changes from step to step" in md
+    assert md.index("$Hv = \\lambda v$") < md.index("Lanczos")
+    assert "the weights move so little that the output's gradients barely change" in md
+    assert "how much a small step that changes the output on one row changes it on another" in md
+    assert "Weyl's inequality, a fact about symmetric matrices" in md
+    assert "(so $\\lambda_i > 0$, and along $v_i$ the quadratic model has a minimum)" in md
+    for phrase in ("the threshold of nothing", "stuck at a finite loss", "the same order as the thread's"):
+        assert phrase not in md, phrase
+    assert "*reverse-over-reverse*" in md and "differentiates forward over reverse" in md
+    assert "At 1e-4, $\\eta\\lambda_{\\max} < 2$ (printed above)" not in md

@@ -261,6 +261,7 @@ def test_lr_grid_right_panel_shows_where_each_rate_ended():
         ax = app.fig.axes[1]
         finite = [l for l in ax.get_lines() if l.get_marker() == "o" and len(l.get_xdata()) > 1][0]
         np.testing.assert_array_equal(finite.get_ydata(), [4e3, 500.0])
+        assert finite.get_linestyle() == "None"      # not joined: no trend drawn through run-to-run scatter
         crosses = [l for l in ax.get_lines() if l.get_marker() == "X"][0]
         np.testing.assert_array_equal(crosses.get_xdata(), [1e-3, 1e-2])
         band = crosses.get_ydata()[0]
