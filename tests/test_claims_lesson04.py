@@ -1054,7 +1054,7 @@ def test_r11_below_the_threshold_the_loss_still_rose_above_its_start(L):
     """A4, 'Try it' and 'part by part': the grid's largest finite rate lies below 2/λ_max at initialisation, and its
     full-data loss rose above its start; the threshold sorted only finite against inf."""
     assert L["largest_finite"] == L["best.lr"] < L["info.critical_lr"] < L["smallest_blown"]
-    full = np.array(L["best.full_loss"])
+    full = np.array(L["best.full_losses"])
     assert full[L["spike"]] > full[0]
     md = markdown(L)
     assert "What the threshold sorted on this grid is the verdict, finite or `inf`, not whether the loss ever rose above its start" in md
