@@ -413,8 +413,15 @@ def test_round_11_the_leaky_check_names_the_multiples_lesson_7_measured(L):
 def test_round_11_the_fifth_label_says_what_happened(L):
     from helpers.net import regime
     assert regime.Regime.DID_NOT_TRAIN.value == "did not train" and regime.MOSTLY == 0.9
-    assert ("and **did not train** if it did not: the loss stayed finite but ended above half its start, with fewer "
-            "than 90% of the ReLU units dead and fewer than 90% of the tanh units saturated") in _markdown(L)
+    assert ("| **did not train** | none of the above: the loss stayed finite but ended above half its start, with fewer "
+            "than 90% of the ReLU units dead and fewer than 90% of the tanh units saturated |") in _markdown(L)
+    # round 12: the labels are a table, read as "the first row that applies", which is regime_of's order
+    import inspect
+    source = inspect.getsource(regime.regime_of)
+    order = [source.index(f"Regime.{name}") for name in ("DIVERGES", "UNITS_DIE", "SATURATES", "TRAINS")]
+    assert order == sorted(order) and "the first row that applies" in _markdown(L)
+    rows = [line.split("|")[1].strip() for line in _markdown(L).splitlines() if line.startswith("| **")][:5]
+    assert rows == ["**diverges**", "**units die**", "**saturates**", "**trains**", "**did not train**"]
 
 
 def test_round_11_the_ten_monitor_steps_are_read_for_what_they_show(L):
@@ -469,6 +476,7 @@ def test_r12_the_saturated_tanh_runs_end_where_a_constant_predictor_does(L):
     assert L["tanh_max_over_initial"] <= 1
     md = " ".join(_markdown(L).split())
     assert "That is not better learning." in md and "the raw inputs, through the units not yet pinned" not in md
+    assert "both ended close to where a constant predictor would, the 4 × run lower only because its rate was larger" in md
 
 
 def test_r12_plain_sgd_above_its_threshold_stayed_unstable_on_the_quadratic_model_yet_trained(L):
