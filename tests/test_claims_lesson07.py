@@ -516,4 +516,12 @@ def test_r12_terms_are_defined_where_used_and_claims_say_where_they_come_from(L)
     assert "Weyl" not in md
     assert "(not run in this lesson; lesson 5 measured it" in md
     assert "Like lesson 4's stand-in, nothing is scaled" in md
-    assert "for the linear model it is $(g\\cdot v)^2/(2\\lambda_{\\max})$" in md
+    assert "For the linear model the loss's share can be computed exactly" in md
+
+
+def test_r12_nearly_all_of_the_linear_models_initial_excess_lies_along_the_sharpest_direction(L):
+    # "the part of the initial loss above the least-squares minimum that lies along v ... is nearly all of that excess"
+    assert 0.9 < L["linear_excess_share"] <= 1
+    # the exact Hessian's threshold is the one the lesson measured by Lanczos
+    assert 2 / L["eigenvalues"][-1] == pytest.approx(L["raw_thresholds"][0], rel=1e-3)
+    assert "nearly all of that excess (printed below)" in _markdown(L)
