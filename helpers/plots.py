@@ -16,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from helpers.descent import FLOAT32_MAX
@@ -1326,3 +1328,66 @@ def alt_text(fig) -> str:
         titles += [ax.get_title(loc) for loc in ("left", "center", "right")]
     titles = [" ".join(t.split()) for t in titles if t.strip()]
     return f"Figure: {'; '.join(titles)}" if titles else "Figure (untitled)"
+
+
+__all__ += ["draw_growth_inset"]
+
+
+def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.5, 0.55, 0.44)):
+    """An inset on ``ax``: a diverging run's loss at each step up to its overflow, beside the fastest
+    growth the parabola allows (``losses[0] * factor**t``) and the loss at which it overflows.
+
+    On the run's 300-step panel a run that overflows within a few steps is a vertical line; the
+    inset spreads those steps out, so a constant factor per step (a straight line on its log axis)
+    and an accelerating growth look different.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    losses : array_like
+        The run's loss per step; the first non-finite one ends the line.
+    factor : float
+        The parabola's growth factor per step, ``(1 - lr * sharpness) ** 2``; must be above 1.
+    ceiling : float
+        The loss at which the run overflows (drawn dotted).
+    color : color, optional
+    bounds : (x0, y0, width, height) in axes fractions
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The inset.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> inset = draw_growth_inset(Figure().subplots(), [10.0, 90.0, 810.0, np.inf], 9.0, 1e3)
+    >>> inset.get_title(), [line.get_label() for line in inset.get_lines()]
+    ('first 3 steps, log scale', ['the run', 'x 9 per step (parabola)', 'overflow'])
+    >>> draw_growth_inset(Figure().subplots(), [1.0, 2.0], 0.5, 1e3)
+    Traceback (most recent call last):
+    ...
+    ValueError: factor must be above 1 (a growth per step), got 0.5
+    """
+    if not factor > 1:
+        raise ValueError(f"factor must be above 1 (a growth per step), got {factor!r}")
+    if not ceiling > 0:
+        raise ValueError(f"ceiling must be positive, got {ceiling!r}")
+    losses = np.asarray(losses, dtype=float)
+    bad = ~np.isfinite(losses)
+    finite = losses[:np.argmax(bad)] if bad.any() else losses
+    if finite.size < 2:
+        raise ValueError(f"losses must hold at least 2 finite steps before any inf/nan, got {finite.size}")
+    steps = np.arange(finite.size)
+    color = COLORS["large"] if color is None else color
+    inset = ax.inset_axes(bounds)
+    inset.semilogy(steps, finite, "o-", ms=3, lw=1.5, color=color, label="the run")
+    reach = math.ceil(math.log(ceiling / finite[0]) / math.log(factor))   # the parabola's step to the ceiling
+    fastest = np.arange(max(reach, finite.size - 1) + 1)
+    inset.semilogy(fastest, finite[0] * factor ** fastest.astype(float), "--", lw=1, color=COLORS["threshold"],
+                   label=f"x {factor:.3g} per step (parabola)")
+    inset.axhline(ceiling, color="k", ls=":", lw=1, label="overflow")
+    inset.set_title(f"first {finite.size} steps, log scale", fontsize=8)
+    inset.tick_params(labelsize=7)
+    inset.legend(fontsize=6, loc="upper left")
+    return inset

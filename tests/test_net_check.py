@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers.net.check import Verdict, check_learning_rate
+from helpers.net.check import FAILED_FROM, Verdict, check_learning_rate
 from helpers.net.env import set_seed
 from helpers.net.hessian import sharpness
 
@@ -48,6 +48,11 @@ def test_the_verdict_matches_what_training_then_does(factor, verdict, capsys):
     assert check.verdict is verdict and check.ratio == pytest.approx(factor, rel=1e-4)
     assert check.sharpness == pytest.approx(lam, rel=1e-4) and check.critical_lr == pytest.approx(2 / lam, rel=1e-4)
     assert f"{check.ratio:.2g} x the critical rate" in check.sentence
+    # the verdict is the quadratic model's at these weights, not a safe bound, and names the margin lesson 7 measured
+    assert "of the quadratic model at these weights" in check.sentence
+    assert (f"not a safe bound: lesson 7's heavy-ball run failed from {FAILED_FROM:g} x it; leave a margin."
+            in check.sentence) and FAILED_FROM < 1
+    assert "below about" not in check.sentence
     assert fit_diverges(model, x, y) == (verdict is Verdict.ABOVE)
 
 

@@ -1,6 +1,9 @@
 """The drawing helpers draw what they are given: divergence marked, thresholds where they belong."""
 
+import math
+
 import numpy as np
+import pytest
 from matplotlib.figure import Figure  # a bare Figure draws with Agg whatever pyplot's backend
 
 from helpers import plots
@@ -308,3 +311,21 @@ def test_sharpness_figure_rings_the_steps_above_two_over_eta_and_titles_the_larg
     assert len(rings) == 1 and rings[0].get_xdata().tolist() == [1, 3]
     assert rings[0].get_label() == "above 2/η: 2 of 5 steps"
     assert "largest 21,000 at step 1" in ax_lam.get_title()
+
+
+def test_growth_inset_draws_only_finite_losses_beside_the_parabolas_growth_up_to_the_overflow():
+    ax = Figure().subplots()
+    losses = np.array([10.0, 25.0, 400.0, 1e6, np.inf, np.nan])
+    inset = plots.draw_growth_inset(ax, losses, 49.0, 1e9)
+    run, parabola, ceiling = inset.get_lines()
+    assert run.get_ydata().tolist() == [10.0, 25.0, 400.0, 1e6]            # nothing after the first inf
+    steps = parabola.get_xdata()
+    np.testing.assert_allclose(parabola.get_ydata(), 10.0 * 49.0 ** steps)    # x 49 per step from the first loss
+    assert steps[-1] == math.ceil(math.log(1e9 / 10.0) / math.log(49.0))     # drawn until it passes the overflow
+    assert ceiling.get_ydata()[0] == 1e9 and parabola.get_label() == "x 49 per step (parabola)"
+    assert inset.get_title() == "first 4 steps, log scale" and inset.get_yscale() == "log"
+    for bad in ({"factor": 1.0}, {"ceiling": 0.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            plots.draw_growth_inset(ax, losses, **{"factor": 49.0, "ceiling": 1e9, **bad})
+    with pytest.raises(ValueError, match="losses"):
+        plots.draw_growth_inset(ax, [1.0, np.inf], 49.0, 1e9)

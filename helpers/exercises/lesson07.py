@@ -21,14 +21,15 @@ q1 = ChoiceExercise(
               "is a net that stopped learning, not one that finished."),
         "c": ("The rate was below 2/sharpness after all.",
               "a jump in the first steps is what a rate above it does; the loss then stayed flat because the units "
-              "had switched off and nothing left could grow (count them with unit_fractions), not because the rate "
-              "was small."),
+              "had switched off and nothing left could grow (count them with helpers.net.regime.unit_fractions, "
+              "which measures the dead and saturated shares of the units), not because the rate was small."),
         "d": ("Float32 overflow was avoided by Keras.",
               "Keras does nothing of the kind; the loss stays finite because nothing left in the net can grow."),
     },
     correct="a",
     hints=["What does a ReLU unit pass back when its input is negative on every row?"],
-    solution="(a): measure it with unit_fractions or check_learning_rate(..., regime=True): the dead share is near 100%.",
+    solution="(a): measure it with helpers.net.regime.unit_fractions or check_learning_rate(..., regime=True): "
+             "the dead share is near 100%.",
 )
 
 _SHARPNESS, _BETA = 2000.0, 0.9
