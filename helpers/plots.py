@@ -951,8 +951,8 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     Top: the raw minibatch loss (dots) and fastai's smoothed loss against the rate at that step,
     with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (the
     lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr / (2 / sharpness)`` measured
-    during the sweep with the full-data sharpness at that step (above 1, shaded, the sharpest
-    direction is unstable). ``edge_limits`` sets the bottom panel's y range; the measurements
+    during the sweep with the full-data sharpness at that step (above 1, shaded, the quadratic model predicts
+    growth along the sharpest direction). ``edge_limits`` sets the bottom panel's y range; the measurements
     beyond it are named in a note inside the panel (``out["note"]``), not hidden.
 
     Parameters
@@ -1007,7 +1007,7 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     ax_edge.set_xscale("log")
     ax_edge.set_yscale("log")
     low, high = edge_limits if edge_limits is not None else (np.nanmin(ratio) / 2, np.nanmax(ratio) * 2)
-    ax_edge.axhspan(1.0, high, color=COLORS["large"], alpha=0.08, label="above 1: the sharpest direction is unstable")
+    ax_edge.axhspan(1.0, high, color=COLORS["large"], alpha=0.08, label="above 1: the quadratic model predicts growth along the sharpest direction")
     ax_edge.set_ylim(low, high)
     off = [f"below {low:g} at lr = " + _span(lrs[steps][ratio < low])] if np.any(ratio < low) else []
     off += [f"above {high:g} at lr = " + _span(lrs[steps][ratio > high])] if np.any(ratio > high) else []
