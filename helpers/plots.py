@@ -951,8 +951,8 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     Top: the raw minibatch loss (dots) and fastai's smoothed loss against the rate at that step,
     with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (the
     lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr / (2 / sharpness)`` measured
-    during the sweep with the full-data sharpness at that step (above 1, shaded, the quadratic model predicts
-    growth along the sharpest direction). ``edge_limits`` sets the bottom panel's y range; the measurements
+    during the sweep with the full-data sharpness at that step (above 1, shaded, the quadratic model predicts growth along the sharpest
+    direction). ``edge_limits`` sets the bottom panel's y range; the measurements
     beyond it are named in a note inside the panel (``out["note"]``), not hidden.
 
     Parameters
