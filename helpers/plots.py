@@ -916,7 +916,7 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     A dot right of its bar's end uses a rate above the quadratic threshold. Dots are filled
     when the run trained and hollow when it did not. Next to each dot its ratio
     ``lr / critical_lr`` is written, so a dot a few per cent past its bar's end, which the
-    marker would hide, reads as such. Log x axis. Returns the ratio labels.
+    marker would hide, reads as such; the label sits on the dot's own row. Log x axis. Returns the ratio labels.
 
     Examples
     --------
@@ -931,8 +931,9 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     labels = []
     for row, lr, critical, ok in zip(rows, lrs, critical_lrs, trains):
         ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
-        labels.append(ax.annotate(f"{lr / critical:.2f} x", (lr, row), xytext=(9, 7), textcoords="offset points",
-                                  fontsize=FONT - 2, va="bottom", ha="left"))
+        # On the dot's own row, right of it: a label above the dot would sit under the next row's dot.
+        labels.append(ax.annotate(f"{lr / critical:.2f} x", (lr, row), xytext=(9, 0), textcoords="offset points",
+                                  fontsize=FONT - 2, va="center", ha="left"))
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
     ax.plot([], [], "o", mec="k", mfc="white", label="lr used: did not train")
     ax.plot([], [], " ", label="number: lr ÷ critical_lr")

@@ -701,7 +701,7 @@ def test_adams_and_sgds_steps_are_compared_in_one_unit_and_split_trains_from_fai
     line = next(l for l in text.splitlines() if l.startswith("Adam's first RMS step ÷ lr: "))
     assert all(abs(float(v) - 1) < 0.05 for v in re.findall(r"([0-9.]+) at lr", line))
     for name, (steps, ok) in runs.items():                                              # each printed line is the run's
-        assert f"{name:28} step ÷ the weights' norm: first {steps[0]:8.2%}, median {np.median(steps):7.2%}   " \
+        assert f"{name:34} step ÷ the weights' norm: first {steps[0]:8.2%}, median {np.median(steps):7.2%}   " \
                f"{'trains' if ok else 'FAILS'}" in text
     shares = dict(zip(L["adam_lrs"], L["adam_step_ratio"]))                              # the sweep's RMS ratio is the median
     assert median["Adam, lr = 0.001"] == pytest.approx(shares[1e-3], rel=1e-4)
