@@ -945,3 +945,14 @@ def test_r11_the_adam_heading_quotes_nothing_and_names_the_commenter(L):
     md = markdown_text(L)
     assert "## Fix 3: Adam, a commenter's suggestion" in md and "“try Adam”" not in md
     assert "A comment under the question (D.W.'s) suggests trying the Adam optimizer" in md
+
+
+def test_r11_the_short_answer_states_the_two_printed_ratios(L):
+    # D20: "1e-3 is about 2.6 times the starting critical_lr and 1e-4 about 0.26 times it (printed above)"
+    assert f"{1e-3 / L['critical_lr0']:.1f}" == "2.6" and f"{1e-4 / L['critical_lr0']:.2f}" == "0.26"
+    assert f"lr = 1e-4: lr / (2/λ₀) = {1e-4 / L['critical_lr0']:.2f}" in L.text()
+    md = markdown_text(L)
+    assert "1e-3 is about 2.6 times the starting `critical_lr` and 1e-4 about 0.26 times it (printed above)" in md
+    # the initialization comment is attributed and paraphrased, not quoted
+    assert "## Fix 4: weight initialization, a commenter's question" in md and "(Himanshu Rai's) asks how the weights were initialized" in md
+    assert "“how did you initialize your weights?”" not in md
