@@ -925,6 +925,7 @@ def test_r11_the_clipped_rate_passed_the_bar_at_one_step_and_stayed_finite(L):
     assert L["clip_finite"][1] and L["clip_trains"][1] and L["clip.trains"]    # c = 100: finite, and it trains
     assert f"at step {L['clip_peak']} = {eff[L['clip_peak']] / L['critical_lr0']:.2f} x 2/λ₀; above 2/λ₀ at 1 of its" in L.text()
     assert "at one step it went above $2/\\lambda_0$" in markdown_text(L)
+    assert "which reaches past its bar at one step (Fix 5 prints it) with the loss still finite" in markdown_text(L)
 
 
 def test_r11_range_test_shading_and_exercise_feedback_state_what_was_measured(L):
