@@ -308,3 +308,12 @@ def test_sharpness_figure_rings_the_steps_above_two_over_eta_and_titles_the_larg
     assert len(rings) == 1 and rings[0].get_xdata().tolist() == [1, 3]
     assert rings[0].get_label() == "above 2/η: 2 of 5 steps"
     assert "largest 21,000 at step 1" in ax_lam.get_title()
+
+
+def test_fix_summary_writes_each_ratio_on_its_dots_own_row():
+    """Lesson 5, review r11 (C17): a label above its dot sat under the next row's dot and read as that row's ratio."""
+    from matplotlib.figure import Figure
+    ax = Figure().subplots()
+    labels = plots.draw_fix_summary(ax, ["a", "b", "c"], [1e-3, 1e-3, 1e-3], [1.5e-3, 1e-3, 5e-4], [False, True, True])
+    assert [t.get_text() for t in labels] == ["1.50 x", "1.00 x", "0.50 x"]
+    assert all(t.xyann[1] == 0 and t.get_va() == "center" and t.xy[1] == row for t, row in zip(labels, [2, 1, 0]))
