@@ -918,7 +918,7 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     A dot right of its bar's end uses a rate above the quadratic threshold. Dots are filled
     when the run trained and hollow when it did not. Next to each dot its ratio
     ``lr / critical_lr`` is written, so a dot a few per cent past its bar's end, which the
-    marker would hide, reads as such. Log x axis. Returns the ratio labels.
+    marker would hide, reads as such; the label sits on the dot's own row. Log x axis. Returns the ratio labels.
 
     Examples
     --------
@@ -933,8 +933,9 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     labels = []
     for row, lr, critical, ok in zip(rows, lrs, critical_lrs, trains):
         ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
-        labels.append(ax.annotate(f"{lr / critical:.2f} x", (lr, row), xytext=(9, 7), textcoords="offset points",
-                                  fontsize=FONT - 2, va="bottom", ha="left"))
+        # On the dot's own row, right of it: a label above the dot would sit under the next row's dot.
+        labels.append(ax.annotate(f"{lr / critical:.2f} x", (lr, row), xytext=(9, 0), textcoords="offset points",
+                                  fontsize=FONT - 2, va="center", ha="left"))
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
     ax.plot([], [], "o", mec="k", mfc="white", label="lr used: did not train")
     ax.plot([], [], " ", label="number: lr ÷ critical_lr")
@@ -953,8 +954,8 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     Top: the raw minibatch loss (dots) and fastai's smoothed loss against the rate at that step,
     with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (the
     lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr / (2 / sharpness)`` measured
-    during the sweep with the full-data sharpness at that step (above 1, shaded, the sharpest
-    direction is unstable). ``edge_limits`` sets the bottom panel's y range; the measurements
+    during the sweep with the full-data sharpness at that step (above 1, shaded, the quadratic model predicts growth along the sharpest
+    direction). ``edge_limits`` sets the bottom panel's y range; the measurements
     beyond it are named in a note inside the panel (``out["note"]``), not hidden.
 
     Parameters
@@ -1009,7 +1010,7 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     ax_edge.set_xscale("log")
     ax_edge.set_yscale("log")
     low, high = edge_limits if edge_limits is not None else (np.nanmin(ratio) / 2, np.nanmax(ratio) * 2)
-    ax_edge.axhspan(1.0, high, color=COLORS["large"], alpha=0.08, label="above 1: the sharpest direction is unstable")
+    ax_edge.axhspan(1.0, high, color=COLORS["large"], alpha=0.08, label="above 1: the quadratic model predicts growth along the sharpest direction")
     ax_edge.set_ylim(low, high)
     off = [f"below {low:g} at lr = " + _span(lrs[steps][ratio < low])] if np.any(ratio < low) else []
     off += [f"above {high:g} at lr = " + _span(lrs[steps][ratio > high])] if np.any(ratio > high) else []

@@ -329,3 +329,12 @@ def test_growth_inset_draws_only_finite_losses_beside_the_parabolas_growth_up_to
             plots.draw_growth_inset(ax, losses, **{"factor": 49.0, "ceiling": 1e9, **bad})
     with pytest.raises(ValueError, match="losses"):
         plots.draw_growth_inset(ax, [1.0, np.inf], 49.0, 1e9)
+
+
+def test_fix_summary_writes_each_ratio_on_its_dots_own_row():
+    """Lesson 5, review r11 (C17): a label above its dot sat under the next row's dot and read as that row's ratio."""
+    from matplotlib.figure import Figure
+    ax = Figure().subplots()
+    labels = plots.draw_fix_summary(ax, ["a", "b", "c"], [1e-3, 1e-3, 1e-3], [1.5e-3, 1e-3, 5e-4], [False, True, True])
+    assert [t.get_text() for t in labels] == ["1.50 x", "1.00 x", "0.50 x"]
+    assert all(t.xyann[1] == 0 and t.get_va() == "center" and t.xy[1] == row for t, row in zip(labels, [2, 1, 0]))

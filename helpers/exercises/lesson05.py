@@ -2,7 +2,7 @@
 
 >>> from helpers.exercises import lesson05
 >>> lesson05.q1.check("a")
-Correct! Standardizing shrinks the Hessian of the loss itself: the sharpness falls until 2/sharpness is above 1e-3.
+Correct! Standardizing shrinks the Hessian of the loss itself: at the start 2/sharpness is far above 1e-3, and although the sharpness rose during the run, 2/sharpness was still above 1e-3 at its end.
 True
 """
 
@@ -12,8 +12,8 @@ q1 = ChoiceExercise(
     prompt="Which fix lets plain SGD at lr = 1e-3 train by changing the curvature that the rate is measured against?",
     options={
         "a": ("Standardizing the input features.",
-              "standardizing shrinks the Hessian of the loss itself: the sharpness falls until 2/sharpness is "
-              "above 1e-3."),
+              "standardizing shrinks the Hessian of the loss itself: at the start 2/sharpness is far above 1e-3, and "
+              "although the sharpness rose during the run, 2/sharpness was still above 1e-3 at its end."),
         "b": ("Clipping the gradient norm.",
               "clipping caps each step's length but does not lower the sharpness (in lesson 5 it rose during the "
               "clipped run): it shortens the steps, so the rate that runs is not 1e-3, and hides that 1e-3 was too large."),
