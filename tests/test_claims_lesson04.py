@@ -1154,6 +1154,7 @@ def test_r12_a2_the_quadratic_model_does_not_explain_one_step(L):
     assert L["fast.initial_loss"] + L["check.predicted"][i] < 0                          # "predicted a negative loss"
     assert "after one step (above)" not in md and "leaves the region where it holds" not in md
     assert "stopped being valid within the first step" in md and md.count("stopped being valid within that first step") == 2
+    assert "within a few steps at the latest (at 1e-3 within the first, “One step, to second order”)" in md
     assert "; its one-step prediction at 1e-3 was far off" in md
     # the per-step part ("the order of the step's length, not where the step landed") rests on the values asserted in
     # test_r11_the_parabola_gives_the_steps_length_not_where_it_lands; here only that the summary says no more
