@@ -406,7 +406,7 @@ def _markdown(L):
 
 def test_round_11_the_leaky_check_names_the_multiples_lesson_7_measured(L):
     s = L["leaky_check.sentence"]
-    assert ("so well above the critical rate the loss can grow to inf/nan rather than stick (lesson 7 shows at which "
+    assert ("so well above the critical rate expect the loss to grow to inf/nan (lesson 7 shows at which "
             "rates its linear and leaky-ReLU nets did and did not)") in s
     assert "4 x it" not in s and "1.33" not in s    # round 12 A3: "it" was the momentum rate; the 4x runs were plain SGD
     assert by_net(L, "regimes_above")["leaky_relu"] == by_net(L, "regimes_above")["linear"] == "diverges"

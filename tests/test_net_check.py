@@ -106,5 +106,5 @@ def test_the_live_units_regime_states_what_it_computed_and_points_to_lesson_7():
     regime = check.sentence.split("Regime:")[1]
     assert check.units.sentence() in regime and "the units are live" in regime
     tail = regime.split("always pass a gradient")[1]
-    assert "the loss can grow to inf/nan rather than stick (lesson 7 shows at which rates" in tail
+    assert "expect the loss to grow to inf/nan (lesson 7 shows at which rates" in tail
     assert "4 x it" not in tail and [c for c in tail if c.isdigit()] == ["7"]     # no multiple it did not compute

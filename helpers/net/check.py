@@ -120,7 +120,7 @@ def _regime_sentence(units):
                 f"above the critical rate they may saturate rather than the loss blow up, and below it the net may "
                 f"not learn either: scale the inputs (a hint: lesson 7, one seed).")
     return (f" Regime: {units.sentence()}: the units are live (linear and leaky-ReLU units always pass a gradient), "
-            f"so well above the critical rate the loss can grow to inf/nan rather than stick (lesson 7 shows at "
+            f"so well above the critical rate expect the loss to grow to inf/nan (lesson 7 shows at "
             f"which rates its linear and leaky-ReLU nets did and did not).")
 
 
