@@ -1389,5 +1389,5 @@ def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.5
     inset.axhline(ceiling, color="k", ls=":", lw=1, label="overflow")
     inset.set_title(f"first {finite.size} steps, log scale", fontsize=10)
     inset.tick_params(labelsize=9)
-    inset.legend(fontsize=8, loc="lower right")   # below the lines, which climb from lower left to upper right
+    inset.legend(fontsize=8, loc="lower right", handlelength=1.5, borderaxespad=0.2)   # below the climbing lines
     return inset
