@@ -1388,7 +1388,7 @@ def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.5
     inset.semilogy(fastest, finite[0] * factor ** fastest.astype(float), "--", lw=1, color=COLORS["threshold"],
                    label=f"x {factor:.3g} per step (parabola)")
     inset.axhline(ceiling, color="k", ls=":", lw=1, label="overflow")
-    inset.set_title(f"first {finite.size} steps, log scale", fontsize=8)
-    inset.tick_params(labelsize=7)
-    inset.legend(fontsize=6, loc="upper left")
+    inset.set_title(f"first {finite.size} steps, log scale", fontsize=10)
+    inset.tick_params(labelsize=9)
+    inset.legend(fontsize=8, loc="lower right", handlelength=1.5, borderaxespad=0.2)   # below the climbing lines
     return inset

@@ -86,8 +86,21 @@ def test_choices_are_short_and_distinct_from_their_feedback(name, q):
 
 @pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)
 def test_unanswered_does_not_raise(name, q, capsys):
-    assert q.check(None) is False and q.check(...) is False
+    assert q.check(None) is None and q.check(...) is None
     assert "Not answered yet" in capsys.readouterr().out
+
+
+def test_an_unanswered_exercise_cell_shows_the_message_and_no_bare_false():
+    """Review r12 D15: a cell ending in ``check(...)`` showed ``False`` under "Not answered yet" (IPython
+    displays a cell's last value unless it is None); a wrong answer still returns False."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    shell = InteractiveShell.instance()
+    shell.user_ns["q"] = EXERCISES[0][1]
+    with capture_output() as shown:
+        shell.run_cell("q.check(...)")
+    assert "Not answered yet" in shown.stdout and "False" not in shown.stdout and not shown.outputs
+    assert shell.user_ns["q"].check(object()) is False
 
 
 @pytest.mark.parametrize("name,q", EXERCISES, ids=IDS)

@@ -93,3 +93,18 @@ def test_an_uncompiled_model_is_refused():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="compiled"):
         check_learning_rate(model, np.ones((4, 3)), np.ones(4))
+
+
+def test_the_live_units_regime_states_what_it_computed_and_points_to_lesson_7():
+    """Review r12 A3: the message named "4 x it" (plain-SGD runs) next to a momentum-counted rate, and a
+    hard-coded 1.33; it now states the shares it computed and points to the lesson for the measured rates."""
+    set_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="leaky_relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(1e-3, momentum=0.9), loss="mse")
+    _, x, y = compiled("sgd")
+    check = check_learning_rate(model, x, y, regime=True, verbose=False)
+    regime = check.sentence.split("Regime:")[1]
+    assert check.units.sentence() in regime and "the units are live" in regime
+    tail = regime.split("always pass a gradient")[1]
+    assert "expect the loss to grow to inf/nan (lesson 7 shows at which rates" in tail
+    assert "4 x it" not in tail and [c for c in tail if c.isdigit()] == ["7"]     # no multiple it did not compute

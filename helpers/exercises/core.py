@@ -4,7 +4,9 @@ An exercise is data, not code: the expected answer (a number with a tolerance, o
 choices, or a reference function checked on cases), the typical wrong answers with what to say
 about each, hints in order, and a worked solution. ``check(answer)`` prints what is right or wrong
 in words a student can act on and returns True or False; it never raises, so an unanswered
-exercise does not stop "Run All".
+exercise does not stop "Run All". An unanswered exercise (``...`` or None) is not graded: ``check``
+prints how to answer and returns None, so the notebook shows that message and no bare ``False``
+under it.
 
 Examples
 --------
@@ -56,11 +58,15 @@ class Exercise:
         self._solution = solution
         self._hints_given = 0
 
-    def check(self, answer) -> bool:
-        """Print whether ``answer`` is right (and if not, what to look at); return True or False."""
+    def check(self, answer) -> bool | None:
+        """Print whether ``answer`` is right (and if not, what to look at); return True or False.
+
+        An unanswered exercise (``...`` or None) prints how to answer and returns None: nothing graded,
+        so a notebook cell ending in ``check(...)`` shows no ``False`` output under the message.
+        """
         if _is_unanswered(answer):
             print(UNANSWERED)
-            return False
+            return None
         try:
             ok, message = self._verdict(answer)
         except Exception as error:  # a student's function may raise: say so, don't stop the notebook

@@ -3,7 +3,6 @@
 >>> from helpers.exercises import lesson01
 >>> lesson01.q1.check(None)
 Not answered yet: replace the ... (or None) in this cell with your answer, then run it again.
-False
 """
 
 from helpers.descent import FLOAT32_MAX, blowup_clock

@@ -120,8 +120,8 @@ def _regime_sentence(units):
                 f"above the critical rate they may saturate rather than the loss blow up, and below it the net may "
                 f"not learn either: scale the inputs (a hint: lesson 7, one seed).")
     return (f" Regime: {units.sentence()}: the units are live (linear and leaky-ReLU units always pass a gradient), "
-            f"so well above the critical rate expect the loss to grow to inf/nan, as lesson 7's linear and "
-            f"leaky-ReLU nets did at 4 x it (a plain-SGD leaky-ReLU run at 1.33 x trained).")
+            f"so well above the critical rate expect the loss to grow to inf/nan (lesson 7 shows at "
+            f"which rates its linear and leaky-ReLU nets did and did not).")
 
 
 def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, verbose=True, regime=False):
