@@ -192,7 +192,7 @@ def test_lesson_5s_sharpness_at_1e_4_rose_3_fold_and_stayed_below_the_edge(L, L5
     assert 0.6 < ratio < 1 and f"{ratio:.2f}" == "0.81" and f"{growth:.1f}" == "3.1"
     assert f"after the 64 steps (x{growth:.1f})" in L5.text() and f"lr / (2/λ_max) = {ratio:.2f}" in L5.text()
     text = markdown(L)
-    assert ("over 64 SGD steps at 1e-4 its sharpness rose 3.1-fold, to where lr / (2/sharpness) was 0.81, still below the edge "
+    assert ("over 64 minibatch steps at 1e-4 its sharpness rose 3.1-fold, to where lr / (2/sharpness) was 0.81, still below the edge "
             "(lesson 5, *Fix 1*)") in text
     assert "most of the way to" not in text
     assert "at 1e-4 it started below it and, after lesson 5's 64 steps, was still below it" in text
@@ -303,7 +303,7 @@ def test_the_thread_rate_is_between_1_5_and_3_and_above_4_over_lambda0_and_diver
     assert heading[0] < text.index("**tangent kernel**") < heading[1]                 # R7-9: defined where it is used
     assert "strongly indefinite" in text and L["lam_min0"] < -0.8 * L["mb.full"]
     # B2: the pointer names a heading that exists
-    assert "#### The run at 1e-3, step by step" in text and "*The run at 1e-3, step by step*, under answer 1 below" in text
+    assert "#### The run at 1e-3, step by step" in text and "under answer 1 (*The run at 1e-3, step by step*)" in text
     assert "The next section runs it" not in text
     assert L["thread_multiple"] == pytest.approx(1e-3 * L["mb.full"] / 2)
     assert L["full_1e3.stopped_at"] is not None and L["full_1e3.stopped_at"] <= 10   # "within a few steps"
@@ -543,7 +543,7 @@ def test_the_overview_names_both_nets(L):
     overview = L.nb.cells[0].source
     assert "on small nets so every run takes seconds" not in overview
     assert ("It uses two nets: the lesson-4 net, where the thread's rates are at stake, in the first section, at the end of the "
-            "catapult section and in the closing section on the thread's answers; and, in the two sections between, a smaller net "
+            "third section and in the closing section on the thread's answers; and, in the two sections between, a smaller net "
             "on which full-batch gradient descent runs for 1,000 steps (the *edge of stability*") in overview     # R12-B11, R12-B9
     assert "or 200 (the *catapult*: a rate above $2/\\lambda_0$ at which the sharpness drops below $2/\\eta$" in overview
     assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.losses"]) == 1000   # two different nets; a thousand steps
@@ -625,7 +625,7 @@ def test_round_11_the_bound_is_stated_the_boundary_is_not_sharp_and_the_step_cou
     assert L["n_order_diverged"] == 8 and f"{L5['out_trained'][0]:.2f}" == "1.02"
     assert printed(L, r"{n} full-batch steps planned per run") == (200.0,)
     assert printed(L, r"lr = 0.1: lowest loss .* the loss rose on {n} of the {n} steps after step 600")[1] + 601 == 1000
-    assert "runs for 1,000 steps (edge of stability) or 200 (catapult)" in md
+    assert "runs for 1,000 steps (the *edge of stability*: the sharpness climbs to $2/\\eta$ and stays there) or 200 (the *catapult*" in md
     assert "a thousand steps (the sections between)" not in md
     early = [s for s in range(len(L["early_spikes"])) if L["early_spikes"][s] > 1]
     late = [s for s in range(len(L["late_spikes"])) if L["late_spikes"][s] > 1]
