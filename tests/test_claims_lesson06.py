@@ -761,7 +761,7 @@ def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
 def test_r11_c13_the_five_seed_figure_shades_the_steps_above_the_edge_and_counts_the_rises_in_it(L):
     # each column's title counts its rises and those in the shade (computed by plots.above_edge_spans)
     alt = next(a for a in figure_titles(L) if "on 5 seeds" in a)
-    counts = [tuple(map(int, m)) for m in re.findall(r"loss rose on (\d+) steps?, (\d+) in the shade", alt)]
+    counts = [tuple(map(int, m)) for m in re.findall(r"(\d+) rising steps?, (\d+) in the shade", alt)]
     assert len(counts) == L["n_seeds"] == 5
     assert sum(r for r, _ in counts) == L["rises_total"] and all(r == inside for r, inside in counts)
     assert L["rises_above_total"] == L["rises_total"]
@@ -855,3 +855,12 @@ def test_r12_d15_the_rate_in_the_minibatch_legend_is_written_as_in_the_printout(
     # the legend (helpers.plots.draw_minibatch_sharpness, tested in test_plots) writes the rate with :.2e, as this printout does
     assert f"at lr = 0.9 x critical_lr = {L['lr_near']:.2e}" in L.text()
     assert "plots.draw_minibatch_sharpness(ax, mb, lr_near)" in "".join(c.source for c in L.nb.cells if c.cell_type == "code")
+
+
+def test_r12_b7_b10_pointers_to_where_the_numbers_are(L):
+    md = markdown(L)
+    assert "(That run is lesson 5's; this lesson does not re-run it, so its numbers are checked there.)" in md
+    assert "The short answer to the thread's question, why minimising can raise the loss, is under answer 1" in md
+    # "the loss rose on exactly the steps that went more than twice as far": lr·gᵀHg/gᵀg > 2 exactly on the rising steps
+    rose = np.array(L["actual"]) > 0
+    assert rose.any() and ((np.array(L["lr_curv"]) > 2) == rose).all()
