@@ -1180,7 +1180,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist()
     ([1.0, 1.5, 0.25], [1.5, 0.5])
     >>> top[1].get_title(), len(out["shade"]), out["shade"][1].get_label()   # steps 0-2 shaded, top and bottom
-    ('seed 1\\n1 rising step, 1 in the shade', 4, 'sharpness above 2/lr (last measured)')
+    ('seed 1\\n1 rising step, 1 shaded', 4, 'sharpness above 2/lr (last measured)')
     """
     if not len(axes_loss) == len(axes_edge) == len(runs) == len(labels):
         raise ValueError(f"axes_loss, axes_edge and labels must have one entry per run ({len(runs)}), "
@@ -1198,7 +1198,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
         (line,) = ax_l.plot(*_loss_xy(loss / loss[0]), lw=1.8, color=color)
         ax_l.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_l.set_yscale("log")
-        ax_l.set_title(f"{label}\n{rises} rising step{'s' if rises != 1 else ''}, {inside} in the shade")
+        ax_l.set_title(f"{label}\n{rises} rising step{'s' if rises != 1 else ''}, {inside} shaded")
         (edge,) = ax_e.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
                             lw=1.5, color=color)
         ax_e.axhline(1.0, color="k", lw=1.2, ls="--", label="edge: sharpness = 2/lr" if i == 0 else None)

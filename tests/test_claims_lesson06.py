@@ -761,7 +761,7 @@ def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
 def test_r11_c13_the_five_seed_figure_shades_the_steps_above_the_edge_and_counts_the_rises_in_it(L):
     # each column's title counts its rises and those in the shade (computed by plots.above_edge_spans)
     alt = next(a for a in figure_titles(L) if "on 5 seeds" in a)
-    counts = [tuple(map(int, m)) for m in re.findall(r"(\d+) rising steps?, (\d+) in the shade", alt)]
+    counts = [tuple(map(int, m)) for m in re.findall(r"(\d+) rising steps?, (\d+) shaded", alt)]
     assert len(counts) == L["n_seeds"] == 5
     assert sum(r for r, _ in counts) == L["rises_total"] and all(r == inside for r, inside in counts)
     assert L["rises_above_total"] == L["rises_total"]

@@ -239,7 +239,7 @@ def test_edge_columns_shade_the_steps_after_a_sharpness_above_the_edge_and_count
     out = plots.draw_edge_columns([top], [bottom], [run], ["seed 0"])
     spans = sorted({(p.get_x(), p.get_x() + p.get_width()) for p in out["shade"]})
     assert spans == [(0, 2), (4, 5)] and len(out["shade"]) == 4                    # both rows shaded
-    assert top.get_title() == "seed 0\n3 rising steps, 2 in the shade"
+    assert top.get_title() == "seed 0\n3 rising steps, 2 shaded"
     (legend,) = bottom.figure.legends                                              # below the figure, off the data
     assert [t.get_text() for t in legend.get_texts()] == ["sharpness above 2/lr (last measured)", "edge: sharpness = 2/lr"]
     gone = R(losses=np.array([1.0, 2.0, 3.0, np.inf]), sharpness_steps=np.array([0]), sharpness=np.array([25.0]),
