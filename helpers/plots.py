@@ -1181,7 +1181,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
     >>> out["loss"][1].get_ydata().tolist(), out["edge"][0].get_ydata().tolist()
     ([1.0, 1.5, 0.25], [1.5, 0.5])
     >>> top[1].get_title(), len(out["shade"]), out["shade"][1].get_label()   # steps 0-2 shaded, top and bottom
-    ('seed 1\\nloss rose 1 x, 1 in the shade', 4, 'sharpness above 2/lr (last measured)')
+    ('seed 1\\n1 rising step, 1 shaded', 4, 'sharpness above 2/lr (last measured)')
     """
     if not len(axes_loss) == len(axes_edge) == len(runs) == len(labels):
         raise ValueError(f"axes_loss, axes_edge and labels must have one entry per run ({len(runs)}), "
@@ -1199,7 +1199,7 @@ def draw_edge_columns(axes_loss, axes_edge, runs, labels, colors=None):
         (line,) = ax_l.plot(*_loss_xy(loss / loss[0]), lw=1.8, color=color)
         ax_l.axhline(1.0, color="k", lw=0.8, ls=":")
         ax_l.set_yscale("log")
-        ax_l.set_title(f"{label}\nloss rose {rises} x, {inside} in the shade")
+        ax_l.set_title(f"{label}\n{rises} rising step{'s' if rises != 1 else ''}, {inside} shaded")
         (edge,) = ax_e.plot(run.sharpness_steps, np.asarray(run.sharpness) * run.lr / 2, "o-", ms=3,
                             lw=1.5, color=color)
         ax_e.axhline(1.0, color="k", lw=1.2, ls="--", label="edge: sharpness = 2/lr" if i == 0 else None)
@@ -1237,7 +1237,7 @@ def draw_minibatch_sharpness(ax, result, lr):
                 label=f"a minibatch {what} than the full batch ({mask.sum()})")
     ax.set_ylim(bottom=-0.7)
     ax.axvline(result.full, color="k", lw=2.5, label=f"full batch: {result.full:.3g}")
-    ax.axvline(2 / lr, color=COLORS["large"], ls="--", lw=2, label=f"2 / lr at lr = {lr:.2g}: {2 / lr:.3g}")
+    ax.axvline(2 / lr, color=COLORS["large"], ls="--", lw=2, label=f"2 / lr at lr = {lr:.2e}: {2 / lr:.3g}")
     shown = np.concatenate([result.batches, [2 / lr]])
     ax.set_xlim(min(0.8 * result.full, 0.97 * shown.min()), max(1.3 * result.full, 1.03 * shown.max()))
     top = ax.secondary_xaxis("top", functions=(lambda s: s / result.full, lambda r: r * result.full))

@@ -97,7 +97,7 @@ def test_eight_of_eight_orders_diverged_at_different_steps_and_model_fit_is_a_ni
     # R8-4: model.fit's run is a different loop, not a ninth order; no rate of survival is claimed
     assert "8 of 8 orders diverged in the course's loop, at the steps printed: the order moved *when* the run blew up" in text
     assert "`model.fit`'s run, a different loop with its own order, stayed finite for 64 steps (lesson 5)" in text
-    assert "These runs do not say how often an order survives, nor whether the order is what kept `model.fit`'s run finite" in text
+    assert "Zero survivors out of eight does bound how often an order survives" in text      # R12-A4: the bound is stated
     for old in ("one survivor in nine", "only rarely", "rarely (one order in nine)", "`model.fit`'s order is a ninth", "it always moved the step",
                 "at different steps (printed)"):
         assert old not in text, old
@@ -106,7 +106,8 @@ def test_eight_of_eight_orders_diverged_at_different_steps_and_model_fit_is_a_ni
         assert old not in text, old
     # the two loops are said apart where they first appear
     assert "**The course's loop** (`train_sgd`, lesson 4) shuffles the rows afresh each epoch" in text
-    assert "Keras's **`model.fit`** takes the same kind of step but shuffles the rows with its own generator" in text
+    assert "Keras's **`model.fit`** takes the same kind of step" not in text                  # R12-A4: not backed here
+    assert "Keras's **`model.fit`** also takes minibatch steps, but through its own code" in text
 
 
 def test_near_the_edge_the_loss_first_rose_below_the_edge_in_lesson_5_and_lesson_6_says_so(L, L5):
@@ -191,7 +192,7 @@ def test_lesson_5s_sharpness_at_1e_4_rose_3_fold_and_stayed_below_the_edge(L, L5
     assert 0.6 < ratio < 1 and f"{ratio:.2f}" == "0.81" and f"{growth:.1f}" == "3.1"
     assert f"after the 64 steps (x{growth:.1f})" in L5.text() and f"lr / (2/λ_max) = {ratio:.2f}" in L5.text()
     text = markdown(L)
-    assert ("over 64 SGD steps at 1e-4 its sharpness rose 3.1-fold, to where lr / (2/sharpness) was 0.81, still below the edge "
+    assert ("over 64 minibatch steps at 1e-4 its sharpness rose 3.1-fold, to where lr / (2/sharpness) was 0.81, still below the edge "
             "(lesson 5, *Fix 1*)") in text
     assert "most of the way to" not in text
     assert "at 1e-4 it started below it and, after lesson 5's 64 steps, was still below it" in text
@@ -302,7 +303,7 @@ def test_the_thread_rate_is_between_1_5_and_3_and_above_4_over_lambda0_and_diver
     assert heading[0] < text.index("**tangent kernel**") < heading[1]                 # R7-9: defined where it is used
     assert "strongly indefinite" in text and L["lam_min0"] < -0.8 * L["mb.full"]
     # B2: the pointer names a heading that exists
-    assert "#### The run at 1e-3, step by step" in text and "*The run at 1e-3, step by step*, under answer 1 below" in text
+    assert "#### The run at 1e-3, step by step" in text and "under answer 1 (*The run at 1e-3, step by step*)" in text
     assert "The next section runs it" not in text
     assert L["thread_multiple"] == pytest.approx(1e-3 * L["mb.full"] / 2)
     assert L["full_1e3.stopped_at"] is not None and L["full_1e3.stopped_at"] <= 10   # "within a few steps"
@@ -541,9 +542,10 @@ def test_the_overview_names_both_nets(L):
     # R5-11: the first and last sections run the lesson-4 net, the sections between the small one
     overview = L.nb.cells[0].source
     assert "on small nets so every run takes seconds" not in overview
-    assert ("It uses two nets: the lesson-4 net, where the thread's rates are at stake, in the first and the last section; and, "
-            "in the two sections between, a smaller net on which full-batch gradient descent runs for 1,000 steps (edge of stability) "
-            "or 200 (catapult).") in overview
+    assert ("It uses two nets: the lesson-4 net, where the thread's rates are at stake, in the first section, at the end of the "
+            "third section and in the closing section on the thread's answers; and, in the two sections between, a smaller net "
+            "on which full-batch gradient descent runs for 1,000 steps (the *edge of stability*") in overview     # R12-B11, R12-B9
+    assert "or 200 (the *catapult*: a rate above $2/\\lambda_0$ at which the sharpness drops below $2/\\eta$" in overview
     assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.losses"]) == 1000   # two different nets; a thousand steps
 
 
@@ -623,7 +625,7 @@ def test_round_11_the_bound_is_stated_the_boundary_is_not_sharp_and_the_step_cou
     assert L["n_order_diverged"] == 8 and f"{L5['out_trained'][0]:.2f}" == "1.02"
     assert printed(L, r"{n} full-batch steps planned per run") == (200.0,)
     assert printed(L, r"lr = 0.1: lowest loss .* the loss rose on {n} of the {n} steps after step 600")[1] + 601 == 1000
-    assert "runs for 1,000 steps (edge of stability) or 200 (catapult)" in md
+    assert "runs for 1,000 steps (the *edge of stability*: the sharpness climbs to $2/\\eta$ and stays there) or 200 (the *catapult*" in md
     assert "a thousand steps (the sections between)" not in md
     early = [s for s in range(len(L["early_spikes"])) if L["early_spikes"][s] > 1]
     late = [s for s in range(len(L["late_spikes"])) if L["late_spikes"][s] > 1]
@@ -668,7 +670,8 @@ def test_r11_a3_on_seed_0_the_starting_multiple_ranked_the_outcomes_and_2_over_l
     md = markdown(L)
     assert "The starting sharpness did not foretell the outcome either" not in md
     assert "On seed 0 the starting multiple $\\eta\\lambda_0/2$ did rank the outcomes" in md
-    assert "What failed is $2/\\lambda_0$ as the line between them: the boundary lay somewhere between 1.5 × and 3 ×, not at 1 ×" in md
+    assert ("What failed is $2/\\lambda_0$ as the line between them: on seed 0, of the rates tried, the boundary lay between "
+            "1.5 × and 3 ×, not at 1 ×") in md                                         # R12-A5: one seed, the rates tried
     assert "the one run tried on seed 0 diverged" not in md                     # R11-17: two runs, "each"
 
 
@@ -739,17 +742,26 @@ def test_r11_b10_the_small_ratio_at_the_start_is_an_average_of_both_signs(L, L5)
 def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
     assert "condition number 100, critical_lr = 2/λ_max = 0.02 -> diverges" in L.text()     # the two bowls above
     assert "condition number 100, critical_lr = 2/λ_max = 2 -> converges" in L.text()
-    assert L["predicted"][0] < 0 and L["full_1e3.stopped_at"] is not None   # "the first step's was negative"
     md = markdown(L)
     assert "does not fit either" not in md
-    assert ("The answer's diagnosis fits worse than that rule of thumb: ill-conditioning, a large ratio of eigenvalues, is not what "
+    # R12-A1: only the kappa label fits worse; the formula is credited with its signs; no first-step argument
+    assert ("The answer's *label* fits worse than that rule of thumb: ill-conditioning, a large ratio of eigenvalues $\\kappa$, is not what "
             "sets the threshold, $\\lambda_{\\max}$ is (the two bowls above)") in md
+    assert "the first step's was negative" not in md and "The second-order change of the whole first step was negative" not in md
+    assert L["same_sign"] == len(L["predicted"]) == 5                      # "had the sign of every step's change"
+    assert f"the sign is right on {L['same_sign']} of {len(L['predicted'])} steps" in L.text()
+    stop = L["full_1e3.stopped_at"]
+    assert all(e > 1 for e in L["edge_1e3"][:stop])                          # the rule held on every step before the blow-up
+    fell = [k for k in range(stop) if L["full_1e3.losses"][k + 1] < L["full_1e3.losses"][k]]
+    assert fell == L["fell_above"] and fell                                   # ... including the steps on which the loss fell
+    assert f"above the current 2/sharpness, yet the loss fell: step(s) {fell}" in L.text()
+    assert "its formula fared better than the rule on this run" in md and "including the steps on which the loss fell" in md
 
 
 def test_r11_c13_the_five_seed_figure_shades_the_steps_above_the_edge_and_counts_the_rises_in_it(L):
     # each column's title counts its rises and those in the shade (computed by plots.above_edge_spans)
     alt = next(a for a in figure_titles(L) if "on 5 seeds" in a)
-    counts = [tuple(map(int, m)) for m in re.findall(r"loss rose (\d+) x, (\d+) in the shade", alt)]
+    counts = [tuple(map(int, m)) for m in re.findall(r"(\d+) rising steps?, (\d+) shaded", alt)]
     assert len(counts) == L["n_seeds"] == 5
     assert sum(r for r, _ in counts) == L["rises_total"] and all(r == inside for r, inside in counts)
     assert L["rises_above_total"] == L["rises_total"]
@@ -768,3 +780,87 @@ def test_r11_d15_the_threads_words_are_paraphrased_and_attributed_not_quoted(L):
     assert "One comment under the question (Himanshu Rai's) asks how the weights were initialized" in md
     assert "Another comment under the question (D.W.'s) suggests the Adam optimizer" in md
     assert "The answer quotes Goodfellow et al. on ill-conditioning, then sums up their derivation in its own words" in md
+
+
+# ---- twelfth review (r12_06) ----
+
+def test_r12_a2_the_threshold_is_defined_on_a_bowl(L):
+    md = markdown(L)
+    assert "gradient descent on a quadratic with sharpness" not in md
+    assert "gradient descent on a bowl (all eigenvalues positive) with sharpness $\\lambda_{\\max}$ converges at any rate below it" in md
+
+
+def test_r12_a3_the_one_batch_test_ran_from_the_initial_weights_with_a_shared_offset(L):
+    md = markdown(L)
+    assert "From these initial weights the next batch's loss did not rise, so in this test there is no growth factor to compound" in md
+    assert "every batch shares the same offset error" in md and "a partly trained net, the answer's scenario, was not tested" in md
+    spread = L["batch_losses"]
+    assert max(spread) / min(spread) < 1.5 and min(spread) > 1e3                 # "differ by the small factor printed"
+    assert f"largest / smallest = {max(spread) / min(spread):.2f}" in L.text()
+    assert all(c < 1 for c in L["other_change"])                                  # the step lowered every other batch, both rates
+
+
+def test_r12_a4_zero_of_eight_bounds_the_survival_rate_computed_exactly(L):
+    from scipy.stats import binom
+    n, k = len(L["order_steps"]), L["n_finite"]
+    assert (n, k) == (8, 0)
+    upper = L["survive_upper"]
+    assert binom.cdf(k, n, upper) == pytest.approx(0.05, rel=1e-9)             # the exact one-sided 95% Clopper-Pearson limit
+    assert upper == pytest.approx(1 - 0.05 ** (1 / 8), rel=1e-9) and 0.25 < upper < 0.35
+    assert (f"0 of 8 orders finite: if orders are independent draws, the share that keeps the run finite is at most "
+            f"{100 * upper:.0f}% (exact binomial, one-sided 95% upper limit)") in L.text()
+    md = markdown(L)
+    assert "mild evidence against lesson 5's reading that the order is what kept `model.fit`'s run finite" in md
+    assert "its own shuffling generator, Keras's loss and Keras's optimizer" in md and "which of these differences matters was not measured" in md
+    assert "neither confirm nor rule out" not in md and "These runs do not say how often an order survives" not in md
+
+
+def test_r12_a6_lesson_5s_rise_was_under_minibatch_sgd(L):
+    md = markdown(L)
+    assert "Lesson 5 saw the start of the same rise" not in md
+    assert "Lesson 5 saw a similar rise on the lesson-4 net, but under minibatch SGD, not this section's full-batch gradient descent" in md
+
+
+def test_r12_c13_steps_0_to_4_are_shaded_by_construction_and_the_later_rises_are_counted(L):
+    runs_start = [s for s in L["seed_lams"]]
+    assert len(runs_start) == 5
+    after = L["rises_after_4"]
+    assert 0 < after <= L["rises_total"]
+    assert (f"steps 0-4 are shaded by construction (sharpness / (2/lr) = 1.50 at step 0, the only measurement before step 5); "
+            f"{after} of the {L['rises_total']} rises came after step 4") in L.text()
+    assert L["rises_above_total"] == L["rises_total"]                             # "all of them in the shade too"
+    md = markdown(L)
+    assert "Steps 0–4 are shaded on every seed by construction" in md and "all of them in the shade too, is printed" in md
+    assert "the figure cannot show whether a rise comes before or after the sharpness crosses the edge" in md
+
+
+def test_r12_b8_the_1e3_run_is_pointed_to_before_it_is_summarised(L):
+    md = markdown(L)
+    assert "is printed further down, under answer 1 (*The run at 1e-3, step by step*); what follows summarises it ahead of time" in md
+    assert md.index("what follows summarises it ahead of time") < md.index("### Answer 1")
+
+
+def test_r12_b9_terms_are_defined_where_first_used(L):
+    md = markdown(L)
+    first = lambda term: md.index(term)
+    assert first("sharp direction") == first("*sharp direction* (the direction in weight space along which that batch's curvature is largest") + 1
+    low = md.lower()
+    heading, definition = low.index("## progressive sharpening"), low.index("*progressive sharpening* is the sharpness rising while the net trains")
+    assert low.index("progressive sharpening") == heading + 3 and 0 < definition - heading < 120   # defined right under its heading
+    assert first("edge of stability") > first("the *edge of stability*: the sharpness climbs to $2/\\eta$ and stays there") - 1
+    assert first("catapult") > first("the *catapult*: a rate above") - 1
+
+
+def test_r12_d15_the_rate_in_the_minibatch_legend_is_written_as_in_the_printout(L):
+    # the legend (helpers.plots.draw_minibatch_sharpness, tested in test_plots) writes the rate with :.2e, as this printout does
+    assert f"at lr = 0.9 x critical_lr = {L['lr_near']:.2e}" in L.text()
+    assert "plots.draw_minibatch_sharpness(ax, mb, lr_near)" in "".join(c.source for c in L.nb.cells if c.cell_type == "code")
+
+
+def test_r12_b7_b10_pointers_to_where_the_numbers_are(L):
+    md = markdown(L)
+    assert "(That run is lesson 5's; this lesson does not re-run it, so its numbers are checked there.)" in md
+    assert "The short answer to the thread's question, why minimising can raise the loss, is under answer 1" in md
+    # "the loss rose on exactly the steps that went more than twice as far": lr·gᵀHg/gᵀg > 2 exactly on the rising steps
+    rose = np.array(L["actual"]) > 0
+    assert rose.any() and ((np.array(L["lr_curv"]) > 2) == rose).all()

@@ -239,7 +239,7 @@ def test_edge_columns_shade_the_steps_after_a_sharpness_above_the_edge_and_count
     out = plots.draw_edge_columns([top], [bottom], [run], ["seed 0"])
     spans = sorted({(p.get_x(), p.get_x() + p.get_width()) for p in out["shade"]})
     assert spans == [(0, 2), (4, 5)] and len(out["shade"]) == 4                    # both rows shaded
-    assert top.get_title() == "seed 0\nloss rose 3 x, 2 in the shade"
+    assert top.get_title() == "seed 0\n3 rising steps, 2 shaded"
     (legend,) = bottom.figure.legends                                              # below the figure, off the data
     assert [t.get_text() for t in legend.get_texts()] == ["sharpness above 2/lr (last measured)", "edge: sharpness = 2/lr"]
     gone = R(losses=np.array([1.0, 2.0, 3.0, np.inf]), sharpness_steps=np.array([0]), sharpness=np.array([25.0]),
@@ -259,6 +259,7 @@ def test_minibatch_sharpness_draws_a_tick_per_batch_and_counts_those_sharper_tha
     labels = ax.get_legend_handles_labels()[1]
     assert "a minibatch sharper than the full batch (3)" in labels
     assert "a minibatch not sharper than the full batch (2)" in labels
+    assert "2 / lr at lr = 3.00e-01: 6.67" in labels              # R12-D15: the rate written as lesson 6 prints it
     ticks = [line for line in ax.get_lines() if line.get_marker() == "|"]
     assert sorted(np.concatenate([t.get_xdata() for t in ticks]).tolist()) == result.batches.tolist()
     # R8-14: the axis spans 0.8-1.3 x the full batch at least, widened to hold every batch and 2/lr
