@@ -1045,7 +1045,7 @@ def test_r11_only_the_targets_centring_was_measured(L):
     """A2: the lesson centres the targets only; it does not compare the targets with the inputs."""
     md = markdown(L)
     assert "In this net the target weighs more" not in md and "Both come mostly from the targets' offset" not in md
-    assert "It never standardises the inputs, so it does not say which of the two weighs more here" in md
+    assert "we never standardise the inputs, so this lesson does not say which of the two weighs more here" in md
     assert "so it does not show that the targets weigh more than the inputs" in md
     assert "The inputs' share was not measured" in md
     assert L["lam"] / L["lam_c"] > 3 and L["lam_min"] / L["lam_min_c"] > 3
