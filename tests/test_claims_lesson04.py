@@ -126,7 +126,7 @@ def test_most_of_the_sharpness_and_all_negative_curvature_come_from_the_residual
     the residuals are large (outputs near 0, targets about 100); Weyl's bounds on the residual part."""
     lam, lam_gn, lam_min = L["lam"], L["lam_gn"], L["lam_min"]
     assert 0 < lam_gn < 0.25 * lam                                     # "a small fraction of λ_max"
-    assert lam - lam_gn > 0.5 * lam                                    # "most of the sharpness" from the residual part
+    assert lam - lam_gn > 0.5 * lam                                    # Weyl: residual part has an eigenvalue ≥ λ_max − λ_GN
     assert lam_min < 0                                                 # all negative curvature: G is PSD
     outputs, y = np.array(L["outputs"]), np.array(L["y"]).ravel()
     assert abs(outputs.mean()) < 5 and 90 < y.mean() < 110             # "outputs values near 0 ... targets about 100"
@@ -600,7 +600,7 @@ def test_the_answer_to_the_threads_first_question_comes_with_its_support(L):
     answer = text.index("That is this lesson's answer to the thread's first question")
     assert text.index("**A heuristic threshold.**") < answer
     support = text[answer:answer + 400]
-    assert "this run shows that at 1e-3 it did" in support                 # round 7: no third "empirical" hedge
+    assert "this run shows only that the total loss blew up at 1e-3 and not at 1e-4" in support   # r13 A1
     heuristic = text[text.index("**A heuristic threshold.**"):]
     assert "13 rates" in heuristic[:800] and "20 other seeds" in heuristic[:800]
     assert len(L["grid.lrs"]) == 13
@@ -640,10 +640,11 @@ def test_at_1e_4_measured_at_every_step_eta_lambda_swings_mostly_below_2(L):
     assert np.median(at_edge) < 1.8 and at_edge.min() < 1.5              # "swung ... median well below 2"
     above = int(np.sum(at_edge > 2))
     assert 0 < above <= 0.1 * at_edge.size                              # "above 2 at only a few steps"
-    turns = np.sign(np.diff(eta_lam))
+    turns = np.sign(np.diff(at_edge))                                    # r13 A3: over the phase the text describes
     alternations = int(np.sum(turns[1:] != turns[:-1]))
     assert alternations > (turns.size - 1) / 2                           # "for most consecutive pairs of steps"
-    assert f"at {alternations} of {turns.size - 1} consecutive pairs of steps" in L.text()
+    assert f"from step {L['edge_step']} on, ηλ_max went up then down, or down then up, at {alternations} of " \
+           f"{turns.size - 1} consecutive pairs of steps" in L.text()
     assert f"above 2 at {above} of {at_edge.size} steps" in L.text()
     assert np.all(np.isfinite(L["slow.losses"]))                           # the run stayed finite
     text = markdown(L)
@@ -982,7 +983,7 @@ def test_round_11_measured_words_in_place_of_loose_ones(L):
     assert md.count("an order-of-magnitude check, not a match") == 2 and "(an order-of-magnitude check, not a match)" in md
     assert "for a direction of positive curvature $\\lambda > 0$, exceeds 1 once $\\eta > 2/\\lambda$" in md
     assert not re.search(r"(?<!quadratic )(?<!Taylor )\b[Tt]he model\b", md)
-    assert L["lam"] / L["lam_c"] > 3 and "This lesson measures only the targets' side" in md
+    assert L["lam"] / L["lam_c"] > 3 and "We test removing the targets' mean" in md
 
 
 # ---------------------------------------------------------------- round 11 review (r11_04)
@@ -1044,7 +1045,7 @@ def test_r11_only_the_targets_centring_was_measured(L):
     """A2: the lesson centres the targets only; it does not compare the targets with the inputs."""
     md = markdown(L)
     assert "In this net the target weighs more" not in md and "Both come mostly from the targets' offset" not in md
-    assert "It never standardises the inputs, so it does not say which of the two weighs more here" in md
+    assert "we never standardise the inputs, so this lesson does not say which of the two weighs more here" in md
     assert "so it does not show that the targets weigh more than the inputs" in md
     assert "The inputs' share was not measured" in md
     assert L["lam"] / L["lam_c"] > 3 and L["lam_min"] / L["lam_min_c"] > 3
@@ -1194,7 +1195,7 @@ def test_r12_a5_a6_a7_b11_d15_wording(L):
     md = markdown(L)
     assert "as long as the steps keep a component along it" not in md and "whenever $g\\cdot v \\neq 0$" in md
     assert "and so is a target far from what a fresh network outputs" not in md
-    assert "Whether a target far from what a fresh network outputs adds to it is this lesson's own measurement." in md
+    assert "we never standardise the inputs" in md
     assert "20 more, in the README" not in md
     assert "The thread's formula is the quadratic model evaluated for one step along the gradient" in md
     i = at(L, 1e-3)
@@ -1223,3 +1224,96 @@ def test_r12_b8_b10_b12_roadmap_terms_and_batch_numbering(L):
     n_losses = printed(L, r"lr = 1e-3, {n} per-batch losses \(Keras numbers batches from 0\)")[0]
     assert n_losses == stopped + 1 == len(line.split(": ", 1)[1].split(", "))
     assert "one less than the count of per-batch losses printed above" in md
+
+
+# ---------------------------------------------------------------- round 13 review (r13_04)
+def test_r13_a1_the_run_shows_the_total_loss_blew_up_and_step_by_step_shows_the_direction(L):
+    """A1, 'Run both rates': the run shows only that the total loss blew up at 1e-3 and not at 1e-4; the evidence
+    along the sharpest direction comes from the step shares in 'Step by step'."""
+    md = markdown(L)
+    assert "this run shows that at 1e-3 it did" not in md
+    assert not np.all(np.isfinite(L["fast.losses"])) and np.all(np.isfinite(L["slow.losses"]))
+    assert "The evidence that it grew along the sharpest direction comes in “Step by step”" in md
+    assert "share of the step along the sharpest direction" in L.text()
+
+
+def test_r13_a2_the_measured_first_step_shows_the_blow_up_took_repeated_steps(L):
+    """A2, 'What we learned': the first full-batch step at 1e-3 lowered the loss by 8,815 and the real minibatch
+    step 0 multiplied the full-data loss by 0.173 (both printed)."""
+    md = markdown(L)
+    actual = L["check.actual"][at(L, 1e-3)]
+    assert actual < 0 and f"lowered the loss by {-actual:,.0f}" in md
+    assert f"the actual first full-batch step: {actual:+,.0f}" in L.text()
+    first = np.array(L["rises"])[0]
+    assert first < 1 and f"multiplied the full-data loss by {first:.3g}" in md
+    assert f"step 0: × {first:.3g}" in L.text()
+    assert "Its turning point $2g^\\top g/g^\\top Hg$ lay above 1e-3: the blow-up took repeated steps." not in md
+
+
+def test_r13_a4_weyl_bound_on_the_residual_part_is_stated_as_a_bound(L):
+    """A4, 'Where the curvature comes from': λ_max(residual) ≥ λ_max − λ_GN = 4,342, printed and quoted."""
+    md = markdown(L)
+    bound = L["lam"] - L["lam_gn"]
+    assert f"at least $\\lambda_{{\\max}}$ minus it, {bound:,.0f} (printed above)" in md
+    assert f"= {bound:,.0f} and one ≤ λ_min" in L.text()
+    assert "most of the sharpness, and all of the negative curvature" not in md and "supplies most of the sharpness" not in md
+
+
+def test_r13_b5_the_loss_floor_is_why_the_heuristic_reads_only_the_top_of_the_spectrum(L):
+    """B5, 'A heuristic threshold': a mean of squares is bounded below by 0; at 1e-3 the quadratic model predicted a
+    negative loss after the first step where the actual loss stayed positive (both printed)."""
+    md = markdown(L)
+    i = at(L, 1e-3)
+    loss = L["check.loss"]
+    predicted, actual = loss + L["check.predicted"][i], loss + L["check.actual"][i]
+    assert predicted < 0 < actual
+    quoted = f"predicted a loss of {predicted:,.0f}".replace("-", "−") + f" where the actual loss was {actual:,.0f}"
+    assert quoted in md
+    assert f"predicted {predicted:,.0f}, actual {actual:,.0f}" in L.text()
+    assert "A mean of squared errors is bounded below by 0, so descent along negative curvature saturates" in md
+    assert "the printed numbers show the floor at one step, not that those parts decided the runs" in md
+
+
+def test_r13_b8_the_negative_curvature_factor_is_not_a_blow_up_factor(L):
+    """B8: next to '(1 − ηλ_min)² = 35.1 per step; its part is negative' the lesson says it is no blow-up factor."""
+    assert L["lam_min"] < 0
+    line = next(t for t in L.text().splitlines() if "most negative curvature: (1 − ηλ_min)²" in t)
+    assert "its part is negative" in line and "this factor is not a blow-up factor of the loss" in line
+
+
+def test_r13_b9_t_star_is_defined_where_first_used(L):
+    """B9: t* is the fraction of the step at which the line's lowest point lies, defined before it is printed."""
+    md = markdown(L)
+    definition = "Write $t^*$ for the fraction of the step at which the line's lowest point lies"
+    assert definition in md
+    rose = np.array(L["rose"], dtype=int)
+    np.testing.assert_allclose(L["length_ratio"], 1 / np.array(L["lowest_at"])[rose])
+    text = L.text()
+    assert text.index(definition) < text.index("a parabola with this t* gives")
+
+
+def test_r13_b11_layer_norm_growth_does_not_account_for_the_gauss_newton_growth(L):
+    """B11: at the 1e-4 run's sharpest step the Gauss-Newton part grew × 23, the layer norms by the s⁴ argument × 2.4."""
+    md = markdown(L)
+    peak = int(L["peak"])
+    norms = np.array(L["slow.layer_norms"])
+    scale = float(np.prod(norms[peak] / norms[0]) ** (4 / 3))
+    assert L["norms_scale"] == pytest.approx(scale)
+    assert L["gn_rise"] == pytest.approx(L["lam_gn_peak"] / L["lam_gn"])
+    assert L["gn_rise"] > 5 * scale
+    assert (f"it gives the Gauss-Newton part a factor of about {scale:.2g}, against the factor of "
+            f"{L['gn_rise']:.2g} measured") in md
+    assert (f"× {L['gn_rise']:.2g} since step 0; the layer norms' growth alone gives × {scale:.2g}") in L.text()
+
+
+def test_r13_d15_d16_live_note_and_the_plain_sentence_on_what_is_normalised(L):
+    """D15: the static widget note points to the README's Binder link; D16: one plain sentence on what is tested."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from publish import LIVE_NOTE
+    assert "Binder button" not in LIVE_NOTE and "the Binder link for this lesson in the README" in LIVE_NOTE
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "04_a_real_network_blows_up" in readme and "mybinder.org" in readme
+    md = markdown(L)
+    assert "this lesson's own measurement" not in md
+    assert "We test removing the targets' mean" in md and "we never standardise the inputs" in md

@@ -37,7 +37,7 @@ STAGE = ROOT / "build" / "book-src"
 ASSETS = ROOT / "build" / "book-assets"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 LIVE_NOTE = ("*A static picture of an interactive figure. To move its sliders, open this lesson in "
-             "JupyterLab (the Binder button at the top of the page, or `make lab` on your machine) and run it.*")
+             "JupyterLab (the Binder link for this lesson in the README, or `make lab` on your machine) and run it.*")
 # Cells hidden on the site are code a slide does not show either (tags set in the notebooks).
 SLIDE_CONFIG = {"TagRemovePreprocessor": {
     "enabled": True, "remove_cell_tags": {"remove-cell"},
