@@ -1021,7 +1021,7 @@ def test_overview_smith_warm_up_asker_and_first_step_wording(L):
     # B11: what backs "the first step lowers the loss" is the full-batch step
     assert L["first_step_change"] == pytest.approx(L["check.actual"][0]) and L["first_step_change"] < 0
     assert f"actual {L['first_step_change']:+.3g}" in L.text()
-    assert "one full-batch step of 1e-3 from the initial weights changes the loss on all the data by the “actual” value printed, a fall" in md
+    assert "one step of 1e-3 along the gradient of all the data, from the initial weights, changes the loss on all the data by the “actual” value printed, a fall" in md
     # B13, D17
     assert "a different problem" not in md and "threshold of where training is going" not in md
     assert "Warm-up is meant for other problems" in md
