@@ -985,7 +985,7 @@ def test_the_summary_scopes_failing_above_the_bar_to_unclipped_plain_sgd(L):
     assert len(others) == 2 and L["ad.trains"] and L["clip.trains"]
     assert f"not unclipped plain SGD, trained with the rate set outside its bar: {', '.join(others)}" in L.text()
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any(f"also trained outside their (nominal) bar: {' and '.join(others)}" in t for t in titles)
+    assert any(f"also trained outside their (nominal) bar: {' and '.join(n.split(' (')[0] for n in others)}" in t for t in titles)
     md = markdown_text(L)
     assert "So every unclipped plain-SGD run well above its bar failed (Adam and the clipped run trained above" in md
     assert "So every run well above its bar failed" not in md
@@ -1033,3 +1033,16 @@ def test_no_raw_python_list_in_the_output(L):
     text = L.text()
     joined = " and ".join(L["names"][L["order"].index(k)] for k in L["below_adam_01"])
     assert f"table rows that trained; only {joined} end lower" in text and "only ['" not in text
+
+
+def test_the_full_batch_loss_at_0_9x_falls_once_on_its_way_up_at_a_step_above_1(L):
+    # Review r12_05 A8: "not by rising at every step: the full-batch loss falls once on the way, at a step taken with
+    # lr / (2/λ_max(t)) above 1"
+    loss, k = np.asarray(L["full.losses"]), L["fb_diverged_at"]
+    falls = [t for t in range(1, k) if loss[t + 1] < loss[t]]                 # steps after the first that lower the loss
+    assert len(falls) == 1
+    t = falls[0]
+    steps = list(L["full.sharpness_steps"])
+    assert L["near.lr"] * L["full.sharpness"][steps.index(t)] / 2 > 1
+    assert loss[k] > 1e6 * loss[0] and k == 6
+    assert "though not by rising at every step: in the figure the full-batch loss falls once on the way" in markdown_text(L)
