@@ -957,3 +957,92 @@ def test_r11_the_short_answer_states_the_two_printed_ratios(L):
     # the initialization comment is attributed and paraphrased, not quoted
     assert "## Fix 4: weight initialization, a commenter's question" in md and "(Himanshu Rai's) asks how the weights were initialized" in md
     assert "“how did you initialize your weights?”" not in md
+
+
+# Round 12 (review r12_05)
+
+def test_fastai_minimum_is_read_where_the_kept_steps_end_not_at_a_minimum_of_the_curve(L):
+    # A1: suggestions() drops the first 10 and the last 5 steps; on seed 0 "minimum" is the last step it keeps
+    assert L["min_at_edge"] is True
+    text = L.text()
+    assert "÷ 10: the last step kept, the trimmed edge, where the smoothed loss was still falling" in text
+    assert f"the whole smoothed curve is lowest at step {L['smooth_low']}" in text
+    printed = int(re.search(r"'minimum' = lr at step (\d+) ", text).group(1))
+    assert L["smooth_low"] > printed                            # the curve was still falling where the kept steps end
+    assert re.search(rf"fastai reads steps 10 to {printed} of the \d+ \(it drops the first 10 and the last 5\)", text)
+    edge = list(L["order_min_edge"])
+    assert len(edge) == 5 and edge[0] == L["min_at_edge"] and sum(edge) >= 1
+    assert f"not at a minimum of the curve, on {sum(edge)} of the 5 orders" in text
+    md = markdown_text(L)
+    assert "“minimum” is that cut-off step's rate divided by ten, not a minimum of the curve" in md
+    assert "the “minimum” one is read where the kept steps end, when it is the trimmed edge (printed above)" in md
+    assert "but the “minimum” one comes from the last step fastai keeps on the orders counted there" in md
+
+
+def test_the_summary_scopes_failing_above_the_bar_to_unclipped_plain_sgd(L):
+    # A2 / C14: Adam and clipping trained above their nominal bars, counted in the title
+    others = list(L["others_out_trained"])
+    assert len(others) == 2 and L["ad.trains"] and L["clip.trains"]
+    assert f"not unclipped plain SGD, trained with the rate set outside its bar: {', '.join(others)}" in L.text()
+    titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
+    assert any(f"also trained outside their (nominal) bar: {' and '.join(n.split(' (')[0] for n in others)}" in t for t in titles)
+    md = markdown_text(L)
+    assert "So every unclipped plain-SGD run well above its bar failed (Adam and the clipped run trained above" in md
+    assert "So every run well above its bar failed" not in md
+    assert "The other unclipped plain-SGD fixes that trained kept `lr` below it" in md
+    assert "Adam and clipping trained above their nominal bars" in md
+
+
+def test_standardizing_cut_lambda0_about_17x_and_centring_6_2x(L):
+    # A3
+    assert round(L["lam0"] / L["lam_z"]) == 17 and f"{L['lam0'] / L['lam_c']:.1f}" == "6.2"
+    assert f"({L['lam0'] / L['lam_z']:.0f}x smaller)" in L.text() and f"({L['lam0'] / L['lam_c']:.1f}x smaller)" in L.text()
+    assert "cut $\\lambda_0$ about 17 x, against 6.2 x here: both printed" in markdown_text(L)
+
+
+def test_adams_last_minibatch_loss_dips_far_below_the_tail_median_only_at_lr_1(L):
+    # A4: at lr = 1 far below, at lr = 10 only about half of it
+    failed = [lr for lr, ok in zip(L["adam_lrs"], L["adam_trains"]) if not ok]
+    ratio = dict(zip(failed, L["adam_last_vs_tail"]))
+    assert failed == [1.0, 10.0] and ratio[1.0] < 0.2 and 0.35 < ratio[10.0] < 0.75
+    for v in ratio.values():
+        assert f"the last loss is {v:.2g} x that median" in L.text()
+    assert "at $\\eta = 1$ the last one is far below that median, at $\\eta = 10$ only about half of it" in markdown_text(L)
+
+
+def test_overview_smith_warm_up_asker_and_first_step_wording(L):
+    md = markdown_text(L)
+    # A5: the overview promises only what the sections give
+    assert "every section answers" not in md and "in Fix 6 only" not in md
+    assert "follows the sharpness where it was measured (it is `nan` once a run has diverged)" in md
+    assert "(mentioned in the 0.9 × section, measured in Fix 6)" in md
+    # A6: Smith reads accuracy; reading the loss is fastai's
+    assert "from the plotted *accuracy*" in md and "reading the *loss* instead is fastai's variant" in md
+    # B11: what backs "the first step lowers the loss" is the full-batch step
+    assert L["first_step_change"] == pytest.approx(L["check.actual"][0]) and L["first_step_change"] < 0
+    assert f"actual {L['first_step_change']:+.3g}" in L.text()
+    assert "one step of 1e-3 along the gradient of all the data, from the initial weights, changes the loss on all the data by the “actual” value printed, a fall" in md
+    # B13, D17
+    assert "a different problem" not in md and "threshold of where training is going" not in md
+    assert "Warm-up is meant for other problems" in md
+    assert "himself" not in md and "The asker found it themselves" in md
+
+
+def test_no_raw_python_list_in_the_output(L):
+    # D18
+    text = L.text()
+    joined = " and ".join(L["names"][L["order"].index(k)] for k in L["below_adam_01"])
+    assert f"table rows that trained; only {joined} end lower" in text and "only ['" not in text
+
+
+def test_the_full_batch_loss_at_0_9x_falls_once_on_its_way_up_at_a_step_above_1(L):
+    # Review r12_05 A8: "not by rising at every step: the full-batch loss falls once on the way, at a step taken with
+    # lr / (2/λ_max(t)) above 1"
+    loss, k = np.asarray(L["full.losses"]), L["fb_diverged_at"]
+    falls = [t for t in range(1, k) if loss[t + 1] < loss[t]]                 # steps after the first that lower the loss
+    assert len(falls) == 1
+    t = falls[0]
+    steps = list(L["full.sharpness_steps"])
+    assert L["near.lr"] * L["full.sharpness"][steps.index(t)] / 2 > 1
+    assert loss[k] > 1e6 * loss[0] and k == 6
+    assert "though not by rising at every step: in the figure the full-batch loss falls once on the way" in markdown_text(L)

@@ -6,7 +6,7 @@ import pytest
 
 from helpers.curvature import critical_lr
 from helpers.experiment import make_experiment
-from helpers.net.range_test import RangeTest, RangeTestResult, lr_range_test, smoothed, suggestions, turn_up_step
+from helpers.net.range_test import RangeTest, RangeTestResult, lr_range_test, smoothed, suggestion_steps, suggestions, turn_up_step
 from helpers.net.training import train
 
 pytestmark = pytest.mark.slow
@@ -82,6 +82,21 @@ def test_fastai_suggestions_follow_their_rules_on_a_known_curve():
     assert lrs[9] <= found["steep"] <= lrs[38]
     # the valley rule picks the point about half-way along the longest falling run
     assert abs(np.log(found["valley"]) - np.log(lrs[(9 + 38) // 2])) < 0.35 * np.log(lrs[38] / lrs[9])
+
+
+def test_suggestion_steps_say_where_each_suggestion_is_read_and_where_the_kept_steps_end():
+    lrs = np.geomspace(1e-6, 1e-1, 60)
+    loss = np.r_[np.full(10, 10.0), np.linspace(10, 1, 30)[1:], np.geomspace(1, 1e3, 21)]
+    fake = RangeTestResult(lrs, loss, loss, 0.0, 0.0, 0.0)
+    steps, found = suggestion_steps(fake, num_steps=60), suggestions(fake, num_steps=60)
+    assert steps["last_kept"] == 54 and steps["minimum"] == 38 < steps["last_kept"]     # a real minimum inside
+    assert found == {"valley": lrs[steps["valley"]], "minimum": lrs[38] / 10, "steep": lrs[steps["steep"]]}
+    # stopped while still falling: the lowest kept loss is the cut-off, 5 steps before the end
+    cut = RangeTestResult(lrs[:30], loss[:30], loss[:30], 0.0, 0.0, 0.0)
+    cut_steps = suggestion_steps(cut, num_steps=60)
+    assert cut_steps["minimum"] == cut_steps["last_kept"] == 24
+    with pytest.raises(ValueError, match="num_steps"):
+        suggestion_steps(fake, num_steps=1)
 
 
 def test_range_test_can_measure_the_sharpness_as_it_sweeps():

@@ -28,7 +28,7 @@ from helpers.net.hessian import HessianOperator  # noqa: E402
 from helpers.net.training import train  # noqa: E402
 from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 
-__all__ = ["RangeTest", "RangeTestResult", "lr_range_test", "smoothed", "suggestions", "turn_up_step"]
+__all__ = ["RangeTest", "RangeTestResult", "lr_range_test", "smoothed", "suggestion_steps", "suggestions", "turn_up_step"]
 
 
 def smoothed(losses, beta=0.98):
@@ -244,11 +244,47 @@ def _longest_falling_run(losses):
     return start, end
 
 
+def suggestion_steps(result, num_steps=100):
+    """The steps of a range test that fastai's suggestions are read at, and the steps it keeps.
+
+    As fastai's ``lr_find`` does, the smoothed loss is read without the first ``num_steps // 10``
+    and the last 5 batches (and nothing from the first non-finite value on). Returns a dict with
+    the step (an index into ``result.lrs``) of each rule of :func:`suggestions` (for "minimum",
+    the step of the lowest kept smoothed loss, before the division by ten) and ``"last_kept"``,
+    the last step read. When ``minimum == last_kept`` the smoothed loss was still falling where
+    the kept steps end: the "minimum" is that cut-off, not a minimum of the curve.
+
+    Examples
+    --------
+    >>> lrs = np.geomspace(1e-5, 1e-1, 40)
+    >>> loss = np.r_[np.linspace(10, 1, 30), np.geomspace(1, 100, 10)]
+    >>> suggestion_steps(RangeTestResult(lrs, loss, loss, 0.0, 0.0, 0.0), num_steps=40)
+    {'valley': 15, 'minimum': 29, 'steep': 5, 'last_kept': 34}
+    >>> suggestion_steps(RangeTestResult(lrs[:30], loss[:30], loss[:30], 0.0, 0.0, 0.0), num_steps=40)["minimum"]
+    24
+    """
+    num_steps = check_int(num_steps, "num_steps", 2)
+    first = num_steps // 10
+    lrs = np.asarray(result.lrs, dtype=np.float64)[first:-5]
+    losses = np.asarray(result.smoothed, dtype=np.float64)[first:-5]
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        lrs, losses = lrs[:bad[0]], losses[:bad[0]]
+    if len(losses) < 3:
+        raise ValueError(f"the range test is too short for suggestions ({len(result.lrs)} batches)")
+    start, end = _longest_falling_run(losses)
+    third = (end - start) / 3
+    slope = np.diff(losses) / np.diff(np.log(lrs))
+    return {"valley": int(first + start + int(third) + int(third / 2)), "minimum": first + int(np.argmin(losses)),
+            "steep": first + int(np.argmin(slope)), "last_kept": first + len(losses) - 1}
+
+
 def suggestions(result, num_steps=100):
     """fastai's rate suggestions read off a range test: ``{"valley", "minimum", "steep"}``.
 
     As fastai's ``lr_find`` does, on the smoothed loss without the first ``num_steps // 10``
-    and the last 5 batches (and nothing from the first non-finite value on):
+    and the last 5 batches (and nothing from the first non-finite value on; the steps are
+    given by :func:`suggestion_steps`):
 
     * ``valley`` (fastai's default since version 2.4): along the longest stretch where the
       loss keeps falling, the rate about half-way (``start + len/3 + len/6``);
@@ -263,17 +299,7 @@ def suggestions(result, num_steps=100):
     >>> {k: f"{v:.1e}" for k, v in suggestions(fake, num_steps=40).items()}
     {'valley': '3.5e-04', 'minimum': '9.4e-04', 'steep': '3.3e-05'}
     """
-    num_steps = check_int(num_steps, "num_steps", 2)
-    lrs = np.asarray(result.lrs, dtype=np.float64)[num_steps // 10:-5]
-    losses = np.asarray(result.smoothed, dtype=np.float64)[num_steps // 10:-5]
-    bad = np.flatnonzero(~np.isfinite(losses))
-    if bad.size:
-        lrs, losses = lrs[:bad[0]], losses[:bad[0]]
-    if len(losses) < 3:
-        raise ValueError(f"the range test is too short for suggestions ({len(result.lrs)} batches)")
-    start, end = _longest_falling_run(losses)
-    third = (end - start) / 3
-    valley = lrs[start + int(third) + int(third / 2)]
-    slope = np.diff(losses) / np.diff(np.log(lrs))
-    return {"valley": float(valley), "minimum": float(lrs[np.argmin(losses)] / 10),
-            "steep": float(lrs[np.argmin(slope)])}
+    steps = suggestion_steps(result, num_steps)
+    lrs = np.asarray(result.lrs, dtype=np.float64)
+    return {"valley": float(lrs[steps["valley"]]), "minimum": float(lrs[steps["minimum"]] / 10),
+            "steep": float(lrs[steps["steep"]])}
