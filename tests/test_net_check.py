@@ -53,6 +53,8 @@ def test_the_verdict_matches_what_training_then_does(factor, verdict, capsys):
     assert (f"not a safe bound: lesson 7's heavy-ball run failed from {FAILED_FROM:g} x it; leave a margin."
             in check.sentence) and FAILED_FROM < 1
     assert "below about" not in check.sentence
+    if verdict is Verdict.BELOW:     # only positive curvature shrinks below the rate; a saddle's negative part grows
+        assert "along every direction of positive curvature" in check.sentence and "negative curvature" in check.sentence
     assert fit_diverges(model, x, y) == (verdict is Verdict.ABOVE)
 
 

@@ -193,7 +193,9 @@ def check_learning_rate(model, x, y=None, *, batch_size=None, tol=1e-4, seed=0, 
                     "nor grows much; expect oscillation.")
         else:
             verdict = Verdict.BELOW
-            tail = "below it, every direction of the quadratic model at these weights shrinks."
+            tail = ("below it, along every direction of positive curvature of the quadratic model at these weights "
+                    "the loss shrinks (along negative curvature, if the Hessian has any, it grows at any rate; "
+                    "not measured here).")
         sentence = (head + f"critical rate {critical:.4g} for {described}: "
                     f"lr = {lr:.4g} is {ratio:.2g} x the critical rate: {tail} The critical rate is that model's, "
                     f"not a safe bound: lesson 7's heavy-ball run failed from {FAILED_FROM:g} x it; leave a margin.")
