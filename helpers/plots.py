@@ -416,19 +416,19 @@ def mark_nonfinite_step(ax, step, color=None, text=None):
     return line, cross
 
 
-def _run_title(run, critical_lr):
-    ratio = f"{run.lr / critical_lr:.2g} × 2/λ_max"
+def _run_title(run, critical_lr=None):
+    ratio = "" if critical_lr is None else f" ({run.lr / critical_lr:.2g} × 2/λ_max)"
     if run.diverged:
-        return f"lr = {run.lr:g} ({ratio}): {run.outcome} at step {run.diverged_at}"
-    return f"lr = {run.lr:g} ({ratio}): full-data loss {run.initial_loss:,.0f} → {run.final_loss:,.0f}"
+        return f"lr = {run.lr:g}{ratio}: {run.outcome} at step {run.diverged_at}"
+    return f"lr = {run.lr:g}{ratio}: full-data loss {run.initial_loss:,.0f} → {run.final_loss:,.0f}"
 
 
-def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, baseline=None):
+def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr=None, baseline=None):
     """Two training runs of lesson 4, each on its own log axis: the one that blew up (left, with the
     trillion and float32-overflow lines, its first non-finite step marked, and an inset that zooms
     on the steps before the loss passed a million) and the one that stayed finite (right, scaled
     to its own losses: the minibatch loss and the full-data loss per step, and ``baseline``). The
-    figure's title puts the heuristic's verdicts from ``critical_lr`` beside the outcomes.
+    figure's title gives the outcomes, and with ``critical_lr`` puts the heuristic's verdicts beside them.
 
     Parameters
     ----------
@@ -436,8 +436,9 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     blown, trained : helpers.net.training.TrainResult with ``full_losses`` (:func:`helpers.experiment.train_sgd`;
         or anything with ``lr``, ``losses``, ``full_losses``, ``diverged_at``, ``diverged``, ``outcome``,
         ``steps_per_epoch``, ``initial_loss`` and ``final_loss``)
-    critical_lr : float
-        ``2 / sharpness`` at initialisation (in the titles).
+    critical_lr : float, optional
+        ``2 / sharpness`` at initialisation (in the titles); without it the titles give the outcomes only, as
+        lesson 4 shows the runs before it measures the sharpness.
     baseline : float, optional
         A reference loss drawn on the right, e.g. that of always predicting the mean target.
 
@@ -501,11 +502,16 @@ def draw_blowup_and_training(ax_blow, ax_train, blown, trained, critical_lr, bas
     out["inset"] = inset
     ax_train.legend(loc="upper right", fontsize=READABLE["legend"])
     _fonts(ax_blow, ax_train)
-    verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'stays finite'}"
-                         for run in (blown, trained))
-    outcomes = ", ".join(run.outcome if run.diverged else "stayed finite" for run in (blown, trained))
-    ax_blow.figure.suptitle(f"Heuristic from initial weights, 2/λ_max = {critical_lr:.2g}: {verdicts}. "
-                            f"Outcome: {outcomes}.", fontsize=READABLE["title"] + 1)
+    if critical_lr is None:
+        outcomes = ", ".join(f"lr = {run.lr:g} {'reached ' + run.outcome if run.diverged else 'stayed finite'}"
+                             for run in (blown, trained))
+        title = f"Same initial weights, same minibatches: {outcomes}."
+    else:
+        verdicts = ", ".join(f"lr = {run.lr:g} {'blows up' if run.lr > critical_lr else 'stays finite'}"
+                             for run in (blown, trained))
+        outcomes = ", ".join(run.outcome if run.diverged else "stayed finite" for run in (blown, trained))
+        title = f"Heuristic from initial weights, 2/λ_max = {critical_lr:.2g}: {verdicts}. Outcome: {outcomes}."
+    ax_blow.figure.suptitle(title, fontsize=READABLE["title"] + 1)
     return out
 
 

@@ -594,13 +594,15 @@ def test_the_catapult_range_is_printed_with_both_ends_after_its_terms_are_define
 
 
 def test_the_answer_to_the_threads_first_question_comes_with_its_support(L):
-    """'Run both rates': the answer is given with its empirical support, after 'A heuristic threshold' said so."""
+    """'The threshold and the runs' (r14 B7: right after the sharpness is printed, the runs already shown): the
+    answer comes with its support and a pointer to 'A heuristic threshold', which says the sorting is empirical."""
     text = markdown(L)
     assert "That answers the thread's first question" not in text
     answer = text.index("That is this lesson's answer to the thread's first question")
-    assert text.index("**A heuristic threshold.**") < answer
-    support = text[answer:answer + 400]
-    assert "this run shows only that the total loss blew up at 1e-3 and not at 1e-4" in support   # r13 A1
+    assert text.index("## Run both rates") < text.index("**The threshold and the runs.**") < answer
+    support = text[answer:answer + 700]
+    assert "the run shows only that the total loss blew up at 1e-3 and not at 1e-4" in support   # r13 A1
+    assert "(“A heuristic threshold”, below)" in support and answer < text.index("**A heuristic threshold.**")
     heuristic = text[text.index("**A heuristic threshold.**"):]
     assert "13 rates" in heuristic[:800] and "20 other seeds" in heuristic[:800]
     assert len(L["grid.lrs"]) == 13
@@ -869,8 +871,8 @@ def test_round_8_minor_wording(L, capsys):
     from helpers.exercises import lesson04
 
     text = markdown(L)
-    assert "It blows up (“Run both rates”)" not in text and "As “Run both rates” below will show, it blows up" in text
-    assert "A plausible reason, which this lesson does not measure" in text
+    assert "below will show" not in text and "It blew up (“Run both rates”, above)" in text         # r14 B7
+    assert "A plausible reason, which this lesson does not measure" not in text and "\\pm\\sigma" not in text  # cut
     lesson04.q1.solution()
     shown = capsys.readouterr().out
     assert "noise" in shown and "own Hessian" in shown and "lesson 6" in shown
@@ -1216,7 +1218,7 @@ def test_r12_b8_b10_b12_roadmap_terms_and_batch_numbering(L):
     roadmap = re.sub(r"“[^”]*”", "", roadmap[:roadmap.index("\n")])          # section titles are names, not terms
     for term in ("\\lambda_{\\max}", "curvature (", "quadratic model", "sharpest direction", "loss part"):
         assert term not in roadmap, term
-    assert "several sections of theory" in roadmap
+    assert "Several sections of theory then explain what you saw" in roadmap
     assert "**loss above the minimum along $v_i$**" in md and "it is what exercise 2 asks about" in md
     assert "the loss above the minimum along the sharpest direction" in lesson04.q2.prompt
     stopped = printed(L, r"lr = 0\.001: stopped by TerminateOnNaN at batch {n}")[0]
@@ -1317,3 +1319,33 @@ def test_r13_d15_d16_live_note_and_the_plain_sentence_on_what_is_normalised(L):
     md = markdown(L)
     assert "this lesson's own measurement" not in md
     assert "We test removing the targets' mean" in md and "we never standardise the inputs" in md
+
+
+# ---------------------------------------------------------------- fourteenth round (r13_04, left open)
+def _headings(L):
+    return [line.lstrip("#").strip() for cell in L.nb.cells if cell.cell_type == "markdown"
+            for line in cell.source.splitlines() if line.startswith("## ") or line.startswith("### ")]
+
+
+def test_r14_b7_the_blow_up_comes_first_and_the_roadmap_lists_the_sections_in_order(L):
+    """B7: 'Run both rates' (the runs and their figure) comes right after 'The experiment', before the Hessian,
+    Lanczos and the quadratic model; the Overview's roadmap names the sections in the lesson's order; the sharpness
+    section prints where each run's rate lies against 2/λ_max; no forward reference to the runs is left."""
+    heads = _headings(L)
+    assert heads[:4] == ["Overview", "The experiment", "Run both rates", "A threshold from the initial weights: the sharpness"]
+    md = markdown(L)
+    for theory in ("**Hessian-vector product**", "**Lanczos iteration**", "**quadratic model**", "Weyl's inequality"):
+        assert md.index("## Run both rates") < md.index(theory), theory
+    code = [c.source for c in L.nb.cells if c.cell_type == "code"]
+    run_fig = next(i for i, c in enumerate(code) if "draw_blowup_and_training" in c)
+    assert run_fig < next(i for i, c in enumerate(code) if "sharpness(model, x, y, return_info=True)" in c)
+    roadmap = md[md.index("**Roadmap.**"):]
+    roadmap = roadmap[:roadmap.index("\n")]
+    named = [name.replace("‘", "“").replace("’", "”") for name in re.findall(r"“([^”]*)”", roadmap)]
+    order = [next(i for i, h in enumerate(heads) if h.startswith(name)) for name in named]
+    assert len(named) >= 12 and order == sorted(order), list(zip(named, order))
+    assert "below will show" not in md and "before training, we **compute" not in md
+    fast_ratio, slow_ratio = 1e-3 / L["info.critical_lr"], 1e-4 / L["info.critical_lr"]
+    assert fast_ratio > 1 > slow_ratio and L["fast.diverged_at"] == 8 and np.all(np.isfinite(L["slow.losses"]))
+    assert (f"the runs above: lr = 0.001 = {fast_ratio:.2g} × 2/λ_max, blew up; "
+            f"lr = 0.0001 = {slow_ratio:.2g} × 2/λ_max, stayed finite") in L.text()

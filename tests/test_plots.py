@@ -94,6 +94,19 @@ def test_two_rate_figure_draws_only_values_that_occurred_each_run_on_its_own_axi
     assert "Outcome: inf, stayed finite" in title
 
 
+def test_two_rate_figure_without_a_threshold_gives_the_outcomes_only():
+    """Lesson 4 shows the two runs before it measures the sharpness: no 2/λ_max in any title then."""
+    blown = _run(1e-3, [1e4, 2e3, 1e9, 1e20, np.inf])
+    trained = _run(1e-4, [1e4, 6e3, 3e3, 2e3, 1.5e3, 1e3])
+    ax_blow, ax_train = Figure().subplots(1, 2)
+    plots.draw_blowup_and_training(ax_blow, ax_train, blown, trained, baseline=100.0)
+    title = ax_blow.figure.get_suptitle()
+    assert title == "Same initial weights, same minibatches: lr = 0.001 reached inf, lr = 0.0001 stayed finite."
+    assert ax_blow.get_title() == "lr = 0.001: inf at step 4"
+    assert ax_train.get_title() == "lr = 0.0001: full-data loss 9,000 → 900"
+    assert not any("λ" in t for t in (title, ax_blow.get_title(), ax_train.get_title()))
+
+
 def test_step_check_figure_draws_prediction_actual_and_error():
     from types import SimpleNamespace
 
