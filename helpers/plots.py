@@ -711,13 +711,45 @@ def draw_loss_along_steps(ax, t, losses, lr):
     return lines
 
 
-def draw_layer_norms(ax, run):
+def draw_layer_norms(ax, run, zoom_until=None):
     """Norm of each layer's weights (kernel and bias) per step of a run (log y), one line per layer.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    run : helpers.net.training.TrainResult (or anything with ``layer_names``, ``layer_norms`` of shape
+        (steps, layers), ``lr``, ``losses``, ``diverged`` and ``diverged_at``)
+    zoom_until : int, optional
+        Adds an inset on a linear axis with each layer's norm divided by its value at step 0, over steps
+        0 to ``zoom_until``: growth by a factor of two or three, invisible next to a jump by orders of
+        magnitude on the log axis, can be read there.
 
     Returns
     -------
     list of Line2D
+        One per layer on ``ax``, then one per layer in the inset if there is one.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from matplotlib.figure import Figure
+    >>> run = SimpleNamespace(layer_names=["a", "b"], layer_norms=np.array([[1.0, 2.0], [2.0, 2.0], [3.0, 4.0],
+    ...                       [1e8, 1e8]]), lr=1e-3, losses=np.array([1.0, 2.0, 3.0, np.inf]), diverged=True,
+    ...                       diverged_at=3)
+    >>> lines = draw_layer_norms(Figure().subplots(), run, zoom_until=2)
+    >>> [line.get_ydata().tolist() for line in lines[2:]]     # the inset: each norm ÷ its value at step 0
+    [[1.0, 2.0, 3.0], [1.0, 1.0, 2.0]]
+    >>> lines[2].get_label()
+    'a: × 3'
+    >>> draw_layer_norms(Figure().subplots(), run, zoom_until=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: zoom_until must be a step from 1 to 2 (before the last recorded step), got 3
     """
+    steps = run.layer_norms.shape[0]
+    if zoom_until is not None and not (isinstance(zoom_until, (int, np.integer)) and 1 <= zoom_until <= steps - 2):
+        raise ValueError(f"zoom_until must be a step from 1 to {steps - 2} (before the last recorded step), "
+                         f"got {zoom_until!r}")
     lines = []
     for j, name in enumerate(run.layer_names):
         norms = run.layer_norms[:, j]
@@ -727,7 +759,21 @@ def draw_layer_norms(ax, run):
     ax.set(xlabel=f"SGD step at lr = {run.lr:g}", ylabel="weight norm ‖W‖ (log scale)",
            title=f"weight norm of each layer, up to {last}")
     ax.legend(loc="upper left", fontsize=READABLE["legend"])
+    if zoom_until is not None:
+        inset = ax.inset_axes([0.3, 0.38, 0.36, 0.5])
+        zoom = np.arange(zoom_until + 1)
+        for line, j in zip(list(lines), range(len(run.layer_names))):
+            growth = run.layer_norms[zoom, j] / run.layer_norms[0, j]
+            (grown,) = inset.plot(zoom, growth, "o-", ms=3, color=line.get_color(),
+                                  label=f"{run.layer_names[j]}: × {growth[-1]:.2g}")
+            lines.append(grown)
+        inset.axhline(1, color="0.6", lw=0.8, ls=":")
+        inset.set_title(f"steps 0–{zoom_until}, linear scale: ‖W‖ ÷ ‖W‖ at step 0", fontsize=READABLE["legend"])
+        inset.set_xticks(zoom)
+        inset.tick_params(labelsize=READABLE["legend"])
+        inset.legend(loc="upper left", fontsize=READABLE["legend"] - 1)
     _fonts(ax)
+    return lines
 __all__ += ["draw_runs_by_outcome"]
 
 

@@ -526,14 +526,17 @@ class LrGridApp(SliderApp):
     epoch (the last quarter of the steps without ``steps_per_epoch``), and, where a run's
     minibatch loss later rose above its first value, the highest one (a spike on the way); for runs that reached inf/nan, a cross in a
     band above them with the step; ``2 / sharpness`` marked; and, when given, ``baseline`` (e.g.
-    the loss of always predicting the mean target) as a horizontal line. The left panel's step
+    the loss of always predicting the mean target) as a horizontal line. With ``full_losses`` (one
+    array per rate: each run's full-data loss before each step) the right panel plots full-data
+    quantities only: the spikes and the dotted start line are taken from the full-data losses, so
+    that, with full-data ``final_losses``, no minibatch value shares its axis. The left panel's step
     axis fits the selected run.
     """
 
     key = "lr_grid_app"
 
     def __init__(self, lrs, losses, critical_lr, lr=None, steps_per_epoch=None, final_losses=None, baseline=None,
-                 blit=True):
+                 full_losses=None, blit=True):
         from helpers.controls import choice_slider
 
         self.lrs = check_finite_array(lrs, "lrs", ndim=1)
@@ -570,7 +573,11 @@ class LrGridApp(SliderApp):
 
         # Right: what each rate achieved: the loss over the last epoch, or, if it blew up, a mark
         # in a band above the data ("largest loss" would be the first loss for every finite run).
-        start = float(np.mean([curve[0] for curve in self.losses]))
+        if full_losses is not None and len(full_losses) != self.lrs.size:
+            raise ValueError(f"full_losses must hold one array per lr ({self.lrs.size}), got {len(full_losses)}")
+        kind = "minibatch" if full_losses is None else "full-data"
+        right = self.losses if full_losses is None else [np.asarray(c, dtype=float) for c in full_losses]
+        start = float(np.mean([curve[0] for curve in right]))
         tail = steps_per_epoch or max(1, longest // 4)
         blew = np.array([run.diverged_at is not None for run in self.runs])
         if final_losses is None:
@@ -580,11 +587,11 @@ class LrGridApp(SliderApp):
             ended = np.asarray(final_losses, dtype=float)
             if ended.shape != self.lrs.shape:
                 raise ValueError(f"final_losses must hold one loss per lr ({self.lrs.size}), got shape {ended.shape}")
-            what = "loss after training"
+            what = "loss after training" if full_losses is None else "full-data loss after training"
         finals = np.where(blew, np.nan, ended)
-        # A spike: a finite run whose minibatch loss rose above its own first value on the way.
+        # A spike: a finite run whose loss rose above its own first value on the way.
         peaks = np.array([np.nan if b or c.size < 2 or np.max(c[1:]) <= c[0] else np.max(c[1:])
-                          for b, c in zip(blew, self.losses)])
+                          for b, c in zip(blew, right)])
         highest = max([start, *finals[~blew], *peaks[~np.isnan(peaks)]])
         band = 30 * highest
         shown = np.where(blew, band, finals)
@@ -594,13 +601,13 @@ class LrGridApp(SliderApp):
         plots.set_log_ticks(ax_lr, "y", range(int(low), int(np.floor(np.log10(highest))) + 1))
         ax_lr.axhspan(3 * highest, 300 * highest, color=plots.COLORS["large"], alpha=0.08, lw=0)
         ax_lr.axhline(start, color=plots.COLORS["threshold"], ls=":", lw=1.2)
-        ax_lr.text(self.lrs[0], start / 1.15, f" first minibatch loss ({start:,.0f})", fontsize=12,
+        ax_lr.text(self.lrs[0], start / 1.15, f" first {kind} loss ({start:,.0f})", fontsize=12,
                    color=plots.COLORS["threshold"], va="top")   # below the line: spikes sit above it
         ax_lr.plot(self.lrs[~blew], finals[~blew], "o", ms=7, color=plots.COLORS["small"],
                    label=f"stayed finite: {what}")
         spiked = ~np.isnan(peaks)
         ax_lr.plot(self.lrs[spiked], peaks[spiked], "^", ms=9, mfc="none", mew=1.5, color=plots.COLORS["small"],
-                   label="stayed finite, but spiked: highest minibatch loss\nafter step 0, above its first")
+                   label=f"stayed finite, but spiked: highest {kind} loss\nafter step 0, above its first")
         if baseline is not None:
             ax_lr.axhline(baseline, color=plots.COLORS["predicted"], ls="-.", lw=1.5,
                           label=f"always predicting the mean target ({baseline:,.0f})")
@@ -613,7 +620,7 @@ class LrGridApp(SliderApp):
                       label=f"2/λ_max = {self.critical_lr:.2g} (measured before training)")
         ax_lr.set_ylim(10 ** low, 300 * highest)
         ax_lr.set_xlabel("learning rate lr (log scale)", fontsize=13)
-        ax_lr.set_ylabel(f"{what} (log)", fontsize=13)
+        ax_lr.set_ylabel(f"{kind} loss (log)" if full_losses is not None else f"{what} (log)", fontsize=13)
         fig.legend(*ax_lr.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.55, 0.0), ncols=2,
                    fontsize=11, title="right panel", title_fontsize=11)
         ax_lr.set_title("where each rate ended", fontsize=14)

@@ -277,6 +277,34 @@ def test_lr_grid_right_panel_shows_where_each_rate_ended():
         app.close()
 
 
+def test_lr_grid_with_full_data_losses_plots_one_quantity_on_its_right_panel():
+    """With per-step full-data losses the right panel's spikes and start line are full-data values, like its
+    full-data final losses: a minibatch spike that the full-data loss did not share draws no triangle."""
+    from helpers.sliders import lr_grid_app
+
+    lrs = [1e-5, 1e-4, 1e-3]
+    curves = [np.concatenate([[1.1e4, 3e4], np.full(58, 5e3)]), np.concatenate([[1.1e4, 2e4], np.full(58, 600.0)]),
+              np.array([1.1e4, 1e9, np.inf])]
+    full = [np.concatenate([[1e4], np.full(59, 4e3)]), np.concatenate([[1e4, 1.8e4], np.full(58, 550.0)]),
+            np.array([1e4, 9e8])]
+    app = lr_grid_app(lrs, curves, critical_lr=3e-4, lr=1e-3, final_losses=[4e3, 500.0, np.nan], full_losses=full)
+    try:
+        ax = app.fig.axes[1]
+        peaks = [l for l in ax.get_lines() if l.get_marker() == "^"][0]
+        np.testing.assert_array_equal(peaks.get_xdata(), [1e-4])      # the first run's spike was minibatch-only
+        np.testing.assert_array_equal(peaks.get_ydata(), [1.8e4])
+        start = [l for l in ax.get_lines() if l.get_linestyle() == ":"][0]
+        assert list(start.get_ydata()) == [1e4, 1e4]                   # the full-data start, not the minibatch one
+        assert any(t.get_text() == " first full-data loss (10,000)" for t in ax.texts)
+        labels = " ".join(ax.get_legend_handles_labels()[1])
+        assert "minibatch" not in labels and "highest full-data loss" in labels
+        assert ax.get_ylabel() == "full-data loss (log)"
+        with pytest.raises(ValueError, match="full_losses must hold one array per lr"):
+            lr_grid_app(lrs, curves, critical_lr=3e-4, full_losses=full[:2])
+    finally:
+        app.close()
+
+
 def test_lr_grid_shows_spikes_the_baseline_and_fits_the_step_axis_to_the_selected_run():
     """A spike on the way (highest minibatch loss after step 0) and the mean predictor's loss are visible;
     a 3-step run is not squeezed into a 60-step axis."""
