@@ -939,7 +939,7 @@ def test_r14_a2_the_short_answer_carries_its_scope(L):
 
 def test_r14_a4_answer_1_is_read_as_goodfellow_means_it(L):
     md = markdown(L)
-    assert ("By *ill-conditioning* the answer, like Goodfellow et al. (§8.2.1), means exactly this: the curvature term "
+    assert ("By *ill-conditioning* the answer, following Goodfellow et al. (§8.2.1), points at this: the curvature term "
             "$\\tfrac{\\varepsilon^2}{2}g^\\top H g$ outgrowing the first-order term $\\varepsilon g^\\top g$") in md
     assert "the condition number $\\kappa$ (for a bowl, whose eigenvalues are all positive, $\\kappa = \\lambda_{\\max}/\\lambda_{\\min}$), and that number does not set the threshold" in md
     assert "is not what sets the threshold. Two bowls" not in md
