@@ -4,8 +4,10 @@ The closing section cites lesson 5 as well; those claims read ``lesson("05")``'s
 Each test names the claim; the cell heading it belongs to is in its comment.
 """
 
+import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,8 @@ from claim_support import markdown, printed, printed_output
 from notebook_runner import lesson
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def figure_titles(lesson):
@@ -132,7 +136,7 @@ def test_the_minibatch_stability_argument_is_a_heuristic_and_their_mean_sharpnes
     assert f"= {L['mb_mean_ratio']:.3f} x the full batch's" in L.text()
     text = markdown(L)
     assert "The largest eigenvalue is a convex function of the matrix" in text and "that is a heuristic, not a stability test" in text
-    assert "their mean sharpness is a little above the full batch's (printed)" in text and L["mb_mean_ratio"] < 1.1
+    assert "their mean sharpness, in the third line printed above, is a little above the full batch's" in text and L["mb_mean_ratio"] < 1.1
 
 
 # ------------------------------------------------------------------ Progressive sharpening and the edge of stability
@@ -264,7 +268,7 @@ def test_later_the_sharpness_swings_about_the_edge_and_the_loss_spikes_on_three_
     # R5-2, R11-15: "again on seed 1 ... and for the first time on seeds 2 and 4"
     assert L["late_again"] == [1] and all(L["early_spikes"][k] < 1 for k in (2, 4))
     assert "of these, above its start in steps 1-19 too: seed 1; for the first time from step 20: seed 2, 4" in L.text()
-    assert "and for the first time on seeds 2 and 4 (printed)" in markdown(L)
+    assert "and for the first time on seeds 2 and 4, as the last lines under the table count" in markdown(L)
     assert "spikes above its start again" not in markdown(L)
     rows = re.findall(r"^\s*(\d)\s+[\d.]+\s+[\d.]+ \(\s*\d+\)\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s*$",
                       printed_output(L), re.M)
@@ -279,21 +283,21 @@ def test_every_loss_rise_comes_above_the_edge_but_the_edge_does_not_mark_the_ris
     assert L["falls_above_total"] > L["rises_total"]                             # "fell on more steps than it rose"
     text = markdown(L)
     assert "That is their explanation, cited, not tested here" in text
-    assert "On these runs every step on which the loss rose" in text and "as the overshoot explanation needs" not in text
+    assert "on these runs every step on which the loss rose" in text and "as the overshoot explanation needs" not in text
     assert "That is no law: in lesson 5's full-batch run at 0.9 × `critical_lr` the loss first rose on a step that started below the edge" in text
-    assert "And here the converse fails: above the edge the loss fell on more steps than it rose (printed)" in text
+    assert "And here the converse fails: above the edge the loss fell on more steps than it rose (the line above it)" in text
     # R8-6: the base rate: most steps sat above the edge; below it the loss never rose
     above, total = L["steps_above"], L["steps_total"]
     assert above == L["rises_above_total"] + L["falls_above_total"] and above / total > 0.5
     assert total - above > 0 and L["rises_total"] - L["rises_above_total"] == 0
     assert (f"base rate: {above} of {total} steps ({100 * above / total:.0f}%) came with the last sharpness above 2/lr; "
             f"of the {total - above} below it, the loss rose on 0") in L.text()
-    assert "most steps sat above it, and on none of the steps below it did the loss rise (the base rate, printed)" in text
+    assert "**The base rate** (the line starting *base rate*, above the figure): most steps sat above the edge, and on none of the steps below it did the loss rise." in text
     assert "swings about the edge, as in the edge-of-stability runs" not in text
 
 
-def test_the_thread_rate_is_between_1_5_and_3_and_above_4_over_lambda0_and_diverges(L):
-    assert 1.5 < L["thread_multiple"] < 3 and 2 < L["thread_multiple"] < 6
+def test_the_thread_rate_is_above_4_over_lambda0_and_below_12_over_lambda0_and_diverges(L):
+    assert 2 < L["thread_multiple"] < 6
     # A4: past 4/λ₀, below Lewkowycz et al.'s 12/λ₀ for ReLU nets, and their λ₀ is not this sharpness
     assert "above 4/λ₀ = 2 x 2/λ₀, below 12/λ₀ = 6 x 2/λ₀" in L.text()
     text = markdown(L)
@@ -346,7 +350,7 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     assert "does not explain the blow-up at 1e-3: it turns positive only beyond a rate several times the thread's" in text
     assert "fits the start" not in text and "What puts the threshold between 1e-4 and 1e-3 is the course's criterion" not in text
     # R7-6, R11-13: the criterion predicts a threshold; the observed boundary is not sharp (0.9 x diverged, others not)
-    assert "and *predicts* a threshold between 1e-4 and 1e-3, at `critical_lr`" in text
+    assert "that part *predicts* one between 1e-4 and 1e-3, at `critical_lr`" in text      # R14-A1: the positive-curvature part
     assert ("The *observed* boundary is not a sharp line there: at 0.9 × `critical_lr` all eight minibatch orders of "
             "the course's loop reached inf/nan (first section), and lesson 5's full-batch run passed $10^6$ times its starting loss "
             "(two different criteria, each a failure)") in text
@@ -399,7 +403,7 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
     assert np.allclose(predicted[~rises] / actual[~rises], 1, atol=0.5)   # the falling steps: not missed by large factors
     text = markdown(L)
     assert "at the weights of the later, rising steps it was not evaluated" not in text
-    assert "the formula gets the *sign* of every change right (printed), though not the size of the rises" in text
+    assert "the formula gets the *sign* of every change right, as the count under the table says, though not the size of the rises" in text
     # R8-2: one finding (the sign and the > 2 rule are the same fact), its size misses printed, the gradient's share measured
     rose = np.array(L["rose"])
     assert (rose == rises).all() and len(L["size_miss"]) == rises.sum()
@@ -497,7 +501,7 @@ def test_minibatch_losses_differ_by_a_small_factor(L):
     assert "the one step on batch 0 *lowered* the loss of every other batch too, at both rates" in text
     assert "at 1e-3 each fell to less than a quarter of its value before the step" in text
     assert "could take thousands to a trillion only by compounding" not in text
-    assert "and at 1e-4 none is (printed)" in text and "which does not compound" not in text
+    assert "and at 1e-4 none is: each printed line ends with that largest ratio" in text and "which does not compound" not in text
     assert "True, and measured at the top of this lesson" not in markdown(L)
     assert "fitted the values of one batch" in markdown(L)     # the answer's own argument, before it is judged
 
@@ -591,8 +595,9 @@ def test_round_8_minors_the_catapult_control_the_thread_multiple_and_the_compute
     assert "the 0.5 × control on seed 0 shows: over the same five steps its sharpness / (2/lr) barely moved, while at 1.5 × it fell below 1" in text
     assert "nothing measured here tells the two names apart" not in text and "Its first sign is not shown" not in text
     # R8-8: each net's own λ₀; the comparison is not withdrawn after being made
-    assert "Here $\\lambda_0$ is each net's own initial sharpness" in text and "neither range transfers" not in text
-    assert "That is between the small net's 1.5 ×" not in text and "3 × (one run, seed 0, diverged)" in text
+    # R14-B9: the lesson-4 net's multiple is no longer set against the small net's 1.5 x and 3 x
+    assert "Here $\\lambda_0$ is the lesson-4 net's own initial sharpness, printed in the first section" in text and "neither range transfers" not in text
+    assert "That is between the small net's 1.5 ×" not in text and "3 × (one run, seed 0, diverged)" not in text
     # R8-13: the remarks printed beside the numbers are conditions computed from them
     ratio = -L["predicted"][0] / L["gc.loss"]                  # the first step's predicted change is the formula at the start
     assert ratio > 1 and f"a decrease of {ratio:.2f} x the loss itself ({L['gc.loss']:.4g}): a fall no squared error can have" in L.text()
@@ -686,7 +691,6 @@ def test_r11_a4_the_values_cited_are_printed_above_the_first_catapult_figure(L):
     md = markdown(L)
     assert "under the first catapult figure" not in md
     assert "(both printed just above the first catapult figure)" in md
-    assert "(the small net's printed just above the first catapult figure and shown in its title" in md
 
 
 def test_r11_a5_the_two_divergence_criteria_are_named_and_like_is_compared_with_like(L, L5):
@@ -744,9 +748,12 @@ def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
     assert "condition number 100, critical_lr = 2/λ_max = 2 -> converges" in L.text()
     md = markdown(L)
     assert "does not fit either" not in md
-    # R12-A1: only the kappa label fits worse; the formula is credited with its signs; no first-step argument
-    assert ("The answer's *label* fits worse than that rule of thumb: ill-conditioning, a large ratio of eigenvalues $\\kappa$, is not what "
-            "sets the threshold, $\\lambda_{\\max}$ is (the two bowls above)") in md
+    # R14-A4: the answer's ill-conditioning is Goodfellow et al.'s (the curvature term outgrowing the first-order one),
+    # credited as the mechanism found; only the condition number is said not to set the threshold
+    assert "The answer's *label* fits worse than that rule of thumb" not in md
+    assert ("The answer's *ill-conditioning*, in its own formula as in Goodfellow et al.'s §8.2.1, is the curvature term outgrowing the "
+            "first-order one, and that is the mechanism this run showed") in md
+    assert "What does not set the threshold is the word's other meaning, a large condition number $\\kappa$; $\\lambda_{\\max}$ does" in md
     assert "the first step's was negative" not in md and "The second-order change of the whole first step was negative" not in md
     assert L["same_sign"] == len(L["predicted"]) == 5                      # "had the sign of every step's change"
     assert f"the sign is right on {L['same_sign']} of {len(L['predicted'])} steps" in L.text()
@@ -755,7 +762,11 @@ def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
     fell = [k for k in range(stop) if L["full_1e3.losses"][k + 1] < L["full_1e3.losses"][k]]
     assert fell == L["fell_above"] and fell                                   # ... including the steps on which the loss fell
     assert f"above the current 2/sharpness, yet the loss fell: step(s) {fell}" in L.text()
-    assert "its formula fared better than the rule on this run" in md and "including the steps on which the loss fell" in md
+    # R14-A3: the formula (each step's own gradient and Hessian) and the stability rule are not scored against each other
+    assert "its formula fared better than the rule on this run" not in md
+    assert "The formula and the rule answer different questions, so they are not scored against each other here" in md
+    assert "fed each step's own gradient and Hessian, which are known only while the run happens" in md
+    assert "is a stability criterion: in the quadratic model it says whether the part along the sharpest direction grows over many steps, not the sign of any one step's change" in md
 
 
 def test_r11_c13_the_five_seed_figure_shades_the_steps_above_the_edge_and_counts_the_rises_in_it(L):
@@ -834,10 +845,14 @@ def test_r12_c13_steps_0_to_4_are_shaded_by_construction_and_the_later_rises_are
     assert "the figure cannot show whether a rise comes before or after the sharpness crosses the edge" in md
 
 
-def test_r12_b8_the_1e3_run_is_pointed_to_before_it_is_summarised(L):
+def test_r12_b8_r14_b8_the_1e3_runs_outcome_is_read_after_its_table(L):
     md = markdown(L)
-    assert "is printed further down, under answer 1 (*The run at 1e-3, step by step*); what follows summarises it ahead of time" in md
-    assert md.index("what follows summarises it ahead of time") < md.index("### Answer 1")
+    assert "what follows summarises it ahead of time" not in md                       # R14-B8: no outcome before its table
+    assert "is printed further down, under answer 1 (*The run at 1e-3, step by step*), and whether a catapult caught it is read there" in md
+    verdict = md.index("First the question left open under the catapult: did one catch this run? No: it passed $10^6$ times its starting loss at step 5")
+    assert md.index("#### The run at 1e-3, step by step") < verdict
+    assert md.index("on two steps below $\\lambda_0$ itself, but not below the edge") > md.index("#### The run at 1e-3, step by step")
+    assert L["full_1e3.stopped_at"] == 5 and "diverged at step 5: loss" in L.text()
 
 
 def test_r12_b9_terms_are_defined_where_first_used(L):
@@ -864,3 +879,154 @@ def test_r12_b7_b10_pointers_to_where_the_numbers_are(L):
     # "the loss rose on exactly the steps that went more than twice as far": lr·gᵀHg/gᵀg > 2 exactly on the rising steps
     rose = np.array(L["actual"]) > 0
     assert rose.any() and ((np.array(L["lr_curv"]) > 2) == rose).all()
+
+
+# ---- fourteenth review (r14_06) ----
+
+def _source_markdown(number):
+    """A lesson's Markdown as written (unexecuted): for a sentence of another lesson that lesson 6 cites."""
+    import nbformat
+    path = next((ROOT / "notebooks").glob(f"{number}_*.ipynb"))
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+
+
+def test_r14_a1_the_answer_to_question_1_rests_on_measured_runs_and_the_one_direction_picture_has_its_caveats(L):
+    md = markdown(L)
+    assert "That is the course's answer to the thread's first question" not in md
+    assert ("The course's answer to the thread's first question, why a tenfold change of rate matters so much, is that a rate is large "
+            "or small only against the curvature, and it rests on measured runs.") in md
+    # lesson 4's 13-rate grid: the threshold lay between the largest finite rate and the smallest that blew up
+    lesson4 = _source_markdown("04")
+    assert "On this grid $2/\\lambda_{\\max}$ lies between the largest rate that stayed finite and the smallest that blew up" in lesson4
+    assert "## Try it" in lesson4
+    code4 = "".join("".join(c["source"]) for c in json.loads(next((ROOT / "notebooks").glob("04_*.ipynb")).read_text())["cells"])
+    assert "lr_sweep(model, x, y, np.logspace(-5, -2, 13)" in code4
+    assert "In lesson 4 (*Try it*), on a grid of 13 rates from $10^{-5}$ to $10^{-2}$, it lay between the largest rate that stayed finite" in md
+    # the README's 20 further seeds
+    readme = (ROOT / "README.md").read_text()
+    assert ("| `blowup_seeds.py --seeds 20 --first-seed 100` | the lesson-4 claims on 20 seeds never used for tuning | "
+            "inf or nan at 1e-3: 20/20; 1e-4 trains: 20/20; 1e-4 < 2/sharpness < 1e-3: 20/20 |") in readme
+    assert ("on 20 further seeds never used for tuning (the README's table of measurements, `blowup_seeds.py`), 1e-3 reached inf or nan "
+            "on all 20, 1e-4 trained on all 20, and the threshold lay between the two rates on all 20") in md
+    # the caveats, printed under the factors and quoted with the printed values
+    fall = 1 - L["full_1e3.losses"][1] / L["full_1e3.losses"][0]
+    jump = L["sharp_jump"][0]
+    assert L["first_fall"] == pytest.approx(fall)
+    assert (f"caveats: at 1e-3 the first step lowered the loss by {100 * fall:.0f}% and the sharpness rose x{jump:.1f} in that step; "
+            f"at 0.9 x critical_lr, below it, 8 of 8 minibatch orders reached inf/nan") in L.text()
+    assert f"{100 * fall:.0f}" == "88" and f"{jump:.1f}" == "5.8" and L["n_order_diverged"] == 8
+    assert ("at 1e-3 the first step *lowered* the loss, by 88%, and the sharpness rose 5.8-fold in that one step, after which the model "
+            "at the start no longer describes the run") in md
+    assert "and at 0.9 × `critical_lr`, below the threshold, all eight minibatch orders reached inf/nan (first section)" in md
+    # a saddle: only the positive-curvature part gives a threshold
+    assert L["lam_min0"] < 0
+    assert "The Hessian at the start is indefinite, so the model is a saddle, and only its positive-curvature part gives a threshold." in md
+    assert "along that direction the model is wrong at any rate" in md and 1 - 1e-4 * L["lam_min0"] > 1
+    assert ("- A rate is large or small only against the curvature: on the lesson-4 net the threshold from the initial weights separated "
+            "the thread's two rates on lesson 4's seed and on the README's 20 further seeds") in md
+    assert 1e-4 < 2 / L["mb.full"] < 1e-3                                # and on this lesson's seed
+
+
+def test_r14_a2_the_short_answer_carries_its_scope(L):
+    misses = [f"{m:.0f}" for m in L["size_miss"]]
+    assert misses == ["56", "11", "317"] and L["full_1e3.stopped_at"] == 5 and int(np.sum(np.array(L["actual"]) > 0)) == 3
+    md = markdown(L)
+    assert ("is under answer 1, and it rests on five steps of one run, full-batch gradient descent on the lesson-4 net at 1e-3: "
+            "the loss rose on exactly the steps") in md
+    assert f"while on those three rises the same model missed the size by factors of {misses[0]}, {misses[1]} and {misses[2]}" in md
+    assert "a finding about that run, not a general law" in md
+
+
+def test_r14_a4_answer_1_is_read_as_goodfellow_means_it(L):
+    md = markdown(L)
+    assert ("By *ill-conditioning* the answer, following Goodfellow et al. (§8.2.1), points at this: the curvature term "
+            "$\\tfrac{\\varepsilon^2}{2}g^\\top H g$ outgrowing the first-order term $\\varepsilon g^\\top g$") in md
+    assert "the condition number $\\kappa$ (for a bowl, whose eigenvalues are all positive, $\\kappa = \\lambda_{\\max}/\\lambda_{\\min}$), and that number does not set the threshold" in md
+    assert "is not what sets the threshold. Two bowls" not in md
+    assert "That is the answer's ill-conditioning at work, the curvature term outgrowing the first-order one, on five steps of one run." in md
+    rose = np.array(L["actual"]) > 0                                   # "the loss rose on exactly the steps where that term won"
+    assert ((np.array(L["predicted"]) > 0) == rose).all()
+
+
+def test_r14_a5_b10_the_bound_is_explained_and_read_at_its_strength(L):
+    upper = L["survive_upper"]
+    assert (1 - upper) ** 8 == pytest.approx(0.05, rel=1e-9)           # 0 of 8 still happens 5% of the time at that share
+    assert 0.28 < upper < 0.36                                          # "about one in three"
+    md = markdown(L)
+    assert "unlikely event" not in md
+    assert ("That limit (Clopper and Pearson's) is the largest survival share under which 0 survivors out of 8 would still happen "
+            "at least 5% of the time") in md
+    assert "its chance of surviving would be at most that limit, about one in three, which is not rare; so this is mild evidence" in md
+
+
+def test_r14_b6_lesson_5s_claims_name_their_section(L, L5):
+    lesson5 = _source_markdown("05")
+    for heading in ("### What happens at 0.9 × `critical_lr`: a measurement", "## Debugging: find the blow-up, ideally before the nan",
+                    "## The problem, measured again", "## Fix 1: a lower learning rate", "## Fix 3: Adam, a commenter's suggestion",
+                    "## Fix 4: weight initialization, a commenter's question", "## All the fixes side by side"):
+        assert heading in lesson5, heading
+    md = markdown(L)
+    for cite in ("Lesson 5 (*What happens at 0.9 × `critical_lr`: a measurement*, under *Fix 1*) tested it",
+                 "stayed finite for 64 steps (lesson 5, *Debugging: find the blow-up, ideally before the nan*)",
+                 "in lesson 5's run at 0.9 × `critical_lr` (*What happens at 0.9 × `critical_lr`*), full-batch gradient descent, with the same data at every step, blew up too",
+                 "by almost half their norm (lesson 5, *The problem, measured again*)",
+                 "just above it (lesson 5, *Fix 4*)", "measured in lesson 5 (*Fix 4: weight initialization, a commenter's question*)",
+                 "Measured in lesson 5 (*Fix 3: Adam, a commenter's suggestion*)", "(lesson 5, *All the fixes side by side*)",
+                 "lesson 5, under *Fix 1*, compounded its factor"):
+        assert cite in md, cite
+    assert "blew up too (lesson 5, by the full-data rule)" not in md
+    assert L5["fb_diverged_at"] is not None and abs(L5["mb_diverged_at"] - L5["fb_diverged_at"]) <= 1
+
+
+def test_r14_b7_the_catapult_reading_is_bullets_each_pointing_at_a_printed_column(L):
+    cell = next(c.source for c in L.nb.cells if c.cell_type == "markdown" and c.source.startswith("Read the table and the figure above"))
+    bullets = [line for line in cell.splitlines() if line.startswith("- **")]
+    assert len(bullets) == 7
+    header = next(line for line in printed_output(L).splitlines() if line.lstrip().startswith("seed") and "final/start" in line)
+    columns = re.findall(r"columns? \*([^*]+)\*(?: and \*([^*]+)\*)?", cell)
+    named = {name for pair in columns for name in pair if name}
+    assert named == {"sharpness/(2/lr) at step 5", "steps 1-19", "max after 5", "at the end", "max loss/start (step)", "final/start"}
+    for name in named:
+        assert name in header, name                                     # each column named as printed
+    assert "Read the five columns" not in markdown(L) and len(cell.split("\n\n")[0].split()) < 40
+    assert "base rate:" in printed_output(L) and "(the line starting *base rate*, above the figure)" in cell
+
+
+def test_r14_b9_the_thread_multiple_is_not_set_against_the_small_nets(L):
+    assert "tried above" not in printed_output(L)
+    md = markdown(L)
+    assert "The multiple lies between those tried on the small net" not in md
+    assert "Nor is the multiple set against the small net's 1.5 × and 3 × above: multiples measured on one net do not carry over to another" in md
+
+
+def test_r14_b11_terms_glossed_and_the_edge_and_first_rise_steps_printed(L):
+    import keras
+    from helpers.experiment import LESSON
+    assert (LESSON.activation, LESSON.width, LESSON.depth, LESSON.n_features) == ("leaky_relu", 64, 2, 4)   # Dense layers, helpers.net.models.mlp
+    assert float(keras.activations.get("leaky_relu")(np.array([-1.0], np.float32))[0]) == pytest.approx(-0.2)
+    md = markdown(L)
+    assert ("a multilayer perceptron built with the Keras library: 4 inputs, two fully connected hidden layers of 64 units and one output; "
+            "each hidden unit applies the *leaky ReLU* $\\max(z, 0.2z)$") in md
+    for run, k in (("eos", 0), ("eos2", 1)):
+        ratio = np.array(L[f"{run}.sharpness"]) * L[f"{run}.lr"] / 2
+        edge = int(np.array(L[f"{run}.sharpness_steps"])[np.argmax(ratio >= 1)])
+        rise = int(np.argmax(np.diff(L[f"{run}.losses"]) > 0))
+        assert (L["edge_step"][k], L["first_rise"][k]) == (edge, rise) and edge < rise
+        assert np.all(np.diff(L[f"{run}.losses"])[:rise] <= 0)          # no rise before it
+        assert (f"sharpness first measured at or above 2/lr at step {edge} (measured every 20 steps); "
+                f"the loss first rose at step {rise}") in L.text()
+    assert L["edge_step"] == [400, 140] and L["first_rise"] == [479, 204]
+    assert ("(at lr = 0.1 the sharpness is first measured at or above the edge at step 400 and the loss first rises at step 479; "
+            "at 0.15, steps 140 and 204)") in md
+    assert "From then on the loss spikes" not in md
+
+
+def test_r14_c_d_window_minima_marked_steps_counted_and_the_stop_rule_named(L):
+    code = "".join(c.source for c in L.nb.cells if c.cell_type == "code")
+    assert 'marker="v"' in code and "markevery=[1]" in code               # the lowest point of each window marked (figure viewed)
+    md = markdown(L)
+    assert "each with a ▼ where it is reached" in md
+    assert len(L["eos.losses"]) == 1000 and "Each run takes 1,000 steps, and its loss is recorded before each step, so at steps 0–999." in md
+    assert np.isfinite(L["full_1e3.losses"][L["full_1e3.stopped_at"]])
+    assert ("until the loss passed $10^6$ times its start (the stop rule of this lesson's full-batch runs, reached while the loss was "
+            "still finite, not inf or nan)") in md
