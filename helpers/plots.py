@@ -1442,5 +1442,7 @@ def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.5
     inset.axhline(ceiling, color="k", ls=":", lw=1, label="overflow")
     inset.set_title(f"first {finite.size} steps, log scale", fontsize=10)
     inset.tick_params(labelsize=9)
+    low, high = np.log10(finite.min()), np.log10(inset.get_ylim()[1])
+    inset.set_ylim(10 ** (low - 0.5 * (high - low)), 10 ** high)   # the lowest third free of lines, for the legend
     inset.legend(fontsize=8, loc="lower right", handlelength=1.5, borderaxespad=0.2)   # below the climbing lines
     return inset

@@ -338,6 +338,8 @@ def test_growth_inset_draws_only_finite_losses_beside_the_parabolas_growth_up_to
     assert steps[-1] == math.ceil(math.log(1e9 / 10.0) / math.log(49.0))     # drawn until it passes the overflow
     assert ceiling.get_ydata()[0] == 1e9 and parabola.get_label() == "x 49 per step (parabola)"
     assert inset.get_title() == "first 4 steps, log scale" and inset.get_yscale() == "log"
+    low, high = np.log10(inset.get_ylim())          # review r14 D12: the legend's band, the lowest third, has no line
+    assert min(np.log10(np.min(line.get_ydata())) for line in (run, parabola, ceiling)) >= low + (high - low) / 3 - 1e-9
     for bad in ({"factor": 1.0}, {"ceiling": 0.0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             plots.draw_growth_inset(ax, losses, **{"factor": 49.0, "ceiling": 1e9, **bad})

@@ -20,7 +20,8 @@ q1 = ChoiceExercise(
               "the best fit of lesson 7's nets ends far below mean y²: a loss stuck at the loss of predicting 0 "
               "is a net that stopped learning, not one that finished."),
         "c": ("The rate was below 2/sharpness after all.",
-              "a jump in the first steps is what a rate above it does; the loss then stayed flat because the units "
+              "the prompt says the rate was above it, and a jump alone would not tell either way (in lesson 7 "
+              "CNN runs at half their critical rate rose, and the tanh net at 4 x never rose); the loss stayed flat because the units "
               "had switched off and nothing left could grow (count them with helpers.net.regime.unit_fractions, "
               "which measures the dead and saturated shares of the units), not because the rate was small."),
         "d": ("Float32 overflow was avoided by Keras.",

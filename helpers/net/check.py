@@ -114,11 +114,13 @@ def _describe(optimizer):
 def _regime_sentence(units):
     if units.dead >= NOTABLE:
         return (f" Regime: {units.sentence()}: above the critical rate more units may die and the loss stick "
-                f"near that of predicting 0 rather than reach nan (a hint: lesson 7 saw it on one seed, plain SGD).")
+                f"near that of predicting 0 rather than reach nan (a hint, from one data set and plain SGD: lesson 7's ReLU net did "
+                f"so at 4 x on its own seed and on 10 of 10 benchmark seeds).")
     if units.saturated >= NOTABLE:
         return (f" Regime: {units.sentence()}: the sharpest direction can sit in the few unsaturated units; "
                 f"above the critical rate they may saturate rather than the loss blow up, and below it the net may "
-                f"not learn either: scale the inputs (a hint: lesson 7, one seed).")
+                f"not learn either: scale the inputs (a hint, from one data set and plain SGD: lesson 7's tanh net saturated "
+                f"at 4 x on its own seed and on 10 of 10 benchmark seeds; that it did not learn below rests on its one seed).")
     return (f" Regime: {units.sentence()}: the units are live (linear and leaky-ReLU units always pass a gradient), "
             f"so well above the critical rate expect the loss to grow to inf/nan (lesson 7 shows at "
             f"which rates its linear and leaky-ReLU nets did and did not).")
