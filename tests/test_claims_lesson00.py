@@ -93,7 +93,7 @@ def test_the_overview_claims_a_quadratic_prediction_not_an_exact_one(L):
 
 def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
     overview = " ".join(L.nb.cells[0].source.split())
-    assert "set by the *sharpness* $\\lambda_{\\max}$, the steepest curvature, not by the conditioning" in overview
+    assert "set by the *sharpness* $\\lambda_{\\max}$, the largest curvature, not by the conditioning" in overview
     assert "lesson 02 shows both" in overview
 
 
