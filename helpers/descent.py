@@ -5,7 +5,8 @@ iterate or loss is non-finite or passes float32's largest value (about 3.4e38, w
 float32 network turns into ``inf`` and then ``nan``), stops there, and lets no
 RuntimeWarning escape. :func:`blowup_clock` predicts from the growth factor how many steps
 the loss needs to pass a threshold; :func:`first_step_above` reads the same from a run.
-Pure numpy.
+:func:`float32_route` runs a one-dimensional bowl in float32, as a network computes, to show
+where ``inf`` and then ``nan`` first appear. Pure numpy.
 
 Examples
 --------
@@ -28,7 +29,7 @@ import numpy as np
 from helpers.validation import check_finite_array, check_lr, check_positive, check_steps
 
 __all__ = ["FLOAT32_MAX", "DescentResult", "gradient_descent", "BlowupClock", "blowup_clock",
-           "first_step_above"]
+           "first_step_above", "Float32Route", "float32_route"]
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 """Largest float32 (about 3.4e38): beyond it a float32 network's numbers become inf, then nan."""
@@ -224,3 +225,86 @@ def first_step_above(losses, threshold):
     with np.errstate(invalid="ignore"):
         above = np.flatnonzero(losses > threshold)
     return int(above[0]) if above.size else None
+
+
+@dataclass(frozen=True)
+class Float32Route:
+    """Gradient descent on ``f(w) = curvature/2 w**2`` computed in float32, up to the first ``nan`` weight.
+
+    Attributes
+    ----------
+    weights, losses, gradients : numpy.ndarray of float32
+        ``w_k``, ``f(w_k)`` and ``f'(w_k) = curvature * w_k`` for the steps run (``w_0`` first).
+    loss_inf : int or None
+        First step whose loss is ``inf`` (the weight can still be finite there).
+    gradient_inf : int or None
+        First step whose gradient is ``±inf``; the update from it makes the next weight infinite.
+    weight_inf : int or None
+        First step whose weight is ``±inf``.
+    weight_nan : int or None
+        First step whose weight is ``nan``; the run stops there.
+    """
+
+    weights: np.ndarray
+    losses: np.ndarray
+    gradients: np.ndarray
+    loss_inf: int | None
+    gradient_inf: int | None
+    weight_inf: int | None
+    weight_nan: int | None
+
+
+def _first(mask):
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if hits.size else None
+
+
+def float32_route(curvature, w0, lr, steps=1000) -> Float32Route:
+    """Run ``w <- w - lr * curvature * w`` in float32 and find the first ``inf`` loss, gradient, weight and ``nan``.
+
+    In float32 a product beyond about 3.4e38 overflows to ``inf``. On a growing run the loss
+    ``curvature/2 w**2`` overflows first; the weight keeps growing until its gradient overflows,
+    the update then makes the weight infinite, and the next update computes ``inf - inf = nan``.
+
+    Parameters
+    ----------
+    curvature : float
+        ``f''`` of the bowl (positive).
+    w0 : float
+        Starting weight (finite).
+    lr : float
+        Learning rate (positive).
+    steps : int
+        Most steps to run; the run stops at the first ``nan`` weight.
+
+    Returns
+    -------
+    Float32Route
+
+    Examples
+    --------
+    >>> route = float32_route(20.0, 10.0, 0.12)       # 10 w^2 at lr = 0.12 from loss 1000
+    >>> route.loss_inf, route.gradient_inf, route.weight_inf, route.weight_nan
+    (122, 248, 249, 250)
+    >>> float32_route(20.0, 10.0, 0.01).weight_nan is None
+    True
+    """
+    curvature = np.float32(check_positive(curvature, "curvature"))
+    w = np.float32(check_finite_array(w0, "w0", ndim=0))
+    lr = np.float32(check_lr(lr))
+    steps = check_steps(steps)
+    half = np.float32(curvature / np.float32(2))
+    weights, losses, gradients = [], [], []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(steps + 1):
+            if k > 0:
+                w = w - lr * gradients[-1]
+            weights.append(w)
+            losses.append(half * w * w)
+            gradients.append(curvature * w)
+            if np.isnan(w):
+                break
+    weights, losses, gradients = (np.array(a, dtype=np.float32) for a in (weights, losses, gradients))
+    return Float32Route(weights=weights, losses=losses, gradients=gradients,
+                        loss_inf=_first(np.isinf(losses)), gradient_inf=_first(np.isinf(gradients)),
+                        weight_inf=_first(np.isinf(weights)), weight_nan=_first(np.isnan(weights)))

@@ -356,8 +356,8 @@ def draw_rate_comparison(ax_bowl, ax_loss, curvature, runs, colors=None, parabol
 
 
 def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
-    """The blow-up clock on a loss-per-step plot: each threshold, where the clock predicted the
-    loss would pass it (dashed vertical line) and where the run did pass it (dot).
+    """The blow-up clock on a loss-per-step plot: each loss level, the step at which the clock counts
+    that the loss passes it (dashed vertical line) and where the run did pass it (dot).
 
     Returns the list of (threshold line, predicted line, observed marker) per threshold.
     """
@@ -370,7 +370,7 @@ def draw_clock(ax, run, clock, names=("a trillion", "float32 overflow")):
         seen = first_step_above(run.losses, threshold)
         (mark,) = ax.plot([seen], [min(run.losses[seen], LOSS_CEILING)], "o", ms=9, mfc="none",
                           mec="k", mew=1.5)
-        ax.text(predicted, threshold * 1e-2, f" {name}: predicted step {predicted}, run: {seen} ",
+        ax.text(predicted, threshold * 1e-2, f" {name}: clock step {predicted}, run: {seen} ",
                 fontsize=10, va="top", ha="right" if predicted > 0.5 * ax.get_xlim()[1] else "left")
         out.append((line, pred, mark))
     return out

@@ -66,9 +66,9 @@ def tensorflow_status(timeout: float = 120.0) -> TensorFlowStatus:
     if done.returncode == 0:
         tf_version, keras_version = done.stdout.split()
         return TensorFlowStatus(True, f"TensorFlow {tf_version} with Keras {keras_version} imports "
-                                      "fine: lessons 04-06 will run.")
+                                      "fine: lessons 04-07 will run.")
     last_line = (done.stderr.strip().splitlines() or ["(no error text)"])[-1]
-    return TensorFlowStatus(False, "TensorFlow does not import here, so lessons 04-06 will not run "
+    return TensorFlowStatus(False, "TensorFlow does not import here, so lessons 04-07 will not run "
                                    f"(lessons 00-03 will). The error was: {last_line}. Fix: run "
                                    "`make lab` from the repository, which installs it into .venv.")
 
@@ -92,10 +92,30 @@ def demo_response(lr: float, curvature: float = 2.0, steps: int = 12):
     return (1.0 - lr * curvature) ** np.arange(steps + 1, dtype=float)
 
 
+def path_ylim(path, margin: float = 1.15) -> tuple[float, float]:
+    """Symmetric y-limits that hold every point of ``path``: ``±margin · max|x_k|``.
+
+    When the iterates grow (factor above 1) the axis grows with them, so no point is clipped.
+
+    >>> path_ylim([1.0, -1.2, 1.44])
+    (-1.656, 1.656)
+    """
+    import numpy as np
+
+    path = np.asarray(path, dtype=float)
+    if path.size == 0 or not np.all(np.isfinite(path)):
+        raise ValueError(f"path must be a non-empty array of finite numbers, got {path!r}")
+    if not (isinstance(margin, (int, float)) and margin >= 1):
+        raise ValueError(f"margin must be a number of at least 1, got {margin!r}")
+    high = round(float(margin * np.max(np.abs(path))), 12) or margin
+    return (-high, high)
+
+
 class CheckSlider(SliderApp):
     """A learning-rate slider and an ipympl figure that redraws as the slider moves.
 
-    Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow. Built on
+    Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow. The y-axis
+    rescales to hold every iterate (``path_ylim``), so a growing path stays on the figure. Built on
     the course's ``SliderApp``, so displaying it shows the live widget, and a static export
     shows the figure's PNG. ``update(lr=...)`` is what the slider calls.
     """
@@ -111,7 +131,7 @@ class CheckSlider(SliderApp):
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
         self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-")
         self.ax.axhline(0.0, color="grey", lw=0.8)
-        self.ax.set(xlabel="step $k$", ylabel="$x_k$", ylim=(-3, 3))
+        self.ax.set(xlabel="step $k$", ylabel="$x_k$", ylim=path_ylim(demo_response(lr, steps=steps)))
         self.suptitle = fig.suptitle("")
         projector_fonts(fig)
         fig.subplots_adjust(left=0.11, right=0.97, bottom=0.18, top=0.87)
@@ -120,7 +140,11 @@ class CheckSlider(SliderApp):
 
     def _redraw(self, changed):
         lr = self.state["lr"]
-        self.line.set_ydata(demo_response(lr, steps=self.steps))
+        path = demo_response(lr, steps=self.steps)
+        self.line.set_ydata(path)
+        if self.ax.get_ylim() != path_ylim(path):
+            self.ax.set_ylim(*path_ylim(path))
+            self._background = None  # the axis changed: the next refresh draws the whole figure
         factor = abs(1.0 - 2.0 * lr)
         verdict = "shrinks" if factor < 1 else ("stays" if factor == 1 else "grows")
         self.suptitle.set_text(f"lr = {lr:.2f}: |x| is multiplied by {factor:.2f} each step, so it {verdict}")

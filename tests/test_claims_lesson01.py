@@ -40,8 +40,8 @@ def test_the_loss_grows_by_the_square_of_the_factor(L):
     assert printed(L, r"multiplied by r = {n} per step") == (1.96,)
 
 
-def test_the_clock_predicts_the_run_to_the_step(L):
-    # "Prediction and run agree to the step. From a thousand to a trillion takes 31 steps, and to overflow 122"
+def test_the_clock_counts_the_runs_steps_and_is_not_called_an_independent_check(L):
+    # "Formula and run agree to the step (table above), as they must on a quadratic. ... 31 steps, and to overflow 122"
     predicted = L["clock.predicted"]
     assert predicted == [31, 122]
     for threshold, k in zip([1e12, 3.4e38], predicted):
@@ -49,6 +49,25 @@ def test_the_clock_predicts_the_run_to_the_step(L):
     assert L["run.diverged_at"] == 122
     md = markdown(L)
     assert "takes 31 steps, and to overflow 122" in md and "(122 here" in md
+    assert "as they must on a quadratic" in md and "this is not an independent test of (3)" in md
+    assert "Prediction and run agree" not in md and "predict, then run" not in md
+    assert "## The blow-up clock: count the steps without running them" in md
+    assert printed(L, r"counted by \(3\): the loss passes 1e\+12 at step {n}") == (31,)
+
+
+def test_the_clocks_loss_level_is_not_called_a_threshold(L):
+    # "threshold" is kept for 2/λ; the loss level of (3) is "level T"
+    md = markdown(L)
+    assert "first passes a level $T$" in md and "passes a threshold $T$" not in md
+    assert re.search(r"level T\s+by \(3\)\s+run", L.text())
+
+
+def test_figure_1_says_what_its_cross_marks(L):
+    md = markdown(L)
+    assert "a cross marks the step at which the loss passed float32's largest value" in md
+    assert "a cross marks divergence;" not in md
+    assert L["first_figure_run.diverged_at"] is not None
+    assert float(L["first_figure_run.losses"][L["first_figure_run.diverged_at"]]) > float(np.finfo(np.float32).max)
 
 
 def test_every_factor_of_ten_costs_the_same_number_of_steps(L):
@@ -133,3 +152,54 @@ def test_the_first_figures_run_stopped_later_because_it_started_two_decades_lowe
 
 def test_the_first_answer_is_qualified_to_a_quadratic(L):
     assert "On a quadratic, below the threshold any rate converges, above it every rate diverges" in markdown(L)
+
+
+def test_in_float32_the_loss_is_inf_first_and_the_weight_nan_later(L):
+    # "the loss overflows first, at the same step as the float64 run above, while the weight is still a finite number;
+    #  ... the gradient overflows, the update makes the weight infinite, and the next update ... `nan`"
+    assert "float32_route(steep.sharpness, w_start, lr)" in "".join(c.source for c in L.nb.cells)
+    k_loss, w_at = printed(L, r"step {n}: loss inf, but the weight is finite, w = {n}")
+    assert k_loss == L["route.loss_inf"] == L["run.diverged_at"] == 122 and math.isfinite(w_at)
+    k_grad, w_grad, = printed(L, r"step {n}: w = {n}, gradient 20 w = inf")
+    assert k_grad == L["route.gradient_inf"] and k_grad > k_loss and math.isfinite(w_grad)
+    (k_inf,) = printed(L, r"step {n}: w = {n} - 0.12·inf = -?inf")[:1]
+    assert k_inf == L["route.weight_inf"] == k_grad + 1
+    (k_nan,) = printed(L, r"step {n}: w = -?inf - 0.12·\(-?inf\) = nan")
+    assert k_nan == L["route.weight_nan"] == k_inf + 1 == 250
+    md = markdown(L)
+    assert "The thread's `nan` is in its *weights*" in md and "the loss overflows first, at the same step" in md
+    assert "the weight keeps growing by the factor 1.4" in md
+    assert printed(L, r"lr = 0.12: factor \|1 - lr·f''\| = {n} → diverges") == (1.4,)
+
+
+def test_the_thread_rates_are_read_as_curvature_bounds_with_the_caveat(L):
+    # "a sharpness above 2000 ... at 1e-3, and below 20000 ... at 1e-4", "if the one-dimensional picture holds"
+    assert printed(L, r"lr = 0.001 blew up: the threshold 2/lr = {n}") == (2000,)
+    assert printed(L, r"lr = 0.0001 trained: the threshold 2/lr = {n}") == (20000,)
+    md = " ".join(markdown(L).split())
+    assert "if the one-dimensional picture holds for its network" in md
+    assert "a sharpness above 2000 somewhere along its path at $10^{-3}$, and below 20000" in md
+    assert "its sharpness exceeded 2000 at $10^{-3}$ and stayed below 20000 at $10^{-4}$" in md
+
+
+def test_a_tenfold_change_crosses_only_when_the_threshold_is_inside_the_decade(L):
+    assert "threshold 0.1 lies between 0.012 and 0.12" in L.text()
+    assert L["inside"] is True
+    md = markdown(L)
+    assert "can easily carry it across" not in md
+    assert "carries it across only when $2/f''$ lies inside that decade" in md
+
+
+def test_the_first_answers_formula_is_the_general_form_of_2(L):
+    # eps²/2 gᵀHg − eps gᵀg at w = 1 on 10 w² equals f(w)(r − 1)
+    a, b = printed(L, r"second-order change {n}; f\(w\)·\(r - 1\) = {n}")
+    assert a == b
+    assert L["second_order"] == pytest.approx(10.0 * (L["r"] - 1))
+    md = markdown(L)
+    assert "The thread's first answer gives the general form" in md and "Goodfellow" in md
+
+
+def test_the_thread_is_paraphrased_not_quoted_and_the_epoch_claim_is_conditional(L):
+    md = markdown(L)
+    assert '"from the thousands to a trillion to infinity"' not in md
+    assert "fit in one epoch if the epoch has at least 31 steps" in md

@@ -105,3 +105,35 @@ def test_bad_input_is_refused(kwargs, error, match):
 def test_clock_refuses_bad_input(loss0, growth):
     with pytest.raises(ValueError):
         blowup_clock(loss0, growth)
+
+
+def test_float32_route_loss_overflows_first_then_gradient_then_weight_then_nan():
+    from helpers.descent import float32_route
+
+    route = float32_route(20.0, 10.0, 0.12)
+    assert route.weights.dtype == np.float32
+    k = route.loss_inf
+    assert np.isfinite(route.weights[k]) and np.isfinite(route.losses[k - 1]) and np.isinf(route.losses[k])
+    assert k < route.gradient_inf < route.weight_inf < route.weight_nan == route.weights.size - 1
+    assert route.weight_inf == route.gradient_inf + 1 and route.weight_nan == route.weight_inf + 1
+    assert np.isfinite(route.weights[route.gradient_inf])
+    # the float64 clock's overflow step is float32's first inf loss
+    assert k == blowup_clock(1000.0, 1.4**2).predicted[1]
+
+
+def test_float32_route_of_a_converging_run_has_no_inf():
+    from helpers.descent import float32_route
+
+    route = float32_route(20.0, 10.0, 0.01, steps=50)
+    assert route.weights.size == 51
+    assert route.loss_inf is None and route.gradient_inf is None and route.weight_nan is None
+
+
+@pytest.mark.parametrize("kwargs, name", [({"curvature": 0.0}, "curvature"), ({"lr": -1.0}, "lr"),
+                                          ({"w0": float("nan")}, "w0"), ({"steps": -1}, "steps")])
+def test_float32_route_validates(kwargs, name):
+    from helpers.descent import float32_route
+
+    args = {"curvature": 20.0, "w0": 10.0, "lr": 0.12} | kwargs
+    with pytest.raises(ValueError, match=name):
+        float32_route(**args)

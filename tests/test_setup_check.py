@@ -6,7 +6,7 @@ import pytest
 
 matplotlib.use("module://ipympl.backend_nbagg")
 
-from helpers.setup_check import CheckSlider, demo_response, package_versions, tensorflow_status  # noqa: E402
+from helpers.setup_check import CheckSlider, demo_response, package_versions, path_ylim, tensorflow_status  # noqa: E402
 
 
 def test_versions_report_missing_packages_instead_of_failing():
@@ -35,6 +35,7 @@ def test_tensorflow_status_explains_a_failure(monkeypatch):
     assert not status.importable
     assert "No module named 'tensorflow_that_does_not_exist'" in status.message
     assert "make lab" in status.message
+    assert "lessons 04-07 will not run" in status.message  # lesson 07 imports TensorFlow too
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, float("nan"), float("inf"), "0.1"])
@@ -61,3 +62,23 @@ def test_static_export_gets_a_picture():
     bundle = CheckSlider()._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["image/png"].startswith("iVBOR")  # base64 of the PNG signature
+
+
+@pytest.mark.parametrize("lr", [0.3, 0.9, 1.1, 1.2])
+def test_the_slider_axis_holds_every_iterate(lr):
+    # at 1.1 and 1.2 the iterates grow to 8.9 and 56.7: the y-axis must grow with them, not clip them at ±3
+    app = CheckSlider(lr=0.3)
+    app.sliders["lr"].value = lr
+    low, high = app.ax.get_ylim()
+    path = demo_response(lr, steps=app.steps)
+    assert low < path.min() and path.max() < high
+    assert high == pytest.approx(1.15 * np.abs(path).max())
+
+
+def test_path_ylim_refuses_an_empty_or_infinite_path():
+    with pytest.raises(ValueError, match="path"):
+        path_ylim([])
+    with pytest.raises(ValueError, match="path"):
+        path_ylim([1.0, np.inf])
+    with pytest.raises(ValueError, match="margin"):
+        path_ylim([1.0], margin=0.5)
