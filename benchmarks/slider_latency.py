@@ -57,9 +57,9 @@ def naive_lesson1(lr, curvature, w0=1.0, steps=60):
     return fig
 
 
-def naive_lesson2(lr, kappa, w0=(-2.5, 1.2), steps=40):
+def naive_lesson2(lr, kappa, w0=(-2.5, 1.2), steps=40, sharpness=10.0):
     fig, (ax_path, ax_comp) = plt.subplots(1, 2, figsize=(11.5, 5.0), dpi=FIGURE_DPI)
-    q = Quadratic.from_eigenvalues([1.0, kappa], angle=np.pi / 6)
+    q = Quadratic.from_eigenvalues([sharpness / kappa, sharpness], angle=np.pi / 6)   # as conditioning_app
     w0 = np.asarray(w0)
     run = gradient_descent(q.grad, w0, lr, steps, loss=q.loss)
     plots.draw_level_sets(ax_path, q, q.loss(w0) * np.geomspace(1.0, 1e-3, 6))
@@ -70,7 +70,7 @@ def naive_lesson2(lr, kappa, w0=(-2.5, 1.2), steps=40):
     for c, lam in zip(comps.T, q.eigenvalues):
         ax_comp.semilogy(c, label=f"λ = {lam:.3g}: factor {1 - lr * lam:+.3f}")
     ax_comp.legend(loc="lower left")
-    fig.suptitle(f"κ = {kappa:.3g}, lr = {lr:.3g} vs 2/λ_max = {q.critical_lr:.3g}")
+    fig.suptitle(f"λ_max = {sharpness:.3g} (fixed), κ = {kappa:.3g}: lr = {lr:.3g} vs 2/λ_max = {q.critical_lr:.3g}")
     return fig
 
 

@@ -777,7 +777,7 @@ def draw_layer_norms(ax, run, zoom_until=None):
 __all__ += ["draw_runs_by_outcome"]
 
 
-def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None):
+def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None, loss_name="loss"):
     """Loss per step of several runs: those that stayed finite on ``ax_finite``, those that
     diverged on ``ax_diverged``, each axes on its own log scale so neither flattens the other.
 
@@ -792,6 +792,8 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
     colors : dict of str to color, optional
     minimum : float, optional
         The smallest possible loss, drawn as a dotted line on ``ax_finite``.
+    loss_name : str
+        What the loss is called in the minimum's legend entry (e.g. "MSE").
 
     Returns
     -------
@@ -819,8 +821,10 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
         artists = draw_loss_per_step(ax, run, label=text, color=colors.get(label), annotate=False)
         lines[label] = artists["line"]
     ax_finite.set_yscale("log")
+    if not isinstance(loss_name, str) or not loss_name.strip():
+        raise ValueError(f"loss_name must be a non-empty string, got {loss_name!r}")
     if minimum is not None:
-        ax_finite.axhline(minimum, color="k", ls=":", lw=1.2, label=f"smallest possible loss {minimum:.3g}")
+        ax_finite.axhline(minimum, color="k", ls=":", lw=1.2, label=f"smallest possible {loss_name} {minimum:.3g}")
     ax_finite.legend(loc="upper right", fontsize=11)
     ax_finite.set_title("runs that stayed finite", fontsize=12)
     if any(run.diverged for run in runs.values()):

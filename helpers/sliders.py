@@ -364,19 +364,24 @@ class LrSliderApp(SliderApp):
 
 
 class ConditioningApp(SliderApp):
-    """Lesson 2: gradient descent on a 2-D bowl with eigenvalues 1 and kappa.
+    """Lesson 2: gradient descent on a 2-D bowl with eigenvalues sharpness/kappa and sharpness.
 
-    Left: level sets, eigen-directions and the zig-zag path. Right: the size of each
-    eigen-component per step on a log axis; each shrinks or grows by ``|1 - lr lambda_i|``.
+    The sharpness (the largest eigenvalue) is fixed, so the threshold 2/sharpness never moves; the
+    kappa slider moves only the flat eigenvalue, sharpness/kappa. Left: level sets, eigen-directions
+    and the zig-zag path. Right: the size of each eigen-component per step on a log axis; each
+    shrinks or grows by ``|1 - lr lambda_i|``.
     """
 
     key = "conditioning_app"
 
-    def __init__(self, kappa=10.0, lr=0.15, angle=np.pi / 6, w0=(-2.5, 1.2), steps=40,
+    def __init__(self, kappa=10.0, lr=0.15, sharpness=10.0, angle=np.pi / 6, w0=(-2.5, 1.2), steps=40,
                  lr_range=(1e-3, 3.0), kappa_range=(1.0, 100.0), blit=True):
         from matplotlib.ticker import MaxNLocator
 
         kappa, lr = check_positive(kappa, "kappa"), check_lr(lr)
+        if kappa < 1:
+            raise ValueError(f"kappa must be at least 1 (it is λ_max/λ_min), got {kappa!r}")
+        self.sharpness = check_positive(sharpness, "sharpness")
         self.angle = float(angle)
         self.w0 = check_finite_array(w0, "w0", shape=(2,))
         self.steps = steps
@@ -421,8 +426,8 @@ class ConditioningApp(SliderApp):
         self.label.value = html.escape(self.summary(), quote=False)
 
     def quadratic(self):
-        """The bowl at the current ``kappa``: eigenvalues 1 and kappa, rotated by ``angle``."""
-        return Quadratic.from_eigenvalues([1.0, self.state["kappa"]], angle=self.angle)
+        """The bowl at the current ``kappa``: eigenvalues sharpness/kappa and sharpness, rotated by ``angle``."""
+        return Quadratic.from_eigenvalues([self.sharpness / self.state["kappa"], self.sharpness], angle=self.angle)
 
     def run(self):
         """Gradient descent at the current state."""
@@ -456,7 +461,7 @@ class ConditioningApp(SliderApp):
             text.set_text(f"λ = {lam:.3g}: factor 1 - lr·λ = {f:+.3f}")
         g = q.contraction(lr)
         self.suptitle.set_text(
-            f"κ = {q.condition_number:.3g}, lr = {lr:.3g} vs 2/λ_max = {q.critical_lr:.3g} → "
+            f"λ_max = {q.sharpness:.3g} (fixed), κ = {q.condition_number:.3g}: lr = {lr:.3g} vs 2/λ_max = {q.critical_lr:.3g} → "
             f"{plots.verdict(g)} (worst |factor| {g:.3f})")
         self.best_text.set_text(f"best lr 2/(λ_min+λ_max) = {q.best_lr:.3g}: × {q.best_rate:.3f} per step")
 
@@ -477,19 +482,22 @@ def lr_slider_app(lr=0.12, curvature=20.0, **kwargs) -> LrSliderApp:
     return LrSliderApp(lr=lr, curvature=curvature, **kwargs)
 
 
-def conditioning_app(kappa=10.0, lr=0.15, **kwargs) -> ConditioningApp:
-    """Lesson 2's app: sliders for the condition number and lr; see :class:`ConditioningApp`.
+def conditioning_app(kappa=10.0, lr=0.15, sharpness=10.0, **kwargs) -> ConditioningApp:
+    """Lesson 2's app: sliders for the condition number and lr at a fixed sharpness; see :class:`ConditioningApp`.
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> app = conditioning_app(kappa=10.0, lr=0.15)
-    >>> app.labels[1].get_text()
-    'λ = 10: factor 1 - lr·λ = -0.500'
+    >>> app = conditioning_app(kappa=10.0, lr=0.15, sharpness=10.0)
+    >>> [label.get_text() for label in app.labels]
+    ['λ = 1: factor 1 - lr·λ = +0.850', 'λ = 10: factor 1 - lr·λ = -0.500']
+    >>> app.sliders["kappa"].value = 100.0      # κ moves only the flat eigenvalue
+    >>> app.labels[0].get_text(), app.quadratic().critical_lr
+    ('λ = 0.1: factor 1 - lr·λ = +0.985', 0.2)
     >>> app.close()
     """
-    return ConditioningApp(kappa=kappa, lr=lr, **kwargs)
+    return ConditioningApp(kappa=kappa, lr=lr, sharpness=sharpness, **kwargs)
 
 
 # --------------------------------------------------------------------------- lesson 4

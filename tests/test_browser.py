@@ -196,7 +196,8 @@ SLIDER_LESSONS = [
     SliderLesson("01_", "lr", re.compile(r"\|1 - lr·f''\| = ([0-9.]+)"),
                  lambda r: abs(1 - r["lr"] * r["f''"]), 3),
     SliderLesson("02_", "lr", re.compile(r"worst \|factor\|\s*=?\s*([0-9.]+)"),
-                 lambda r: max(abs(1 - r["lr"]), abs(1 - r["lr"] * r["κ"])), 3),
+                 # lesson 2's app holds λ_max at 10; κ moves λ_min = 10/κ
+                 lambda r: max(abs(1 - r["lr"] * 10 / r["κ"]), abs(1 - r["lr"] * 10)), 3),
 ]
 
 

@@ -38,7 +38,7 @@ def test_formula_one_matches_the_run_to_rounding_error(L):
 def test_with_a_large_kappa_the_best_rate_sits_at_the_threshold_and_progress_crawls(L):
     # "When κ is large the best rate is almost at the threshold, and progress along the flat direction still crawls"
     kappas, best, critical = map(np.array, (L["kappas"], L["best_lrs"], L["critical_lrs"]))
-    rates, steps = np.array(L["rates"]), np.array(L["steps_needed"])
+    rates, steps = np.array(L["best_factors"]), np.array(L["steps_needed"])
     np.testing.assert_allclose(rates, (kappas - 1) / (kappas + 1))
     assert np.all(np.diff(best / critical) > 0) and best[-1] / critical[-1] > 0.999
     # The table prints enough digits to tell the best rate from 2/λ_max even at κ = 10000.
@@ -66,8 +66,13 @@ def test_centring_alone_and_scaling_alone_each_remove_part_of_the_sharpness_and_
         assert std_s < s < raw_s and std_k < k < raw_k and k > 100 * std_k
     assert std_k < 2
     # "the columns of X point roughly the same way": every feature column is within 35° of the intercept column
-    mean, spread, lo, hi = printed(L, r"features: mean {n}, spread \(std\) {n}; angle to the intercept column {n}°-{n}°")
-    assert mean > spread and 0 < lo <= hi < 35
+    mean, spread, ratio_lo, ratio_hi, lo, hi = printed(
+        L, r"features: mean {n}, spread \(std\) {n}, mean / spread {n}-{n}; angle to the intercept column {n}°-{n}°")
+    assert mean > spread and 1 < ratio_lo <= ratio_hi and 0 < lo <= hi < 35
+    # the angle follows from mean / spread alone: cos = ratio / sqrt(1 + ratio²)
+    assert np.degrees(np.arccos(ratio_lo / np.hypot(1, ratio_lo))) == pytest.approx(hi, abs=1)
+    # Review r14 D15: no printed number backed "mostly a multiple of the intercept column"
+    assert "mostly a multiple" not in markdown(L) and "the mean is larger than the spread and the angle is small" in markdown(L)
     centring, scaling, both = printed(L, r"centring alone divides the sharpness by {n}, scaling alone by {n}, both by {n}")
     assert 1 < centring < both and 1 < scaling < both
 
@@ -114,8 +119,14 @@ def test_standardized_features_at_the_threads_rates_fit_worse_than_raw_at_1e4(L)
     # "Standardizing at the same rates makes things worse ... at 1e-4 they fit worse than raw features do"
     assert min(L["std_1e3.losses"][-1], L["std_1e4.losses"][-1]) > L["raw_1e4.losses"][-1]
     assert "worse than raw at 1e-4" in L.text()
-    (ratio,) = printed(L, r"the standardized best rate {n} is (\d+) times 1e-3")[1:]
-    assert 100 <= ratio < 1000                                   # "hundreds of times"
+    best, to_1e3, to_1e4, to_raw, raw_threshold = printed(
+        L, r"the standardized best rate {n} is {n} times 1e-3, {n} times 1e-4 and {n} times the raw threshold {n}")
+    # "hundreds of times the thread's 1e-3 and hundreds of times the raw features' threshold (thousands of times 1e-4)"
+    assert 100 <= to_1e3 < 1000 and 100 <= to_raw < 1000 and 1000 <= to_1e4 < 10000
+    assert to_raw == pytest.approx(best / raw_threshold, rel=5e-3) and to_1e4 == pytest.approx(10 * to_1e3, rel=5e-3)
+    assert ("hundreds of times the thread's 1e-3 and hundreds of times the raw features' threshold" in markdown(L)
+            and "thousands of times 1e-4" in markdown(L))
+    assert "hundreds of times larger than 1e-3, or than the largest rate raw features allow" in markdown(L)
 
 
 def test_even_the_best_fixed_rate_of_the_raw_problem_barely_shrinks_the_error(L):
@@ -174,7 +185,14 @@ def test_the_best_fixed_rate_flips_the_sharp_direction_which_holds_most_of_the_l
 
 def test_the_thread_answers_formula_is_credited_and_the_word_ill_conditioned_is_what_goes_too_far(L):
     assert "half right" not in markdown(L) and "where the data determine both" in markdown(L)
-    assert "is right (exact on a quadratic)" in markdown(L) and "curvature along the gradient" in markdown(L)
+    # Review r14 A1: two rates, not one: the sharpness sets divergence; the formula's one-step rise starts at
+    # 2 gᵀg / gᵀHg ≥ 2/λ_max. B4: the formula is shown in the body, before "What we learned", pointing to lesson 3.
+    learned = markdown(L).split("## What we learned")[1]
+    assert "sets the rate above which the run diverges" in learned and "the conditioning sets neither rate" in learned
+    assert "starts at $2\\, g^\\top g / g^\\top H g \\ge 2/\\lambda_{\\max}$" in learned
+    body = markdown(L).split("## What we learned")[0]
+    assert "g^\\top H g \\le \\lambda_{\\max}\\, g^\\top g" in body and "Lesson 3 tests the formula" in body
+    assert "does not set that threshold, the sharpness does" not in markdown(L)
 
 
 def test_standardized_fit_reaches_the_minimum_within_a_few_steps(L):
@@ -182,3 +200,67 @@ def test_standardized_fit_reaches_the_minimum_within_a_few_steps(L):
     (step,) = printed(L, r"standardized, best lr = 0.499\s*: start MSE {n}, final MSE {n} \({n} × the minimum\), within 1% of the minimum from step {n}")[3:]
     assert step <= 5
     assert L["std_best.losses"][-1] == pytest.approx(L["best_mse"], rel=1e-6)
+
+
+def alt_texts(L):
+    """The alt text of every figure the lesson shows, computed from the figure's titles."""
+    return [out["metadata"]["image/png"]["alt"] for cell in L.nb.cells for out in cell.get("outputs", [])
+            if "image/png" in out.get("metadata", {})]
+
+
+def test_the_best_fixed_rate_is_called_so_everywhere_and_its_factor_column_is_not_a_rate(L):
+    # Review r14 B3 and B7: the table's per-step factor is not headed "rate"; "best stable rate" is gone
+    header = next(line for line in printed_output(L).splitlines() if "2/λ_max" in line and "best lr" in line)
+    assert "factor per step" in header and " rate " not in f"{header} "
+    assert "best stable rate" not in markdown(L) and "at the best fixed rate" in markdown(L)
+
+
+def test_the_diverging_bowl_panel_shows_fewer_steps_on_a_wider_view(L):
+    # Review r14 C9: "the right-hand panel below shows fewer steps on a wider view"
+    (bowl,) = [alt for alt in alt_texts(L) if "lr = 0.21" in alt]
+    steps = [int(s) for s in re.findall(r"(\d+) steps", bowl)]
+    assert len(steps) == 3 and steps[2] < steps[0] == steps[1]
+    assert "lr = 0.21: diverges" in bowl
+
+
+def test_the_slider_app_holds_the_sharpness_and_kappa_moves_only_the_flat_eigenvalue(L):
+    # Review r14 B5: "The sharpness is held at λ_max = 10 ... κ moves only the flat eigenvalue, λ_min = 10/κ"
+    (app,) = [alt for alt in alt_texts(L) if "(fixed)" in alt]
+    assert "λ_max = 10 (fixed)" in app and "2/λ_max = 0.2" in app
+    assert any("conditioning_app(kappa=10.0, lr=0.15, sharpness=10.0)" in c.source for c in L.nb.cells)
+    assert "The sharpness is held at $\\lambda_{\\max} = 10$" in markdown(L)
+    assert "come down to meet it" not in markdown(L) and "stays where it is" in markdown(L)
+
+
+def test_the_raw_best_rate_run_coincides_with_standardized_1e4_and_ends_above_it(L):
+    # Review r14 A2 and C8: "drawn over the standardized run at 1e-4, which it almost coincides with ... the raw run
+    # is the lower one at first and ends the higher one (both final MSEs printed above)"
+    raw_best, std_1e4 = printed(L, r"final MSE: raw at its best rate {n}, standardized at 1e-4 {n}: the raw run ends above")
+    assert raw_best > std_1e4 and raw_best == pytest.approx(L["raw_best.losses"][-1], rel=1e-3)
+    diff = np.array(L["diff"])
+    assert abs(diff[-1]) < 0.02 * std_1e4 and diff[0] == 0 and diff[1] < 0 < diff[-1]
+    (difference,) = [alt for alt in alt_texts(L) if "minus standardized at lr = 1e-4" in alt]
+    below_to, above_from = (int(k) for k in re.search(r"below 0 from step 1 to (\d+), above from step (\d+)", difference).groups())
+    assert np.all(diff[1:below_to + 1] < 0) and np.all(diff[above_from:] > 0) and above_from == below_to + 1
+    assert "lies under" not in markdown(L) and "which it almost coincides with" in markdown(L)
+
+
+def test_the_minimum_is_introduced_before_the_runs_are_trained(L):
+    # Review r14 D12: "Before training, look at the raw problem" precedes the cell that trains the six runs
+    sources = [c.source for c in L.nb.cells]
+    before = next(i for i, s in enumerate(sources) if s.startswith("Before training"))
+    trained = next(i for i, s in enumerate(sources) if "raw_1e3, raw_1e4, raw_best = fit(" in s)
+    assert before < trained and "Before the runs" not in markdown(L)
+
+
+def test_wording_and_references(L):
+    # Review r14 D13, D14
+    assert "and is gone after 300 steps" in markdown(L) and "and are gone" not in markdown(L)
+    assert "§4.3 (normalizing the inputs)" in markdown(L)
+
+
+def test_no_exercise_cell_shows_a_bare_false(L):
+    # Review r14 D11: an unanswered function exercise printed its message and a stray Out[] False
+    results = [out for cell in L.nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "execute_result"]
+    assert not [r for r in results if r.get("data", {}).get("text/plain") in ("False", "True")]
+    assert printed_output(L).count("Not answered yet") == 3

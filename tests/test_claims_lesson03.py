@@ -7,8 +7,9 @@ direction it states.
 import numpy as np
 import pytest
 
-from claim_support import printed
-from notebook_runner import lesson
+from claim_support import markdown, printed, printed_output
+from helpers.quadratic import second_order_change
+from notebook_runner import ROOT, lesson
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_a_step_can_go_up_only_above_critical_lr_and_here_2_eta_star_is_practica
     two_best, critical = printed(L, r"2η\* = {n} ≥ critical_lr = 2/λ_max = {n}")
     assert critical <= two_best < 1.01 * critical
     assert two_best == pytest.approx(2 * L["best_r"], rel=1e-3)
-    assert "the condition number sets it" in L.text() and "is the same condition" in L.text()
+    assert "What (1) does not say is that the condition number sets that threshold" in L.text() and "is the same condition" in L.text()
     assert "different situation" not in L.text()
 
 
@@ -90,3 +91,98 @@ def test_the_up_step_condition_is_qualified_to_a_quadratic(L):
     # the non-quadratic loss turned positive later than 2η*, so the summary's condition is for quadratics
     assert "On a quadratic a step goes up exactly when" in L.text()
     assert "- A step goes up when" not in L.text()
+
+
+def test_the_overview_says_exact_on_a_quadratic_and_approximate_elsewhere(L):
+    # Review r14 A1: "On a quadratic the formula says exactly which step sizes do; elsewhere only approximately
+    # (on this lesson's non-quadratic loss the loss turns up at a larger step than it predicts)"
+    overview = markdown(L).split("## The change in loss")[0]
+    assert "On a quadratic the formula says exactly" in overview and "elsewhere only approximately" in overview
+    turn, predicted = printed(L, r"actual change turns positive at η ≈ {n}: later than the predicted {n}")
+    assert turn > predicted
+
+
+def test_the_parabola_needs_positive_curvature_along_g(L):
+    # Review r14 B4: "If instead gᵀHg ≤ 0 ... (1) predicts a fall at every η and there is no best step"
+    text = markdown(L)
+    assert "If instead $g^\\top H g \\le 0$" in text and "predicts a fall at every $\\eta$" in text
+    g = np.array([1.0, 2.0])
+    H = np.diag([-1.0, 0.0])                                        # gᵀHg = -1 < 0: the change is negative at every η
+    steps = np.geomspace(1e-3, 1e3, 50)
+    assert np.all(second_order_change(g, H, steps) < 0)
+    # "lesson 4 measures a negative Hessian eigenvalue on its net": lesson 4 computes it and its claim test asserts it
+    lesson4 = (ROOT / "notebooks" / "04_a_real_network_blows_up.ipynb").read_text()
+    assert "min_eigenvalue" in lesson4
+    assert "The most negative eigenvalue is negative" in (ROOT / "tests" / "test_claims_lesson04.py").read_text()
+
+
+def test_the_weights_are_normalised_and_the_evidence_is_printed_first(L):
+    # Review r14 B6: "the weights divided by their total η²/2 so that they sum to 1"; the evidence (13.2 vs 10.7)
+    # stands out; the consistency check is labelled as such
+    text = markdown(L)
+    assert "the weights divided by their total $\\eta^2/2$ so that they sum to 1" in text
+    assert "lies at distance" not in text
+    at_w, averaged = printed(L, r"the evidence: curvature along g at w, used by \(1\): {n}; averaged over the step to the actual turn: {n}")
+    assert averaged < at_w
+    assert at_w == pytest.approx(L["curv"][0], rel=1e-2) and averaged == pytest.approx(L["curv_avg"], rel=1e-2)
+    back, turn = printed(L, r"check of the integration: 2 / average = {n}, the measured turn {n}")
+    assert back == turn
+    weights = L["turn"] - np.array(L["t"])
+    # the printed average uses weights η - t normalised to sum 1 (a Riemann sum of the remainder's weights / (η²/2))
+    assert np.sum(weights) * (L["t"][1] - L["t"][0]) == pytest.approx(L["turn"] ** 2 / 2, rel=1e-2)
+
+
+def test_the_words_from_lesson_2_are_recalled(L):
+    # Review r14 B7: sharpness, critical_lr, condition number and ill-conditioning defined in this lesson's prose
+    text = markdown(L)
+    assert "the **sharpness** $\\lambda_{\\max}$ is the Hessian's largest eigenvalue" in text
+    assert "`critical_lr` $= 2/\\lambda_{\\max}$ is the learning rate above which" in text
+    assert "**condition number** $\\kappa = \\lambda_{\\max}/\\lambda_{\\min}$" in text and "**ill-conditioned**" in text
+    assert text.index("**sharpness**") < text.index("`critical_lr` $= 2/\\lambda_{\\max}$ (printed above)")
+
+
+def test_the_condition_number_is_printed_and_lesson_2_separates_it_from_the_sharpness(L):
+    # Review r14 B2: "both sharp and ill-conditioned (its κ is printed below) ... lesson 2 did: bowls with the same
+    # sharpness 10 and κ = 1, 10 and 1000 all had critical_lr = 0.2, and all diverged at 0.21 and converged at 0.18"
+    (kappa,) = printed(L, r"condition number κ = {n}")
+    assert kappa > 1e4
+    assert "so on its own it cannot tell the two apart" in markdown(L)
+    lesson2 = lesson("02")
+    for eigenvalues, expected in ((r"\[10.0, 10.0\]", 1), (r"\[1.0, 10.0\]", 10), (r"\[0.01, 10.0\]", 1000)):
+        k, critical = printed(lesson2, rf"eigenvalues {eigenvalues}: κ = \s*{{n}}, critical_lr = {{n}}, "
+                                       r"lr = 0.21 → diverges, lr = 0.18 → converges")
+        assert (k, critical) == (expected, 0.2)
+
+
+def test_the_up_step_condition_is_first_stated_for_a_quadratic(L):
+    # Review r14 B3: "On a quadratic, where (1) is exact, a step raises the loss exactly when η > 2η*"
+    assert "On a quadratic, where (1) is exact, a step raises the loss exactly when" in markdown(L)
+    assert "What (1) makes exact is the condition" not in markdown(L)
+
+
+def test_the_predicted_best_step_is_compared_with_the_actual_minimum(L):
+    # Review r14 D11: "is lowest at a larger step than the predicted best step η*"
+    lowest, best = printed(L, r"actual change is lowest at η ≈ {n}: larger than the predicted best step η\* = {n}")
+    eps, actual = np.array(L["eps_q"]), np.array(L["actual_q"])
+    assert lowest == pytest.approx(eps[np.argmin(actual)], rel=2e-3) and lowest > best
+    assert best == pytest.approx(L["best_q"], rel=2e-3)
+    assert "is lowest at a larger step than the predicted best step" in markdown(L)
+
+
+def test_the_two_turning_points_are_drawn_differently(L):
+    # Review r14 C8: the predicted 2η* (dotted, from draw_change_vs_step) and the actual turn (black dash-dot)
+    (cell,) = [c.source for c in L.nb.cells if "actual change turns positive at {turn:.3g}" in c.source]
+    assert 'ax.axvline(turn, color="k", ls="-."' in cell
+    assert "dash-dotted black line at the actual turn" in markdown(L)
+
+
+def test_the_loop_says_its_change_is_the_formula_exact_on_a_quadratic(L):
+    # Review r14 D12
+    assert printed_output(L).count("ΔL by (1), exact on a quadratic = ") == 8
+
+
+def test_no_exercise_cell_shows_a_bare_false(L):
+    # Review r14 D10: the unanswered function exercise printed its message and a stray Out[] False
+    results = [out for cell in L.nb.cells for out in cell.get("outputs", []) if out.get("output_type") == "execute_result"]
+    assert not [r for r in results if r.get("data", {}).get("text/plain") in ("False", "True")]
+    assert printed_output(L).count("Not answered yet") == 2

@@ -173,11 +173,34 @@ def test_choice_accepts_an_upper_case_letter_and_refuses_an_unknown_one(capsys):
     assert "'a', 'b'" in capsys.readouterr().out
 
 
-def test_a_function_left_unwritten_is_told_to_return_something(capsys):
+def test_a_function_left_unwritten_is_unanswered_not_wrong(capsys):
+    """Review r14 (lesson 2 D11, lesson 3 D10): a function whose body is still ``...`` returns None; it
+    was graded False, so the cell showed a bare ``False`` under the message. It is unanswered: how to
+    answer is printed and nothing is returned (IPython then shows no output value)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
     q = FunctionExercise("square", lambda x: x * x, [(2,)], ["multiply"], "x*x")
 
     def unwritten(x):
         ...
 
-    assert q.check(unwritten) is False
-    assert "returns None" in capsys.readouterr().out
+    assert q.check(unwritten) is None
+    out = capsys.readouterr().out
+    assert out.startswith("Not answered yet") and "returns None" in out and "return statement" in out
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(q=q, unwritten=unwritten)
+    with capture_output() as shown:
+        shell.run_cell("q.check(unwritten)")
+    assert "Not answered yet" in shown.stdout and "False" not in shown.stdout and not shown.outputs
+
+
+def test_a_written_function_is_still_graded(capsys):
+    q = FunctionExercise("square", lambda x: x * x, [(2,), (3,)], ["multiply"], "x*x")
+    assert q.check(lambda x: 2 * x) is False          # agrees at 2, not at 3
+    assert capsys.readouterr().out.startswith("Not yet:")
+
+    def raises(x):
+        raise ZeroDivisionError("oops")
+
+    assert q.check(raises) is False
+    assert "raised ZeroDivisionError" in capsys.readouterr().out

@@ -188,6 +188,17 @@ def test_finite_and_diverged_runs_get_their_own_panels_and_only_values_that_occu
     assert ax_bad.get_xlim()[1] < 1.2 * diverged.diverged_at + 2   # the diverged panel is scaled to its own run
 
 
+def test_the_minimum_line_is_named_after_the_loss():
+    """Review r14 (lesson 2, D10): the regression's legend said "loss" where the lesson says "MSE"."""
+    bowl = Quadratic(20.0)
+    runs = {"lr = 0.01": gradient_descent(bowl.grad, [1.0], 0.01, 20, loss=bowl.loss)}
+    ax_ok, ax_bad = Figure().subplots(1, 2)
+    plots.draw_runs_by_outcome(ax_ok, ax_bad, runs, minimum=17.7, loss_name="MSE")
+    assert "smallest possible MSE 17.7" in [t.get_text() for t in ax_ok.get_legend().get_texts()]
+    with pytest.raises(ValueError, match="loss_name"):
+        plots.draw_runs_by_outcome(ax_ok, ax_bad, runs, loss_name="")
+
+
 def _fix(losses, bad):
     from types import SimpleNamespace
     return SimpleNamespace(record=SimpleNamespace(losses=np.array(losses, dtype=float), diverged_at=bad))

@@ -79,7 +79,7 @@ def test_lesson1_factor_curve_follows_curvature(lesson1):
 def test_lesson2_path_components_and_levels_follow_the_formulas(lesson2, lr, kappa):
     lesson2.sliders["kappa"].value = kappa
     lesson2.sliders["lr"].value = lr
-    q = Quadratic.from_eigenvalues([1.0, kappa], angle=lesson2.angle)
+    q = Quadratic.from_eigenvalues([10.0 / kappa, 10.0], angle=lesson2.angle)     # sharpness fixed at 10
     run = gradient_descent(q.grad, lesson2.w0, lr, lesson2.steps, loss=q.loss)
     finite = run.path[np.all(np.isfinite(run.path), axis=1)]
     np.testing.assert_allclose(np.transpose(lesson2.artists["path"].get_data()), finite)
@@ -94,9 +94,29 @@ def test_lesson2_path_components_and_levels_follow_the_formulas(lesson2, lr, kap
     for text, lam in zip(lesson2.labels, q.eigenvalues):
         assert f"factor 1 - lr·λ = {1 - lr * lam:+.3f}" in text.get_text()
     title = lesson2.suptitle.get_text()
-    assert f"worst |factor| {max(abs(1 - lr), abs(1 - lr * kappa)):.3f}" in title
-    assert ("diverges" in title) == (lr > 2 / kappa)
+    assert f"worst |factor| {max(abs(1 - lr * 10 / kappa), abs(1 - lr * 10)):.3f}" in title
+    assert ("diverges" in title) == (lr > 0.2)
     assert f"{q.best_rate:.3f}" in lesson2.best_text.get_text()
+
+
+@pytest.mark.parametrize("kappa", [1.0, 3.0, 10.0, 40.0, 100.0])
+def test_lesson2_kappa_moves_only_the_flat_eigenvalue_never_the_threshold(lesson2, kappa):
+    """Review r14 (lesson 2, B5): the κ slider used eigenvalues 1 and κ, so raising κ raised λ_max and
+    pulled the threshold 2/λ_max down, teaching that κ sets it. Now λ_max stays at the app's sharpness."""
+    lesson2.sliders["lr"].value = 0.15
+    lesson2.sliders["kappa"].value = kappa
+    q = lesson2.quadratic()
+    np.testing.assert_allclose(q.eigenvalues, [10.0 / kappa, 10.0])
+    assert q.critical_lr == pytest.approx(0.2)
+    title = lesson2.suptitle.get_text()
+    assert "λ_max = 10 (fixed)" in title and "2/λ_max = 0.2 →" in title and f"κ = {kappa:.3g}" in title
+    assert "converges" in title                     # 0.15 < 0.2 whatever κ is
+    assert lesson2.labels[1].get_text() == "λ = 10: factor 1 - lr·λ = -0.500"
+
+
+def test_lesson2_app_refuses_a_condition_number_below_one():
+    with pytest.raises(ValueError, match="kappa must be at least 1"):
+        conditioning_app(kappa=0.5)
 
 
 def _pixels(app):

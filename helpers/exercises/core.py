@@ -4,9 +4,9 @@ An exercise is data, not code: the expected answer (a number with a tolerance, o
 choices, or a reference function checked on cases), the typical wrong answers with what to say
 about each, hints in order, and a worked solution. ``check(answer)`` prints what is right or wrong
 in words a student can act on and returns True or False; it never raises, so an unanswered
-exercise does not stop "Run All". An unanswered exercise (``...`` or None) is not graded: ``check``
-prints how to answer and returns None, so the notebook shows that message and no bare ``False``
-under it.
+exercise does not stop "Run All". An unanswered exercise (``...`` or None, or a function whose body
+is still ``...`` and so returns None) is not graded: ``check`` prints how to answer and returns None,
+so the notebook shows that message and no bare ``False`` under it.
 
 Examples
 --------
@@ -36,6 +36,10 @@ import numpy as np
 UNANSWERED = "Not answered yet: replace the ... (or None) in this cell with your answer, then run it again."
 
 
+UNANSWERED_FUNCTION = ("Not answered yet: your function returns None. Replace the ... in its body with a "
+                       "return statement, then run the cell again.")
+
+
 def _is_unanswered(answer) -> bool:
     return answer is None or answer is Ellipsis
 
@@ -61,11 +65,13 @@ class Exercise:
     def check(self, answer) -> bool | None:
         """Print whether ``answer`` is right (and if not, what to look at); return True or False.
 
-        An unanswered exercise (``...`` or None) prints how to answer and returns None: nothing graded,
-        so a notebook cell ending in ``check(...)`` shows no ``False`` output under the message.
+        An unanswered exercise (``...`` or None, or a function whose body is still ``...`` and so returns
+        None) prints how to answer and returns None: nothing graded, so a notebook cell ending in
+        ``check(...)`` shows no ``False`` output under the message.
         """
-        if _is_unanswered(answer):
-            print(UNANSWERED)
+        unanswered = self._unanswered(answer)
+        if unanswered:
+            print(unanswered)
             return None
         try:
             ok, message = self._verdict(answer)
@@ -89,6 +95,10 @@ class Exercise:
 
     def _verdict(self, answer) -> tuple[bool, str]:
         raise NotImplementedError
+
+    def _unanswered(self, answer) -> str:
+        """How to answer, if ``answer`` is still the placeholder; an empty string once it is an answer."""
+        return UNANSWERED if _is_unanswered(answer) else ""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.prompt!r})"
@@ -227,12 +237,20 @@ class FunctionExercise(Exercise):
             return False, f"the answer should be a function, got {type(answer).__name__}."
         for args in self.cases:
             got, want = answer(*args), self.reference(*args)
-            if got is None:
-                return False, ("your function returns None: replace the ... in its body with a "
-                               "return statement, then run the cell again.")
             if not np.allclose(got, want, rtol=self.rtol, equal_nan=True):
                 for wrong, message in self.mistakes:
                     if self._agrees(answer, wrong):
                         return False, message
                 return False, f"for arguments {args} your function gives {got!r}, expected {want!r}."
         return True, f"matches the reference on all {len(self.cases)} cases."
+
+    def _unanswered(self, answer) -> str:
+        """A function whose body is still ``...`` returns None: not answered yet, so not graded."""
+        if callable(answer):
+            try:
+                returns_none = any(answer(*args) is None for args in self.cases)
+            except Exception:  # a written function that raises is graded by _verdict, which says so
+                returns_none = False
+            if returns_none:
+                return UNANSWERED_FUNCTION
+        return super()._unanswered(answer)
