@@ -406,7 +406,7 @@ def test_the_summary_paragraph_says_unclipped_and_draws_the_rates_clipping_ran(L
     assert "Every plain-SGD run whose dot" not in text and "Every unclipped plain-SGD run whose dot" not in text
     assert L["clip.trains"] and L["clip.lr"] > 2 / L["clip.sharpness_before"]   # the exception the sentence names
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any("clipping: nominal" in t and "warm-up: reached at inf" in t for t in titles)
+    assert any("clipping: nominal" in t and "warm-up: the rate reached at inf" in t for t in titles)
     assert any("minibatch loss per step" in t for t in titles)                  # the Adam figure says what it plots
 
 
@@ -1072,6 +1072,8 @@ def test_b10_the_plain_answer_to_the_second_question_comes_before_the_expert_fir
     assert printed.index("a step lands on the other side") < printed.index("|g·v| / |g|")   # before the expert cell
     assert 2.55 < 1e-3 / L["critical_lr0"] < 2.65                            # "(about 2.6 times it)"
     assert "(about 2.6 times it)" in text and "(the ratio printed at the top)" not in text
+    learned = text[text.index("## What we learned"):]
+    assert "because $|1-\\eta\\lambda_0| > 1$; at 1e-4 the factor is below 1" in learned   # f3 < -1 and 0 < f4 < 1 above
 
 
 def test_a7_the_swinging_sharpness_estimates_agree_from_a_second_start_vector(L):
@@ -1115,12 +1117,13 @@ def test_b9_lambda_0_is_seed_0s_raw_initial_sharpness_and_each_run_elses_is_lamb
 
 
 def test_b12_the_adam_step_bounds_are_compared_with_the_measured_steps(L):
-    # "Adam's median RMS step at 1e-3 is about half the largest step one weight can take within 64 steps, and above
+    # "Adam's median RMS step at 1e-3, about lr, is about half the largest step one weight can take within 64 steps, and above
     # Kingma & Ba's case ... from 0.1 up the median stays far below both bounds"
     s = L["adam_step_over_lr"]
     assert 0.4 < s[0] / L["adam_bound_64"] < 0.6 and s[0] > L["adam_bound_kb_64"]
     assert all(v < 0.1 * L["adam_bound_kb_64"] for v in s[1:])
-    assert "Adam's median RMS step at 1e-3 is about half the largest step one weight can take within 64 steps" in markdown_text(L)
+    assert 0.8 < s[0] < 1.2                                                  # "about `lr`"
+    assert "Adam's median RMS step at 1e-3, about `lr`, is about half the largest step one weight can take within 64 steps" in markdown_text(L)
 
 
 def test_c14_d20_figures_carry_no_rows_of_numbers_and_outside_dots_differ(L):
