@@ -580,7 +580,9 @@ def test_row_labels_use_one_name_and_fix_6_says_where_its_prediction_comes_from(
 def test_fix_1_states_the_prediction_before_the_run_that_tests_it(L):
     text = markdown_text(L)
     assert "The sharpness says why" not in text
-    assert "The sharpness predicts it: at 1e-4, lr / (2/λ₀) is below 1 (printed above). The run below tests that prediction" in text
+    # D19 (r12): the value restated instead of "(printed above)", ten cells back
+    assert "The sharpness predicts it: at 1e-4, lr / (2/λ₀) is about 0.26, below 1. The run below tests that prediction" in text
+    assert round(1e-4 / L["critical_lr0"], 2) == 0.26
     assert 1e-4 < L["critical_lr0"] and L["low.trains"]                       # predicted, then measured
     assert text.index("The sharpness predicts it") > text.index("## The problem, measured again")
 
@@ -1143,3 +1145,6 @@ def test_d19_long_paragraphs_are_split(L):
     fix3 = [c.source for c in L.nb.cells if c.cell_type == "markdown" and c.source.startswith("## Fix 3")][0]
     assert len(fix3.split("\n\n")) >= 4
     assert "(the reason one expects; how much of" not in markdown_text(L)
+    # back-references many cells away restate the value: "the 0.5 × run ended above it, with lr / (2/λ_max) about 2"
+    assert "the 0.5 × run ended above it, with lr / (2/λ_max) about 2 at its end (Fix 1)" in markdown_text(L)
+    assert 1.7 < L["half_edge_end"] < 2.5
