@@ -110,6 +110,9 @@ class DynamicsResult:
         non-finite loss (``run.diverged_at``) or, for :func:`gd_with_sharpness`, the first loss
         above ``blowup`` times the first step's, which may still be finite.
     run : the :class:`helpers.net.training.TrainResult` of the loop (None for a made-up result).
+    sharpness_residual, sharpness_check, sharpness_check_residual : when measured, the relative
+        residual of each sharpness value, and a second estimate from another start vector with
+        its relative residual (:class:`helpers.net.tracking.SharpnessTracker`); else None.
     """
 
     lr: float
@@ -118,6 +121,9 @@ class DynamicsResult:
     sharpness: np.ndarray
     stopped_at: int | None = None
     run: TrainResult | None = None
+    sharpness_residual: np.ndarray | None = None
+    sharpness_check: np.ndarray | None = None
+    sharpness_check_residual: np.ndarray | None = None
 
     @property
     def critical_lr(self):
@@ -186,7 +192,7 @@ class _BlowUp(keras.callbacks.Callback):
         self.step += 1
 
 
-def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=False, desc=None):
+def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=False, desc=None, check_seed=None):
     """Full-batch gradient descent at ``lr`` on the mean squared error, sharpness every ``every`` steps.
 
     The model is trained in place by :func:`helpers.net.training.train` with plain SGD and
@@ -207,6 +213,9 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
         non-finite loss).
     progress : bool
         Show a ``tqdm.auto`` bar.
+    check_seed : int, optional
+        Estimate the sharpness a second time at each measurement from a random start vector of
+        this seed (``sharpness_check``), to check the warm-started estimate.
 
     Returns
     -------
@@ -225,13 +234,15 @@ def gd_with_sharpness(model, x, y, lr, steps, every=10, blowup=1e6, progress=Fal
     x = np.asarray(x, np.float32)
     y = np.asarray(y, np.float32).reshape(len(x), -1)
     stop = _BlowUp(blowup)
-    tracker = SharpnessTracker(x, y, every=every, at_end=False)
+    tracker = SharpnessTracker(x, y, every=every, at_end=False, check_seed=check_seed)
     bar = desc or f"gradient descent at lr = {lr:.3g}"
     run = train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=steps, batch_size=None,
                 callbacks=[stop, tracker], progress=bar if progress else False)
     stopped_at = run.diverged_at if run.diverged else stop.at
+    checked = {} if check_seed is None else dict(sharpness_check=tracker.checks,
+                                                 sharpness_check_residual=tracker.check_residuals)
     return DynamicsResult(lr=lr, losses=run.losses, sharpness_steps=tracker.steps, sharpness=tracker.values,
-                          stopped_at=stopped_at, run=run)
+                          stopped_at=stopped_at, run=run, sharpness_residual=tracker.residuals, **checked)
 
 
 def eos_summary(run, after_step):

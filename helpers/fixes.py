@@ -152,6 +152,10 @@ class FixResult:
     note : one line on what the fix does here.
     sharpness_steps, sharpness : with ``track_every``: the updates taken before each
         measurement of the full-data sharpness during training, and its values.
+    sharpness_residual : with ``track_every``: the relative residual of each of those values.
+    sharpness_check, sharpness_check_residual : with ``check_seed`` too: a second estimate at
+        each measurement, from another start vector, and its relative residual
+        (:class:`helpers.net.tracking.SharpnessTracker`).
     fraction : :func:`rate_from_sharpness`: the rate as a fraction of ``2 / sharpness``.
     raw_sharpness : :func:`standardize`: the sharpness on the raw features.
     rms_step, rms_weight, preconditioned_sharpness, adam_threshold : :func:`adam`: see there.
@@ -172,6 +176,9 @@ class FixResult:
     note: str = ""
     sharpness_steps: np.ndarray | None = field(default=None, repr=False)
     sharpness: np.ndarray | None = field(default=None, repr=False)
+    sharpness_residual: np.ndarray | None = field(default=None, repr=False)
+    sharpness_check: np.ndarray | None = field(default=None, repr=False)
+    sharpness_check_residual: np.ndarray | None = field(default=None, repr=False)
     fraction: float | None = None
     raw_sharpness: float | None = None
     rms_step: float | None = None
@@ -195,7 +202,9 @@ class FixResult:
         if self.sharpness is None:
             raise ValueError(f"{self.name}: the sharpness was not tracked during training (track_every)")
         return DynamicsResult(lr=self.lr, losses=self.record.losses, sharpness_steps=self.sharpness_steps,
-                              sharpness=self.sharpness, stopped_at=self.record.diverged_at, run=self.record)
+                              sharpness=self.sharpness, stopped_at=self.record.diverged_at, run=self.record,
+                              sharpness_residual=self.sharpness_residual, sharpness_check=self.sharpness_check,
+                              sharpness_check_residual=self.sharpness_check_residual)
 
     def measured(self):
         """The fix's own numbers (its scalar fields that are not None), by field name.
@@ -223,20 +232,25 @@ def _json_float(value):
 
 
 def _measure(name, model, x, y, optimizer, *, lr, note="", loss=None, epochs=LESSON.epochs, seed=0,
-             start=None, sharpness_tol=1e-3, track_every=None, before=None, **measured):
+             start=None, sharpness_tol=1e-3, track_every=None, check_seed=None, before=None, **measured):
     """Sharpness before, train, sharpness after: the uniform shape of every fix.
 
     With ``track_every``, the sharpness is also measured every that many steps
-    (:class:`helpers.net.tracking.SharpnessTracker`). ``before``: the sharpness at the start
+    (:class:`helpers.net.tracking.SharpnessTracker`), and with ``check_seed`` estimated a second
+    time there from another start vector. ``before``: the sharpness at the start
     when already known (lesson 4's untouched initial net). ``measured``: the fix's own fields.
     """
     start = time.perf_counter() if start is None else start
     before = sharpness(model, x, y, tol=sharpness_tol) if before is None else before
-    tracker = None if track_every is None else SharpnessTracker(x, y, every=track_every)
+    if check_seed is not None and track_every is None:
+        raise ValueError(f"check_seed={check_seed!r} needs track_every (the sharpness tracked during training)")
+    tracker = None if track_every is None else SharpnessTracker(x, y, every=track_every, check_seed=check_seed)
     record = train(model, x, y, optimizer, loss=loss, epochs=epochs, batch_size=LESSON.batch_size, seed=seed,
                    callbacks=() if tracker is None else (tracker,))
     if tracker is not None:
-        measured.update(sharpness_steps=tracker.steps, sharpness=tracker.values)
+        measured.update(sharpness_steps=tracker.steps, sharpness=tracker.values, sharpness_residual=tracker.residuals)
+    if check_seed is not None:
+        measured.update(sharpness_check=tracker.checks, sharpness_check_residual=tracker.check_residuals)
     after = float("nan") if record.diverged else sharpness(model, x, y, tol=sharpness_tol)
     return FixResult(name=name, lr=float(lr), trains=record.trained, final_loss=record.final_loss,
                      sharpness_before=before, sharpness_after=after,
@@ -270,14 +284,14 @@ def lower_rate(lr=1e-4, seed=0):
                     note="below 2/sharpness", before=_initial_sharpness(seed))
 
 
-def rate_from_sharpness(fraction=0.25, seed=0, track_every=None):
+def rate_from_sharpness(fraction=0.25, seed=0, track_every=None, check_seed=None):
     """SGD at ``fraction * 2 / sharpness`` measured at the initial weights.
 
     On a quadratic the best fixed rate is ``2 / (lambda_min + lambda_max)``, just under
     ``2 / lambda_max`` when ``lambda_min`` is tiny. A net is not a quadratic: on lesson 4's net
     the sharpness roughly triples while training at 1e-4 and each minibatch has its own, so the
     lesson keeps a margin of four (0.5 oscillates, 0.9 diverges). With ``track_every`` the
-    sharpness is measured during training too (see :func:`warmup`).
+    sharpness is measured during training too, and with ``check_seed`` checked (see :func:`warmup`).
     """
     check_positive(fraction, "fraction")
     start = time.perf_counter()
@@ -286,7 +300,8 @@ def rate_from_sharpness(fraction=0.25, seed=0, track_every=None):
     lr = fraction * 2.0 / lam0
     return _measure(f"rate read off sharpness ({fraction:g} x 2/sharpness)", model, x, y,
                     keras.optimizers.SGD(lr), lr=lr, seed=seed, start=start,
-                    note=f"lr = {lr:.2e}", fraction=fraction, track_every=track_every, before=lam0)
+                    note=f"lr = {lr:.2e}", fraction=fraction, track_every=track_every, check_seed=check_seed,
+                    before=lam0)
 
 
 def standardize(lr=BASELINE_LR, seed=0):
@@ -347,17 +362,18 @@ def adam_sweep(lrs=(1e-3, 1e-2, 1e-1, 1.0, 10.0), seed=0, epochs=LESSON.epochs, 
     return [adam(float(lr), seed=seed, epochs=epochs) for lr in iterator]
 
 
-def init_scale(init=Init.HE_NORMAL, scale=1.0, lr=BASELINE_LR, seed=0, track_every=None):
+def init_scale(init=Init.HE_NORMAL, scale=1.0, lr=BASELINE_LR, seed=0, track_every=None, check_seed=None):
     """Lesson 4's net with another weight initialization (an :class:`Init` or its name), SGD at ``lr``.
 
-    With ``track_every`` the sharpness is measured during training too (see :func:`warmup`).
+    With ``track_every`` the sharpness is measured during training too, and with ``check_seed``
+    checked (see :func:`warmup`).
     """
     init = _init(init)
     x, y = make_data(LESSON, seed)
     model = make_model_with_init(init, scale, seed=seed)
     label = init.value if scale == 1.0 else f"{init.value} x {scale:g}"
     return _measure(f"init {label} ({lr:g})", model, x, y, keras.optimizers.SGD(lr), lr=lr, seed=seed,
-                    note=init.description, track_every=track_every)
+                    note=init.description, track_every=track_every, check_seed=check_seed)
 
 
 def init_comparison(inits=tuple(Init), seed=0):
@@ -419,17 +435,19 @@ def mean_not_sum(lr=1e-4, seed=0):
                     batch_sharpness_sum=sum_sharp, batch_size=LESSON.batch_size)
 
 
-def warmup(lr=BASELINE_LR, warmup_steps=32, seed=0, epochs=LESSON.epochs, track_every=2):
+def warmup(lr=BASELINE_LR, warmup_steps=32, seed=0, epochs=LESSON.epochs, track_every=2, check_seed=None):
     """SGD whose rate rises linearly from ``lr / 100`` to ``lr`` over ``warmup_steps`` steps.
 
     The full-data sharpness is measured every ``track_every`` steps during the run
-    (``sharpness_steps``, ``sharpness``; None: not tracked).
+    (``sharpness_steps``, ``sharpness``, ``sharpness_residual``; None: not tracked). With
+    ``check_seed`` each measurement is repeated from a random start vector of that seed
+    instead of the warm start (``sharpness_check``, ``sharpness_check_residual``).
     """
     model, x, y = _experiment(seed)
     optimizer = keras.optimizers.SGD(warmup_schedule(lr, warmup_steps))
     return _measure(f"warm-up to {lr:g} over {warmup_steps} steps", model, x, y, optimizer, lr=lr,
                     seed=seed, epochs=epochs, note="rate rises linearly", track_every=track_every,
-                    before=_initial_sharpness(seed))
+                    check_seed=check_seed, before=_initial_sharpness(seed))
 
 
 DEFAULT_FIXES = {

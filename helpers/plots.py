@@ -971,29 +971,34 @@ def draw_fix_runs(ax_finite, ax_diverged, results, labels, styles=None):
 def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     """One row per fix: its ``2 / sharpness`` at the start (bar) and the rate it used (dot).
 
-    A dot right of its bar's end uses a rate above the quadratic threshold. Dots are filled
-    when the run trained and hollow when it did not. Next to each dot its ratio
-    ``lr / critical_lr`` is written, so a dot a few per cent past its bar's end, which the
-    marker would hide, reads as such; the label sits on the dot's own row. Log x axis. Returns the ratio labels.
+    A dot right of its bar's end uses a rate above the quadratic threshold; it is drawn as a
+    triangle pointing right (inside or at the bar: a circle), so a dot a few per cent past its
+    bar's end, where the two would look the same on a log axis, still reads as outside. Dots are
+    filled when the run trained and hollow when it did not. Next to each dot its ratio
+    ``lr / critical_lr`` is written, on the dot's own row, on a white ground where it crosses
+    a bar. Log x axis. Returns the ratio labels.
 
     Examples
     --------
     >>> from matplotlib.figure import Figure
-    >>> labels = draw_fix_summary(Figure().subplots(), ["a", "b"], [1e-3, 1e-4], [2.5e-4, 1.02e-4], [True, True])
-    >>> [t.get_text() for t in labels]
-    ['0.25 x', '1.02 x']
+    >>> ax = Figure().subplots()
+    >>> labels = draw_fix_summary(ax, ["a", "b"], [1e-3, 1e-4], [2.5e-4, 1.02e-4], [True, True])
+    >>> [t.get_text() for t in labels], [line.get_marker() for line in ax.lines[:2]]
+    (['0.25 x', '1.02 x'], ['o', '>'])
     """
     rows = np.arange(len(names))[::-1]
     ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
-            label="critical_lr = 2/λ₀ at the run's own start (plain SGD's threshold, on Adam's row too)")
+            label="critical_lr at the run's own start, 2/λ₀ or 2/λ₀' (plain SGD's threshold, on Adam's row too)")
     labels = []
     for row, lr, critical, ok in zip(rows, lrs, critical_lrs, trains):
-        ax.plot([lr], [row], "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
+        ax.plot([lr], [row], ">" if lr > critical else "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
         # On the dot's own row, right of it: a label above the dot would sit under the next row's dot.
         labels.append(ax.annotate(f"{lr / critical:.2f} x", (lr, row), xytext=(9, 0), textcoords="offset points",
-                                  fontsize=FONT - 2, va="center", ha="left"))
+                                  fontsize=FONT - 2, va="center", ha="left",
+                                  bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none")))
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
     ax.plot([], [], "o", mec="k", mfc="white", label="lr used: did not train")
+    ax.plot([], [], ">", mec="k", mfc="white", label="triangle: lr above its bar (outside)")
     ax.plot([], [], " ", label="number: lr ÷ critical_lr")
     ax.set_yticks(rows, names)
     ax.set_xscale("log")

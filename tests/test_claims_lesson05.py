@@ -406,7 +406,7 @@ def test_the_summary_paragraph_says_unclipped_and_draws_the_rates_clipping_ran(L
     assert "Every plain-SGD run whose dot" not in text and "Every unclipped plain-SGD run whose dot" not in text
     assert L["clip.trains"] and L["clip.lr"] > 2 / L["clip.sharpness_before"]   # the exception the sentence names
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any("clipping: nominal" in t and "warm-up: reached at inf" in t for t in titles)
+    assert any("clipping: nominal" in t and "warm-up: the rate reached at inf" in t for t in titles)
     assert any("minibatch loss per step" in t for t in titles)                  # the Adam figure says what it plots
 
 
@@ -485,7 +485,7 @@ def test_the_summary_counts_plain_sgd_runs_both_ways_with_he_at_1e_4_in_the_tabl
     assert all(r < 1 for r in ratios) and L["he_1e_4.lr"] * L["he_1e_4.sharpness_before"] / 2 > 1
     assert L["in_failed"] == ["rate read off: 0.9 x critical_lr", "init glorot_uniform x 0.1 (0.001)"]
     text = markdown_text(L)
-    assert "but He init at 1e-4, its dot only a few per cent outside, trained" in text
+    assert "but He init at 1e-4, its dot only a few per cent outside (a triangle, as is every dot right of its bar), trained" in text
     assert "the one just above it (He init at 1e-4, 1.02 ×) trained" in text    # What we learned
     assert "with its rate above the starting `critical_lr` failed" not in text and "the last two rows" not in text
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
@@ -580,7 +580,9 @@ def test_row_labels_use_one_name_and_fix_6_says_where_its_prediction_comes_from(
 def test_fix_1_states_the_prediction_before_the_run_that_tests_it(L):
     text = markdown_text(L)
     assert "The sharpness says why" not in text
-    assert "The sharpness predicts it: at 1e-4, lr / (2/λ₀) is below 1 (printed above). The run below tests that prediction" in text
+    # D19 (r12): the value restated instead of "(printed above)", ten cells back
+    assert "The sharpness predicts it: at 1e-4, lr / (2/λ₀) is about 0.26, below 1. The run below tests that prediction" in text
+    assert round(1e-4 / L["critical_lr0"], 2) == 0.26
     assert 1e-4 < L["critical_lr0"] and L["low.trains"]                       # predicted, then measured
     assert text.index("The sharpness predicts it") > text.index("## The problem, measured again")
 
@@ -596,7 +598,7 @@ def test_each_kind_of_sharpness_is_labelled_where_it_is_used(L):
     assert L["lam_mean"] != L["lam0"]                                          # two different quantities
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
     assert sum("λ_max(t)" in t for t in titles) >= 3                          # 0.9 x, warm-up and range-test figures
-    assert any("critical_lr = 2/λ₀ at its start" in t for t in titles)        # the summary figure's bars
+    assert any("critical_lr at its start (bar)" in t for t in titles)         # the summary figure's bars
     assert "full-data sharpness at start" in printed and "full-data sharpness at end" in printed
 
 
@@ -619,7 +621,8 @@ def test_warm_up_is_measured_after_every_step_and_crosses_in_separate_short_stre
     assert "crossed it twice" not in text and "measured every two steps during the run" not in text
     assert "went above it and back below it in several stretches before it finally diverged" in text
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any("λ_max(t) after every step: lr > 2/λ_max(t) at steps" in t for t in titles)
+    assert any(f"lr > 2/λ_max(t) in {len(stretches)} separate stretches, then inf" in t for t in titles)   # D20: steps printed, not in the title
+    assert "above 1 in " + str(len(stretches)) + " separate stretches: steps " in L.text()
 
 
 def test_the_summary_figure_writes_each_runs_ratio_so_he_at_1e_4_reads_as_just_outside(L):
@@ -640,8 +643,8 @@ def test_no_unsourced_popularity_claims_and_lanczos_is_defined(L):
     for phrase in ("classic cause", "A classic", "as many hand-written", "TensorFlow 1 nets"):
         assert phrase not in text, phrase
     assert "the thread does not say how its loss was written" in text
-    assert "**Lanczos method**, an iteration that finds the largest eigenvalue of a symmetric matrix" in text
-    assert text.index("**Lanczos method**") < text.index("## Fix 7")
+    assert "the **Lanczos iteration** finds the largest (or the most negative) eigenvalue of a symmetric matrix" in text
+    assert text.index("**Lanczos iteration**") < text.index("## Fix 1")       # B9 (r12): defined at its first use
     assert "summed loss: inf/nan at step" in L.text() and L["ms.trains"]      # "gives the symptom at a rate that trains the mean"
 
 
@@ -716,7 +719,7 @@ def test_fix_1_prints_g_u_and_the_models_loss_far_below_zero_and_says_the_model_
     assert L["g_u_end"] == pytest.approx(L["g_u"] * L["neg_growth"], rel=1e-9)
     assert L["model_loss_end"] < -1e6                                    # "falls far below zero"
     assert f"g_u = {L['g_u']:.3g}" in L.text() and f"{L['model_loss_end']:.2e}" in L.text()
-    assert "That compounding is what **full-batch gradient descent** (every step on the loss of all the data, not of one minibatch) on the model would do" in markdown_text(L)
+    assert "That compounding is what full-batch gradient descent on the model would do" in markdown_text(L)
 
 
 def test_fix_4_states_the_rules_prediction_for_the_small_init_before_its_miss(L):
@@ -742,7 +745,7 @@ def test_minor_round_7_wording_rests_on_what_was_measured(L):
     assert "`clipvalue=v`" in text and "Keras offers three kinds" in text
     assert "# the helper's argument clipnorm=c sets Keras's global_clipnorm=c" in "\n".join(c.source for c in L.nb.cells)
     assert "stops once its estimate's *relative residual* is below `tol`" in text
-    assert text.index("relative residual* is below `tol`") < text.index("**Hessian-vector product**")
+    assert text.index("**Hessian-vector product**") < text.index("relative residual* is below `tol`") < text.index("## Fix 1")
     assert "at step t (λ_max(t) after t steps; t = 0: before any step)" in printed
     assert "the two He-init rows and the tenfold smaller Glorot row start from other weights" in text
     assert "not at each suggested rate's own step of the sweep" in text
@@ -750,8 +753,9 @@ def test_minor_round_7_wording_rests_on_what_was_measured(L):
     assert "the weights are already ruined\n" not in printed
     assert "stable rate" not in L.nb.cells[0].source            # the monitor's messages say "critical rate" now
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any("median of the last 20 minibatch losses: " in t and "x its start at lr = 1" in t
-               and f"{L['adam_rise'][0]:.2g} x" in t for t in titles)
+    # D20 (r12): the numbers left the Adam figure's title for the printed lines
+    assert any(t.startswith("Figure: Adam from the same initial net") and "median of the last 20" not in t for t in titles)
+    assert f"median of the last 20: " in printed and f"{L['adam_rise'][0]:.1e} at lr = 1" in printed
     assert not any("at the two largest rates the loss ends far above its start" in t for t in titles)
 
 
@@ -817,15 +821,15 @@ def test_round_8_minor_wording(L):
     assert "So the range test meets the same threshold as the Hessian" not in text
     assert "because the sweep sharpens the net" not in text
     assert "the sweep went on to about twice" not in text        # it stopped at 1.1 x 2/λ₀ on the lesson's order
-    assert "full-batch gradient descent** (every step on the loss of all the data" in text
-    assert text.index("**full-batch gradient descent**") < text.index("Full-batch gradient descent (defined in Fix 1)")
+    assert "**full-batch gradient descent**, run in places below for comparison, takes every step on the loss of all the data" in text
+    assert text.index("**full-batch gradient descent**") < text.index("## Fix 1")           # B9 (r12): before its first use
     assert "full-batch" not in text[:text.index("**full-batch gradient descent**")].lower()   # defined at its first use
     assert "twice the edge" not in text
     assert "$\\tfrac{\\eta^2}{2}\\lVert g\\rVert^2$ times the curvature along the gradient" in text
     assert "§4.2, applied to the Hessian in §4.3.1" in text and "as good as 1e-4" not in text
     assert "Why, the step lengths say" not in text
     assert "this rests on the operation's name" in text and "Square" in L.text()
-    assert "λ₀ (the initial sharpness), raw target" in L.text() and "with the centred target's λ₀ =" in L.text()
+    assert "initial sharpness, raw target: λ₀ = " in L.text() and "-> centred target: λ₀' = " in L.text()
 
 
 def test_round_8_summary_and_the_reasons_given(L):
@@ -997,7 +1001,7 @@ def test_standardizing_cut_lambda0_about_17x_and_centring_6_2x(L):
     # A3
     assert round(L["lam0"] / L["lam_z"]) == 17 and f"{L['lam0'] / L['lam_c']:.1f}" == "6.2"
     assert f"({L['lam0'] / L['lam_z']:.0f}x smaller)" in L.text() and f"({L['lam0'] / L['lam_c']:.1f}x smaller)" in L.text()
-    assert "cut $\\lambda_0$ about 17 x, against 6.2 x here: both printed" in markdown_text(L)
+    assert "cut the initial sharpness about 17 x, against 6.2 x here: both printed" in markdown_text(L)
 
 
 def test_adams_last_minibatch_loss_dips_far_below_the_tail_median_only_at_lr_1(L):
@@ -1046,3 +1050,101 @@ def test_the_full_batch_loss_at_0_9x_falls_once_on_its_way_up_at_a_step_above_1(
     assert L["near.lr"] * L["full.sharpness"][steps.index(t)] / 2 > 1
     assert loss[k] > 1e6 * loss[0] and k == 6
     assert "though not by rising at every step: in the figure the full-batch loss falls once on the way" in markdown_text(L)
+
+
+# ------------------------------------------------------------------ round 14 (the findings review r12 left open)
+
+def test_b10_the_plain_answer_to_the_second_question_comes_before_the_expert_first_step(L):
+    # "One step multiplies the distance to that parabola's lowest point by |1 - ηλ₀| ... At 1e-4 each step ends
+    # closer, on the same side. At 1e-3 ... overshoots to the other side and ends farther ... than it started"
+    f3, f4 = L["plain_factors"]
+    assert f3 == pytest.approx(1 - 1e-3 * L["lam0"], rel=1e-12) and f4 == pytest.approx(1 - 1e-4 * L["lam0"], rel=1e-12)
+    assert f3 < -1 and 0 < f4 < 1
+    printed = L.text()
+    assert (f"lr = 0.001: 1 - lr·λ₀ = {f3:+.2f}: a step lands on the other side of the lowest point, "
+            f"{abs(f3):.2f} x as far from it as it started (farther); the loss along that direction x {f3 ** 2:.3g}") in printed
+    assert (f"lr = 0.0001: 1 - lr·λ₀ = {f4:+.2f}: a step lands on the same side of the lowest point, "
+            f"{abs(f4):.2f} x as far from it as it started (closer)") in printed
+    assert f3 ** 2 == pytest.approx((1 - 1e-3 * L["lam0"]) ** 2)           # the same factor the expert cell prints
+    assert f"(1 - lr·λ₀)² = {f3 ** 2:.1f}" in printed
+    text = markdown_text(L)
+    plain = text.index("The thread's second question is why “minimize” makes the loss *grow*")
+    assert plain < text.index("At 1e-3 each step still goes downhill, but it overshoots to the other side") \
+        < text.index("**What that picture leaves out.**") < text.index("What that one-direction picture leaves out")
+    assert printed.index("a step lands on the other side") < printed.index("|g·v| / |g|")   # before the expert cell
+    assert 2.55 < 1e-3 / L["critical_lr0"] < 2.65                            # "(about 2.6 times it)"
+    assert "(about 2.6 times it)" in text and "(the ratio printed at the top)" not in text
+    learned = text[text.index("## What we learned"):]
+    assert "because $|1-\\eta\\lambda_0| > 1$; at 1e-4 the factor is below 1" in learned   # f3 < -1 and 0 < f4 < 1 above
+
+
+def test_a7_the_swinging_sharpness_estimates_agree_from_a_second_start_vector(L):
+    # 0.9 x: "the second start vector gave the same value"; warm-up: "each value came out the same, to the relative
+    # difference printed, with both estimates converged, and the stretches above 1 are the same by either start"
+    assert L["near_gap"] < 1e-2 and L["wu_gap"] < 1e-2 and L["small_gap"] < 1e-2
+    assert L["near_residual"] <= 1e-3 and L["wu_residual"] <= 1e-3          # both starts converged (tol = 1e-3)
+    for run in ("sgd", "full"):
+        a, b = np.array(L[f"{run}.sharpness"]), np.array(L[f"{run}.sharpness_check"])
+        assert np.max(np.abs(b / a - 1)) <= L["near_gap"]
+        assert max(L[f"{run}.sharpness_residual"] + L[f"{run}.sharpness_check_residual"]) <= L["near_residual"]
+    full_after_1 = L["full.sharpness"][1] * L["near.lr"] / 2
+    assert full_after_1 < 1 and L["full.sharpness_check"][1] * L["near.lr"] / 2 < 1   # the step where the loss first rose
+    wu_check = np.array(L["wu_check"])
+    assert [int(s) for s, v in zip(L["wu_s"], wu_check) if v > 1] == L["wu_above"] and L["wu_same_above"] is True
+    assert len(L["wu_swings"]) >= 6                                          # the several-fold swings that were checked
+    printed = L.text()
+    assert f"the two starts differ by at most {L['near_gap']:.0e} (relative)" in printed
+    assert f"over all {len(L['wu_s'])} steps: the two starts differ by at most {L['wu_gap']:.0e} (relative)" in printed
+    assert "above 1 at the same steps by both starts: True" in printed
+    swing_line = [l for l in printed.splitlines() if l.startswith("where lr / (2/λ_max(t)) changed more than 2-fold")][0]
+    for step in (9, 10, 13, 15):                                              # the review's 7.2 (9), 1.1 (10), 2.7 (13), 0.81 (15)
+        assert f"step {step}: " in swing_line
+    text = markdown_text(L)
+    assert "The swings are in the sharpness, not in its estimate" in text
+    assert "(printed; the second start vector gave the same value)" in text
+    assert "four separate stretches" not in text
+
+
+def test_b9_lambda_0_is_seed_0s_raw_initial_sharpness_and_each_run_elses_is_lambda_0_prime(L):
+    text, printed = markdown_text(L), L.text()
+    assert "From here on, $\\lambda_0$ is the initial sharpness of the run at hand" not in text
+    assert "that run's own initial sharpness is written **$\\lambda_0'$**" in L.nb.cells[0].source
+    assert f"-> centred target: λ₀' = {L['lam_c']:.4g}" in printed and f"lr / (2/λ₀') = {1e-3 * L['lam_c'] / 2:.2f}" in printed
+    assert "at least $\\lambda_0 - \\lambda_0'$ (printed)" in text
+    assert "glorot_uniform  λ₀' " in printed and "init he_normal (0.001): λ₀' " in printed
+    # "the bar" is defined where Fix 4 first uses it, before the summary figure
+    first_bar = text.index("**bar**")
+    assert first_bar < text.index("## Fix 5") and "their **bar**: the `critical_lr` at their own start" in text
+    assert "sat near their bar." not in text
+
+
+def test_b12_the_adam_step_bounds_are_compared_with_the_measured_steps(L):
+    # "Adam's median RMS step at 1e-3, about lr, is about half the largest step one weight can take within 64 steps, and above
+    # Kingma & Ba's case ... from 0.1 up the median stays far below both bounds"
+    s = L["adam_step_over_lr"]
+    assert 0.4 < s[0] / L["adam_bound_64"] < 0.6 and s[0] > L["adam_bound_kb_64"]
+    assert all(v < 0.1 * L["adam_bound_kb_64"] for v in s[1:])
+    assert 0.8 < s[0] < 1.2                                                  # "about `lr`"
+    assert "Adam's median RMS step at 1e-3, about `lr`, is about half the largest step one weight can take within 64 steps" in markdown_text(L)
+
+
+def test_c14_d20_figures_carry_no_rows_of_numbers_and_outside_dots_differ(L):
+    titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
+    wu_title = [t for t in titles if t.startswith("Figure: warm-up to 1e-3")][0]
+    assert f"in {len(L['wu_stretches'])} separate stretches, then inf" in wu_title and "6, 9-10" not in wu_title
+    assert 1 < L["he_1e_4.lr"] * L["he_1e_4.sharpness_before"] / 2 < 1.05   # just outside: drawn as a triangle (test_plots)
+    source = "\n".join(c.source for c in L.nb.cells if c.cell_type == "code")
+    assert 'fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center"' in source
+
+
+def test_d19_long_paragraphs_are_split(L):
+    # "the Fix 3 introduction is a single block of about 350 words": every prose paragraph is now under 300 words
+    paragraphs = [p for c in L.nb.cells if c.cell_type == "markdown" and not c.source.startswith("## What we learned")
+                  for p in c.source.split("\n\n")]
+    assert max(len(p.split()) for p in paragraphs) < 300
+    fix3 = [c.source for c in L.nb.cells if c.cell_type == "markdown" and c.source.startswith("## Fix 3")][0]
+    assert len(fix3.split("\n\n")) >= 4
+    assert "(the reason one expects; how much of" not in markdown_text(L)
+    # back-references many cells away restate the value: "the 0.5 × run ended above it, with lr / (2/λ_max) about 2"
+    assert "the 0.5 × run ended above it, with lr / (2/λ_max) about 2 at its end (Fix 1)" in markdown_text(L)
+    assert 1.7 < L["half_edge_end"] < 2.5

@@ -119,3 +119,21 @@ def test_sharpness_tracker_measures_every_few_steps_from_the_start(experiment):
     assert tracker.steps.tolist() == [0, 16, 32]
     assert tracker.values[0] == pytest.approx(sharpness(make_experiment(seed=0)[0], x, y, tol=1e-3), rel=1e-2)
     assert tracker.values[-1] == pytest.approx(sharpness(model, x, y, tol=1e-3), rel=1e-2)
+
+
+def test_sharpness_tracker_checks_each_estimate_from_a_second_start_vector(experiment):
+    model, x, y = make_experiment(seed=0)
+    tracker = SharpnessTracker(x, y, every=16, check_seed=1)
+    train(model, x, y, keras.optimizers.SGD(1e-4), epochs=1, callbacks=[tracker])
+    assert tracker.checks.shape == tracker.values.shape == tracker.residuals.shape == tracker.check_residuals.shape
+    assert (tracker.residuals <= 1e-3).all() and (tracker.check_residuals <= 1e-3).all()    # both converged (tol)
+    np.testing.assert_allclose(tracker.checks, tracker.values, rtol=1e-2)                  # and agree here
+    unchecked = SharpnessTracker(x, y, every=16)
+    assert unchecked.checks.size == 0
+    with pytest.raises(TypeError, match="check_seed"):
+        SharpnessTracker(x, y, check_seed=1.5)
+
+
+def test_a_fix_checks_its_tracked_sharpness_only_when_it_tracks_it():
+    with pytest.raises(ValueError, match="check_seed"):
+        fixes.rate_from_sharpness(0.25, check_seed=1)

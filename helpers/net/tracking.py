@@ -16,6 +16,14 @@ Examples
 >>> _ = train(model, x, y, keras.optimizers.SGD(0.1), epochs=5, batch_size=None, callbacks=[tracker])
 >>> tracker.steps.tolist(), np.round(tracker.values, 4).tolist()   # a linear model: constant curvature
 ([0, 2, 4], [2.0, 2.0, 2.0])
+
+A second estimate from another start vector at each measurement, to check the first:
+
+>>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+>>> tracker = SharpnessTracker(x, y, every=2, check_seed=1)
+>>> _ = train(model, x, y, keras.optimizers.SGD(0.1), epochs=5, batch_size=None, callbacks=[tracker])
+>>> np.round(tracker.checks, 4).tolist(), bool((tracker.residuals < 1e-3).all() and (tracker.check_residuals < 1e-3).all())
+([2.0, 2.0, 2.0], True)
 """
 
 from __future__ import annotations
@@ -34,6 +42,11 @@ from helpers.validation import check_int, check_positive  # noqa: E402
 __all__ = ["SharpnessTracker"]
 
 
+def _relative(residual, value):
+    """``residual / |value|`` (inf for a value of 0)."""
+    return residual / abs(value) if value != 0 else math.inf
+
+
 class SharpnessTracker(keras.callbacks.Callback):
     """Measure the full-data sharpness at the start and after every ``every``-th update.
 
@@ -50,6 +63,11 @@ class SharpnessTracker(keras.callbacks.Callback):
     at_end : bool
         Also measure after the run's last planned update when it falls on ``every``
         (default True); False: only at weights another step starts from.
+    check_seed : int, optional
+        Also estimate the sharpness a second time at each measurement, by a Lanczos iteration
+        from a random start vector seeded by ``check_seed`` (not warm-started), to check the
+        warm-started estimate: a Lanczos estimate is never above the largest eigenvalue, and one
+        that converged on another eigenvalue differs from a second start's.
 
     Attributes
     ----------
@@ -57,29 +75,42 @@ class SharpnessTracker(keras.callbacks.Callback):
         Updates taken before each measurement (0: the initial weights).
     values : numpy.ndarray
         The sharpness measured there.
+    residuals : numpy.ndarray
+        Relative residual ``||H q - value q|| / |value|`` of each estimate: an eigenvalue of the
+        Hessian lies within that fraction of it.
+    checks, check_residuals : numpy.ndarray
+        With ``check_seed``: the second estimate at each measurement and its relative residual
+        (empty without).
 
     A measurement is skipped after a step whose loss was not finite, or at which another
     callback (earlier in the list) set ``model.stop_training``.
     """
 
-    def __init__(self, x, y=None, *, every=1, loss=None, tol=1e-3, at_end=True):
+    def __init__(self, x, y=None, *, every=1, loss=None, tol=1e-3, at_end=True, check_seed=None):
         super().__init__()
         self.data = (x, y)
         self.every = check_int(every, "every", 1)
         self.loss = loss
         self.tol = check_positive(tol, "tol")
         self.at_end = bool(at_end)
-        self._steps, self._values = [], []
+        self.check_seed = None if check_seed is None else check_int(check_seed, "check_seed")
+        self._steps, self._values, self._residuals, self._checks, self._check_residuals = [], [], [], [], []
 
     def _measure(self, steps_taken):
-        lam, self._vector, _ = top_eigenpair(self._op.matvec, self._op.shape[0], tol=self.tol, v0=self._vector)
+        lam, self._vector, residual = top_eigenpair(self._op.matvec, self._op.shape[0], tol=self.tol, v0=self._vector)
         self._steps.append(steps_taken)
         self._values.append(lam)
+        self._residuals.append(_relative(residual, lam))
+        if self.check_seed is not None:
+            check, _, check_residual = top_eigenpair(self._op.matvec, self._op.shape[0], tol=self.tol,
+                                                     seed=self.check_seed)
+            self._checks.append(check)
+            self._check_residuals.append(_relative(check_residual, check))
 
     def on_train_begin(self, logs=None):
         self._op = HessianOperator(self.model, *self.data, loss=self.loss)
         self._vector = None
-        self._steps, self._values = [], []
+        self._steps, self._values, self._residuals, self._checks, self._check_residuals = [], [], [], [], []
         self._taken = 0
         self._planned = self.params.get("epochs", 1) * self.params.get("steps", 0) if self.params else 0
         self._measure(0)
@@ -99,3 +130,15 @@ class SharpnessTracker(keras.callbacks.Callback):
     @property
     def values(self):
         return np.array(self._values, dtype=float)
+
+    @property
+    def residuals(self):
+        return np.array(self._residuals, dtype=float)
+
+    @property
+    def checks(self):
+        return np.array(self._checks, dtype=float)
+
+    @property
+    def check_residuals(self):
+        return np.array(self._check_residuals, dtype=float)
