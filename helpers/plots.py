@@ -577,7 +577,8 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
         for ax in (ax_change, ax_error):
             ax.axvline(critical_lr, color=COLORS["large"], ls="--", lw=1.2,
                        label=(f"2/λ_max = {critical_lr:.2g}: above it, the quadratic model's\n"
-                              "one-step change along v is positive (the total need not be)") if ax is ax_change else None)
+                              "one-step change along v is positive (the total need not be)") if ax is ax_change
+                       else f"2/λ_max = {critical_lr:.2g}")
     ax_change.set_xscale("log")
     ax_change.set_ylim(-2 * check.loss, 2 * check.loss)
     ax_change.set(xlabel="step size η (log scale)", ylabel="change in loss ΔL",

@@ -608,6 +608,8 @@ class LrGridApp(SliderApp):
         ax_lr.set_xscale("log")
         plots.set_log_ticks(ax_lr, "y", range(int(low), int(np.floor(np.log10(highest))) + 1))
         ax_lr.axhspan(3 * highest, 300 * highest, color=plots.COLORS["large"], alpha=0.08, lw=0)
+        ax_lr.text(self.lrs[0], 120 * highest, " band: reached inf/nan, not a loss value", fontsize=11,
+                   color=plots.COLORS["large"], va="center")   # the band holds outcomes, not loss values
         ax_lr.axhline(start, color=plots.COLORS["threshold"], ls=":", lw=1.2)
         ax_lr.text(self.lrs[0], start / 1.15, f" first {kind} loss ({start:,.0f})", fontsize=12,
                    color=plots.COLORS["threshold"], va="top")   # below the line: spikes sit above it

@@ -96,8 +96,8 @@ def test_in_the_model_negative_curvature_components_grow_at_both_rates(L):
         assert (1 - lr * L["lam_min"]) ** 2 > 1                           # its (negative) loss part grows in size
     assert (1 - 1e-3 * L["lam"]) ** 2 > 1 > (1 - 1e-4 * L["lam"]) ** 2     # the sharpest part grows at 1e-3 only
     assert L["lam"] > 2 / 1e-3 and L["lam"] < 2 / 1e-4                     # only 1e-3 has a part that can grow
-    assert "λ_max above 2/η = 2,000: in the quadratic model the loss can rise" in L.text()
-    assert "λ_max below 2/η = 20,000: in the quadratic model the loss cannot rise" in L.text()
+    assert "λ_max above 2/η = 2,000: by this formula (no run), the quadratic model's loss can rise" in L.text()
+    assert "λ_max below 2/η = 20,000: by this formula (no run), the quadratic model's loss cannot rise" in L.text()
     assert "falls towards −∞ in the model" not in L.text()
     assert math.sqrt(L["check.gg"]) > 1e3                                 # full-data gradient: not a saddle point
 
@@ -553,7 +553,7 @@ def test_the_curvature_jumped_only_at_the_end_and_no_causal_order_is_claimed(L, 
                    "they mostly disagree", "come from something else"):
         assert phrase not in text, phrase
     assert "not a cause and its effect" not in text and "one process seen at two scales" not in text   # round 8
-    assert "the last step makes most of its growth" in text      # round 11: the whole-run comparison adds no evidence
+    assert "the last step makes most of the growth" in text      # round 11: the whole-run comparison adds no evidence
     assert "Whether the curvature drove the weights or the weights the curvature, these measurements do not say" in text
     lesson04.q2.solution()
     assert "after the curvature had jumped" not in capsys.readouterr().out
@@ -600,11 +600,11 @@ def test_the_answer_to_the_threads_first_question_comes_with_its_support(L):
     assert "That answers the thread's first question" not in text
     answer = text.index("That is this lesson's answer to the thread's first question")
     assert text.index("## Run both rates") < text.index("**The threshold and the runs.**") < answer
-    support = text[answer:answer + 700]
+    support = text[answer:answer + 1300]
     assert "the run shows only that the total loss blew up at 1e-3 and not at 1e-4" in support   # r13 A1
-    assert "(“A heuristic threshold”, below)" in support and answer < text.index("**A heuristic threshold.**")
+    assert ("(the paragraph “A heuristic threshold” at the end of “What the quadratic model predicts, part by part”, below)" in support) and answer < text.index("**A heuristic threshold.**")
     heuristic = text[text.index("**A heuristic threshold.**"):]
-    assert "13 rates" in heuristic[:800] and "20 other seeds" in heuristic[:800]
+    assert "13 rates" in heuristic[:1200] and "20 other seeds" in heuristic[:1200]
     assert len(L["grid.lrs"]) == 13
     assert text.count("support is empirical") == 0
 
@@ -819,7 +819,7 @@ def test_rising_steps_mostly_lay_along_the_sharpest_direction_of_that_moment(L):
     assert share[0] == pytest.approx(L["check.top_share"], abs=0.05)              # step 0 ≈ full-data gradient's share
     assert np.all(1e-3 * np.array(L["along_fast.sharpness"])[mostly] > 10)     # "ηλ_max far above 2 at that step"
     assert "a correlation over seven steps of one run" in markdown(L)
-    assert "whether the real steps moved along the sharpest direction is measured in “Step by step”" in markdown(L)
+    assert "whether the real steps moved along the sharpest direction at that step is measured in “Step by step”" in markdown(L)
 
 
 def test_the_one_step_formula_turns_positive_after_two_over_lambda_max_and_says_1e3_lowers_the_loss(L):
@@ -920,7 +920,7 @@ def test_round_9_the_answer_in_short_and_a_shorter_saddle_bullet(L):
     loss = np.array(L["fast.losses"], dtype=float)
     assert np.isinf(loss[-1]) and np.any(np.diff(loss[:5]) > 0) and np.any(np.diff(loss[:5]) < 0)  # bounced, then inf
     assert np.all(np.isfinite(L["slow.losses"])) and L["lam"] < 2 / 1e-4                # "could not at the start ... stayed finite"
-    assert "20 more seeds in the README's benchmark, not run in this lesson, gave the same verdicts" in text
+    assert "In the README's benchmark, not run in this lesson, the same verdicts held at the thread's two rates on 20 of 20" in text
     bullet = text[text.index("- At initialisation the loss is shaped like a **saddle**"):]
     bullet = bullet[:bullet.index("\n")]
     assert len(bullet) < 650 and "which wins" not in bullet
@@ -1013,7 +1013,7 @@ def test_r11_the_quadratic_model_iterated_from_the_initial_weights_falls_without
     assert list(L["mostly_along"]) == [1, 3, 6] and list(L["rose"]) == [1, 3, 5, 6]
     assert np.all(1e-3 * np.array(L["along_fast.sharpness"])[[1, 3, 6]] > 2)
     assert "three of the four steps that raised the loss lay almost wholly (share 0.99) along" in md     # r14 B6
-    assert "three of the four real steps of the 1e-3 run that raised the loss lay almost wholly along" in md
+    assert "the 1e-3 run that raised the loss, three lay almost wholly along the sharpest direction at that step" in md
 
 
 def test_r11_the_parabola_gives_the_steps_length_not_where_it_lands(L):
@@ -1094,7 +1094,9 @@ def test_r11_the_whole_run_scale_comparison_adds_nothing(L):
     assert math.log(np.array(L["lam_step"])[-1]) > 0.5 * math.log(L["lam_rise"])
     md = markdown(L)
     assert "grew by factors within two of what the scale argument gives" not in md
-    assert "the last step makes most of its growth" in md
+    losses = np.array(L["along_fast.full_losses"])
+    assert math.log(losses[-1] / losses[-2]) > 0.5 * math.log(L["loss_rise"])      # and of the loss (r15 B10)
+    assert "the last step makes most of the growth" in md
 
 
 def test_r11_ill_conditioning_measured(L):
@@ -1165,12 +1167,13 @@ def test_r12_a3_the_quadratic_models_loss_falls_but_its_weights_run_off(L):
     """A3: 'its loss falls without bound', not 'no blow-up'; the displacement along λ_min's eigenvector is multiplied
     by |1 − ηλ_min| > 1 per step at both rates, printed."""
     md = markdown(L)
-    assert "no blow-up" not in md and "its loss falls without bound;" in md
+    assert "no blow-up" not in md and "its loss falls without bound, because" in md
     for lr in (1e-3, 1e-4):
         factor = abs(1 - lr * L["lam_min"])
         assert factor > 1
         assert f"multiplied by |1 − ηλ_min| = {factor:.3g} per step" in L.text()
-    assert "the displacement is multiplied by $|1-\\eta\\lambda_{\\min}|$ per step, at both rates (printed above)" in md
+    assert ("by the formula, the displacement along the most negative curvature's eigenvector is multiplied by "
+            "$|1-\\eta\\lambda_{\\min}| > 1$ per step, at both rates (the formula's value is printed above") in md
 
 
 def test_r12_a4_the_largest_share_at_a_lowering_step_is_printed_and_the_cut_is_after_the_fact(L):
@@ -1216,7 +1219,7 @@ def test_r12_b8_b10_b12_roadmap_terms_and_batch_numbering(L):
     for term in ("\\lambda_{\\max}", "curvature (", "quadratic model", "sharpest direction", "loss part"):
         assert term not in roadmap, term
     assert "Several sections of theory then explain what you saw" in roadmap
-    assert "**loss above the minimum along $v_i$**" in md and "it is what exercise 2 asks about" in md
+    assert "**loss above the minimum along $v_i$**" in md and "Exercise 2 asks about the loss above the minimum" in md
     assert "the loss above the minimum along the sharpest direction" in lesson04.q2.prompt
     stopped = printed(L, r"lr = 0\.001: stopped by TerminateOnNaN at batch {n}")[0]
     line = next(t for t in L.text().splitlines() if t.startswith("lr = 1e-3, ") and "per-batch losses" in t)
@@ -1232,7 +1235,7 @@ def test_r13_a1_the_run_shows_the_total_loss_blew_up_and_step_by_step_shows_the_
     md = markdown(L)
     assert "this run shows that at 1e-3 it did" not in md
     assert not np.all(np.isfinite(L["fast.losses"])) and np.all(np.isfinite(L["slow.losses"]))
-    assert "The evidence that it grew along the sharpest direction comes in “Step by step”" in md
+    assert "lay along the sharpest direction is measured in “Step by step”, with the sharpest direction *at that step*" in md
     assert "share of the step along the sharpest direction" in L.text()
 
 
@@ -1300,7 +1303,7 @@ def test_r13_b11_layer_norm_growth_does_not_account_for_the_gauss_newton_growth(
     assert L["norms_scale"] == pytest.approx(scale)
     assert L["gn_rise"] == pytest.approx(L["lam_gn_peak"] / L["lam_gn"])
     assert L["gn_rise"] > 5 * scale
-    assert (f"it gives the Gauss-Newton part a factor of about {scale:.2g}, against the factor of "
+    assert (f"that gives the Gauss-Newton part a factor of about {scale:.2g}, against the factor of "
             f"{L['gn_rise']:.2g} measured") in md
     assert (f"× {L['gn_rise']:.2g} since step 0; the layer norms' growth alone gives × {scale:.2g}") in L.text()
 
@@ -1382,8 +1385,8 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
     big = f"{sharp[-1]:.2g}".replace("e+0", "e")
     assert f"rose from {sharp[0]:.3g} to {big} in seven steps" in answer and int(L["last"]) == 7
     assert f"at 1e-4 it stayed at or below {np.max(L['eta_lam']):.3g}" in answer
-    assert "(the thread's first question). Past the threshold the growth feeds itself" in answer
-    assert "a way for the growth to feed itself, and the skyrocketing weights of the thread's title" in markdown(L)
+    assert "(the thread's first question). The tenfold change moved the rate from one side" in answer      # r15 A1
+    assert "a possible way for the growth to feed itself, and the skyrocketing weights" in markdown(L)
     assert f"up to {np.max(L['length_ratio']):.2g} times as long, and landed higher" in answer
     assert "(the second question). Every replayed step went downhill as it began" in answer
     cells = L.nb.cells
@@ -1477,3 +1480,174 @@ def test_r14_d17_one_hedge_per_point_and_the_scope_statements_kept(L):
                   "this lesson does not measure the sharpness along that run",
                   "Whether the curvature drove the weights or the weights the curvature, these measurements do not say"):
         assert scope in md, scope
+
+
+# ---------------------------------------------------------------- round 15 review (r15_04)
+def sentences(md):
+    """The Markdown split into sentences (at '. ' followed by a capital, '$', '`' or '*')."""
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z$`*“(0-9])", md)
+
+
+def test_r15_a1_the_summary_answers_the_first_question_with_the_threshold_and_scopes_the_feedback(L):
+    """A1: the summary's answer to Q1 is the body's (the tenfold change moved the rate across 2/λ_max: 2.6× and 0.26×,
+    printed); 'the growth feeds itself' is scoped to what was measured: the product of the layer norms and λ_max grew
+    together at every step only over the last two steps (not at 1→2, 3→4, 4→5)."""
+    md, text = markdown(L), L.text()
+    answer = md[md.index("**The answer, in short.**"):md.index("**In more detail.**")]
+    crit = L["info.critical_lr"]
+    fast_x, slow_x = f"{1e-3 / crit:.2g}", f"{1e-4 / crit:.2g}"
+    assert (fast_x, slow_x) == ("2.6", "0.26")
+    assert (f"The tenfold change moved the rate from one side of $2/\\lambda_{{\\max}}$ to the other: 1e-3 is {fast_x} × "
+            f"$2/\\lambda_{{\\max}}$, 1e-4 is {slow_x} ×") in answer
+    assert f"lr = 1e-3 is {fast_x} × 2/λ_max, lr = 1e-4 is {slow_x} × 2/λ_max" in text
+    assert "feeds itself" not in md and "Past the threshold the growth" not in md
+    norms, lam = np.array(L["fast.layer_norms"]), np.array(L["along_fast.sharpness"])
+    last = int(L["last"])
+    product = np.prod(norms, axis=1)
+    both = (product[1:last + 1] / product[:last] > 1) & (lam[1:] / lam[:-1] > 1)
+    np.testing.assert_array_equal(np.array(L["both_grew"], dtype=bool), both)
+    assert not both[1] and not both[3] and not both[4] and both[-2:].all()      # not at 1→2, 3→4, 4→5; the last two
+    assert int(L["together_last"]) == 2 == int(np.argmin(both[::-1]))
+    assert "not at: " + ", ".join(f"{k} → {k + 1}" for k in np.flatnonzero(~both)) in text
+    assert f"both grew at every step only over the last 2 steps (from step {last - 2} to step {last})" in text
+    assert "grew together at every step only over the last two steps" in answer
+    assert "growing together at every step only over the last two steps; at earlier steps they grew together at " \
+           "some and not at others (printed above)" in md
+    assert "which drove which, these measurements do not say" in answer
+
+
+def test_r15_a2_the_shares_are_along_the_sharpest_direction_at_each_step(L):
+    """A2: the 0.99 shares were measured along the eigenvector recomputed at each step's weights; λ_max had moved
+    several-fold by step 1 (5,167 → 34,504), so the text says 'the sharpest direction at that step'."""
+    md = markdown(L)
+    lam = np.array(L["along_fast.sharpness"])
+    assert lam[1] / lam[0] > 3                                                   # "moved several-fold by step 1"
+    assert "three lay almost wholly along the sharpest direction at that step (“Step by step”): the eigenvector " \
+           "recomputed at that step's own weights, not the initial model's" in md
+    assert "since $\\lambda_{\\max}$ itself had moved several-fold by step 1 (the table there)" in md
+    assert "lay almost wholly along that direction (“Step by step”)" not in md
+    assert "the direction the quadratic model singles out" not in md
+    assert "most of the step lay along the sharpest direction at that step" in md
+
+
+def test_r15_a3_the_spike_below_the_threshold_has_two_candidate_causes(L):
+    """A3: 'Try it', the 3.2e-4 run's rise: the moving sharpness (not measured on that run) and minibatch noise (the
+    1e-4 run's loss rose at 27 of 64 steps, 25 with ηλ_max < 2, printed nearby); the rule is full-batch, quadratic."""
+    md, text = markdown(L), L.text()
+    slow_rose, eta_lam = np.array(L["slow_rose"], dtype=int), np.array(L["eta_lam"])
+    n_steps = len(L["slow_losses"]) - 1
+    below = int(np.sum(eta_lam[slow_rose] < 2))
+    assert (slow_rose.size, n_steps, below) == (27, 64, 25) and L["rose_below_two"] == below
+    assert (f"the 1e-4 run's full-data loss rose at {slow_rose.size} of {n_steps} steps, {below} of them with "
+            f"ηλ_max < 2") in text
+    assert (f"at 1e-4 the full-data loss rose at {slow_rose.size} of {n_steps} steps, {below} of them with "
+            f"$\\eta\\lambda_{{\\max}}$ below 2 (printed above)") in md
+    assert L["best.lr"] < L["info.critical_lr"] and np.max(L["best.full_losses"]) > L["best.full_losses"][0]
+    assert "holds only for full-batch steps, in the quadratic model at the initial weights" in md
+    assert "Two causes fit, and this lesson does not separate them" in md
+    assert "that rule holds only at the initial weights, and the sharpness moves" not in md
+    assert "since the rule holds only at the initial weights" not in md
+
+
+def test_r15_a4_a5_a6_what_the_evidence_for_the_sorting_is(L):
+    """A4: per-step ηλ_max and step shares describe the 1e-3 run, not the sorting; A5: every '20 of 20' sentence says
+    'in the README's benchmark, not run in this lesson'; A6: 'are consistent with', not 'say why'."""
+    md = markdown(L)
+    assert "It is measured: on this seed" not in md
+    assert "describe the 1e-3 run only; they do not test whether $2/\\lambda_{\\max}$ sorts runs" in md
+    with_seeds = [s for s in sentences(md) if "20 of 20" in s]
+    assert len(with_seeds) >= 2
+    for s in with_seeds:
+        assert "in the README's benchmark, not run in this lesson" in s.replace("In the README", "in the README"), s
+    intro = md[:md.index("## The experiment")]
+    assert "20 more seeds in the README's benchmark, not run in this lesson" in intro
+    assert "The measurements above say why" not in md
+    assert "The measurements above are consistent with one reason, which no run here tests" in md
+
+
+def test_r15_b8_b11_b12_b13_definitions_and_labels(L):
+    """B8: the intro says why the iterated model's loss falls (negative curvature, defined there); B11: what flips sign;
+    B12: |1 − ηλ_min| and 'can rise' are labelled as formula values; B13: loss part vs loss above the minimum in short
+    sentences."""
+    md, text = markdown(L), L.text()
+    intro = md[:md.index("## The experiment")]
+    assert intro.index("falls without bound, because") < intro.index("(*negative curvature*: a negative eigenvalue")
+    assert np.array(L["model_loss"])[:, -1].max() < 0 and L["lam_min"] < 0
+    assert "the offset of the weights from the quadratic model's minimum along it flips sign at every step" in md
+    for lr in (1e-3, 1e-4):
+        assert (f"its weights, by the formula (not measured on the iterate): the displacement along λ_min's eigenvector "
+                f"is multiplied by |1 − ηλ_min| = {abs(1 - lr * L['lam_min']):.3g} per step") in text
+    assert "by this formula (no run)" in text
+    part = md[md.index("Each eigenvector contributes its own **loss part**"):md.index("The signs tell which")]
+    assert max(len(s) for s in sentences(part)) < 170
+    assert "A part is a change, so it is 0 before the first step." in part
+    assert "Every step multiplies it by $(1-\\eta\\lambda_i)^2$." in part
+
+
+def test_r15_b9_b10_the_scaling_argument_is_given_before_its_use(L):
+    """B9: the s⁴ argument and product^(4/3) are defined where 'Step by step' first uses them; B10: the loss is compared
+    with product² because the loss is about the output squared once the outputs dwarf the targets."""
+    md = markdown(L)
+    first_use = md.index("(the printed “product^(4/3)”)")
+    assert md.index("the Gauss-Newton part $\\tfrac{2}{n}J^\\top J$ by about $s^4$, that is by about the norms' product "
+                    "to the power $4/3$") < first_use < md.index("### Which weights explode")
+    assert "by the $s^4$ argument of" not in md
+    assert ("the full-data loss against product$^2$, because once the outputs dwarf the targets the loss is about the "
+            "output squared") in md
+    rise, loss_rise = L["norm_rise"], L["loss_rise"]
+    assert 0.3 < loss_rise / rise ** 2 < 3                                        # the printed comparison is close
+
+
+def test_r15_b14_x3_has_coefficient_zero(L):
+    """B14: x₃ does not enter the target: its coefficient in make_data is 0 (a least-squares fit on the lesson's data
+    finds it near 0, the others near 2, 1, −1)."""
+    x, y = np.array(L["x"]) - 7.5, np.array(L["y"]).ravel()
+    design = np.column_stack([np.ones(len(x)), x, x[:, 0] * x[:, 3]])
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    np.testing.assert_allclose(coef[1:5], [2, 1, 0, -1], atol=0.15)
+    import inspect
+    from helpers.experiment import make_data
+    assert "np.linspace(2.0, -1.0, config.n_features)" in inspect.getsource(make_data)
+    assert "its coefficient in `make_data` (`np.linspace(2, -1, 4)`, that is 2, 1, 0 and −1) is 0" in markdown(L)
+
+
+def test_r15_b15_b16_step_numbering_and_where_the_table_stops(L):
+    """B15: one early sentence on step numbering (step k's loss before update k; inf at step 8 = after 8 updates;
+    Keras's 'Batch 5' is the sixth batch); B16: the 1e-3 sharpness table stops at the last finite step."""
+    md = markdown(L)
+    k = int(L["fast.diverged_at"])
+    assert not np.isfinite(L["fast.losses"][k]) and np.all(np.isfinite(L["fast.losses"][:k]))
+    assert (f"so the 1e-3 run's `inf` at step {k} (printed below) came after {k} updates") in md
+    assert md.index("Steps are numbered from 0") < md.index("## A threshold from the initial weights")
+    stopped = int(printed(L, r"lr = 0\.001: stopped by TerminateOnNaN at batch {n}")[0])
+    ordinal = {4: "fifth", 5: "sixth", 6: "seventh", 7: "eighth"}[stopped]
+    assert f"Batch {stopped}: Invalid loss" in L.text()
+    assert f"its “Batch {stopped}” (in “The same two rates through `model.fit`”) is the {ordinal} batch" in md
+    steps = np.array(L["along_fast.steps"], dtype=int)
+    assert steps[-1] == k - 1 and steps.size == k
+    assert "The 1e-3 table stops at the last step with a finite full-data loss" in md
+
+
+def test_r15_c20_the_climb_along_step_1_is_not_monotone(L):
+    """C20: at step 1 the loss along the line peaks mid-step above where it lands (printed: peak and end)."""
+    rose, over = np.array(L["rose"], dtype=int), np.array(L["overshoot"], dtype=int)
+    curves, frac = [np.array(c) for c in L["along_step"]], np.array(L["frac"])
+    assert 1 in over and set(over) <= set(rose)
+    for k in rose:
+        assert (k in over) == (curves[k].max() > curves[k][-1])
+    c = curves[1]
+    top = int(np.argmax(c))
+    assert 0 < frac[top] < 1 and c[top] > c[-1] > c[0]
+    assert (f"step 1: the loss along its line peaks at {c[top]:,.0f} at t = {frac[top]:.2g} ({c[top] / c[0]:.3g} × its "
+            f"start) and ends at {c[-1]:,.0f} at t = 1") in L.text()
+    assert "The climb was not always monotone: at the steps printed just above, the loss along the line peaked " \
+           "partway and fell back somewhat before the step ended, still above its start" in markdown(L)
+
+
+def test_r15_d21_d22_cross_references_and_the_one_measured_step(L):
+    """D21: bold paragraph names are located by their section; D22: the sharpness's source is scoped to one step."""
+    md = markdown(L)
+    assert "(“A heuristic threshold”, below)" not in md and "(“How long were the rising steps?”, below)" not in md
+    assert "(the paragraph “How long were the rising steps?” at the end of “Step by step”, below)" in md
+    assert "Where the later sharpness comes from" not in md
+    assert "Where the sharpness comes from, at one step only: the 1e-4 run's sharpest measured step" in md

@@ -130,6 +130,7 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     # above 2/λ_max one step's part along v is positive, its total need not be (lesson 4's split)
     assert ("2/λ_max = 0.0004: above it, the quadratic model's\none-step change along v is positive (the total need not be)"
             in ax_change.get_legend_handles_labels()[1])
+    assert "2/λ_max = 0.0004" in ax_error.get_legend_handles_labels()[1]     # r15 C18: the right panel names its line too
 
 
 def test_the_loss_along_steps_is_drawn_relative_to_the_loss_before_each_step():

@@ -287,6 +287,10 @@ def test_lr_grid_right_panel_shows_where_each_rate_ended():
         band = crosses.get_ydata()[0]
         assert band > 10 * 1e4 and band < ax.get_ylim()[1]        # above every finite value, inside the axes
         assert [t.get_text() for t in ax.texts if t.get_text().isdigit()] == ["2", "1"]  # the inf steps
+        # r15 C19: the band is labelled as an outcome, and no loss tick lies in it
+        label = next(t for t in ax.texts if "band: reached inf/nan, not a loss value" in t.get_text())
+        assert band / 10 < label.get_position()[1] < ax.get_ylim()[1]
+        assert max(ax.get_yticks()) < band / 10
         assert "2/λ_max = 0.0003" in ax.get_legend_handles_labels()[1][-1]
         assert app.suptitle.get_text() == "lr = 0.001 is 3.3 × 2/λ_max (above it): loss reached inf/nan at step 2"
         app.update(lr=1e-4)
