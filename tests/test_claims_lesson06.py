@@ -1061,6 +1061,7 @@ def test_r15_a3_the_clopper_pearson_limit_is_a_confidence_limit_in_two_sentences
     assert ("0 survivors of 8 puts the share of orders that keep this run finite at most about one in three, at 95% confidence "
             "(the exact binomial, Clopper–Pearson, one-sided upper limit printed above)") in md
     assert "at most that limit" not in md and "That limit (Clopper and Pearson's)" not in md
+    assert "Zero of eight puts a 95% upper confidence limit, about one in three, on the share of surviving orders" in md   # the summary too
     para = next(p for p in md.split("\n\n") if "Clopper–Pearson" in p)
     assert para.count(". ") + 1 == 2                                       # two sentences
 
