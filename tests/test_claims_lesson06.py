@@ -100,8 +100,8 @@ def test_eight_of_eight_orders_diverged_at_different_steps_and_model_fit_is_a_ni
     text = markdown(L)
     # R8-4: model.fit's run is a different loop, not a ninth order; no rate of survival is claimed
     assert "8 of 8 orders diverged in the course's loop, at the steps printed: the order moved *when* the run blew up" in text
-    assert "`model.fit`'s run, a different loop with its own order, stayed finite for 64 steps (lesson 5)" in text
-    assert "Zero survivors out of eight does bound how often an order survives" in text      # R12-A4: the bound is stated
+    assert "Through `model.fit` the same rate stayed finite for 64 steps (lesson 5, *Debugging: find the blow-up, ideally before the nan*)" in text
+    assert "If the orders are independent draws, 0 survivors of 8 puts the share of orders that keep this run finite at most" in text   # R12-A4, r15 A3
     for old in ("one survivor in nine", "only rarely", "rarely (one order in nine)", "`model.fit`'s order is a ninth", "it always moved the step",
                 "at different steps (printed)"):
         assert old not in text, old
@@ -121,7 +121,7 @@ def test_near_the_edge_the_loss_first_rose_below_the_edge_in_lesson_5_and_lesson
     assert np.diff(loss)[first_rise] > 0 and edge[first_rise] < 1 and L5["predicted_change"] < 0 < L5["actual_change"]
     text = markdown(L)
     # R8-1: lesson 5 measured the predicted change for the full-batch run only; the claim is restricted to it
-    assert "In the full-batch run, where lesson 5 measured it, the loss first rose on a step that started *below* the edge" in text
+    assert "In that full-batch run the loss first rose on a step that started *below* the edge" in text
     assert "For a minibatch step the bound does not apply" in text
     assert "In both, the loss first rose" not in text and "in both the sharpness of the loss itself had jumped past $2/\\eta$ first" not in text
     assert "the full-batch run's loss first rose on a step that started below the edge, where the quadratic model predicts a fall (lesson 5)" in text
@@ -135,7 +135,7 @@ def test_the_minibatch_stability_argument_is_a_heuristic_and_their_mean_sharpnes
     assert L["mb_mean_ratio"] == pytest.approx(np.mean(L["mb.batches"]) / L["mb.full"]) and L["mb_mean_ratio"] > 1
     assert f"= {L['mb_mean_ratio']:.3f} x the full batch's" in L.text()
     text = markdown(L)
-    assert "The largest eigenvalue is a convex function of the matrix" in text and "that is a heuristic, not a stability test" in text
+    assert "The largest eigenvalue is a convex function of the matrix" in text and "That is a heuristic, not a stability test" in text
     assert "their mean sharpness, in the third line printed above, is a little above the full batch's" in text and L["mb_mean_ratio"] < 1.1
 
 
@@ -196,10 +196,10 @@ def test_lesson_5s_sharpness_at_1e_4_rose_3_fold_and_stayed_below_the_edge(L, L5
     assert 0.6 < ratio < 1 and f"{ratio:.2f}" == "0.81" and f"{growth:.1f}" == "3.1"
     assert f"after the 64 steps (x{growth:.1f})" in L5.text() and f"lr / (2/λ_max) = {ratio:.2f}" in L5.text()
     text = markdown(L)
-    assert ("over 64 minibatch steps at 1e-4 its sharpness rose 3.1-fold, to where lr / (2/sharpness) was 0.81, still below the edge "
+    assert ("over 64 minibatch steps at 1e-4 its sharpness rose 3.1-fold, to where sharpness / (2/lr) was 0.81, still below the edge "
             "(lesson 5, *Fix 1*)") in text
     assert "most of the way to" not in text
-    assert "at 1e-4 it started below it and, after lesson 5's 64 steps, was still below it" in text
+    assert "at 1e-4 it was still below it after lesson 5's 64 steps" in text
 
 
 # ------------------------------------------------------------------ The catapult
@@ -207,15 +207,15 @@ def test_lesson_5s_sharpness_at_1e_4_rose_3_fold_and_stayed_below_the_edge(L, L5
 def test_the_catapult_heading_and_text_do_not_call_3x_far_above(L):
     # R5-13: the thread's rate is 2.58 x and the cited ranges reach 6 x: 3 x is not "far above"
     text = markdown(L)
-    assert "## The catapult: rates above 2/λ₀" in text and "far above it (3" not in text and "2/λ₀, far above" not in text
-    assert "further above $2/\\lambda_0$ (3 ×, 10 ×) each of the two runs tried diverged" in text and L["multiples"][2:] == [3.0, 10.0]
+    assert "## The catapult: rates above the threshold at the start" in text and "far above it (3" not in text and "2/λ₀, far above" not in text
+    assert "further above $2/\\lambda_0^{\\mathrm{s}}$ (3 ×, 10 ×) each of the two runs tried diverged" in text and L["multiples"][2:] == [3.0, 10.0]
 
 
 def test_seed_0_survives_at_1_5_without_its_loss_rising_and_diverges_at_3_and_10(L):
     assert L["multiples"] == pytest.approx([0.5, 1.5, 3.0, 10.0])
     text = L.text()
-    assert "lr =  3.0 x 2/λ₀: diverged at step" in text and "lr = 10.0 x 2/λ₀: diverged at step" in text
-    assert "lr =  1.5 x 2/λ₀: loss x0." in text                # "its loss never rising above its start"
+    assert "lr =  3.0 x 2/λ₀ˢ: diverged at step" in text and "lr = 10.0 x 2/λ₀ˢ: diverged at step" in text
+    assert "lr =  1.5 x 2/λ₀ˢ: loss x0." in text                # "its loss never rising above its start"
     assert L["spikes"][0] < 1
     assert "was right about 3 × and 10 × and wrong about 1.5 ×" not in markdown(L)    # D2
     assert "it does not predict a run's fate" not in markdown(L)                  # R7-4: it predicted, wrongly at 1.5 x
@@ -240,8 +240,8 @@ def test_at_3_the_sharpness_rose_and_the_values_off_the_panel_are_named(L):
     assert "Over steps 1–19 the total loss of the 1.5 × runs stayed below its start on four seeds of five (table)" in markdown(L)
     assert L["edge_start"][1][1] < 1 < L["edge_start"][1][0]
     # C2: the 3 × values above the panel (top 20) are stated on it; the 10 × run says it was measured once
-    assert L["off_note"].startswith("above the panel (> 20): 3 x 2/λ₀ ")
-    assert L["cat_labels"][3] == "10 x 2/λ₀" and len(L["edge_start"][3]) == 1   # its legend says "measured once" (test_plots)
+    assert L["off_note"].startswith("above the panel (> 20): 3 x 2/λ₀ˢ ")
+    assert L["cat_labels"][3] == "10 x 2/λ₀ˢ" and len(L["edge_start"][3]) == 1   # its legend says "measured once" (test_plots)
 
 
 def test_at_1_5_the_sharpness_drops_on_every_seed_and_the_loss_rises_first_on_one(L):
@@ -284,7 +284,7 @@ def test_every_loss_rise_comes_above_the_edge_but_the_edge_does_not_mark_the_ris
     text = markdown(L)
     assert "That is their explanation, cited, not tested here" in text
     assert "on these runs every step on which the loss rose" in text and "as the overshoot explanation needs" not in text
-    assert "That is no law: in lesson 5's full-batch run at 0.9 × `critical_lr` the loss first rose on a step that started below the edge" in text
+    assert "That is no law (lesson 5's 0.9 × run first rose below the edge; first section)" in text   # r15 D15: a pointer back
     assert "And here the converse fails: above the edge the loss fell on more steps than it rose (the line above it)" in text
     # R8-6: the base rate: most steps sat above the edge; below it the loss never rose
     above, total = L["steps_above"], L["steps_total"]
@@ -302,10 +302,10 @@ def test_the_thread_rate_is_above_4_over_lambda0_and_below_12_over_lambda0_and_d
     assert "above 4/λ₀ = 2 x 2/λ₀, below 12/λ₀ = 6 x 2/λ₀" in L.text()
     text = markdown(L)
     assert "above the end of Lewkowycz et al.'s catapult range" not in text and "wider for ReLU nets" not in text
-    assert "about $12/\\lambda_0$, six times the threshold" in text
+    assert "it reached about six times the threshold ($12/\\lambda_0$)" in text
     heading = text.index("Where does the thread's rate sit"), text.index("## The thread's answers, checked")
     assert heading[0] < text.index("**tangent kernel**") < heading[1]                 # R7-9: defined where it is used
-    assert "strongly indefinite" in text and L["lam_min0"] < -0.8 * L["mb.full"]
+    assert "strongly **indefinite**" in text and L["lam_min0"] < -0.8 * L["mb.full"]
     # B2: the pointer names a heading that exists
     assert "#### The run at 1e-3, step by step" in text and "under answer 1 (*The run at 1e-3, step by step*)" in text
     assert "The next section runs it" not in text
@@ -350,14 +350,14 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     assert "does not explain the blow-up at 1e-3: it turns positive only beyond a rate several times the thread's" in text
     assert "fits the start" not in text and "What puts the threshold between 1e-4 and 1e-3 is the course's criterion" not in text
     # R7-6, R11-13: the criterion predicts a threshold; the observed boundary is not sharp (0.9 x diverged, others not)
-    assert "that part *predicts* one between 1e-4 and 1e-3, at `critical_lr`" in text      # R14-A1: the positive-curvature part
-    assert ("The *observed* boundary is not a sharp line there: at 0.9 × `critical_lr` all eight minibatch orders of "
-            "the course's loop reached inf/nan (first section), and lesson 5's full-batch run passed $10^6$ times its starting loss "
+    assert "Only the model's positive-curvature part gives a threshold, at `critical_lr`, between 1e-4 and 1e-3" in text      # R14-A1
+    assert ("- *Observed.* The boundary is not a sharp line. Failures began below it: at 0.9 × `critical_lr` all eight minibatch orders "
+            "reached inf/nan (first section), and lesson 5's full-batch run passed $10^6$ times its starting loss "
             "(two different criteria, each a failure)") in text
     # R8-5, R8-10: model.fit's finite run and lesson 5's He init at 1.02 x are named; critical_lr's pointer is right
-    assert "yet `model.fit`'s run at the same rate stayed finite, and lesson 5's He init trained at 1.02 × its `critical_lr`" in text
+    assert "A success came above it: lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*)" in text
     assert L5["he_1e_4.trains"] and f"{1e-4 * L5['he_1e_4.sharpness_before'] / 2:.2f}" == "1.02"
-    assert "at `critical_lr` (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
+    assert "at `critical_lr`, between 1e-4 and 1e-3 (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
     assert L["n_order_diverged"] == 8 and L["lr_near"] < 2 / L["mb.full"]
     assert 0.5 * 1e-6 * L["gc.ghg"] - 1e-3 * L["gc.gg"] < -L["gc.loss"]   # a decrease larger than the loss
     assert L["full_1e3.losses"][1] < L["full_1e3.losses"][0]       # the first step lowers the loss
@@ -415,7 +415,7 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
     assert "in both directions: too high on the first rise, too low on the other two (the factors printed;" in text
     assert min(L["size_miss"]) > 10 and "which it misses by more than a factor of ten on each, in both directions" in text
     assert f"there gᵀHg/gᵀg ÷ λ_max is at least {share[rises].min():.2f}" in L.text()
-    assert "so the right signs are one finding, not two" in text and "on five steps of one run" in text and k == 5
+    assert "and fell on the two where it did not: five steps of one run" in text and k == 5   # r15 A5: no "one finding, not two"
     assert "In this run the loss rose exactly on the steps where" not in text and "the steps themselves showed" not in text
     assert ("the gradient at the start of every step on which the loss rose lay mostly along positively curved, sharp directions "
             "(its curvature $g^\\top H g/g^\\top g$ above 0.75 × $\\lambda_{\\max}$, printed there)") in text
@@ -533,12 +533,12 @@ def test_adam_claims_cited_from_lesson_5(L, L5):
 def test_terms_are_defined_where_this_lesson_uses_them(L):
     text = markdown(L)
     for term in ("**edge**", "**preconditioned sharpness**", "**preconditioning**", "**catapult**", "Glorot's (weights of variance",
-                 "**tangent kernel**: the matrix", "**Gauss–Newton part** of the Hessian: the first term",
+                 "**tangent kernel**. That is the matrix", "**Gauss–Newton part** of the Hessian. This is the first term",
                  "of lesson 5's formula $H = "):
         assert term in text, term
     assert "(the sharpness at the start)" not in text
     # R7-9: the ratio's two spellings are one ratio; the residual in lesson 5's formula is defined here
-    assert "sharpness / (2/lr) $=$ lr / (2/sharpness) $= \\eta\\lambda_{\\max}/2$" in text
+    assert "the ratio sharpness / (2/lr) $= \\eta\\lambda_{\\max}/2$ (the table in the first section)" in text   # r15 B9: one spelling
     assert "where $r_i = f_i - y_i$ is the net's error on row $i$" in text
 
 
@@ -546,10 +546,10 @@ def test_the_overview_names_both_nets(L):
     # R5-11: the first and last sections run the lesson-4 net, the sections between the small one
     overview = L.nb.cells[0].source
     assert "on small nets so every run takes seconds" not in overview
-    assert ("It uses two nets: the lesson-4 net, where the thread's rates are at stake, in the first section, at the end of the "
-            "third section and in the closing section on the thread's answers; and, in the two sections between, a smaller net "
-            "on which full-batch gradient descent runs for 1,000 steps (the *edge of stability*") in overview     # R12-B11, R12-B9
-    assert "or 200 (the *catapult*: a rate above $2/\\lambda_0$ at which the sharpness drops below $2/\\eta$" in overview
+    assert ("- the **lesson-4 net**, where the thread's rates are at stake: in the first section, at the end of the third "
+            "section and in the closing section on the thread's answers;\n- a **small net**, in the two sections between") in overview  # r15 B10
+    assert "200 for the *catapult* (a rate above the threshold at the start at which the sharpness drops below $2/\\eta$" in overview
+    assert "$\\lambda_0$ is always the lesson-4 net's sharpness at the start; the small net's is $\\lambda_0^{\\mathrm{s}}$" in overview
     assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.losses"]) == 1000   # two different nets; a thousand steps
 
 
@@ -571,7 +571,7 @@ def test_the_starting_criterion_is_a_rule_of_thumb_that_needed_a_margin(L, L5):
     """Answer 1 and 'What we learned': the criterion at the start is a rule of thumb; lesson 5's 0.9 x run and its
     small init diverged inside it; the answer's formula was evaluated at the initial weights only."""
     text = markdown(L)
-    assert "The criterion is a rule of thumb that needs a margin (lesson 5's 0.9 × run and its small init diverged inside it)" in text
+    assert "the criterion is a rule of thumb that needs a margin (lesson 5's 0.9 × run and its small init diverged inside it)" in text
     assert L5["small.trains"] is False and 2 / L5["small.sharpness_before"] > 1e-3      # small init: inside its bar
     assert L5["mb_diverged_at"] is not None and L5["fb_diverged_at"] is not None      # 0.9 x: both runs blew up
     assert "evaluated at the initial weights along the gradient" in text and "it predicts where trouble starts" not in text
@@ -596,7 +596,7 @@ def test_round_8_minors_the_catapult_control_the_thread_multiple_and_the_compute
     assert "nothing measured here tells the two names apart" not in text and "Its first sign is not shown" not in text
     # R8-8: each net's own λ₀; the comparison is not withdrawn after being made
     # R14-B9: the lesson-4 net's multiple is no longer set against the small net's 1.5 x and 3 x
-    assert "Here $\\lambda_0$ is the lesson-4 net's own initial sharpness, printed in the first section" in text and "neither range transfers" not in text
+    assert "Here $\\lambda_0$ is again the lesson-4 net's initial sharpness, printed in the first section" in text and "neither range transfers" not in text
     assert "That is between the small net's 1.5 ×" not in text and "3 × (one run, seed 0, diverged)" not in text
     # R8-13: the remarks printed beside the numbers are conditions computed from them
     ratio = -L["predicted"][0] / L["gc.loss"]                  # the first step's predicted change is the formula at the start
@@ -626,11 +626,11 @@ def test_round_11_the_bound_is_stated_the_boundary_is_not_sharp_and_the_step_cou
     md = markdown(L)
     assert "is at most $-\\eta\\, g^\\top g\\,(1 - \\eta\\lambda_{\\max}/2)$" in md
     assert np.all(np.array(L["curv_share"]) <= 1 + 1e-6)          # gᵀHg ≤ λ_max gᵀg on every measured step
-    assert "The *observed* boundary is not a sharp line there" in md and "boundary lies lower" not in md
+    assert "- *Observed.* The boundary is not a sharp line." in md and "boundary lies lower" not in md
     assert L["n_order_diverged"] == 8 and f"{L5['out_trained'][0]:.2f}" == "1.02"
     assert printed(L, r"{n} full-batch steps planned per run") == (200.0,)
     assert printed(L, r"lr = 0.1: lowest loss .* the loss rose on {n} of the {n} steps after step 600")[1] + 601 == 1000
-    assert "runs for 1,000 steps (the *edge of stability*: the sharpness climbs to $2/\\eta$ and stays there) or 200 (the *catapult*" in md
+    assert "1,000 steps for the *edge of stability* (the sharpness climbs to $2/\\eta$ and stays there), 200 for the *catapult*" in md
     assert "a thousand steps (the sections between)" not in md
     early = [s for s in range(len(L["early_spikes"])) if L["early_spikes"][s] > 1]
     late = [s for s in range(len(L["late_spikes"])) if L["late_spikes"][s] > 1]
@@ -650,7 +650,7 @@ def test_r11_a1_the_thread_rate_agrees_with_the_solvable_models_range_and_the_ru
     text = markdown(L)
     assert "and there it diverged: the catapult ranges published for wide nets do not transfer to it by a multiple" not in text
     assert ("past the end of Lewkowycz et al.'s catapult range for their solvable model, inside the one they found for wide ReLU nets. "
-            "It diverged, as the first range would have it") in text
+            "In full-batch gradient descent on one seed it diverged, as the first range would have it") in text
     assert "That outcome is what the solvable model's range would give (the rate is past its end) and not what the ReLU nets' range would" in text
 
 
@@ -667,15 +667,15 @@ def test_r11_a2_one_step_lowered_every_other_batch_at_both_rates_and_any_step_is
 def test_r11_a3_on_seed_0_the_starting_multiple_ranked_the_outcomes_and_2_over_lambda0_was_not_the_line(L):
     text = L.text()
     for m in (" 0.5", " 1.5"):
-        line = next(l for l in text.splitlines() if l.startswith(f"lr = {m} x 2/λ₀:"))
+        line = next(l for l in text.splitlines() if l.startswith(f"lr = {m} x 2/λ₀ˢ:"))
         assert "diverged" not in line and "at the end" in line
     for m in (" 3.0", "10.0"):
-        assert f"lr = {m} x 2/λ₀: diverged at step" in text
+        assert f"lr = {m} x 2/λ₀ˢ: diverged at step" in text
     assert L["n_survive"] == L["n_seeds"] == 5
     md = markdown(L)
     assert "The starting sharpness did not foretell the outcome either" not in md
-    assert "On seed 0 the starting multiple $\\eta\\lambda_0/2$ did rank the outcomes" in md
-    assert ("What failed is $2/\\lambda_0$ as the line between them: on seed 0, of the rates tried, the boundary lay between "
+    assert "On seed 0 the starting multiple $\\eta\\lambda_0^{\\mathrm{s}}/2$ did rank the outcomes" in md
+    assert ("What failed is $2/\\lambda_0^{\\mathrm{s}}$ as the line between them: on seed 0, of the rates tried, the boundary lay between "
             "1.5 × and 3 ×, not at 1 ×") in md                                         # R12-A5: one seed, the rates tried
     assert "the one run tried on seed 0 diverged" not in md                     # R11-17: two runs, "each"
 
@@ -686,8 +686,8 @@ def test_r11_a4_the_values_cited_are_printed_above_the_first_catapult_figure(L):
         "initial sharpness" in o.get("text", "") and "0.49 at step 5" in o.get("text", "") for o in c.get("outputs", [])))
     figure_at = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "plt.subplot_mosaic" in c.source)
     assert printed_at < figure_at                                   # the λ₀ and the control values: in the cell above
-    (lam0,) = printed(L, r"initial sharpness {n}, 2/λ₀")
-    assert any(f"(λ₀ = {lam0:.3g})" in alt for alt in figure_titles(L))      # "and shown in its title"
+    (lam0,) = printed(L, r"initial sharpness {n}, 2/λ₀ˢ")
+    assert any(f"(λ₀ˢ = {lam0:.3g})" in alt for alt in figure_titles(L))      # "and shown in its title"
     md = markdown(L)
     assert "under the first catapult figure" not in md
     assert "(both printed just above the first catapult figure)" in md
@@ -704,7 +704,7 @@ def test_r11_a5_the_two_divergence_criteria_are_named_and_like_is_compared_with_
     assert ("Here *diverged* is `train_sgd`'s rule, a minibatch loss turning inf or nan; lesson 5's comparison above counted the steps "
             "to the full-data loss passing $10^6$ times its start, a different rule, so the two sets of step numbers are not compared") in md
     assert "runs diverged within a step of each other" not in md
-    assert "the full-data losses of the full-batch and the minibatch run passed $10^6$ times their start within a step of each other" in md
+    assert "diverged above (and at 0.9 × `critical_lr` in lesson 5; first section)" in md   # r15 D15: said once, pointed back to
     assert "all eight minibatch orders of the course's loop diverged (first section), and so did" not in md
 
 
@@ -721,7 +721,7 @@ def test_r11_b6_the_four_names_stand_side_by_side_before_the_noise_question(L):
 
 def test_r11_b7_the_top_eigenvector_and_the_part_of_the_loss_along_it_are_defined_where_used(L):
     md = markdown(L)
-    defined = md.index("the **top eigenvector**, the direction in weight space along which the Hessian's curvature is $\\lambda_{\\max}$")
+    defined = md.index("its Hessian's **top eigenvector** (the eigenvector of its largest eigenvalue)")   # r15 B8: first use
     assert defined < md.index("top eigenvector's term, the **part of the loss along the sharp direction**")
     assert "A quadratic model's loss is a sum of one term per eigenvector of its Hessian, $\\tfrac{1}{2}\\lambda_i c_i^2$" in md
     assert "this lesson does not measure the loss along the top eigenvector" not in md
@@ -738,7 +738,7 @@ def test_r11_b10_the_small_ratio_at_the_start_is_an_average_of_both_signs(L, L5)
     assert start_share < cosine ** 2 / 2                               # "cancelled most of it"
     assert start_share == pytest.approx(L["gc.ghg"] / L["gc.gg"] / L["mb.full"], rel=1e-3)
     md = markdown(L)
-    assert "Lesson 5 (*The problem, measured again*) printed the cosine between that gradient and the sharpest direction, 0.61" in md
+    assert "Lesson 5 (*The problem, measured again*) printed the share of that gradient along the sharpest direction $v$, $|g\\cdot v|/|g|$ (the cosine between the two), 0.61" in md
     assert "so about 0.37 of $g^\\top g$ lay along it, which alone adds about 0.37 × $\\lambda_{\\max}$ to the ratio" in md
     assert "the rest of the gradient lay along curvatures that average negative (lesson 5 printed the average)" in md
 
@@ -751,9 +751,9 @@ def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
     # R14-A4: the answer's ill-conditioning is Goodfellow et al.'s (the curvature term outgrowing the first-order one),
     # credited as the mechanism found; only the condition number is said not to set the threshold
     assert "The answer's *label* fits worse than that rule of thumb" not in md
-    assert ("The answer's *ill-conditioning*, in its own formula as in Goodfellow et al.'s §8.2.1, is the curvature term outgrowing the "
-            "first-order one, and that is the mechanism this run showed") in md
-    assert "What does not set the threshold is the word's other meaning, a large condition number $\\kappa$; $\\lambda_{\\max}$ does" in md
+    assert ("- *Ill-conditioning.* The answer's word, in its own formula as in Goodfellow et al.'s §8.2.1, means the curvature term "
+            "outgrowing the first-order one. On this run the loss rose on the steps where that term won (the replay table).") in md
+    assert "The word's other meaning, a large condition number $\\kappa$, does not set the threshold; $\\lambda_{\\max}$ does" in md
     assert "the first step's was negative" not in md and "The second-order change of the whole first step was negative" not in md
     assert L["same_sign"] == len(L["predicted"]) == 5                      # "had the sign of every step's change"
     assert f"the sign is right on {L['same_sign']} of {len(L['predicted'])} steps" in L.text()
@@ -764,7 +764,7 @@ def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
     assert f"above the current 2/sharpness, yet the loss fell: step(s) {fell}" in L.text()
     # R14-A3: the formula (each step's own gradient and Hessian) and the stability rule are not scored against each other
     assert "its formula fared better than the rule on this run" not in md
-    assert "The formula and the rule answer different questions, so they are not scored against each other here" in md
+    assert "- *Formula and rule.* They answer different questions, so they are not scored against each other here." in md
     assert "fed each step's own gradient and Hessian, which are known only while the run happens" in md
     assert "is a stability criterion: in the quadratic model it says whether the part along the sharpest direction grows over many steps, not the sign of any one step's change" in md
 
@@ -821,8 +821,8 @@ def test_r12_a4_zero_of_eight_bounds_the_survival_rate_computed_exactly(L):
     assert (f"0 of 8 orders finite: if orders are independent draws, the share that keeps the run finite is at most "
             f"{100 * upper:.0f}% (exact binomial, one-sided 95% upper limit)") in L.text()
     md = markdown(L)
-    assert "mild evidence against lesson 5's reading that the order is what kept `model.fit`'s run finite" in md
-    assert "its own shuffling generator, Keras's loss and Keras's optimizer" in md and "which of these differences matters was not measured" in md
+    assert "only mild evidence against lesson 5's reading that the order kept `model.fit`'s run finite" in md
+    assert "`model.fit` also differs in its generator, loss and optimizer code, and which difference matters was not measured" in md
     assert "neither confirm nor rule out" not in md and "These runs do not say how often an order survives" not in md
 
 
@@ -848,8 +848,8 @@ def test_r12_c13_steps_0_to_4_are_shaded_by_construction_and_the_later_rises_are
 def test_r12_b8_r14_b8_the_1e3_runs_outcome_is_read_after_its_table(L):
     md = markdown(L)
     assert "what follows summarises it ahead of time" not in md                       # R14-B8: no outcome before its table
-    assert "is printed further down, under answer 1 (*The run at 1e-3, step by step*), and whether a catapult caught it is read there" in md
-    verdict = md.index("First the question left open under the catapult: did one catch this run? No: it passed $10^6$ times its starting loss at step 5")
+    assert "The run printed further down, under answer 1 (*The run at 1e-3, step by step*), is full-batch gradient descent at 1e-3 from the same initial weights, on one seed, and whether a catapult caught it is read there" in md
+    verdict = md.index("First the question left open under the catapult: did one catch this run, full-batch gradient descent on one seed? No: it passed $10^6$ times its starting loss at step 5")
     assert md.index("#### The run at 1e-3, step by step") < verdict
     assert md.index("on two steps below $\\lambda_0$ itself, but not below the edge") > md.index("#### The run at 1e-3, step by step")
     assert L["full_1e3.stopped_at"] == 5 and "diverged at step 5: loss" in L.text()
@@ -858,12 +858,12 @@ def test_r12_b8_r14_b8_the_1e3_runs_outcome_is_read_after_its_table(L):
 def test_r12_b9_terms_are_defined_where_first_used(L):
     md = markdown(L)
     first = lambda term: md.index(term)
-    assert first("sharp direction") == first("*sharp direction* (the direction in weight space along which that batch's curvature is largest") + 1
+    assert first("sharp direction") == first("**sharp direction**: the direction in weight space along which that batch's curvature is largest") + 2
     low = md.lower()
     heading, definition = low.index("## progressive sharpening"), low.index("*progressive sharpening* is the sharpness rising while the net trains")
     assert low.index("progressive sharpening") == heading + 3 and 0 < definition - heading < 120   # defined right under its heading
-    assert first("edge of stability") > first("the *edge of stability*: the sharpness climbs to $2/\\eta$ and stays there") - 1
-    assert first("catapult") > first("the *catapult*: a rate above") - 1
+    assert first("edge of stability") > first("the *edge of stability* (the sharpness climbs to $2/\\eta$ and stays there)") - 1
+    assert first("catapult") > first("the *catapult* (a rate above") - 1
 
 
 def test_r12_d15_the_rate_in_the_minibatch_legend_is_written_as_in_the_printout(L):
@@ -874,8 +874,8 @@ def test_r12_d15_the_rate_in_the_minibatch_legend_is_written_as_in_the_printout(
 
 def test_r12_b7_b10_pointers_to_where_the_numbers_are(L):
     md = markdown(L)
-    assert "(That run is lesson 5's; this lesson does not re-run it, so its numbers are checked there.)" in md
-    assert "The short answer to the thread's question, why minimising can raise the loss, is under answer 1" in md
+    assert "That run is lesson 5's, and its numbers are checked there." in md
+    assert "The short answers to the thread's two questions are in *In one line*, at the end of this section." in md
     # "the loss rose on exactly the steps that went more than twice as far": lr·gᵀHg/gᵀg > 2 exactly on the rising steps
     rose = np.array(L["actual"]) > 0
     assert rose.any() and ((np.array(L["lr_curv"]) > 2) == rose).all()
@@ -931,10 +931,10 @@ def test_r14_a2_the_short_answer_carries_its_scope(L):
     misses = [f"{m:.0f}" for m in L["size_miss"]]
     assert misses == ["56", "11", "317"] and L["full_1e3.stopped_at"] == 5 and int(np.sum(np.array(L["actual"]) > 0)) == 3
     md = markdown(L)
-    assert ("is under answer 1, and it rests on five steps of one run, full-batch gradient descent on the lesson-4 net at 1e-3: "
-            "the loss rose on exactly the steps") in md
+    assert ("rests on five steps of one run, full-batch gradient descent on the lesson-4 net at 1e-3: "
+            "the loss rose on the three steps") in md
     assert f"while on those three rises the same model missed the size by factors of {misses[0]}, {misses[1]} and {misses[2]}" in md
-    assert "a finding about that run, not a general law" in md
+    assert "That is a finding about that run, not a general law." in md
 
 
 def test_r14_a4_answer_1_is_read_as_goodfellow_means_it(L):
@@ -954,9 +954,7 @@ def test_r14_a5_b10_the_bound_is_explained_and_read_at_its_strength(L):
     assert 0.28 < upper < 0.36                                          # "about one in three"
     md = markdown(L)
     assert "unlikely event" not in md
-    assert ("That limit (Clopper and Pearson's) is the largest survival share under which 0 survivors out of 8 would still happen "
-            "at least 5% of the time") in md
-    assert "its chance of surviving would be at most that limit, about one in three, which is not rare; so this is mild evidence" in md
+    assert "at most about one in three, at 95% confidence" in md and "which is not rare. So this is only mild evidence" in md   # r15 A3, B10
 
 
 def test_r14_b6_lesson_5s_claims_name_their_section(L, L5):
@@ -968,9 +966,8 @@ def test_r14_b6_lesson_5s_claims_name_their_section(L, L5):
     md = markdown(L)
     for cite in ("Lesson 5 (*What happens at 0.9 × `critical_lr`: a measurement*, under *Fix 1*) tested it",
                  "stayed finite for 64 steps (lesson 5, *Debugging: find the blow-up, ideally before the nan*)",
-                 "in lesson 5's run at 0.9 × `critical_lr` (*What happens at 0.9 × `critical_lr`*), full-batch gradient descent, with the same data at every step, blew up too",
                  "by almost half their norm (lesson 5, *The problem, measured again*)",
-                 "just above it (lesson 5, *Fix 4*)", "measured in lesson 5 (*Fix 4: weight initialization, a commenter's question*)",
+                 "lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*)", "measured in lesson 5 (*Fix 4: weight initialization, a commenter's question*)",
                  "Measured in lesson 5 (*Fix 3: Adam, a commenter's suggestion*)", "(lesson 5, *All the fixes side by side*)",
                  "lesson 5, under *Fix 1*, compounded its factor"):
         assert cite in md, cite
@@ -1030,3 +1027,143 @@ def test_r14_c_d_window_minima_marked_steps_counted_and_the_stop_rule_named(L):
     assert np.isfinite(L["full_1e3.losses"][L["full_1e3.stopped_at"]])
     assert ("until the loss passed $10^6$ times its start (the stop rule of this lesson's full-batch runs, reached while the loss was "
             "still finite, not inf or nan)") in md
+
+
+# ------------------------------------------------------------------ round 15
+
+def _cell_with(L, words):
+    return next(c.source for c in L.nb.cells if c.cell_type == "markdown" and words in c.source)
+
+
+def test_r15_a1_the_initialization_claim_says_only_what_the_runs_show(L):
+    md = markdown(L)
+    assert "it cannot by itself make safe a rate that is above the threshold the sharpness reaches during training" not in md
+    assert "Whether some initialization would make 1e-3 safe on the lesson-4 net, the course did not measure." in md
+    assert ("a rate above the threshold at the start is not always fatal: on the small net, a rate 1.5 times "
+            "$2/\\lambda_0^{\\mathrm{s}}$ trained on 5 of 5 seeds (the catapult section)") in md
+    assert L["n_survive"] == L["n_seeds"] == 5 and L["multiples"][1] == pytest.approx(1.5)
+
+
+def test_r15_a2_the_no_is_for_full_batch_gd_on_one_seed(L):
+    md = markdown(L)
+    assert ("did one catch this run, full-batch gradient descent on one seed? No: it passed $10^6$ times its starting loss at step 5") in md
+    assert L["full_1e3.stopped_at"] == 5 and L["full_1e3.losses"][5] > 1e6 * L["full_1e3.losses"][0]
+    assert "That answers for full-batch gradient descent only" in md and "so that run answers for full-batch gradient descent only" in md
+    readme = (ROOT / "README.md").read_text()                             # the README's minibatch runs, cited
+    assert "inf or nan at 1e-3: 20/20" in readme and "plain SGD for two epochs" in (ROOT / "benchmarks" / "blowup_seeds.py").read_text()
+    assert "on which 1e-3 reached inf or nan within two epochs every time" in md
+
+
+def test_r15_a3_the_clopper_pearson_limit_is_a_confidence_limit_in_two_sentences(L):
+    upper = L["survive_upper"]
+    assert (1 - upper) ** 8 == pytest.approx(0.05, rel=1e-9) and 0.28 < upper < 0.36      # "about one in three"
+    md = markdown(L)
+    assert ("0 survivors of 8 puts the share of orders that keep this run finite at most about one in three, at 95% confidence "
+            "(the exact binomial, Clopper–Pearson, one-sided upper limit printed above)") in md
+    assert "at most that limit" not in md and "That limit (Clopper and Pearson's)" not in md
+    assert "Zero of eight puts a 95% upper confidence limit, about one in three, on the share of surviving orders" in md   # the summary too
+    para = next(p for p in md.split("\n\n") if "Clopper–Pearson" in p)
+    assert para.count(". ") + 1 == 2                                       # two sentences
+
+
+def test_r15_a4_small_steps_lower_the_loss_at_the_start_and_the_book_speaks_of_later(L):
+    md = markdown(L)
+    assert "even very small steps increase the cost" not in md            # paraphrased, not quoted
+    assert ("there the formula's change is negative for every step size below $2g^\\top g/g^\\top H g$ "
+            "(printed below, several times the thread's 1e-3), so small steps lower the cost") in md
+    assert "The book's remark is about later in training" in md
+    turning, multiple = printed(L, r"ε = 2gᵀg/gᵀHg = {n} = {n} x the thread's 1e-3")
+    assert L["n_small_fall"] == len(L["small_eps"]) == 199 and L["small_eps"][-1] < turning and L["small_eps"][0] == pytest.approx(1e-8)
+    assert 2 < multiple < 10 and turning == pytest.approx(4.92e-3, abs=5e-6)       # the review's 4.92e-3
+    assert "below it the predicted change is negative at 199 of 199 step sizes from 1e-8 up: here small steps lower the loss" in L.text()
+
+
+def test_r15_a5_no_exactly_on_five_steps_and_the_count_kept(L):
+    md = markdown(L)
+    rose = np.array(L["actual"]) > 0
+    assert (int(rose.sum()), int((~rose).sum())) == (3, 2)
+    lr_curv = np.array(L["lr_curv"])
+    assert (lr_curv[rose] > 2).all() and (lr_curv[~rose] < 2).all()
+    for old in ("rose on exactly the steps", "one finding, not two", "exactly when $\\eta"):
+        assert old not in md, old
+    assert ("the loss rose on the three steps that went more than twice as far as the lowest point of the second-order model "
+            "along their own direction, and fell on the two that did not") in md
+
+
+def test_r15_b6_in_one_line_answers_both_questions_with_printed_values(L):
+    cell = _cell_with(L, "### In one line")
+    block = cell.split("### In one line")[1].split("## What we learned")[0]
+    lam0 = L["mb.full"]
+    assert f"{2 / lam0:.1e}" == "3.9e-04" and f"{1e-4 * lam0 / 2:.2f}" == "0.26" and f"{1e-3 * lam0 / 2:.2f}" == "2.58"
+    assert "`critical_lr` $= 2/\\lambda_0$, about 3.9e-4, and the tenfold change moved the rate across it: 1e-4 is 0.26 × it and 1e-3 is 2.58 × it" in block
+    text = L.text()
+    assert f"lr = 0.0001 = 0.26 x critical_lr, below it (critical_lr = 2/λ₀ = {2 / lam0:.2e})" in text
+    assert f"lr = 0.001 = 2.58 x critical_lr, above it (critical_lr = 2/λ₀ = {2 / lam0:.2e})" in text
+    assert "**Why did minimising raise the loss?**" in block and "the rising steps overshot that lowest point" in block
+    assert "**Why does one order of magnitude matter?**" in block
+
+
+def test_r15_b7_the_full_batch_conclusion_names_lesson_5s_run(L):
+    md = markdown(L)
+    assert "So in lesson 5's full-batch run at 0.9 × `critical_lr` the blow-up did not need different data at each step." in md
+    assert "This section's own runs below are all minibatch runs" in md
+    assert L["n_order_diverged"] == len(L["order_steps"]) == 8
+
+
+def test_r15_b8_terms_defined_at_first_use(L):
+    md = markdown(L)
+    assert md.index("strongly **indefinite**: it has negative eigenvalues as well as positive ones") < md.index("indefinite, so")
+    assert md.find("indefinite") == md.index("**indefinite**") + 2
+    assert md.find("\\lambda_{\\min}") == md.index("written $\\lambda_{\\min}$") + len("written $")
+    assert md.index("a **replay**: it re-runs the same gradient-descent steps from the same initial weights") < md.index("the replay table")
+    assert "Damian et al.'s overshoot explanation** " not in md and "**Damian et al.'s overshoot explanation**" in md
+    assert "as Damian et al.'s overshoot explanation (previous section) expects" in md
+    assert "lesson 5's unit" not in md
+    assert md.find("sharp direction") == md.index("**sharp direction**") + 2
+    assert md.find("top eigenvector") == md.index("**top eigenvector**") + 2
+
+
+def test_r15_b9_one_lambda_0_per_net_and_one_spelling_of_the_ratio(L):
+    out = printed_output(L)
+    assert "lr / (2/sharpness)" not in out and "sharpness / (2/lr)" in out
+    assert "initial sharpness" in out and "2/λ₀ˢ = " in out and "x 2/λ₀ˢ:" in out
+    assert f"lr = 1e-3 is {1e-3 * L['mb.full'] / 2:.2f} x its 2/λ₀ = " in out          # plain λ₀: the lesson-4 net
+    md = markdown(L)
+    assert md.count("lr / (2/sharpness)") == 1 and "(lesson 5 writes lr / (2/sharpness), the same number)" in md
+    catapult = md.split("## The catapult: rates above the threshold at the start")[1].split("Where does the thread's rate sit")[0]
+    plain = re.findall(r"\\lambda_0(?!\^)", catapult)
+    assert len(plain) == 2 and "($4/\\lambda_0$ in their notation)" in catapult       # only Lewkowycz et al.'s own symbol
+    assert any("λ₀ˢ" in alt for alt in figure_titles(L))
+
+
+def test_r15_b10_dense_paragraphs_split(L):
+    md = markdown(L)
+    assert "It uses two nets:\n\n- the **lesson-4 net**" in md
+    assert "But their ranges do not transfer by a multiple:\n\n- Their $\\lambda_0$ is the top eigenvalue" in md
+    assert "**Predicted and observed thresholds differ.**\n\n- *Predicted.*" in md
+    for head in ("- *Observed.*", "- *Ill-conditioning.*", "- *Formula and rule.*"):
+        assert head in md, head
+
+
+def test_r15_c13_c14_figure_captions_and_plateaus_printed(L):
+    assert any("a drop below the edge happens between two dots" in alt for alt in figure_titles(L))
+    plateau = L["plateau"]
+    for run, level in zip(("eos", "eos2"), plateau):
+        steps, sharp = np.array(L[f"{run}.sharpness_steps"]), np.array(L[f"{run}.sharpness"])
+        assert level == pytest.approx(float(np.median(sharp[steps > 600])))
+        assert f"plateau: median sharpness after step 600 {level:.3g}, against 2/lr = {2 / L[f'{run}.lr']:.3g}" in L.text()
+    assert round(plateau[0]) == 20 and round(plateau[1], 1) in (13.4, 13.5, 13.6)
+    assert "from about 20 at 0.1 to about 13.5 at 0.15" in markdown(L)
+    assert abs(L["late_low"][0] - 1) < 0.05 and "whose two dotted segments nearly coincide" in markdown(L)   # lr = 0.1: the two window minima
+    assert "so this figure shows no rise of the loss" in markdown(L)
+    assert max(L["edge_start"][1]) > 1 > min(L["edge_start"][1])            # 1.5 x: above the edge at step 0, below it at step 5
+
+
+def test_r15_d15_d16_repeats_cut_grammar_and_one_name(L):
+    md = markdown(L)
+    assert md.count("stayed finite for 64 steps") == 1
+    assert md.count("(lesson 5's 0.9 × run first rose below the edge; first section)") == 2
+    assert "in lesson 5's full-batch run at 0.9 × `critical_lr` the loss first rose on a step that started below the edge" not in md
+    n = L["n_above"]
+    assert f"{n} of 16 minibatches {'has' if n == 1 else 'have'} 2/sharpness below the rate" in L.text()
+    assert md.count("(the cosine between the two)") == 1 and "$|g\\cdot v|/|g|$ (the cosine between the two), 0.61" in md
