@@ -156,6 +156,9 @@ def test_the_static_figure_shows_the_growing_case_on_axes_that_hold_it(L):
         path = demo_response(1.1, steps=app.steps)
         low, high = app.ax.get_ylim()
         assert low < path.min() and path.max() < high and "grows" in app.label.value
+        # review r15 C10: the static figure also shows lr = 0.9, below the threshold, as the text says
+        assert list(app.reference.get_ydata()) == list(demo_response(0.9, steps=app.steps))
+        assert "A faint grey line keeps lr = 0.9, just below the threshold" in " ".join(markdown(L).split())
     finally:
         app.close()
 
