@@ -180,6 +180,7 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     assert (L["sharpness_low"], L["sharpness_high"]) == pytest.approx((2e3, 2e4))
     md = " ".join(markdown(L).split())
     assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
+    assert "In the quadratic picture, with plain gradient descent, a rate trains below" in md
     assert "Lesson 01 reads the thread's two rates this way, and lesson 04 measures" in md
     assert "puts the sharpness $\\lambda_{\\max}$ between 2000 and 20000 (lessons 01 and 04)" in md
 
