@@ -315,6 +315,10 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
 def draw_rate_comparison(ax_bowl, ax_loss, curvature, runs, colors=None, parabola_steps=6):
     """One bowl, several rates: the steps on the parabola (left) and the loss per step (right).
 
+    Each legend entry gives the rate's factor ``|1 - lr * curvature|`` and whether ``|w|`` grows,
+    stays or shrinks by it; the loss panel marks with a cross where a run diverged (passed float32's
+    largest value).
+
     Parameters
     ----------
     ax_bowl, ax_loss : matplotlib.axes.Axes
@@ -340,7 +344,9 @@ def draw_rate_comparison(ax_bowl, ax_loss, curvature, runs, colors=None, parabol
     out = []
     for run, color in zip(runs, colors):
         factor = abs(1 - run.lr * curvature)
-        label = f"lr = {run.lr:g}: factor {factor:.2f} → {verdict(factor)}"
+        # "grows", not "diverges": the legend names the factor; the cross marks where the run diverged
+        trend = "grows" if factor > 1 else ("stays" if factor == 1 else "shrinks")
+        label = f"lr = {run.lr:g}: factor {factor:.2f} → |w| {trend}"
         steps = draw_parabola_steps(ax_bowl, run.path, curvature, parabola_steps, color=color,
                                     label=label)
         out.append({"steps": steps, **draw_loss_per_step(ax_loss, run, label=label, color=color)})

@@ -115,26 +115,34 @@ class CheckSlider(SliderApp):
     """A learning-rate slider and an ipympl figure that redraws as the slider moves.
 
     Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow. The y-axis
-    rescales to hold every iterate (``path_ylim``), so a growing path stays on the figure. Built on
+    rescales to hold every iterate (``path_ylim``), so a growing path stays on the figure. A faint
+    line shows a fixed ``reference_lr`` (0.9, just below the threshold 1) for comparison, and the
+    grey line at 0 is labelled as the minimum. Built on
     the course's ``SliderApp``, so displaying it shows the live widget, and a static export
     shows the figure's PNG. ``update(lr=...)`` is what the slider calls.
     """
 
     key = "setup_check"
 
-    def __init__(self, lr: float = 0.3, steps: int = 12, blit: bool = True):
+    def __init__(self, lr: float = 0.3, steps: int = 12, blit: bool = True, reference_lr: float = 0.9):
         from helpers.controls import linear_slider
 
+        if not (isinstance(reference_lr, (int, float)) and 0 < reference_lr < 1):
+            raise ValueError(f"reference_lr must be a rate below the threshold 1, got {reference_lr!r}")
         self.steps = steps
         fig, self.ax = _new_figure(self.key, (7.0, 3.8), 1)
         slider = linear_slider(lr, 0.05, 1.2, 0.05, "lr", aria_label="learning rate lr")
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
-        self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-")
-        self.ax.axhline(0.0, color="grey", lw=0.8)
+        self.reference, = self.ax.plot(range(steps + 1), demo_response(reference_lr, steps=steps), "o-",
+                                       color="grey", alpha=0.35, ms=4,
+                                       label=f"lr = {reference_lr:g}\n(fixed)")
+        self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-", label="lr on\nthe slider")
+        self.ax.axhline(0.0, color="grey", lw=0.8, label="minimum\nx = 0")
+        self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
         self.ax.set(xlabel="step $k$", ylabel="$x_k$", ylim=path_ylim(demo_response(lr, steps=steps)))
         self.suptitle = fig.suptitle("")
         projector_fonts(fig)
-        fig.subplots_adjust(left=0.11, right=0.97, bottom=0.18, top=0.87)
+        fig.subplots_adjust(left=0.11, right=0.76, bottom=0.18, top=0.87)
         self._track([self.line, self.suptitle])
         self.update(lr=lr)
 

@@ -16,6 +16,7 @@ def L():
 def test_at_half_one_step_lands_on_the_minimum(L):
     # "Try lr = 0.5 (one step lands exactly on the minimum)"
     assert printed(L, r"lr = 0.5: x is multiplied by {n} per step") == (0.0,)
+    assert "multiplied by +0.0" not in L.text()                  # a zero factor prints as plain 0
     assert L["after_12"][0] == 0.0
 
 
@@ -30,7 +31,14 @@ def test_at_eleven_tenths_the_distance_grows_every_step(L):
     # "lr = 1.1 (it overshoots by more than it started: the distance grows every step)"
     (factor,) = printed(L, r"lr = 1.1: x is multiplied by {n} per step")
     assert factor < -1
-    assert abs(L["after_12"][2]) > 1
+    assert abs(L["after_12"][3]) > 1
+
+
+def test_at_one_the_distance_stays_the_same_as_printed(L):
+    # "at η = 1 it stays the same, above it it grows (the four rates printed above)"
+    assert list(L["check_rates"]) == [0.5, 0.9, 1.0, 1.1]
+    assert printed(L, r"lr = 1.0: x is multiplied by {n} per step; after 12 steps x = {n}") == (-1.0, 1.0)
+    assert "(the four rates printed above)" in markdown(L)
 
 
 def test_tensorflow_imports_as_the_check_says(L):
@@ -74,8 +82,8 @@ def test_the_glossary_is_linked_from_lesson_00_and_the_readme(L):
 
 def test_the_overview_names_every_reason_the_thread_gives(L):
     # the second answer's first reason: each step sees different data (measured in lessons 05 and 06)
-    overview = L.nb.cells[0].source
-    assert "computes its gradient on different examples" in overview and "lessons 05\nand 06" in overview
+    overview = " ".join(L.nb.cells[0].source.split())
+    assert "computes its gradient on different examples" in overview and "lessons 05 and 06" in overview
     assert "the loss a step\ngoes down" not in overview
 
 
@@ -92,9 +100,12 @@ def test_the_overview_claims_a_quadratic_prediction_not_an_exact_one(L):
 
 
 def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
+    # Review r15 B4: the correction names the answer it corrects and stays short (lesson 02 shows it).
     overview = " ".join(L.nb.cells[0].source.split())
-    assert "set by the *sharpness* $\\lambda_{\\max}$, the largest curvature, not by the conditioning" in overview
-    assert "lesson 02 shows both" in overview
+    assert ("Lesson 02 adds one correction to the Deep Learning book answer on ill-conditioning: the rate at which "
+            "training blows up is set by the most sharply curved direction alone, not by the conditioning") in overview
+    assert "The Deep Learning book answer (the thread's first)" in overview
+    assert "One correction to the second" not in overview
 
 
 def test_lesson_04_is_called_a_stand_in(L):
@@ -108,15 +119,19 @@ def test_the_blow_up_clock_is_defined_where_the_table_names_it(L):
 
 def test_the_demo_answers_both_questions_with_its_printed_numbers(L):
     # 0.9 -> 1.1 is a 22% larger rate; |x12| grows 130-fold; at 1.1 the loss is multiplied by 1.44 per step
-    assert printed(L, r"0.9 → 1.1 is a {n}% larger rate; after 12 steps \|x\| is {n} times larger "
-                      r"\({n} → {n}\)") == (22, 130, 0.0687, 8.92)
+    # Review r15 B7: 130 compares the two runs' |x| (their losses differ by 130²); 79 is one run's loss growth.
+    assert printed(L, r"0.9 → 1.1 is a {n}% larger rate; after 12 steps \|x\| of the run at 1.1 is {n} times "
+                      r"\|x\| of the run at 0.9 \({n} → {n}\), so its loss x²") == (22, 130, 0.0687, 8.92)
+    assert f"so its loss x² is {L['growth'] ** 2:,.0f} times the other run's" in L.text()
+    assert round(L["growth"] ** 2) == round(1.5**24)
     assert L["growth"] == pytest.approx(abs(1.2**12 / 0.8**12))
     assert L["loss_factor"] == pytest.approx(1.44)
     (factor, after) = printed(L, r"at lr = 1.1 the loss x² is multiplied by \(1 - 2·1.1\)² = {n} per step, "
-                                 r"so after 12 steps by {n}")
+                                 r"so after 12 steps that one run's loss is {n} times its start")
     assert factor == 1.44 and after == round(1.44**12)
     md = " ".join(markdown(L).split())
-    assert "So the 22% step from 0.9 to 1.1 (printed)" in md and "grows by 1.44 per step" in md
+    assert "So the 22% step from 0.9 to 1.1 (printed) does not make training a little worse" in md
+    assert "is multiplied by a factor of 1.44 per step (question 2)" in md and "grows by 1.44 per step" not in md
     assert "a rate 22% larger, 0.9 → 1.1, crosses that threshold" in md and "multiplies the loss $x^2$ by 1.44" in md
 
 
@@ -141,5 +156,60 @@ def test_the_static_figure_shows_the_growing_case_on_axes_that_hold_it(L):
         path = demo_response(1.1, steps=app.steps)
         low, high = app.ax.get_ylim()
         assert low < path.min() and path.max() < high and "grows" in app.label.value
+        # review r15 C10: the static figure also shows lr = 0.9, below the threshold, as the text says
+        assert list(app.reference.get_ydata()) == list(demo_response(0.9, steps=app.steps))
+        assert "A faint grey line keeps lr = 0.9, just below the threshold" in " ".join(markdown(L).split())
     finally:
         app.close()
+
+
+def test_what_changes_at_the_threshold_is_the_size_of_the_factor(L):
+    # Review r15 A1: the factor is constant on both sides; above the threshold |1 - 2η| > 1.
+    md = " ".join(markdown(L).split())
+    assert "Every step multiplies the error by the same factor $1 - 2\\eta$ on both sides of it" in md
+    assert "below it $|1 - 2\\eta| < 1$ and the error shrinks, above it $|1 - 2\\eta| > 1$" in md
+    assert "above it the error is multiplied by the same factor every step" not in md
+    (below,) = printed(L, r"lr = 0.9: x is multiplied by {n} per step")
+    (above,) = printed(L, r"lr = 1.1: x is multiplied by {n} per step")
+    assert abs(below) < 1 < abs(above)
+
+
+def test_the_thread_threshold_is_placed_between_its_two_rates(L):
+    # Review r15 B3: 1e-4 trains and 1e-3 blows up only if 2/λmax lies between them: 2000 < λmax < 20000.
+    assert printed(L, r"λmax lies between 2/1e-3 = {n} and 2/1e-4 = {n}") == (2000, 20000)
+    assert (L["sharpness_low"], L["sharpness_high"]) == pytest.approx((2e3, 2e4))
+    md = " ".join(markdown(L).split())
+    assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
+    assert "In the quadratic picture, with plain gradient descent, a rate trains below" in md
+    assert "Lesson 01 reads the thread's two rates this way, and lesson 04 measures" in md
+    assert "puts the sharpness $\\lambda_{\\max}$ between 2000 and 20000 (lessons 01 and 04)" in md
+
+
+def test_row_01_says_where_012_comes_from_and_that_it_converges_on_x_squared(L):
+    # Review r15 B5: 0.12 is the x² answer's rate; the threshold of x² is 1 (printed), so 0.12 converges there.
+    md = " ".join(markdown(L).split())
+    assert ("The thread's $x^2$ answer shows figures at the rates 0.01 and 0.12, yet on $x^2$ itself 0.12 converges "
+            "(the threshold of $x^2$ is 1, computed below)") in md
+    assert printed(L, r"threshold 2/f'' = {n}") == (1,) and 0.12 < 1
+
+
+def test_terms_of_the_lesson_table_are_defined_in_their_rows(L):
+    # Review r15 B6: row 03 says what η, g and H are and that the thread writes ε; the glossary covers lesson 06's terms.
+    md = " ".join(markdown(L).split())
+    assert ("with learning rate $\\eta$ (which the book and the thread write as $\\varepsilon$), gradient $g$ and "
+            "Hessian $H$") in md
+    assert "the catapult (the [glossary](GLOSSARY.md) defines each)" in md
+
+
+def test_the_overview_says_the_rates_are_tested_on_a_stand_in(L):
+    # Review r15 B8 and D13: the thread's rates on a stand-in network; the asker writes "simple neural networks".
+    overview = " ".join(L.nb.cells[0].source.split())
+    assert "tests that prediction at the thread's two rates on a stand-in network (the thread describes none)" in overview
+    assert "simple neural networks" in overview and "small TensorFlow network" not in overview
+
+
+def test_the_slider_text_names_the_title_and_promises_no_threshold_drawing(L):
+    # Review r15 B9 and C10: the slider's sentence is its title; the threshold is computed, not drawn, in lesson 00.
+    md = " ".join(markdown(L).split())
+    assert "the curve and the title above it should change" in md
+    assert "drawn on the figure" not in md and "a threshold such as $2/\\lambda_{\\max}$, computed before the run" in md

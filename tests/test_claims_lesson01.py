@@ -173,13 +173,20 @@ def test_in_float32_the_loss_is_inf_first_and_the_weight_nan_later(L):
 
 
 def test_the_thread_rates_are_read_as_curvature_bounds_with_the_caveat(L):
-    # "a sharpness above 2000 ... at 1e-3, and below 20000 ... at 1e-4", "if the one-dimensional picture holds"
+    # "a sharpness above 2000 ... at 1e-3, and at most about 20000 ... at 1e-4", "if the one-dimensional picture holds"
     assert printed(L, r"lr = 0.001 blew up: the threshold 2/lr = {n}") == (2000,)
     assert printed(L, r"lr = 0.0001 trained: the threshold 2/lr = {n}") == (20000,)
     md = " ".join(markdown(L).split())
     assert "if the one-dimensional picture holds for its network" in md
-    assert "a sharpness above 2000 somewhere along its path at $10^{-3}$, and below 20000" in md
-    assert "its sharpness exceeded 2000 at $10^{-3}$ and stayed below 20000 at $10^{-4}$" in md
+    # review r15 A2: the bounds assume plain full-batch gradient descent, and the upper one is "at most about"
+    assert "a sharpness above 2000 somewhere along its path at $10^{-3}$, and at most about 20000" in md
+    assert "exceeded 2000 at $10^{-3}$ and stayed at most about 20000 at $10^{-4}$" in md
+    assert "below 20000" not in md
+    assert ("the threshold $2/\\eta$ is that of plain, full-batch gradient descent: the thread does not name its "
+            "optimizer, and momentum (lesson 7), Adam (lesson 5) and minibatches (lesson 6) change the threshold") in md
+    assert "So if the picture held and the thread ran plain gradient descent" in md
+    assert "it ran plain full-batch gradient descent (the thread does not name its optimizer" in md
+    assert "the *edge of stability* of lesson 6" in md
 
 
 def test_a_tenfold_change_crosses_only_when_the_threshold_is_inside_the_decade(L):
@@ -203,3 +210,82 @@ def test_the_thread_is_paraphrased_not_quoted_and_the_epoch_claim_is_conditional
     md = markdown(L)
     assert '"from the thousands to a trillion to infinity"' not in md
     assert "fit in one epoch if the epoch has at least 31 steps" in md
+
+
+def test_the_float32_summary_is_one_route_with_the_printed_steps(L):
+    # review r15 A1: "one route, on this 1-D quadratic": loss inf at 122, gradient inf at 248, w = -inf at 249, nan at 250
+    steps = (L["route.loss_inf"], L["route.gradient_inf"], L["route.weight_inf"], L["route.weight_nan"])
+    assert steps == (122, 248, 249, 250)
+    assert printed(L, r"step {n}: w = {n} - 0.12·inf = -inf")[0] == 249
+    md = " ".join(markdown(L).split())
+    assert ("One route to `nan`, on this 1-D quadratic in float32 (printed above): the loss is `inf` at step 122, the "
+            "gradient at step 248, the update after it makes the weight `-inf` at step 249, and the next update "
+            "computes `inf - inf`, so the weight is `nan` at step 250. In a network, activations can overflow first "
+            "(not measured here).") in md
+    assert "In float32 the loss reaches `inf` first; the weight becomes `nan` later" not in md
+
+
+def test_the_first_answer_does_not_call_0012_the_threads_rate_and_prints_it_first(L):
+    # review r15 B3: the tenfold computation comes before the answer that uses it; the thread's rates are named
+    md = " ".join(markdown(L).split())
+    answer = md.index("**Answer to the first question.**")
+    assert "0.012 is our own tenfold-smaller rate, not the thread's: its second answer's two rates, 0.01 and 0.12, are " \
+           "12 times apart" in md
+    assert "computed after the answer to the second question" not in md
+    assert 0.12 / 0.01 == pytest.approx(12)
+    text = L.text()
+    assert text.index("threshold 0.1 lies between 0.012 and 0.12") < text.index("**Answer to the first question.**")
+    assert md.index("What a tenfold smaller rate does on the same bowl:") < answer
+
+
+def test_sharpness_and_hessian_of_a_network_are_said_where_used(L):
+    # review r15 B4
+    md = " ".join(markdown(L).split())
+    assert ("A network's curvature here is its *sharpness*, the largest eigenvalue of its Hessian $H$, the matrix of "
+            "second derivatives") in md
+    assert "with gradient $g$ and Hessian $H$, the matrix of second derivatives" in md
+
+
+def test_the_first_figure_says_grows_for_the_factor_and_diverged_for_the_cross(L):
+    # review r15 B5: legend "grows" (factor > 1); "diverged" only at the float32 cross
+    md = " ".join(markdown(L).split())
+    assert ("In the legends, *grows* means that the factor is above 1, so $|w|$ and the loss grow from the very first "
+            "step; the run is called *diverged* only later, at the cross.") in md
+    cell = next(c for c in L.nb.cells if "plots.draw_rate_comparison(" in c.source)
+    assert any("image/png" in out.get("data", {}) for out in cell.outputs)
+    assert L["first_figure_run.diverged_at"] > 1
+
+
+def test_contraction_is_said_to_be_a_contraction_only_below_one(L):
+    # review r15 B6
+    md = markdown(L)
+    assert ("`contraction(lr)` returns the size of the factor, $|1 - \\eta\\lambda|$; despite its name it is a "
+            "contraction only when that size is below 1") in md
+    assert printed(L, r"lr = 0.12: factor \|1 - lr·f''\| = {n} → diverges") == (1.4,)
+
+
+def test_the_clock_figure_says_the_cross_covers_the_last_circle(L):
+    # review r15 C7: at float32's level the run diverged on the step where it passed the level
+    assert L["covered"] == " (it covers the last circle)"
+    assert L["run.diverged_at"] == L["clock.predicted"][-1]
+
+
+def test_the_nan_printed_first_is_called_loss_minus_loss(L):
+    # review r15 D10
+    assert "came from `loss - loss`, a subtraction that training never computes" in markdown(L)
+
+
+def test_the_first_figures_run_is_recomputed_not_left_over_from_a_loop(L):
+    # review r15 D11: no dependence on the first figure's loop variable
+    code = "".join(c.source for c in L.nb.cells if c.cell_type == "code")
+    assert "runs[1]" not in code
+    assert "first_figure_run = gradient_descent(steep.grad, [w0], lr, steps, loss=steep.loss)" in code
+    assert L["first_figure_run.lr"] == 0.12 and L["first_figure_run.losses"][0] == pytest.approx(10.0)
+
+
+def test_the_squeezed_small_rate_path_is_pointed_to_its_loss_panel(L):
+    # review r15 C8: on 10 w² the lr = 0.01 steps sit at the bottom of the bowl; the loss panel shows convergence
+    assert "the loss panel beside it shows them converge" in markdown(L)
+    assert printed(L, r"lr = 0.01: factor \|1 - lr·f''\| = {n} → converges")
+    steep_small = printed(L, r"threshold 2/f'' = 0.1, and 0.12 needs f'' > 16.7 to diverge\nlr = 0.01: factor \|1 - lr·f''\| = {n}")
+    assert steep_small == (0.8,)

@@ -50,8 +50,17 @@ def test_rate_comparison_labels_come_from_the_runs():
     runs = [gradient_descent(bowl.grad, [1.0], lr, 50, loss=bowl.loss) for lr in (0.01, 0.12)]
     ax_bowl, ax_loss = Figure().subplots(1, 2)
     out = plots.draw_rate_comparison(ax_bowl, ax_loss, 20.0, runs)
-    assert [a["steps"].get_label() for a in out] == ["lr = 0.01: factor 0.80 → converges",
-                                                    "lr = 0.12: factor 1.40 → diverges"]
+    # review r15 B5: the legend says "grows" for a factor above 1; "diverged" is kept for the float32 cross
+    assert [a["steps"].get_label() for a in out] == ["lr = 0.01: factor 0.80 → |w| shrinks",
+                                                    "lr = 0.12: factor 1.40 → |w| grows"]
+
+
+def test_rate_comparison_says_stays_at_a_factor_of_exactly_one():
+    bowl = Quadratic(2.0)
+    runs = [gradient_descent(bowl.grad, [1.0], 1.0, 10, loss=bowl.loss)]
+    ax_bowl, ax_loss = Figure().subplots(1, 2)
+    (out,) = plots.draw_rate_comparison(ax_bowl, ax_loss, 2.0, runs)
+    assert out["steps"].get_label() == "lr = 1: factor 1.00 → |w| stays"
 
 
 # ---------------------------------------------------------------- lesson 4

@@ -82,3 +82,25 @@ def test_path_ylim_refuses_an_empty_or_infinite_path():
         path_ylim([1.0, np.inf])
     with pytest.raises(ValueError, match="margin"):
         path_ylim([1.0], margin=0.5)
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.3, 1.1, 1.2])
+def test_the_fixed_reference_rate_is_drawn_faintly_and_stays_on_the_axes(lr):
+    # review r15 C10: the static figure shows the comparison the lesson makes (0.9 below the threshold, 1.1 above)
+    app = CheckSlider(lr=0.3)
+    try:
+        app.sliders["lr"].value = lr
+        np.testing.assert_allclose(app.reference.get_ydata(), demo_response(0.9, steps=app.steps))
+        low, high = app.ax.get_ylim()
+        assert low < app.reference.get_ydata().min() and app.reference.get_ydata().max() < high
+        assert app.reference.get_alpha() < 1
+        labels = [t.get_text() for t in app.ax.get_legend().get_texts()]
+        assert labels == ["lr = 0.9\n(fixed)", "lr on\nthe slider", "minimum\nx = 0"]
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("bad", [0, 1.0, 1.1, -0.5, "0.9"])
+def test_the_reference_rate_must_lie_below_the_threshold(bad):
+    with pytest.raises(ValueError, match="reference_lr"):
+        CheckSlider(reference_lr=bad)
