@@ -335,3 +335,9 @@ def test_the_bowl_figure_marks_the_start_and_the_minimum(L):
     (cell,) = [c.source for c in L.nb.cells if "draw_eigen_directions(ax, bowl" in c.source]
     assert 'ax.plot(*w0, "s"' in cell and 'ax.plot(0, 0, "P"' in cell and "label.set(zorder=5" in cell
     assert "the path from its start (square) and the minimum $w^* = 0$ (cross)" in markdown(L)
+
+
+def test_the_overview_calls_2_over_the_sharpness_a_threshold_not_a_stable_rate(L):
+    # Review r15 D15: at lr = 2/λ_max the steep factor is exactly -1, so no "largest stable learning rate" exists
+    overview = markdown(L).split("## One factor per eigen-direction")[0]
+    assert "sets the threshold above which it diverges" in overview and "largest stable learning rate" not in overview
