@@ -818,13 +818,13 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
     >>> [line.axes is ax_bad for line in lines.values()]
     [False, True]
     >>> lines["lr = 0.12"].get_label()
-    'lr = 0.12:\\npasses float32 overflow at step 129'
+    "lr = 0.12:\\npasses float32's largest value at step 129"
     """
     colors = colors or {}
     lines = {}
     for label, run in runs.items():
         ax = ax_diverged if run.diverged else ax_finite
-        text = f"{label}:\npasses float32 overflow at step {run.diverged_at}" if run.diverged else label
+        text = f"{label}:\npasses float32's largest value at step {run.diverged_at}" if run.diverged else label
         artists = draw_loss_per_step(ax, run, label=text, color=colors.get(label), annotate=False)
         lines[label] = artists["line"]
     ax_finite.set_yscale("log")

@@ -3,6 +3,7 @@
 import importlib
 import pkgutil
 
+import numpy as np
 import pytest
 
 import helpers.exercises as exercises_package
@@ -204,3 +205,16 @@ def test_a_written_function_is_still_graded(capsys):
 
     assert q.check(raises) is False
     assert "raised ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_lesson02_q1_asks_for_the_threshold_not_a_largest_stable_rate(capsys):
+    # Review r15 D15: at 0.2 the steep factor is exactly -1 (no shrinking), so 0.2 is the threshold, not a stable rate
+    from helpers.exercises import lesson02
+    from helpers.quadratic import Quadratic
+
+    bowl = Quadratic.from_eigenvalues([1.0, 10.0], angle=np.pi / 6)
+    assert bowl.factors(0.2)[-1] == pytest.approx(-1.0)
+    assert "largest stable" not in lesson02.q1.prompt and "threshold" in lesson02.q1.prompt
+    lesson02.q1.solution()
+    assert "exactly -1" in capsys.readouterr().out
+    assert lesson02.q1.check(0.2) and not lesson02.q1.check(2.0)

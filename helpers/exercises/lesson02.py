@@ -14,16 +14,17 @@ from helpers.quadratic import Quadratic
 _bowl = Quadratic.from_eigenvalues([1.0, 10.0], angle=np.pi / 6)
 
 q1 = NumberExercise(
-    prompt="The lesson's bowl has Hessian eigenvalues 1 and 10 (rotated by 30°). What is the largest stable "
-           "learning rate?",
+    prompt="The lesson's bowl has Hessian eigenvalues 1 and 10 (rotated by 30°). Above which learning rate "
+           "does gradient descent diverge (the threshold)?",
     expected=_bowl.critical_lr,
     mistakes=[
         (2 / 1.0, "that is 2/λ_min; the threshold is set by the largest eigenvalue: every direction must be stable."),
-        (_bowl.best_lr, "that is the best fixed rate 2/(λ_min + λ_max), not the largest stable one."),
+        (_bowl.best_lr, "that is the best fixed rate 2/(λ_min + λ_max), below the threshold."),
     ],
     hints=["Each eigen-direction is a parabola with curvature λ_i; all must have |1 - lr·λ_i| < 1.",
            "The rotation does not change eigenvalues."],
-    solution="2/λ_max = 2/10 = 0.2.",
+    solution="2/λ_max = 2/10 = 0.2. Every rate below it converges; at 0.2 itself the steep factor is exactly -1, "
+             "so that component flips sign forever without shrinking, and any rate above it diverges.",
 )
 
 _kappa = 100.0
