@@ -64,7 +64,7 @@ def test_the_clocks_loss_level_is_not_called_a_threshold(L):
 
 def test_figure_1_says_what_its_cross_marks(L):
     md = markdown(L)
-    assert "a cross marks the step at which the loss passed float32's largest value" in md
+    assert "A cross marks the step at which the loss passed float32's largest value" in md
     assert "a cross marks divergence;" not in md
     assert L["first_figure_run.diverged_at"] is not None
     assert float(L["first_figure_run.losses"][L["first_figure_run.diverged_at"]]) > float(np.finfo(np.float32).max)
@@ -132,9 +132,12 @@ def test_the_slider_shows_the_promised_cross_at_its_starting_setting(L):
 
 
 def test_only_inf_minus_inf_and_zero_times_inf_are_said_to_give_nan(L):
-    # "adding a finite number to `inf` or doubling it still gives `inf`, but `inf - inf` and `0 · inf` give `nan`"
+    # review r16 A5: "some arithmetic on `inf` (`inf - inf`, `0 · inf`) gives `nan` (printed below)"; inf + 1 stays inf
     md = markdown(L)
-    assert "arithmetic on `inf` gives `nan`" not in md and "`inf - inf` (printed above) and `0 · inf` give `nan`" in md
+    assert "arithmetic on `inf` gives `nan`" not in md and "arithmetic on `inf` (such as" not in md
+    assert "some arithmetic on `inf` (`inf - inf`, `0 · inf`) gives `nan` (printed below)" in md
+    assert "inf - inf = nan; 0 · inf = nan" in L.text() and "but inf + 1 = inf and 2 · inf = inf" in L.text()
+    assert np.isnan(L["zero_times_inf"]) and np.isnan(L["inf_minus_inf"])
     with np.errstate(invalid="ignore"):
         inf = np.float32(np.inf)
         assert np.isinf(inf + np.float32(1)) and np.isinf(2 * inf)
@@ -151,7 +154,7 @@ def test_the_first_figures_run_stopped_later_because_it_started_two_decades_lowe
 
 
 def test_the_first_answer_is_qualified_to_a_quadratic(L):
-    assert "On a quadratic, below the threshold any rate converges, above it every rate diverges" in markdown(L)
+    assert "On a quadratic, below the threshold any rate converges and above it every rate diverges." in markdown(L)
 
 
 def test_in_float32_the_loss_is_inf_first_and_the_weight_nan_later(L):
@@ -182,11 +185,11 @@ def test_the_thread_rates_are_read_as_curvature_bounds_with_the_caveat(L):
     assert "a sharpness above 2000 somewhere along its path at $10^{-3}$, and at most about 20000" in md
     assert "exceeded 2000 at $10^{-3}$ and stayed at most about 20000 at $10^{-4}$" in md
     assert "below 20000" not in md
-    assert ("the threshold $2/\\eta$ is that of plain, full-batch gradient descent: the thread does not name its "
-            "optimizer, and momentum (lesson 7), Adam (lesson 5) and minibatches (lesson 6) change the threshold") in md
+    assert ("The threshold $2/\\eta$ belongs to one optimizer only, plain full-batch gradient descent; momentum (lesson 7), "
+            "Adam (lesson 5) and minibatches (lesson 6) change it.") in md
     assert "So if the picture held and the thread ran plain gradient descent" in md
-    assert "it ran plain full-batch gradient descent (the thread does not name its optimizer" in md
-    assert "the *edge of stability* of lesson 6" in md
+    assert "it ran plain full-batch gradient descent (a bound for that one optimizer" in md
+    assert "(the *edge of stability*, lesson 6)" in md
 
 
 def test_a_tenfold_change_crosses_only_when_the_threshold_is_inside_the_decade(L):
@@ -209,7 +212,8 @@ def test_the_first_answers_formula_is_the_general_form_of_2(L):
 def test_the_thread_is_paraphrased_not_quoted_and_the_epoch_claim_is_conditional(L):
     md = markdown(L)
     assert '"from the thousands to a trillion to infinity"' not in md
-    assert "fit in one epoch if the epoch has at least 31 steps" in md
+    # review r16 A2: the quadratic's step counts are not applied to the thread's epoch
+    assert "fit in one epoch" not in md and "That is the pattern the thread reports" not in md
 
 
 def test_the_float32_summary_is_one_route_with_the_printed_steps(L):
@@ -289,3 +293,81 @@ def test_the_squeezed_small_rate_path_is_pointed_to_its_loss_panel(L):
     assert printed(L, r"lr = 0.01: factor \|1 - lr·f''\| = {n} → converges")
     steep_small = printed(L, r"threshold 2/f'' = 0.1, and 0.12 needs f'' > 16.7 to diverge\nlr = 0.01: factor \|1 - lr·f''\| = {n}")
     assert steep_small == (0.8,)
+
+
+def test_the_optimizer_bound_fits_one_optimizer_and_the_asker_tried_several(L):
+    # review r16 A1: the asker says changing the optimizer did not help, so the plain-GD bound fits one of them at most
+    md = " ".join(markdown(L).split())
+    assert ("The thread does not name its optimizer, and the asker says that changing the optimizer did not cure the "
+            "`nan` weights, so the bound below can fit at most one of the optimizers they tried.") in md
+    assert "the asker says changing the optimizer did not help" in md
+    assert "changing the optimizer, changing the loss" not in md      # paraphrased, not quoted
+
+
+def test_the_clock_counts_are_scoped_to_the_quadratic_with_the_91_steps(L):
+    # review r16 A2: 9.0 decades in 31 steps, 26.5 decades in 91 more; not applied to the thread's epoch
+    d1, k1, d2, k2 = printed(L, r"a thousand → a trillion: {n} factors of ten in {n} steps; a trillion → overflow: "
+                                r"{n} factors of ten in {n} more steps")
+    assert (k1, k2) == (L["clock.predicted"][0], L["clock.predicted"][1] - L["clock.predicted"][0]) == (31, 91)
+    assert k2 / k1 == pytest.approx(3, abs=0.1) and d2 / d1 == pytest.approx(3, abs=0.1)
+    assert d1 == pytest.approx(9.0) and d2 == pytest.approx(math.log10(3.4028235e38 / 1e12), abs=0.05)
+    md = " ".join(markdown(L).split())
+    assert ("on a quadratic every factor of ten in the loss costs the same number of steps, so the 91 steps from a "
+            "trillion to overflow are about three times the 31 from a thousand to a trillion") in md
+    assert "These counts belong to this quadratic." in md and "minibatches" in md
+    assert "on $10w^2$ at 0.12, from a thousand to a trillion in 31 steps and to float32 overflow in 122" in md
+
+
+def test_the_overview_separates_overshooting_from_growing(L):
+    # review r16 A3: between 1/λ and 2/λ a step overshoots but converges
+    md = markdown(L)
+    assert "when a step overshoots, when it overshoots so far that the loss grows geometrically" in md
+    assert "why the loss then grows geometrically" not in md
+
+
+def test_the_second_order_match_is_called_exact_by_construction(L):
+    # review r16 A4: the 9.6 = 9.6 match is a tautology on a quadratic, as is (3) against the run
+    a, b = printed(L, r"second-order change {n}; f\(w\)·\(r - 1\) = {n}")
+    assert a == b == 9.6
+    md = " ".join(markdown(L).split())
+    assert ("On a quadratic the second-order expansion is exact, so the match printed below holds by construction, "
+            "as (3) will later: it checks our algebra, not the formula") in md
+
+
+def test_the_answer_box_cites_the_float32_weight_route_printed_before_it(L):
+    # review r16 B6: the route (loss inf at 122 ... weight nan at 250) comes before the answer and is cited in it
+    md = markdown(L)
+    box = md.index("**Answer to the second question.**")
+    assert md.index("Run the same iteration (on $10w^2$ at lr 0.12 from loss 1000) in float32") < box
+    assert "in the float32 run above the weight is `nan` at step 250." in md[box:]
+    assert "`inf - inf` (printed above)" not in md
+    text = L.text()
+    assert text.index(f"step {L['route.weight_nan']}: w = -inf") < text.index("**Answer to the second question.**")
+    assert L["route.weight_nan"] == 250 and "(122 here" in md[box:] and L["run.diverged_at"] == 122
+
+
+def test_the_first_figures_cross_is_defined_in_plain_words(L):
+    # review r16 B7: float32 said in plain words at the first figure, with a pointer to where it is explained
+    md = " ".join(markdown(L).split())
+    intro = md[md.index("Same two learning rates, opposite outcome for 0.12."):]
+    assert intro.index("float32 is the 32-bit number format TensorFlow computes in, and a number beyond that value no "
+                       "longer fits in it (the blow-up clock section below explains this).") < intro.index("## ")
+    assert "This lesson calls a run *diverged* at that step." in intro
+    assert float(np.finfo(np.float32).max) == pytest.approx(3.4e38, rel=0.01)
+
+
+def test_an_overshoot_that_converges_is_printed(L):
+    # review r16 B8: between 1/f'' and 2/f'' each step crosses the minimum and |w| still shrinks
+    lo, lr_over, hi, factor = printed(L, r"1/f'' = {n} < lr = {n} < 2/f'' = {n}: factor 1 - lr·f'' = {n} → converges")
+    assert lo < lr_over < hi and factor == -0.4 and L["factor_over"] == pytest.approx(-0.4)
+    w = np.asarray(L["overshoot.path"])[:, 0]
+    assert all(np.sign(w[1:]) == -np.sign(w[:-1])) and np.allclose(np.abs(w[1:]) / np.abs(w[:-1]), 0.4)
+    assert "w per step: +1, -0.4, +0.16, -0.064, +0.0256" in L.text()
+    assert "yet $|w|$ shrinks by the factor 0.4 (printed above)" in markdown(L)
+
+
+def test_the_tenfold_cell_prints_the_threshold_once(L):
+    # review r16 D12
+    cell = next(c for c in L.nb.cells if c.cell_type == "code" and "for lr_try in (0.12, 0.012):" in c.source)
+    out = "".join(o.get("text", "") for o in cell.outputs)
+    assert out.count("threshold 0.1") == 1
