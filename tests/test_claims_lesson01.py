@@ -350,8 +350,8 @@ def test_the_first_figures_cross_is_defined_in_plain_words(L):
     # review r16 B7: float32 said in plain words at the first figure, with a pointer to where it is explained
     md = " ".join(markdown(L).split())
     intro = md[md.index("Same two learning rates, opposite outcome for 0.12."):]
-    assert intro.index("float32 is the 32-bit number format TensorFlow computes in, and a number beyond that value no "
-                       "longer fits in it (the blow-up clock section below explains this).") < intro.index("## ")
+    assert intro.index("TensorFlow computes in float32, a 32-bit number format that cannot hold a number beyond that "
+                       "value (the blow-up clock section below explains it).") < intro.index("## ")
     assert "This lesson calls a run *diverged* at that step." in intro
     assert float(np.finfo(np.float32).max) == pytest.approx(3.4e38, rel=0.01)
 
