@@ -1402,7 +1402,7 @@ def alt_text(fig) -> str:
 __all__ += ["draw_growth_inset"]
 
 
-def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.5, 0.55, 0.44)):
+def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.6, 0.55, 0.33)):
     """An inset on ``ax``: a diverging run's loss at each step up to its overflow, beside the fastest
     growth the parabola allows (``losses[0] * factor**t``) and the loss at which it overflows.
 
@@ -1421,6 +1421,7 @@ def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.5
         The loss at which the run overflows (drawn dotted).
     color : color, optional
     bounds : (x0, y0, width, height) in axes fractions
+        The legend sits in ``ax`` just below the inset (under its tick labels), off the inset's lines.
 
     Returns
     -------
@@ -1457,8 +1458,11 @@ def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.5
                    label=f"x {factor:.3g} per step (parabola)")
     inset.axhline(ceiling, color="k", ls=":", lw=1, label="overflow")
     inset.set_title(f"first {finite.size} steps, log scale", fontsize=10)
-    inset.tick_params(labelsize=9)
-    low, high = np.log10(finite.min()), np.log10(inset.get_ylim()[1])
-    inset.set_ylim(10 ** (low - 0.5 * (high - low)), 10 ** high)   # the lowest third free of lines, for the legend
-    inset.legend(fontsize=8, loc="lower right", handlelength=1.5, borderaxespad=0.2)   # below the climbing lines
+    inset.tick_params(labelsize=8)
+    low, high = np.log10(finite.min()), np.log10(max(ceiling, finite.max()))
+    pad = 0.08 * (high - low)
+    inset.set_ylim(10 ** (low - pad), 10 ** (high + pad))   # the run and the overflow, no more
+    inset.set_xlim(-0.5, fastest[-1] + 0.5)
+    inset.legend(fontsize=8, loc="upper right", handlelength=1.5, bbox_to_anchor=(bounds[0] + bounds[2], bounds[1] - 0.07),
+                 bbox_transform=ax.transAxes, borderaxespad=0)   # below the inset, off its lines
     return inset

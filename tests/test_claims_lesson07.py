@@ -83,7 +83,7 @@ def test_var_y_is_the_loss_of_predicting_the_mean_and_below_mean_y2(L):
 
 def test_relu_units_die_and_the_loss_sticks_near_mean_y2_without_nan(L):
     assert L["relu_dead0"] > 0                          # already dead at initialisation
-    assert L["relu_dead_above"] > L["relu_dead0"]       # many more after the overshoots
+    assert L["relu_dead_above"] > L["relu_dead0"]       # "After the 4x run every unit was dead"
     assert L["relu_dead_above"] == 1.0                  # "when all are dead"
     assert 0.9 < L["relu_stuck"] / L["mean_y2"] <= 1.0  # near mean y^2
     assert L["relu_stuck_finite"]
@@ -94,7 +94,6 @@ def test_relu_units_die_and_the_loss_sticks_near_mean_y2_without_nan(L):
 def test_tanh_saturates_its_sharp_direction_flattens_and_neither_run_learns_much(L):
     assert L["tanh_saturated0"] > 0.5                   # "more than half of the tanh units"
     assert L["tanh_saturated_above"] > L["tanh_saturated0"]   # "more units are saturated"
-    assert L["tanh.first_layer_share"] > 0.9            # the sharpest direction lives in the first layer
     assert L["tanh.sharpness"] / L["tanh_above.sharpness_after"] > 10   # "far below its start"
     assert L["tanh_edge_end"] < 1
     assert min(L["tanh_finals_over_var"]) > 1           # "neither run did better than predicting the mean"
@@ -224,7 +223,7 @@ def test_the_checklists_lesson_7_claims_are_the_lessons_values(L):
     step3 = " ".join(raw.split("\n3. ")[1].split("\n4. ")[0].split())
     assert "06_beyond" not in step3 and "a plain-SGD run at 0.9 × 2/λ diverged" in step3
     assert ("where the heavy ball failed: there momentum lowered the usable rate" in step3
-            and "The threshold errs both ways on real nets: use it as a scale, then run to check" in step3)
+            and "It errs both ways on real nets: use it as a scale, then run to check" in step3)
     # step 8: "the minibatch losses within 20% of the lowest spread from below 2/λ to above it"
     assert "spread from below 2/λ to above it" in text
     assert min(L["range_band"]) < 1 < max(L["range_band"])
@@ -256,7 +255,8 @@ def test_plain_sgd_trained_at_the_largest_momentum_rate_that_trained_and_where_m
     assert len(failed) == 3 and L["plain_trained_where_momentum_failed"] == len(failed)
     assert 2.5 < L["plain_over_critical_max"] < 3
     text = " ".join(L.text().split())
-    assert "Did momentum raise the rate that trains on this net? No." in text
+    assert ("Did momentum raise the rate that trains on this net, compared at the same lr (not at the same long-run step "
+            "$\\eta/(1-\\beta)$)? No.") in text                                  # review r15 D16: which comparison
     assert "on this net the heavy ball lowered the usable rate" in text and "on that net momentum lowered the usable rate" in text
     assert "these runs do not show momentum raising the usable rate" not in text
 
@@ -296,7 +296,7 @@ def test_the_raw_nets_initial_losses_are_printed_and_halving_is_read_from_them(L
 
 def test_the_parabola_step_is_an_estimate_from_the_gradient_share(L):
     text = L.text()
-    assert "The share is of the gradient, not of the loss" in text
+    assert all(0 < share < 1 for share in L["gradient_shares"])          # "it is not zero"
     assert "Growing by 49 per step from the initial loss, the loss would" not in text
 
 
@@ -334,7 +334,8 @@ def test_divergence_above_the_critical_rate_is_claimed_at_4x_and_the_1_33x_run_t
     assert "| above it, units live (linear, leaky ReLU) |" not in text
     checklist = (ROOT / "notebooks" / "CHECKLIST.md").read_text()
     assert "At 4 × the critical rate, lesson 7's linear and leaky-ReLU nets diverged" in checklist
-    assert "below that, plain SGD trained up to 2.85 ×, step 3" in " ".join(checklist.split())      # review r14 B5
+    assert "below that, plain SGD trained up to 2.85 ×, checklist item 3" in " ".join(checklist.split())   # review r15 B12
+    assert "on lesson 7's leaky-ReLU net `SGD(momentum=0.9)` failed" in " ".join(checklist.split())
     assert "Above the critical rate, lesson 7" not in checklist
 
 
@@ -381,7 +382,7 @@ def test_the_tanh_4x_run_ended_below_the_half_rate_run(L):
     assert L["tanh_final_above"] < L["tanh_final_below"]
     assert min(L["tanh_finals_over_var"]) > 1       # "no better than predicting the mean"
     text = " ".join(L.text().split())
-    assert "Yet the 4x run ended well below the 0.5x run" in text and "A likely reason, not measured here" not in text
+    assert "the 4x run ended well below the 0.5x run" in text and "A likely reason, not measured here" not in text
     assert "without learning much" not in text and "still end no better than predicting the mean" in text
 
 
@@ -484,7 +485,8 @@ def test_r12_the_saturated_tanh_runs_end_where_a_constant_predictor_does(L):
     # "its loss never rose above its start"
     assert L["tanh_peak_step"] == 0 and L["tanh_rises_above"] == 0
     md = " ".join(_markdown(L).split())
-    assert "That is not better learning." in md and "the raw inputs, through the units not yet pinned" not in md
+    assert ("The 4x run ended lower only because its rate was eight times larger, not because it learned more." in md
+            and "the raw inputs, through the units not yet pinned" not in md)
     assert "both ended close to where a constant predictor would, the 4 × run lower only because its rate was larger" in md
 
 
@@ -525,15 +527,14 @@ def test_r12_terms_are_defined_where_used_and_claims_say_where_they_come_from(L)
     assert "Weyl" not in md
     assert "(not run in this lesson; lesson 5 measured it" in md
     assert "Like lesson 4's stand-in, nothing is scaled" in md
-    assert "For the linear model the loss's share can be computed exactly" in md
+    assert "For the linear model the loss's share can be computed exactly" not in md     # review r15 B10: trimmed
 
 
-def test_r12_nearly_all_of_the_linear_models_initial_excess_lies_along_the_sharpest_direction(L):
-    # "the part of the initial loss above the least-squares minimum that lies along v ... is nearly all of that excess"
-    assert 0.9 < L["linear_excess_share"] <= 1
-    # the exact Hessian's threshold is the one the lesson measured by Lanczos
-    assert 2 / L["eigenvalues"][-1] == pytest.approx(L["raw_thresholds"][0], rel=1e-3)
-    assert "nearly all of that excess (printed below)" in _markdown(L)
+def test_r15_b10_section_1_keeps_the_gradient_share_and_drops_the_loss_share(L):
+    md = " ".join(_markdown(L).split())
+    assert "nearly all of that excess (printed below)" not in md and "linear_excess_share" not in L.ns
+    assert "The share is of the gradient, not of the loss" not in md
+    assert "$|g\\cdot v|/|g|$, is printed below (it is not zero)" in md
 
 
 # ---------------------------------------------------------------- round 12 (twelfth fresh review)
@@ -567,8 +568,8 @@ def test_round_12_the_summary_scopes_plain_sgds_success_to_the_momentum_section(
 def test_round_12_terms_come_before_their_use(L):
     md = " ".join(_markdown(L).split())
     # B5: the residual part is defined where it is first used
-    assert md.index("their Hessians have a *residual part*, the net's second derivatives weighted by the residuals") \
-        < md.index("In lesson 4's terms")
+    assert md.index("The *residual part* is the net's second derivatives weighted by the residuals") \
+        < md.index("the two Hessians differ by the difference of their two residual parts")
     # B6: the CNN's unit is defined before the runs' labels are printed; the summary names the labels it rests on
     cells = [c for c in L.nb.cells]
     defined = next(i for i, c in enumerate(cells) if "A *unit* of this net, where the labels count dead units" in c.source)
@@ -591,7 +592,7 @@ def test_round_12_the_constant_predictor_is_applied_though_not_all_units_are_pin
     assert L["tanh_saturated0"] < 1 and L["tanh_saturated_below"] < 1     # pinned only partly at the start and at 0.5x
     assert (f"saturated: {100 * L['tanh_saturated0']:.0f}% at initialisation, {100 * L['tanh_saturated_below']:.0f}% after "
             f"0.5x, {100 * L['tanh_saturated_above']:.0f}% after 4x") in L.text()
-    assert "Here not all units are pinned from the start" in " ".join(_markdown(L).split())
+    assert "Not all units are pinned at the start" in " ".join(_markdown(L).split())
 
 
 def test_round_12_about_two_thirds_of_the_units_negative_at_the_mean_are_dead_everywhere(L):
@@ -611,21 +612,27 @@ def test_round_12_the_summarys_first_bullet_is_split(L):
 
 
 # ---------------------------------------------------------------- round 14 (fresh review r14_07)
-def test_r14_a2_the_gauss_newton_part_grows_with_the_inputs_and_the_raw_targets_residual_part_sets_the_nets_sharpness(L):
+def test_r14_a2_r15_a2_b9_the_two_parts_are_defined_first_and_the_split_is_not_claimed(L):
     md = " ".join(_markdown(L).split())
     assert "the square of the inputs' size is the linear model's law, not the nets'" not in md
-    assert ("the part of a net's Hessian built from its gradients alone (its Gauss–Newton part) grows with the inputs' size "
-            "too, since the gradient with respect to a first-layer weight is proportional to an input") in md
-    # "many times what it was ... with the target standardised too": the target's extra factor, printed per net
+    # "many times ... the "another ...x" printed above": the target's extra factor, printed per net
     extra = [b / m for m, b in zip(L["feature_moves"][1:], L["threshold_moves"][1:])]
     assert min(extra) > 10
     for net, factor in zip(NETS[1:], extra):
         assert re.search(rf"{net} +features standardised, target raw: .*; standardising the target too: another {factor:.2g}x", L.text())
-    assert ("With a raw target, though, the nets' sharpness was many times what it was at the same weights and inputs with "
-            "the target standardised too (the \"another ...x\" printed above): the residual part that the raw target brings, "
-            "defined below, dominates their $\\lambda_{\\max}$.") in md
+    # "standardising the target as well did nothing more to its threshold (printed)": the linear model's another 1x
+    assert L["threshold_moves"][0] / L["feature_moves"][0] == pytest.approx(1, abs=0.01)
+    assert re.search(r"linear +features standardised, target raw: .*; standardising the target too: another 1x", L.text())
+    # review r15 B9: both parts defined (one sentence each, glossary link) before they are used
+    define_gn = md.index("The *Gauss–Newton part* is built from the net's gradients alone")
+    define_res = md.index("The *residual part* is the net's second derivatives weighted by the residuals")
+    section = md.index("## Standardise, and the four nets behave alike")
+    assert section < define_gn < define_res < md.index("is all Gauss–Newton part")
+    assert "(“Where the curvature comes from”; see the [glossary](GLOSSARY.md))" in md
+    # review r15 A2: no "dominates"; the split between the parts is said not to be measured
+    assert "dominates their $\\lambda_{\\max}$" not in md and "defined below" not in md
+    assert "How each net's $\\lambda_{\\max}$ splits between the two parts was not measured" in md
     assert "Weyl" not in md                                                      # review r11: no undefined bound
-
 
 def test_r14_a3_the_inputs_reach_a_few_hundred_and_some_stay_single_digit(L):
     top = L["feature_max"]
@@ -643,18 +650,16 @@ def test_r14_a4_all_units_saturated_after_either_tanh_run_but_one_keep_one_sign_
     assert max(L["tanh_replay_gaps"]) < 1e-3                                   # the replays reached the runs' ends
     md = " ".join(_markdown(L).split())
     assert "A net whose hidden units are each pinned at +1 or at −1 on every row is a constant predictor" in md
-    assert ("in each run all the units saturated at the end but one kept one sign on every row (printed, with each "
-            "replay's final loss next to its run's); that one is $+1$ for some patients and $-1$ for others, a switch, not a constant. "
-            "So this model is applied as an approximation from step 0") in md
+    assert ("in each run, of the units that saturated, all but one kept one sign on every row (printed, with each "
+            "replay's final loss next to its run's). That one is $+1$ for some patients and $-1$ for others: a switch, not a constant.") in md
+    assert "in each run all the units saturated at the end but one" not in md                    # review r15 A3
+    assert L["tanh_pinned"][0] < L["tanh_units"]                       # the 0.5x run: not all units saturated
     assert "units saturated, 29 of them with one sign on every row" in L.text()      # the 0.5x replay's 30 saturated
 
 
 def test_r14_c7_c8_e16_the_share_negative_curvature_and_g_are_explained(L):
     md = " ".join(_markdown(L).split())
-    assert ("its *share* there, the sum of the squares of $v$'s entries for the first layer's kernel and bias "
-            "(1 would be all of $v$), is printed below") in md
-    assert (f"(the squared norm of v's first-layer kernel and bias entries; |v| = 1): {L['tanh.first_layer_share']:.3f}"
-            in L.text())
+    assert "its *share* there" not in md and "first-layer kernel and bias entries" not in L.text()   # review r15 B8: unused, dropped
     assert ("but along a direction of negative curvature the quadratic model's loss falls at any rate, so such a direction "
             "cannot cause the blow-up the critical rate warns about") in md
     assert "the initial gradient $g$ (the gradient of the loss at the initial weights), $|g\\cdot v|/|g|$" in md
@@ -666,13 +671,24 @@ def test_r14_c9_the_checks_hints_quote_the_benchmarks_10_of_10_as_the_lesson_doe
     assert "found both runs as described here for the linear model on 9 of 10 seeds and for the leaky-ReLU, ReLU and tanh nets on 10 of 10" in " ".join(_markdown(L).split())
 
 
-def test_r14_c10_every_raw_threshold_is_below_the_threads_1e_4_and_lesson_4_is_where_its_gap_is_reproduced(L):
+def test_r14_c10_r15_a1_the_threads_two_rates_are_run_on_the_four_nets(L):
     assert max(L["raw_thresholds"]) < 1e-4 < 1e-3 < min(L["std_thresholds"])
+    outcomes = dict(zip([f"{a} {lr:g}" for a in NETS for lr in (1e-4, 1e-3)], L["thread_outcomes"]))
+    # "the linear and leaky-ReLU nets diverged at both, the ReLU net stayed finite and did not train at either,
+    # and the tanh net more than halved its loss at both, ending close to var(y)"
+    assert [outcomes[f"{a} {lr}"] for a in ("linear", "leaky_relu") for lr in ("0.0001", "0.001")] == ["diverged"] * 4
+    assert outcomes["relu 0.0001"] == outcomes["relu 0.001"] == "did not train"
+    assert outcomes["tanh 0.0001"] == outcomes["tanh 0.001"] == "trained"
+    tanh_ends = L["thread_finals_over_var"][-2:]
+    assert all(0.9 < f < 1.2 for f in tanh_ends)
+    assert L.text().count("lr = 0.0001 (") == 4 and L.text().count("lr = 0.001 (") == 4      # all eight printed
     md = " ".join(_markdown(L).split())
-    assert ("so even the thread's 1e-4 lies above every net's critical rate: none of these nets reproduces \"1e-3 blows up, "
-            "1e-4 trains\". [Lesson 4](04_a_real_network_blows_up.ipynb)'s stand-in does") in md
+    assert ("So none of these nets reproduces \"1e-3 blows up, 1e-4 trains\", and not simply because both rates lie above "
+            "every net's critical rate") in md
+    assert "so even the thread's 1e-4 lies above every net's critical rate: none of these nets" not in md
+    assert L["plain_over_critical_max"] > 2.5 and L["tanh_final_above"] < L["tanh.initial_loss"] / 2   # trained above it
+    assert "[Lesson 4](04_a_real_network_blows_up.ipynb)'s stand-in does reproduce the thread" in md
     assert "do not contradict them" not in md
-
 
 def test_r14_c11_e14_n_steps_record_n_losses_and_the_tanh_peak_is_the_initial_loss(L):
     md = " ".join(_markdown(L).split())
@@ -691,3 +707,81 @@ def test_r14_e15_the_exercise_does_not_read_a_jump_as_proof_of_a_rate_above(L):
     assert "a jump in the first steps is what a rate above it does" not in why
     assert "CNN runs at half their critical rate rose, and the tanh net at 4 x never rose" in why
     assert L["cnn_below_spiked"] >= 2 and L["tanh_rises_above"] == 0
+
+
+# ---------------------------------------------------------------- round 15 (fresh review r15_07)
+def test_r15_a4_the_critical_rate_separated_half_from_four_times_not_the_rates_between(L):
+    md = " ".join(_markdown(L).split())
+    assert "sorted the outcomes" not in md
+    assert ("separated the linear and leaky-ReLU nets' runs at 0.5 × (trained) from those at 4 × (diverged); it did not sort "
+            "the rates in between: plain SGD on the leaky-ReLU net trained at 1.71 to 2.85 ×") in md
+    assert [f"{v:.2f}" for v in (min(L["plain_over_critical"]), L["plain_over_critical_max"])] == ["1.71", "2.85"]
+    assert L["regimes_below"][:2] == ["trains", "trains"] and L["regimes_above"][:2] == ["diverges", "diverges"]
+
+
+def test_r15_a5_the_table_keeps_the_margin(L):
+    from helpers.net.check import FAILED_FROM
+    md = " ".join(_markdown(L).split())
+    assert "lower the rate below $2/\\lambda_{\\max}$, with momentum counted" not in md
+    assert ("lower the rate *well* below the critical rate, or scale the data; just below is not enough (the heavy ball here "
+            f"failed from {FAILED_FROM:g} × its critical rate, and half of it trained: see Momentum)") in md
+    assert L["mom_first_failure"] == FAILED_FROM and 0.5 in L["mom_factors"]
+    assert not L["mom_diverged"][L["mom_factors"].index(0.5)]
+
+
+def test_r15_a6_the_relu_units_all_died_and_when_is_not_claimed(L):
+    md = " ".join(_markdown(L).split())
+    assert "The first large overshoots push many more units below zero" not in md
+    assert "After the 4x run every unit was dead (printed below); when along the run they died was not recorded." in md
+    assert L["relu_dead_above"] == 1.0 and "100% after 4x" in L.text()
+
+
+def test_r15_a7_the_cnns_dead_shares_are_printed_per_seed(L):
+    dead, regimes = L["cnn_dead_above"], L["cnn_regimes_above"]
+    assert len(dead) == 3
+    assert all(d >= 0.9 for d, r in zip(dead, regimes) if r == "units die") and "units die" in regimes
+    assert all(f"seed {s} {100 * d:.0f}% ({r})" in L.text() for s, d, r in zip((0, 1, 2), dead, regimes))
+    assert "the shares printed per seed in the digits section" in " ".join(_markdown(L).split())
+
+
+def test_r15_b8_the_tanh_section_leads_with_its_point_in_short_sentences(L):
+    md = _markdown(L)
+    section = md[md.index("### 3. Saturation: tanh"):]
+    section = section[:section.index("So on your own net")] if "So on your own net" in section else section
+    first = section.split("\n\n")[1]
+    assert first.startswith("**The point first**: a saturated tanh net behaves almost like a constant predictor")
+    sentences = [t for t in re.split(r"(?<=[.:;])\s", " ".join(section.split())) if t]
+    assert max(len(t.split()) for t in sentences) < 60
+    # "The 4x run ended lower only because its rate was eight times larger": the rates and the predictions
+    assert L["tanh_above.lr"] / L["tanh_below.lr"] == pytest.approx(8)
+    assert L["tanh_final_above"] < L["tanh_final_below"]
+    for p, f in zip(L["tanh_constant"], (L["tanh_final_below"], L["tanh_final_above"])):
+        assert p == pytest.approx(f, rel=0.1)                                   # "close to" the constant predictor
+
+
+def test_r15_c13_the_tanh_panel_marks_the_constant_predictors_end_values(L):
+    import numpy as np
+    from helpers.net.own_network import constant_predictor_loss
+    # the figure's diamonds are the helper's values, the same the section-3 print states
+    for t, p in zip(("tanh_below", "tanh_above"), L["tanh_constant"]):
+        assert constant_predictor_loss(L["tanh.initial_loss"], L["var_y"], L["tanh_units"] + 1, L[f"{t}.lr"], 300) == p
+    assert L["constant_curvature"] == 2 * (L["tanh_units"] + 1)
+    assert f"0.5x predicts {L['tanh_constant'][0]:.4g}" in L.text() and f"4x predicts {L['tanh_constant'][1]:.4g}" in L.text()
+    fig_cell = next(c.source for c in L.nb.cells if c.cell_type == "code" and "fig, axes = plt.subplots(1, 4" in c.source)
+    assert "constant_predictor_loss(r.initial_loss, var_y, width + 1, r.at(f).lr, 300)" in fig_cell
+    assert "constant predictor's end (section 3)" in fig_cell and np.isfinite(L["tanh_constant"]).all()
+
+
+def test_r15_d15_halving_is_a_weak_bar_for_a_net_that_starts_near_mean_y2(L):
+    md = " ".join(_markdown(L).split())
+    assert L["var_y"] < L["mean_y2"] / 2                                    # "less than half of mean y² here"
+    assert ("a net that starts near the loss of predicting 0 (mean $y^2$) more than halves its loss just by learning to "
+            "predict the mean") in md
+    initial = L["raw_initial_losses"]
+    assert max(initial) / L["mean_y2"] > 2 and min(abs(i / L["mean_y2"] - 1) for i in initial) < 0.1   # "not every net"
+
+
+def test_r15_b11_after_the_definition_the_monitor_labels_say_critical_rate(L):
+    assert "4 x the critical rate (plain SGD: 2/λ_max): " in L.text() and "0.5 x the critical rate (plain SGD: 2/λ_max): " in L.text()
+    assert "4 x 2/λ_max: DivergenceMonitor" not in L.text()
+

@@ -348,8 +348,29 @@ def test_sharpness_figure_rings_the_steps_above_two_over_eta_and_titles_the_larg
     assert "largest 21,000 at step 1" in ax_lam.get_title()
 
 
+def _lines_under_legend(inset, ax, samples=200):
+    """The lines of ``inset`` and ``ax`` that pass under ``inset``'s legend box (display coordinates)."""
+    ax.figure.canvas.draw()
+    box = inset.get_legend().get_window_extent()
+    under = []
+    for line in inset.get_lines() + ax.get_lines():
+        points = line.get_transform().transform(np.column_stack([line.get_xdata(), line.get_ydata()]).astype(float))
+        points = points[np.all(np.isfinite(points), axis=1)]
+        for a, b in zip(points[:-1], points[1:]):
+            t = np.linspace(0, 1, samples)[:, None]
+            x, y = (a + t * (b - a)).T
+            if np.any((x >= box.x0) & (x <= box.x1) & (y >= box.y0) & (y <= box.y1)):
+                under.append(line.get_label())
+                break
+    return under
+
+
 def test_growth_inset_draws_only_finite_losses_beside_the_parabolas_growth_up_to_the_overflow():
-    ax = Figure().subplots()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    figure = Figure(figsize=(4, 6)); FigureCanvasAgg(figure)
+    ax = figure.subplots()
+    ax.semilogy([0, 0, 1, 2], [50.0, 10.0, 8.0, 7.0], label="a run falling at the left edge, as in lesson 7")
+    ax.axhline(20.0, label="a level below the inset")
     losses = np.array([10.0, 25.0, 400.0, 1e6, np.inf, np.nan])
     inset = plots.draw_growth_inset(ax, losses, 49.0, 1e9)
     run, parabola, ceiling = inset.get_lines()
@@ -359,8 +380,12 @@ def test_growth_inset_draws_only_finite_losses_beside_the_parabolas_growth_up_to
     assert steps[-1] == math.ceil(math.log(1e9 / 10.0) / math.log(49.0))     # drawn until it passes the overflow
     assert ceiling.get_ydata()[0] == 1e9 and parabola.get_label() == "x 49 per step (parabola)"
     assert inset.get_title() == "first 4 steps, log scale" and inset.get_yscale() == "log"
-    low, high = np.log10(inset.get_ylim())          # review r14 D12: the legend's band, the lowest third, has no line
-    assert min(np.log10(np.min(line.get_ydata())) for line in (run, parabola, ceiling)) >= low + (high - low) / 3 - 1e-9
+    low, high = np.log10(inset.get_ylim())          # review r15 C13: the y-range is the run and the overflow, no more
+    span = math.log10(1e9) - math.log10(10.0)
+    assert math.log10(10.0) - 0.1 * span <= low < math.log10(10.0) and math.log10(1e9) < high <= math.log10(1e9) + 0.1 * span
+    assert not _lines_under_legend(inset, ax)       # the legend (below the inset) covers no line of the inset or panel
+    inset.legend(loc="center")                      # the rule can fail: a legend in the inset's middle sits on its lines
+    assert _lines_under_legend(inset, ax)
     for bad in ({"factor": 1.0}, {"ceiling": 0.0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             plots.draw_growth_inset(ax, losses, **{"factor": 49.0, "ceiling": 1e9, **bad})

@@ -41,7 +41,7 @@ from helpers.net.training import TrainResult, train  # noqa: E402
 from helpers.validation import check_int, check_positive  # noqa: E402
 
 __all__ = ["ACTIVATIONS", "diabetes_net", "digits_cnn", "cross_entropy", "RateRun", "RateRuns", "rate_runs",
-           "NEAR", "LESSON_SAYS", "agrees_with_lesson"]
+           "NEAR", "LESSON_SAYS", "agrees_with_lesson", "constant_predictor_loss"]
 
 ACTIVATIONS = ("linear", "leaky_relu", "relu", "tanh")
 """The regression nets of lesson 7: a linear model and one hidden layer of each activation."""
@@ -296,3 +296,43 @@ def agrees_with_lesson(net, result, below=0.5, above=4.0, *, y=None):
         ok = (lo.regime is Regime.TRAINS and not hi.run.diverged
               and (hi.regime is Regime.TRAINS or abs(hi.run.final_loss / math.log(10) - 1) < NEAR))
     return bool(ok), what
+
+
+def constant_predictor_loss(initial_loss, floor, weights, lr, steps):
+    """The squared-error loss after ``steps`` of gradient descent on a constant predictor.
+
+    A net whose hidden units are each pinned at +1 or -1 on every row predicts the same for every
+    row: its output bias plus one output weight per unit. Its mean squared error is a quadratic in
+    those ``weights`` (bias included) with curvature ``2 * weights`` along the one direction that
+    changes the prediction, and its lowest value ``floor`` is var(y). Each step multiplies the
+    prediction's gap to the mean of y by ``1 - 2 * weights * lr``, so the loss's excess over ``floor``
+    by its square (lesson 7, the tanh net).
+
+    Parameters
+    ----------
+    initial_loss : float
+        The loss at step 0.
+    floor : float
+        The loss of predicting the mean, var(y).
+    weights : int
+        Output weights that move the prediction: the pinned units plus the output bias.
+    lr : float
+    steps : int
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> constant_predictor_loss(5.0, 1.0, 1, lr=0.25, steps=1)    # excess 4 x (1 - 0.5)**2
+    2.0
+    >>> constant_predictor_loss(5.0, 1.0, 0, lr=0.25, steps=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: weights must be a positive integer, got 0
+    """
+    initial_loss, floor = check_positive(initial_loss, "initial_loss"), check_positive(floor, "floor")
+    weights, steps = check_int(weights, "weights", 1), check_int(steps, "steps", 0)
+    lr = check_positive(lr, "lr")
+    return floor + (initial_loss - floor) * (1 - 2 * weights * lr) ** (2 * steps)
