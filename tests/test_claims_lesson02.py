@@ -18,10 +18,13 @@ def test_the_threshold_is_two_over_the_sharpness(L):
     assert printed(L, r"critical_lr = 2/λ_max = {n}") == (0.2,)
 
 
-def test_at_018_the_steep_factor_is_negative_and_the_flat_one_creeps(L):
-    # "At 0.18 the steep direction's factor is negative (−0.8) ... the flat direction creeps along at 0.82"
+def test_at_018_the_steep_factor_is_negative_and_the_flat_one_shrinks_about_as_fast(L):
+    # "At 0.18 the steep direction's factor is negative (−0.8) ... the flat direction shrinks steadily at 0.82, barely slower than the steep one's
+    #  0.8 in size" (review r16 B3: not "creeps")
     flat, steep = printed(L, r"lr = 0.18: factors 1 - lr·λ = \[\s*{n}\s+{n}\s*\] → converges")
-    assert (flat, steep) == (0.82, -0.8)
+    assert (flat, steep) == (0.82, -0.8) and abs(flat - abs(steep)) < 0.05
+    text = markdown(L)
+    assert "the flat direction shrinks steadily at 0.82, barely slower than the steep one's 0.8 in size" in text and "creeps" not in text
 
 
 def test_at_021_the_steep_factor_passes_minus_one(L):
@@ -96,8 +99,10 @@ def test_the_threshold_does_not_move_when_only_kappa_changes(L):
 
 def test_a_hessian_as_sharp_but_with_kappa_one_blows_up_at_1e3_too(L):
     # "A Hessian just as sharp but perfectly conditioned blows up at 1e-3 the same way"
-    kappa, factor = printed(L, r"twice: κ = {n}, lr = 1e-3 → factor {n} → diverges")
-    assert kappa == 1 and factor > 1
+    # Review r16 B8: the printed number is the factor's size, labelled |factor|; the factor itself is 1 - 1e-3·λ < -1
+    kappa, factor = printed(L, r"twice: κ = {n}, lr = 1e-3 → \|factor\| {n} → diverges")
+    sharpness = eigenvalues_of(L)[-1]                                  # the raw sharpness, printed
+    assert kappa == 1 and factor > 1 and factor == pytest.approx(abs(1 - 1e-3 * sharpness), abs=0.01) and 1 - 1e-3 * sharpness < -1
 
 
 def test_raw_1e3_overflows_within_a_few_dozen_steps(L):
@@ -113,8 +118,12 @@ def test_raw_1e4_is_stable_but_does_not_train_to_the_minimum(L):
     assert "raw_1e4.diverged_at" not in L.ns and np.all(np.isfinite(losses))
     assert np.all(np.diff(losses) <= 0)
     assert losses[-1] > 10 * L["best_mse"]
-    steps, final, gap, minimum = printed(L, r"raw at 1e-4: stable, but after {n} steps its MSE {n} is still {n} above the minimum {n}")
+    steps, final, gap, minimum, drop = printed(
+        L, r"raw at 1e-4: stable, but after {n} steps its MSE {n} is still {n} above the minimum {n}; it fell by {n} over the last 100 steps")
     assert steps == 300 and gap == pytest.approx(L["gap_1e4"], rel=1e-3)
+    # Review r16 C14: the line looks flat on the log axis, yet it is still falling: its last-100-step drop is printed
+    assert drop > 0 and drop == pytest.approx(losses[-101] - losses[-1], rel=5e-3) and drop < 0.01 * losses[-1]
+    assert "its line looks flat on the log axis, yet its MSE still falls over the last 100 steps" in markdown(L)
     assert L["gap_1e4"] == pytest.approx(losses[-1] - L["best_mse"])
 
 
@@ -139,11 +148,22 @@ def test_standardizing_at_the_threads_rates_helps_at_1e3_and_hurts_at_1e4(L):
     # "hundreds of times the thread's 1e-3 and hundreds of times the raw features' threshold (thousands of times 1e-4)"
     assert 100 <= to_1e3 < 1000 and 100 <= to_raw < 1000 and 1000 <= to_1e4 < 10000
     assert to_raw == pytest.approx(best / raw_threshold, rel=5e-3) and to_1e4 == pytest.approx(10 * to_1e3, rel=5e-3)
-    assert ("hundreds of times the thread's 1e-3 and hundreds of times the raw features' threshold" in markdown(L)
+    assert ("hundreds of times the thread's 1e-3 and hundreds of times the raw threshold" in markdown(L)
             and "thousands of times 1e-4" in markdown(L))
-    # Review r15 A2: "allow", not "need": the summary does not say which rate suffices
-    assert "Standardized features allow a rate hundreds of times larger than 1e-3" in markdown(L)
-    assert "need a rate" not in markdown(L)
+    # Review r16 A1, A2: the stable range ends at the standardized 2/λ_max, thousands of times the raw threshold; the best
+    # rate, lower than that, is the one hundreds of times 1e-3 and the raw threshold. Both ratios are printed.
+    threshold, ratio, raw_threshold_2 = printed(L, r"the standardized threshold {n} is {n} times the raw threshold {n}")
+    X_std = np.array(L["X_std"])
+    assert threshold == pytest.approx(2 / np.linalg.eigvalsh(2 / X_std.shape[0] * X_std.T @ X_std)[-1], rel=5e-3)
+    assert best < threshold and 1000 <= ratio < 10000 and raw_threshold_2 == raw_threshold
+    assert ratio == pytest.approx(threshold / raw_threshold, rel=5e-3)
+    text = markdown(L)
+    assert ("Its threshold $2/\\lambda_{\\max}$, below which every rate converges, is thousands of times the raw features' "
+            "threshold. Its best fixed rate $2/(\\lambda_{\\min}+\\lambda_{\\max})$, lower than that threshold," in text)
+    assert "go up to the standardized $2/(\\lambda_{\\min}+\\lambda_{\\max})$" not in text and "the largest rate the raw" not in text
+    assert ("Standardized features raise the threshold $2/\\lambda_{\\max}$ thousands of times above the raw one, and their "
+            "best fixed rate is hundreds of times 1e-3 and hundreds of times the raw threshold." in text)
+    assert "allow a rate hundreds of times" not in text and "need a rate" not in text
 
 
 def test_even_the_best_fixed_rate_of_the_raw_problem_barely_shrinks_the_error(L):
@@ -175,7 +195,10 @@ def test_the_stall_at_1e4_is_the_flat_direction(L):
     #  percent per step and are gone after 300 steps; so the flat direction, with only a small share of the starting
     #  loss, is where 1e-4 stalls"
     (lr, _, factors, after), _ = raw_factor_lines(L)
-    assert lr == 1e-4 and round(factors[0], 4) == 1.0 and np.all(np.abs(factors[1:]) < 0.98)
+    assert lr == 1e-4 and np.all(np.abs(factors[1:]) < 0.98)
+    # Review r16 D15: "differs from 1 only in the fifth decimal", as printed to five decimals
+    assert factors[0] == 0.99999 and 0 < 1 - L["flat_1e4"] < 5e-5
+    assert markdown(L).count("differs from 1 only in the fifth decimal") == 2 and "1 to four decimals" not in markdown(L)
     assert np.all(after[1:] < 1e-3) and after[0] > 0.99
     share = np.array(L["loss_share"])
     assert share.sum() == pytest.approx(1) and share[0] < 0.05
@@ -261,7 +284,7 @@ def test_the_slider_app_holds_the_sharpness_and_kappa_moves_only_the_flat_eigenv
 def test_the_raw_best_rate_run_almost_coincides_with_standardized_1e4_and_markers_tell_them_apart(L):
     # Review r15 C11: "its line almost coincides with the standardized run at 1e-4 (the dashed line with squares; both
     # final MSEs printed above)"; the difference figure is gone; the standardized best run's arrival is starred
-    raw_best, std_1e4 = printed(L, r"final MSE: raw at its best rate {n}, standardized at 1e-4 {n}: the raw run ends above")
+    raw_best, std_1e4 = printed(L, r"final MSE: raw at its best rate {n} \(\d+% below its start\), standardized at 1e-4 {n}: the raw run ends above")
     assert raw_best > std_1e4 and raw_best == pytest.approx(L["raw_best.losses"][-1], rel=1e-3)
     gap = np.abs(np.array(L["raw_best.losses"]) - np.array(L["std_1e4.losses"]))
     assert np.all(gap < 0.07 * np.array(L["std_1e4.losses"]))       # within 7% at every step: on the log axis, one line
@@ -284,6 +307,14 @@ def test_the_minimum_is_introduced_before_the_runs_are_trained(L):
 def test_wording_and_references(L):
     # Review r14 D13, D14
     assert "and is gone after 300 steps" in markdown(L) and "and are gone" not in markdown(L)
+    # Review r16 B4, B5, B11: only two table columns are rates; 10/11 is κ/(κ+1) at κ = 10; the regression is built
+    text = markdown(L)
+    assert "the columns $2/\\lambda_{\\max}$ and *best lr* are learning rates" in text and "the other columns are learning rates" not in text
+    assert "$10/11$ of the threshold at $\\kappa = 10$" in text and "well below the threshold" not in text
+    kappas, best, critical = map(np.array, (L["kappas"], L["best_lrs"], L["critical_lrs"]))
+    assert kappas[1] == 10 and best[1] / critical[1] == pytest.approx(10 / 11)
+    assert "This regression is built to reproduce the thread's blow-up at 1e-3 (we chose the feature range for it)" in text
+    assert "This regression reproduces" not in text
     assert "§4.3 (normalizing the inputs)" in markdown(L)
 
 
@@ -328,6 +359,9 @@ def test_the_slider_text_names_its_panel_and_the_answer_is_paraphrased_faithfull
     assert "the line at the top left of the right-hand panel" in text and "Both panels show the same 40 steps" in text
     assert "conditioning_app(kappa=10.0, lr=0.15, sharpness=10.0)" in "".join(c.source for c in L.nb.cells)
     assert "blames" not in text and "as one possible cause" in text
+    # Review r16 B10: the book is cited for the ill-conditioned Hessian, not for the asker's possible mistake
+    assert ("offers an ill-conditioned Hessian (Goodfellow, Bengio and Courville, *Deep Learning*, §4.3.1 and §8.2.1) as one "
+            "possible cause, besides a mistake on the asker's side, and" in text)
 
 
 def test_the_bowl_figure_marks_the_start_and_the_minimum(L):
@@ -341,3 +375,50 @@ def test_the_overview_calls_2_over_the_sharpness_a_threshold_not_a_stable_rate(L
     # Review r15 D15: at lr = 2/λ_max the steep factor is exactly -1, so no "largest stable learning rate" exists
     overview = markdown(L).split("## One factor per eigen-direction")[0]
     assert "sets the threshold above which it diverges" in overview and "largest stable learning rate" not in overview
+
+
+def test_worst_factor_is_defined_where_the_first_figure_shows_it(L):
+    # Review r16 B9: "Each title gives the worst |factor|, max_i |1 - ηλ_i| ... converges if and only if it is below 1"
+    bowl_paragraph = next(c.source for c in L.nb.cells if c.source.startswith("At 0.18 the steep direction's factor"))
+    assert "**worst |factor|**, $\\max_i |1 - \\eta\\lambda_i|$" in bowl_paragraph
+    (bowl,) = [alt for alt in alt_texts(L) if "lr = 0.21" in alt]
+    worst = [float(w) for w in re.findall(r"worst \|factor\| = ([\d.]+)", bowl)]
+    assert worst[:2] == [0.95, 0.82] and worst[2] > 1        # max of the printed |factors| at 0.05, 0.18 and 0.21
+
+
+def test_centring_and_scaling_leave_the_least_squares_minimum_unchanged(L):
+    # Review r16 B6: "with the intercept column, a fit on standardized features is a fit on the raw ones with other
+    # coefficients, and back (both minima printed below)"
+    raw_min, std_min = printed(L, r"smallest possible MSE \(the least-squares fit, solved directly\): {n} on raw features, {n} on standardized ones")
+    assert raw_min == std_min and L["best_mse_std"] == pytest.approx(L["best_mse"], rel=1e-9)
+    X_raw, X_std = np.array(L["X_raw"]), np.array(L["X_std"])
+    # the two design matrices span the same column space: each is the other times an invertible 5×5 matrix
+    assert np.linalg.matrix_rank(np.hstack([X_raw, X_std])) == 5 == np.linalg.matrix_rank(X_std)
+    y = np.array(L["y"])
+    fits = [X @ np.linalg.lstsq(X, y, rcond=None)[0] for X in (X_raw, X_std)]
+    np.testing.assert_allclose(fits[0], fits[1], rtol=1e-9, atol=1e-9)
+    assert "Centring and scaling do not change that minimum" in markdown(L)
+
+
+def test_what_is_left_at_1e4_is_the_flattest_direction(L):
+    # Review r16 B7: "Nearly all of what is left lies along the flattest direction ... (its part of the gap is printed above)"
+    share, start_gap, factor, part = printed(
+        L, r"the flattest direction's part of that gap: its share {n} × the starting gap {n} × {n}\^\(2·300\) = {n}")
+    assert share == round(L["loss_share"][0], 3) and part == pytest.approx(L["flat_left"], rel=1e-3)
+    assert 0.99 * L["gap_1e4"] < L["flat_left"] <= L["gap_1e4"] * 1.001
+    assert start_gap == pytest.approx(L["start_gap"], rel=1e-3) and factor == 0.99999
+    assert "Nearly all of what is left lies along the flattest direction, essentially the intercept" in markdown(L)
+
+
+def test_the_raw_best_rate_run_ends_about_ten_percent_below_its_start(L):
+    # Review r16 D16: "ends only about 10% below its start"
+    (drop,) = printed(L, r"final MSE: raw at its best rate {n} \({n}% below its start\)")[1:]
+    losses = L["raw_best.losses"]
+    assert drop == 10 and 1 - losses[-1] / losses[0] == pytest.approx(0.10, abs=0.005)
+    assert "ends only about 10% below its start" in markdown(L) and "barely below its start" not in markdown(L)
+
+
+def test_the_diverged_panel_legend_sits_below_the_axes(L):
+    # Review r16 C12: the legend no longer covers the diverging line's start (lower left of the right-hand panel)
+    (cell,) = [c.source for c in L.nb.cells if "draw_runs_by_outcome(ax_ok, ax_bad" in c.source]
+    assert 'ax_bad.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16)' in cell
