@@ -111,15 +111,46 @@ def path_ylim(path, margin: float = 1.15) -> tuple[float, float]:
     return (-high, high)
 
 
+def distance_ylim(*paths, margin: float = 3.0) -> tuple[float, float]:
+    """Log-scale y-limits that hold every nonzero ``|x_k|`` of ``paths``, with a factor ``margin`` either side.
+
+    Exact zeros (lr = 0.5 lands on the minimum) cannot sit on a log axis and are left out.
+
+    >>> distance_ylim([1.0, -0.1, 0.01], [1.0, -2.0])
+    (0.00333333333333, 6.0)
+    """
+    import numpy as np
+
+    sizes = [np.abs(np.asarray(path, dtype=float)) for path in paths]
+    if not sizes or any(size.size == 0 or not np.all(np.isfinite(size)) for size in sizes):
+        raise ValueError(f"paths must be non-empty arrays of finite numbers, got {paths!r}")
+    if not (isinstance(margin, (int, float)) and margin > 1):
+        raise ValueError(f"margin must be a number above 1, got {margin!r}")
+    nonzero = np.concatenate([size[size > 0] for size in sizes])
+    if nonzero.size == 0:
+        raise ValueError(f"paths must hold a nonzero value, got {paths!r}")
+    return (round(float(nonzero.min() / margin), 14), round(float(nonzero.max() * margin), 14))
+
+
+def _on_log_axis(path):
+    """``|x_k|`` with exact zeros as NaN, so a log axis leaves them out instead of clipping them."""
+    import numpy as np
+
+    size = np.abs(np.asarray(path, dtype=float))
+    return np.where(size > 0, size, np.nan)
+
+
 class CheckSlider(SliderApp):
     """A learning-rate slider and an ipympl figure that redraws as the slider moves.
 
-    Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow. The y-axis
-    rescales to hold every iterate (``path_ylim``), so a growing path stays on the figure. A faint
-    line shows a fixed ``reference_lr`` (0.9, just below the threshold 1) for comparison, and the
-    grey line at 0 is labelled as the minimum. Built on
-    the course's ``SliderApp``, so displaying it shows the live widget, and a static export
-    shows the figure's PNG. ``update(lr=...)`` is what the slider calls.
+    Shows ``demo_response``: below lr = 1 the iterates shrink, above it they grow. The left panel
+    draws ``x_k`` on an axis that rescales to hold every iterate (``path_ylim``), so a growing path
+    stays on the figure; the grey line at 0 is the minimum. The right panel draws the distance to
+    the minimum ``|x_k|`` on a log scale (``distance_ylim``), where a constant factor per step is a
+    straight line. Both panels also draw a fixed ``reference_lr`` (0.9, just below the threshold 1)
+    in its own colour for comparison. Built on the course's ``SliderApp``, so displaying it shows
+    the live widget, and a static export shows the figure's PNG. ``update(lr=...)`` is what the
+    slider calls.
     """
 
     key = "setup_check"
@@ -130,29 +161,40 @@ class CheckSlider(SliderApp):
         if not (isinstance(reference_lr, (int, float)) and 0 < reference_lr < 1):
             raise ValueError(f"reference_lr must be a rate below the threshold 1, got {reference_lr!r}")
         self.steps = steps
-        fig, self.ax = _new_figure(self.key, (7.0, 3.8), 1)
+        fig, (self.ax, self.log_ax) = _new_figure(self.key, (9.6, 3.8), 2, width_ratios=[3, 2])
         slider = linear_slider(lr, 0.05, 1.2, 0.05, "lr", aria_label="learning rate lr")
         super().__init__(fig, {"lr": slider}, {"lr": lr}, blit=blit)
-        self.reference, = self.ax.plot(range(steps + 1), demo_response(reference_lr, steps=steps), "o-",
-                                       color="grey", alpha=0.35, ms=4,
+        steps_axis = range(steps + 1)
+        reference = demo_response(reference_lr, steps=steps)
+        self.reference, = self.ax.plot(steps_axis, reference, "s--", color="C1", ms=4,
                                        label=f"lr = {reference_lr:g}\n(fixed)")
-        self.line, = self.ax.plot(range(steps + 1), demo_response(lr, steps=steps), "o-", label="lr on\nthe slider")
-        self.ax.axhline(0.0, color="grey", lw=0.8, label="minimum\nx = 0")
-        self.ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
+        self.line, = self.ax.plot(steps_axis, demo_response(lr, steps=steps), "o-", color="C0",
+                                  label="lr on\nthe slider")
+        minimum = self.ax.axhline(0.0, color="grey", lw=0.8, label="minimum\nx = 0")
+        self.log_reference, = self.log_ax.plot(steps_axis, _on_log_axis(reference), "s--", color="C1", ms=4)
+        self.log_line, = self.log_ax.plot(steps_axis, _on_log_axis(demo_response(lr, steps=steps)), "o-",
+                                          color="C0")
+        self.log_ax.set_yscale("log")
+        self.log_ax.legend(handles=[self.reference, self.line, minimum], loc="upper left",
+                           bbox_to_anchor=(1.02, 1.0), fontsize=9, frameon=False)
         self.ax.set(xlabel="step $k$", ylabel="$x_k$", ylim=path_ylim(demo_response(lr, steps=steps)))
+        self.log_ax.set(xlabel="step $k$", ylabel="distance $|x_k|$ (log scale)")
         self.suptitle = fig.suptitle("")
         projector_fonts(fig)
-        fig.subplots_adjust(left=0.11, right=0.76, bottom=0.18, top=0.87)
-        self._track([self.line, self.suptitle])
+        fig.subplots_adjust(left=0.08, right=0.83, bottom=0.18, top=0.87, wspace=0.35)
+        self._track([self.line, self.log_line, self.suptitle])
         self.update(lr=lr)
 
     def _redraw(self, changed):
         lr = self.state["lr"]
         path = demo_response(lr, steps=self.steps)
         self.line.set_ydata(path)
-        if self.ax.get_ylim() != path_ylim(path):
-            self.ax.set_ylim(*path_ylim(path))
-            self._background = None  # the axis changed: the next refresh draws the whole figure
+        self.log_line.set_ydata(_on_log_axis(path))
+        limits = {self.ax: path_ylim(path), self.log_ax: distance_ylim(path, self.reference.get_ydata())}
+        for ax, ylim in limits.items():
+            if ax.get_ylim() != ylim:
+                ax.set_ylim(*ylim)
+                self._background = None  # an axis changed: the next refresh draws the whole figure
         factor = abs(1.0 - 2.0 * lr)
         verdict = "shrinks" if factor < 1 else ("stays" if factor == 1 else "grows")
         self.suptitle.set_text(f"lr = {lr:.2f}: |x| is multiplied by {factor:.2f} each step, so it {verdict}")

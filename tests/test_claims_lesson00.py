@@ -4,7 +4,10 @@ import re
 
 import pytest
 
-from claim_support import markdown, printed
+import numpy as np
+
+from claim_support import markdown, printed, printed_output
+from helpers.setup_check import demo_response
 from notebook_runner import NOTEBOOKS, lesson
 
 
@@ -38,7 +41,7 @@ def test_at_one_the_distance_stays_the_same_as_printed(L):
     # "at η = 1 it stays the same, above it it grows (the four rates printed above)"
     assert list(L["check_rates"]) == [0.5, 0.9, 1.0, 1.1]
     assert printed(L, r"lr = 1.0: x is multiplied by {n} per step; after 12 steps x = {n}") == (-1.0, 1.0)
-    assert "(the four rates printed above)" in markdown(L)
+    assert "(the four rates printed above)" in " ".join(markdown(L).split())
 
 
 def test_tensorflow_imports_as_the_check_says(L):
@@ -100,12 +103,24 @@ def test_the_overview_claims_a_quadratic_prediction_not_an_exact_one(L):
 
 
 def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
-    # Review r15 B4: the correction names the answer it corrects and stays short (lesson 02 shows it).
+    # Review r15 B4, r16 A1/B2: the answer's quoted mechanism is large curvature, i.e. the sharpness; the course adds
+    # a distinction (not a correction): the sharpness alone sets the threshold learning rate, conditioning the speed.
     overview = " ".join(L.nb.cells[0].source.split())
-    assert ("Lesson 02 adds one correction to the Deep Learning book answer on ill-conditioning: the rate at which "
-            "training blows up is set by the most sharply curved direction alone, not by the conditioning") in overview
-    assert "The Deep Learning book answer (the thread's first)" in overview
-    assert "One correction to the second" not in overview
+    assert ("the mechanism it quotes is large curvature (the second-derivative term of the book's formula), which "
+            "is the *sharpness* (the largest curvature of the loss)") in overview
+    assert ("The course adds a distinction: the learning rate above which training blows up is set by the sharpness "
+            "$\\lambda_{\\max}$ alone, while the conditioning explains why training is slow (lesson 02)") in overview
+    assert "The Deep Learning book answer (the thread's first," in overview
+    assert "correction" not in overview and "the rate at which training blows up" not in overview
+
+
+def test_the_overview_paraphrases_the_symptom_and_names_the_comments(L):
+    # Review r16 D2, D3: "to a trillion and then to infinity" paraphrased; the comments (initialization, Adam) -> 05.
+    overview = " ".join(L.nb.cells[0].source.split())
+    assert "from the thousands to a trillion and then to infinity (`nan`)" in overview and "about a trillion" not in overview
+    assert ("its comments suggest checking the weight initialization and trying Adam; lesson 05 tests both") in overview
+    row05 = next(line for line in markdown(L).splitlines() if line.startswith("| `05_"))
+    assert "Adam" in row05 and "initialization" in row05
 
 
 def test_lesson_04_is_called_a_stand_in(L):
@@ -120,14 +135,17 @@ def test_the_blow_up_clock_is_defined_where_the_table_names_it(L):
 def test_the_demo_answers_both_questions_with_its_printed_numbers(L):
     # 0.9 -> 1.1 is a 22% larger rate; |x12| grows 130-fold; at 1.1 the loss is multiplied by 1.44 per step
     # Review r15 B7: 130 compares the two runs' |x| (their losses differ by 130²); 79 is one run's loss growth.
-    assert printed(L, r"0.9 → 1.1 is a {n}% larger rate; after 12 steps \|x\| of the run at 1.1 is {n} times "
-                      r"\|x\| of the run at 0.9 \({n} → {n}\), so its loss x²") == (22, 130, 0.0687, 8.92)
-    assert f"so its loss x² is {L['growth'] ** 2:,.0f} times the other run's" in L.text()
+    # Review r16 D4: one comparison per printed line.
+    assert printed(L, r"0.9 → 1.1 is a {n}% larger rate\n") == (22,)
+    assert printed(L, r"after 12 steps: \|x\| = {n} at lr = 0.9 and {n} at lr = 1.1, {n} times more\n") == (
+        0.0687, 8.92, 130)
+    assert f"so the loss x² at lr = 1.1 is {L['growth'] ** 2:,.0f} times the loss at lr = 0.9\n" in L.text()
+    assert max(len(line) for line in printed_output(L).splitlines()) < 120
     assert round(L["growth"] ** 2) == round(1.5**24)
     assert L["growth"] == pytest.approx(abs(1.2**12 / 0.8**12))
     assert L["loss_factor"] == pytest.approx(1.44)
-    (factor, after) = printed(L, r"at lr = 1.1 the loss x² is multiplied by \(1 - 2·1.1\)² = {n} per step, "
-                                 r"so after 12 steps that one run's loss is {n} times its start")
+    (factor, after) = printed(L, r"at lr = 1.1 the loss x² is multiplied by \(1 - 2·1.1\)² = {n} per step: "
+                                 r"after 12 steps it is {n} times its start")
     assert factor == 1.44 and after == round(1.44**12)
     md = " ".join(markdown(L).split())
     assert "So the 22% step from 0.9 to 1.1 (printed) does not make training a little worse" in md
@@ -136,9 +154,14 @@ def test_the_demo_answers_both_questions_with_its_printed_numbers(L):
 
 
 def test_the_threshold_one_is_two_over_the_curvature_of_x_squared(L):
-    assert printed(L, r"threshold 2/f'' = {n}") == (1,)
+    assert printed(L, r"threshold 2/f'' = {n};") == (1,)
     md = " ".join(markdown(L).split())
     assert "$2/\\lambda_{\\max} = 2/f'' = 1$" in md and "for $0 < \\eta < 1$" in md and "at $\\eta = 1$ it stays" in md
+    assert "the learning rate at which the factor $1 - 2\\eta$ reaches $-1$" in md
+    # Review r16 D5: at η = 0.5 the distance is 0 after one step (printed: factor 0, x = 0 after 12 steps)
+    assert "shrinks (to 0 at once at $\\eta = 0.5$)" in md
+    assert printed(L, r"lr = 0.5: x is multiplied by {n} per step; after 12 steps x = {n}") == (0, 0)
+    assert list(demo_response(0.5, steps=1)) == [1.0, 0.0]
 
 
 def test_the_static_figure_shows_the_growing_case_on_axes_that_hold_it(L):
@@ -146,7 +169,9 @@ def test_the_static_figure_shows_the_growing_case_on_axes_that_hold_it(L):
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers.setup_check import CheckSlider, demo_response
+    from matplotlib.colors import to_rgb
+
+    from helpers.setup_check import CheckSlider
 
     cell = next(c for c in L.nb.cells if "CheckSlider(" in c.source)
     assert "CheckSlider(lr=1.1)" in cell.source
@@ -156,19 +181,33 @@ def test_the_static_figure_shows_the_growing_case_on_axes_that_hold_it(L):
         path = demo_response(1.1, steps=app.steps)
         low, high = app.ax.get_ylim()
         assert low < path.min() and path.max() < high and "grows" in app.label.value
-        # review r15 C10: the static figure also shows lr = 0.9, below the threshold, as the text says
-        assert list(app.reference.get_ydata()) == list(demo_response(0.9, steps=app.steps))
-        assert "A faint grey line keeps lr = 0.9, just below the threshold" in " ".join(markdown(L).split())
+        # review r15 C10, r16 C1: lr = 0.9 has its own colour, and the log panel separates it from 1.1
+        reference = demo_response(0.9, steps=app.steps)
+        assert list(app.reference.get_ydata()) == list(reference)
+        assert app.reference.get_color() != app.line.get_color() and app.reference.get_color() != "grey"
+        md = " ".join(markdown(L).split())
+        assert "An orange dashed line keeps lr = 0.9 for comparison" in md
+        assert to_rgb(app.reference.get_color())[0] > 0.7  # orange: mostly red
+        assert "The right panel draws the distance to the minimum $|x_k|$ on a log scale" in md
+        assert app.log_ax.get_yscale() == "log"
+        # "straight line": log|x_k| rises by the same amount each step at 1.1 and falls at 0.9
+        for drawn, factor in ((app.log_line.get_ydata(), 1.2), (app.log_reference.get_ydata(), 0.8)):
+            assert np.diff(np.log(drawn)) == pytest.approx(np.full(app.steps, np.log(factor)))
+        assert printed(L, r"after 12 steps: \|x\| = {n} at lr = 0.9 and {n} at lr = 1.1") == (0.0687, 8.92)
     finally:
         app.close()
 
 
 def test_what_changes_at_the_threshold_is_the_size_of_the_factor(L):
     # Review r15 A1: the factor is constant on both sides; above the threshold |1 - 2η| > 1.
+    # Review r16 B3: "distance to the minimum |x|", not the undefined "error"; no "geometrically".
     md = " ".join(markdown(L).split())
-    assert "Every step multiplies the error by the same factor $1 - 2\\eta$ on both sides of it" in md
-    assert "below it $|1 - 2\\eta| < 1$ and the error shrinks, above it $|1 - 2\\eta| > 1$" in md
-    assert "above it the error is multiplied by the same factor every step" not in md
+    assert ("Every step multiplies $x$ by the same factor $1 - 2\\eta$ on both sides of it, so the distance to the "
+            "minimum $|x|$ is multiplied by $|1 - 2\\eta|$") in md
+    assert ("below the threshold $|1 - 2\\eta| < 1$ and the distance to the minimum shrinks, above it "
+            "$|1 - 2\\eta| > 1$ and the distance to the minimum grows instead, by the same factor each step") in md
+    assert "$|1 - 2\\eta| > 1$, so the distance to the minimum $|x|$ grows by the same factor each step" in md
+    assert " error " not in md and "geometrically" not in md
     (below,) = printed(L, r"lr = 0.9: x is multiplied by {n} per step")
     (above,) = printed(L, r"lr = 1.1: x is multiplied by {n} per step")
     assert abs(below) < 1 < abs(above)
@@ -182,15 +221,20 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
     assert "In the quadratic picture, with plain gradient descent, a rate trains below" in md
     assert "Lesson 01 reads the thread's two rates this way, and lesson 04 measures" in md
-    assert "puts the sharpness $\\lambda_{\\max}$ between 2000 and 20000 (lessons 01 and 04)" in md
+    # Review r16 B6: the summary keeps the conditions of the range
+    assert ("For the thread's two rates the quadratic picture at the starting weights, with plain gradient descent, "
+            "puts the sharpness $\\lambda_{\\max}$ between 2000 and 20000 (lessons 01 and 04)") in md
 
 
 def test_row_01_says_where_012_comes_from_and_that_it_converges_on_x_squared(L):
     # Review r15 B5: 0.12 is the x² answer's rate; the threshold of x² is 1 (printed), so 0.12 converges there.
+    # Review r16 A2: the answer does not say which function its figures show; no implied inconsistency.
     md = " ".join(markdown(L).split())
-    assert ("The thread's $x^2$ answer shows figures at the rates 0.01 and 0.12, yet on $x^2$ itself 0.12 converges "
-            "(the threshold of $x^2$ is 1, computed below)") in md
+    assert ("The thread's $x^2$ answer refers to figures at the rates 0.01 and 0.12 (the function they show is not "
+            "stated); on $x^2$ itself 0.12 would converge (the threshold of $x^2$ is 1, computed below)") in md
+    assert "yet on $x^2$" not in md
     assert printed(L, r"threshold 2/f'' = {n}") == (1,) and 0.12 < 1
+    assert abs(1 - 0.12 * 2) < 1                                   # the factor on x² at 0.12
 
 
 def test_terms_of_the_lesson_table_are_defined_in_their_rows(L):
@@ -213,3 +257,22 @@ def test_the_slider_text_names_the_title_and_promises_no_threshold_drawing(L):
     md = " ".join(markdown(L).split())
     assert "the curve and the title above it should change" in md
     assert "drawn on the figure" not in md and "a threshold such as $2/\\lambda_{\\max}$, computed before the run" in md
+
+
+def test_the_slider_text_derives_the_factor_and_gives_the_threshold_where_it_first_names_it(L):
+    # Review r16 B1: the update that gives 1 - 2η; B4: "just below the threshold" comes with its value.
+    md = " ".join(markdown(L).split())
+    assert "$f'(x) = 2x$, so one step gives $x - \\eta \\cdot 2x = (1 - 2\\eta)x$" in md
+    first = md.index("below the threshold")
+    assert md[first:].startswith("below the threshold $\\eta = 1$ where the factor $1 - 2\\eta$ reaches $-1$")
+    assert printed(L, r"threshold 2/f'' = {n};") == (1,)
+    assert printed(L, r"lr = 1.0: x is multiplied by {n} per step") == (-1.0,)
+    assert list(demo_response(0.25, steps=2)) == [1.0, 0.5, 0.25]  # x - 0.25·2x = x/2
+
+
+def test_the_references_cite_the_deep_learning_book(L):
+    # Review r16 D1: the body quotes the book through the thread's first answer.
+    refs = markdown(L).split("## References", 1)[1]
+    assert "Goodfellow, I., Bengio, Y. & Courville, A. (2016)" in refs and "ch. 8" in refs
+    overview = " ".join(L.nb.cells[0].source.split())
+    assert "(the thread's first, quoting Goodfellow, Bengio & Courville, 2016, ch. 8)" in overview

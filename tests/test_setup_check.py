@@ -6,7 +6,8 @@ import pytest
 
 matplotlib.use("module://ipympl.backend_nbagg")
 
-from helpers.setup_check import CheckSlider, demo_response, package_versions, path_ylim, tensorflow_status  # noqa: E402
+from helpers.setup_check import (CheckSlider, demo_response, distance_ylim, package_versions, path_ylim,  # noqa: E402
+                                 tensorflow_status)
 
 
 def test_versions_report_missing_packages_instead_of_failing():
@@ -85,19 +86,64 @@ def test_path_ylim_refuses_an_empty_or_infinite_path():
 
 
 @pytest.mark.parametrize("lr", [0.05, 0.3, 1.1, 1.2])
-def test_the_fixed_reference_rate_is_drawn_faintly_and_stays_on_the_axes(lr):
-    # review r15 C10: the static figure shows the comparison the lesson makes (0.9 below the threshold, 1.1 above)
+def test_the_fixed_reference_rate_has_its_own_colour_and_stays_on_both_panels(lr):
+    # review r15 C10, r16 C1: the figure shows lr = 0.9 (below the threshold) next to 1.1 (above), visibly
+    from matplotlib.colors import to_rgb
+
     app = CheckSlider(lr=0.3)
     try:
         app.sliders["lr"].value = lr
-        np.testing.assert_allclose(app.reference.get_ydata(), demo_response(0.9, steps=app.steps))
+        reference = demo_response(0.9, steps=app.steps)
+        np.testing.assert_allclose(app.reference.get_ydata(), reference)
+        np.testing.assert_allclose(app.log_reference.get_ydata(), np.abs(reference))
         low, high = app.ax.get_ylim()
-        assert low < app.reference.get_ydata().min() and app.reference.get_ydata().max() < high
-        assert app.reference.get_alpha() < 1
-        labels = [t.get_text() for t in app.ax.get_legend().get_texts()]
+        assert low < reference.min() and reference.max() < high
+        low, high = app.log_ax.get_ylim()
+        assert low < np.abs(reference).min() and np.abs(reference).max() < high
+        minimum = app.ax.get_lines()[-1]
+        colours = {to_rgb(line.get_color()) for line in (app.reference, app.line, minimum)}
+        assert len(colours) == 3  # the reference is neither the slider's colour nor the minimum's grey
+        assert to_rgb(app.log_reference.get_color()) == to_rgb(app.reference.get_color())
+        labels = [t.get_text() for t in app.log_ax.get_legend().get_texts()]
         assert labels == ["lr = 0.9\n(fixed)", "lr on\nthe slider", "minimum\nx = 0"]
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.3, 0.9, 1.1, 1.2])
+def test_the_log_panel_draws_the_distance_and_holds_it(lr):
+    app = CheckSlider(lr=0.3)
+    try:
+        app.sliders["lr"].value = lr
+        distance = np.abs(demo_response(lr, steps=app.steps))
+        assert app.log_ax.get_yscale() == "log"
+        np.testing.assert_allclose(app.log_line.get_ydata(), distance)
+        low, high = app.log_ax.get_ylim()
+        assert low < distance.min() and distance.max() < high
+    finally:
+        app.close()
+
+
+def test_the_log_panel_leaves_out_the_exact_zero_at_one_half():
+    app = CheckSlider(lr=0.5)
+    try:
+        drawn = app.log_line.get_ydata()
+        assert drawn[0] == 1.0 and np.all(np.isnan(drawn[1:]))
+        assert app.log_ax.get_ylim()[0] > 0
+    finally:
+        app.close()
+
+
+def test_distance_ylim_spans_every_nonzero_distance_and_refuses_bad_paths():
+    assert distance_ylim([1.0, -0.1, 0.0], [2.0]) == pytest.approx((0.1 / 3, 6.0))
+    with pytest.raises(ValueError, match="paths"):
+        distance_ylim([0.0, 0.0])
+    with pytest.raises(ValueError, match="paths"):
+        distance_ylim([1.0, np.nan])
+    with pytest.raises(ValueError, match="paths"):
+        distance_ylim()
+    with pytest.raises(ValueError, match="margin"):
+        distance_ylim([1.0], margin=1)
 
 
 @pytest.mark.parametrize("bad", [0, 1.0, 1.1, -0.5, "0.9"])
