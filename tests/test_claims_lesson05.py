@@ -754,7 +754,7 @@ def test_minor_round_7_wording_rests_on_what_was_measured(L):
     assert text.index("**Hessian-vector product**") < text.index("relative residual* is below `tol`") < text.index("## Fix 1")
     assert "at step t (λ_max(t) after t steps; t = 0: before any step)" in printed
     assert "the two He-init rows and the tenfold smaller Glorot row start from other weights" in text
-    assert "not at each suggested rate's own step of the sweep" in text
+    assert "not at each suggested rate's own step)" in text
     assert L["weights_finite"] is False and "no longer all finite: already ruined" in printed
     assert "the weights are already ruined\n" not in printed
     assert "stable rate" not in L.nb.cells[0].source            # the monitor's messages say "critical rate" now
@@ -1027,7 +1027,7 @@ def test_overview_smith_warm_up_asker_and_first_step_wording(L):
     # A5: the overview promises only what the sections give
     assert "every section answers" not in md and "in Fix 6 only" not in md
     assert "follows the sharpness where it was measured (it is `nan` once a run has diverged)" in md
-    assert "(mentioned in the 0.9 × section, measured in Fix 6)" in md
+    assert "and that of **one minibatch's loss** (Fix 6)" in md          # r15 B8: the overview shortened
     # A6: Smith reads accuracy; reading the loss is fastai's
     assert "from the plotted *accuracy*" in md and "reading the *loss* instead is fastai's variant" in md
     # B11: what backs "the first step lowers the loss" is the full-batch step
@@ -1116,7 +1116,7 @@ def test_a7_the_swinging_sharpness_estimates_agree_from_a_second_start_vector(L)
 def test_b9_lambda_0_is_seed_0s_raw_initial_sharpness_and_each_run_elses_is_lambda_0_prime(L):
     text, printed = markdown_text(L), L.text()
     assert "From here on, $\\lambda_0$ is the initial sharpness of the run at hand" not in text
-    assert "that run's own initial sharpness is written **$\\lambda_0'$**" in L.nb.cells[0].source
+    assert "has its own, written **$\\lambda_0'$**" in L.nb.cells[0].source          # r15 B8: the overview shortened
     assert f"-> centred target: λ₀' = {L['lam_c']:.4g}" in printed and f"lr / (2/λ₀') = {1e-3 * L['lam_c'] / 2:.2f}" in printed
     assert "at least $\\lambda_0 - \\lambda_0'$ (printed)" in text
     assert "glorot_uniform  λ₀' " in printed and "init he_normal (0.001): λ₀' " in printed
