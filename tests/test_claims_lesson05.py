@@ -1179,6 +1179,8 @@ def test_r15_a1_at_the_full_batch_fall_the_curvature_along_the_gradient_was_abov
     assert "A ratio above 1 says only that the model's loss rises along the sharpest direction" in md
     assert "so the model predicted a rise, and the loss fell (all printed above)" in md
     assert "above 1, where the quadratic model predicts a rise." not in md
+    learned = md[md.index("## What we learned"):]
+    assert "On the way up the loss also fell once, in a step for which the model predicted a rise" in learned
 
 
 def test_r15_a2_the_removed_term_curved_up_and_the_gauss_newton_term_stays(L):
@@ -1189,6 +1191,7 @@ def test_r15_a2_the_removed_term_curved_up_and_the_gauss_newton_term_stays(L):
     assert "a smaller term that curves the loss down" not in md
     assert "so it curved the loss up at least that strongly along some direction" in md
     assert "while the negative curvature can come only from the error term, which centring shrank" in md
+    assert L["lam_c"] > 100 and "the centred $\\lambda_0'$, printed, is still well above 0" in md
 
 
 def test_r15_b3_adam_at_1e_3_stepped_shorter_than_sgd_at_1e_4_and_sat_far_below_38_over_lr(L):
@@ -1256,6 +1259,7 @@ def test_r15_c11_c12_c13_figures_mark_what_the_text_reads_off(L):
     assert "label=f\"'minimum' read here: step {read_at}" in source and "a.axvspan(rt.lrs[0], rt.lrs[first_kept]" in source
     assert L["min_at_edge"] is True and L["first_kept"] == 10                # on seed 0 'minimum' is read at the trimmed edge
     assert 'ax_ratio.plot(wu_s, wu_over, "o"' in source                      # markers only: nothing drawn between steps
+    assert max(L["wu_over"]) > 300 and '"above the panel: "' in source          # the last step's ratio leaves the panel, named
     assert 'ax.hlines(wu_row, wu_ran.min(), wu_ran.max()' in source
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
     assert any("clipping: nominal; lines: the rates that ran" in t for t in titles)
