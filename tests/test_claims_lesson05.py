@@ -106,7 +106,12 @@ def test_adams_printed_step_is_a_median_rms_step_below_lr_and_kingma_and_bas_3_2
     assert L["adam_bound_long"] == pytest.approx(largest(100_000), rel=1e-6) == pytest.approx(7.27, abs=0.01)
     assert all(s < 1 < L["adam_bound_64"] < L["adam_bound"] < L["adam_bound_long"] for s in L["adam_step_over_lr"])
     text = L.text()
-    assert "in the worst case" not in text and "that is not the largest possible step" in text
+    assert "in the worst case" not in text and "that is not the largest possible step" not in text
+    # r15 D15: Kingma & Ba state 3.2η as an upper bound (when 1-β1 > sqrt(1-β2)); the Cauchy-Schwarz value exceeds it
+    assert (1 - b1) > np.sqrt(1 - b2) and L["adam_bound_long"] > L["adam_bound"]
+    assert "as an upper bound on the step when $(1-\\beta_1) > \\sqrt{1-\\beta_2}$" in text
+    assert "That bound does not hold for every sequence of gradients." in text and "larger than theirs" in text
+    assert "divides $v$ by a small number then to give $\\hat v$" in text and "divides $\\hat v$" not in text
     assert f"any gradients: {L['adam_bound_64']:.2f} x lr within 64 steps" in text
     # Round 11 (B11): Kingma & Ba's 3.16 is a long-run value; at step 64 their case gives (1-b1)/(1-b1^64)/sqrt((1-b2)/(1-b2^64))
     assert L["adam_bound_kb_64"] == pytest.approx((1 - b1) / (1 - b1 ** 64) / np.sqrt((1 - b2) / (1 - b2 ** 64)), rel=1e-12)
@@ -704,13 +709,14 @@ def test_adams_and_sgds_steps_are_compared_in_one_unit_and_split_trains_from_fai
     line = next(l for l in text.splitlines() if l.startswith("Adam's first RMS step ÷ lr: "))
     assert all(abs(float(v) - 1) < 0.05 for v in re.findall(r"([0-9.]+) at lr", line))
     for name, (steps, ok) in runs.items():                                              # each printed line is the run's
-        assert f"{name:34} step ÷ the weights' norm: first {steps[0]:8.2%}, median {np.median(steps):7.2%}   " \
+        assert f"{name:34} minibatch step ÷ the initial weights' norm: first {steps[0]:8.2%}, median {np.median(steps):7.2%}   " \
                f"{'trains' if ok else 'FAILS'}" in text
     shares = dict(zip(L["adam_lrs"], L["adam_step_ratio"]))                              # the sweep's RMS ratio is the median
     assert median["Adam, lr = 0.001"] == pytest.approx(shares[1e-3], rel=1e-4)
     md = markdown_text(L)
     assert "By the first step it fails plainly" in md and "so that ordering is partly the failure itself" in md
-    assert "Why Adam trains at 1e-3, these eight runs do not show." in md
+    assert "Why Adam trains at 1e-3, these eight runs do not show." not in md
+    assert "The step's length does not sort all eight runs." in md
     assert "Sorted by that length, every run that trained" not in md and "about as far as SGD at 1e-4" not in md
 
 
@@ -748,7 +754,7 @@ def test_minor_round_7_wording_rests_on_what_was_measured(L):
     assert text.index("**Hessian-vector product**") < text.index("relative residual* is below `tol`") < text.index("## Fix 1")
     assert "at step t (λ_max(t) after t steps; t = 0: before any step)" in printed
     assert "the two He-init rows and the tenfold smaller Glorot row start from other weights" in text
-    assert "not at each suggested rate's own step of the sweep" in text
+    assert "not at each suggested rate's own step)" in text
     assert L["weights_finite"] is False and "no longer all finite: already ruined" in printed
     assert "the weights are already ruined\n" not in printed
     assert "stable rate" not in L.nb.cells[0].source            # the monitor's messages say "critical rate" now
@@ -785,12 +791,13 @@ def test_the_first_step_at_1e_3_lowers_the_loss_because_the_rest_of_the_gradient
     assert L["predicted_after"] < 0 < start and f"after that step: {start:.3g} {top + rest:+.3g} = " in L.text()
     assert f"= {L['predicted_after']:.3g} < 0, a value no squared error can take" in L.text()
     md = markdown_text(L)
-    assert "so its matching sign is no evidence, and this lesson does not explain why the first step went downhill" in md
+    assert "so its matching sign is no evidence about the real loss, and this lesson does not explain why the real loss went downhill" in md
     assert "so the step goes downhill" not in md
     assert "over a step that long the model is out of its range, so it does not explain the fall" in md
     assert 0 < L["g_top_share"] < 1                                       # "a part of it (the share printed)"
     assert L["top_factor"] == pytest.approx((1 - 1e-3 * L["lam0"]) ** 2) and L["top_factor"] > 4   # "multiplies ... at every step"
-    assert "Lesson 4 (“One step, to second order” and the loss along each step) gives the full account" in markdown_text(L)
+    assert "Lesson 4 (“One step, to second order” and “Along the steps the run took”) measures the real loss" in markdown_text(L)
+    assert "the loss along each step) gives the full account" not in markdown_text(L)
     # Round 10 (lesson 4's reviewer): in the model the negatively curved rest grows too, so no "that part dominates".
     assert "the model alone does not say which wins" in markdown_text(L)
     assert "within a few steps that part dominates" not in markdown_text(L)
@@ -866,7 +873,8 @@ def test_round_11_the_adam_summary_states_an_ordering_not_a_cause(L):
     assert len(L["one_unit"]) == 8                                        # "these eight runs"
     assert L["adam_fail_finite"] and L["adam_fail_lr"] == 1.0              # fails at 1 and 10 without nan
     md = _markdown(L)
-    assert "Adam survives 1e-3" not in md and "Why Adam trains at 1e-3, these eight runs do not show." in md
+    assert "Adam survives 1e-3" not in md and "Why Adam trains at 1e-3, these eight runs do not show." not in md
+    assert "Step length does not sort all eight runs" in md and "For the 1e-3 run there is a partial answer" in md
     # Round 11 (A2, A3): the summary bullet says what the same-unit numbers show, and how far above its start it ended
     assert "by the first step, Adam at 0.1 trained after a longer step than plain SGD at 0.9 × failed with" in md
     assert "but a failing run's median counts its own blow-up" in md and "stayed far above its start" in md
@@ -979,7 +987,7 @@ def test_fastai_minimum_is_read_where_the_kept_steps_end_not_at_a_minimum_of_the
     assert f"not at a minimum of the curve, on {sum(edge)} of the 5 orders" in text
     md = markdown_text(L)
     assert "“minimum” is that cut-off step's rate divided by ten, not a minimum of the curve" in md
-    assert "the “minimum” one is read where the kept steps end, when it is the trimmed edge (printed above)" in md
+    assert "the “minimum” one is read where the kept steps end, when it is the trimmed edge (printed above, and marked in the figure" in md
     assert "but the “minimum” one comes from the last step fastai keeps on the orders counted there" in md
 
 
@@ -1019,7 +1027,7 @@ def test_overview_smith_warm_up_asker_and_first_step_wording(L):
     # A5: the overview promises only what the sections give
     assert "every section answers" not in md and "in Fix 6 only" not in md
     assert "follows the sharpness where it was measured (it is `nan` once a run has diverged)" in md
-    assert "(mentioned in the 0.9 × section, measured in Fix 6)" in md
+    assert "and that of **one minibatch's loss** (Fix 6)" in md          # r15 B8: the overview shortened
     # A6: Smith reads accuracy; reading the loss is fastai's
     assert "from the plotted *accuracy*" in md and "reading the *loss* instead is fastai's variant" in md
     # B11: what backs "the first step lowers the loss" is the full-batch step
@@ -1108,7 +1116,7 @@ def test_a7_the_swinging_sharpness_estimates_agree_from_a_second_start_vector(L)
 def test_b9_lambda_0_is_seed_0s_raw_initial_sharpness_and_each_run_elses_is_lambda_0_prime(L):
     text, printed = markdown_text(L), L.text()
     assert "From here on, $\\lambda_0$ is the initial sharpness of the run at hand" not in text
-    assert "that run's own initial sharpness is written **$\\lambda_0'$**" in L.nb.cells[0].source
+    assert "has its own, written **$\\lambda_0'$**" in L.nb.cells[0].source          # r15 B8: the overview shortened
     assert f"-> centred target: λ₀' = {L['lam_c']:.4g}" in printed and f"lr / (2/λ₀') = {1e-3 * L['lam_c'] / 2:.2f}" in printed
     assert "at least $\\lambda_0 - \\lambda_0'$ (printed)" in text
     assert "glorot_uniform  λ₀' " in printed and "init he_normal (0.001): λ₀' " in printed
@@ -1148,3 +1156,119 @@ def test_d19_long_paragraphs_are_split(L):
     # back-references many cells away restate the value: "the 0.5 × run ended above it, with lr / (2/λ_max) about 2"
     assert "the 0.5 × run ended above it, with lr / (2/λ_max) about 2 at its end (Fix 1)" in markdown_text(L)
     assert 1.7 < L["half_edge_end"] < 2.5
+
+
+# ------------------------------------------------------------------ round 15 (review r15_05)
+
+def _code_source(L):
+    return "\n".join(c.source for c in L.nb.cells if c.cell_type == "code")
+
+
+def test_r15_a1_at_the_full_batch_fall_the_curvature_along_the_gradient_was_above_2_over_eta_and_the_model_predicted_a_rise(L):
+    # "A ratio above 1 says only that the model's loss rises along the sharpest direction ... At that step the curvature
+    # along the gradient was above 2/η as well, so the model predicted a rise, and the loss fell (all printed above)"
+    loss, k, t = np.asarray(L["full.losses"]), L["fb_diverged_at"], L["fb_fall"]
+    assert [s for s in range(1, k) if loss[s + 1] < loss[s]] == [t]            # the one fall on the way up
+    assert L["along_same"] is True                                             # the re-run took the same steps
+    assert L["near.lr"] * L["full.sharpness"][list(L["full.sharpness_steps"]).index(t)] / 2 > 1
+    assert L["fall_curv"] > 2 / L["near.lr"] and L["fall_change"] > 0 and loss[t + 1] < loss[t]
+    text, md = L.text(), markdown_text(L)
+    assert (f"step {t}: loss {loss[t]:.3g} -> {loss[t + 1]:.3g}; lr / (2/λ_max(t)) = "
+            f"{L['full.sharpness'][t] * L['near.lr'] / 2:.2f}; along the gradient gᵀHg/gᵀg = {L['fall_curv']:.4g}") in text
+    assert f"the quadratic model there predicts a change of {L['fall_change']:+.3g} (a rise)" in text
+    assert "A ratio above 1 says only that the model's loss rises along the sharpest direction" in md
+    assert "so the model predicted a rise, and the loss fell (all printed above)" in md
+    assert "above 1, where the quadratic model predicts a rise." not in md
+    learned = md[md.index("## What we learned"):]
+    assert "On the way up the loss also fell once, in a step for which the model predicted a rise" in learned
+
+
+def test_r15_a2_the_removed_term_curved_up_and_the_gauss_newton_term_stays(L):
+    # "The removed term did not only curve the loss down: by the Weyl bound it had an eigenvalue of at least λ0 - λ0'"
+    assert L["lam0"] - L["lam_c"] > 0 and L["lam_c"] > 0
+    assert abs(L["lam_min"]) / abs(L["lam_min_c"]) > L["lam0"] / L["lam_c"]  # |λ_min| shrank far more than λ_max
+    md = markdown_text(L)
+    assert "a smaller term that curves the loss down" not in md
+    assert "so it curved the loss up at least that strongly along some direction" in md
+    assert "while the negative curvature can come only from the error term, which centring shrank" in md
+    assert L["lam_c"] > 100 and "the centred $\\lambda_0'$, printed, is still well above 0" in md
+
+
+def test_r15_b3_adam_at_1e_3_stepped_shorter_than_sgd_at_1e_4_and_sat_far_below_38_over_lr(L):
+    runs = _one_unit(L)
+    adam, sgd = runs["Adam, lr = 0.001"][0], runs["plain SGD, lr = 1e-4"][0]
+    assert runs["plain SGD, lr = 1e-4"][1] and runs["Adam, lr = 0.001"][1]
+    assert adam[0] < sgd[0] and np.median(adam) < np.median(sgd)
+    pre, growth = L["adam_pre"][0], L["adam_grad_growth"][0]
+    assert 100 <= 38 / 1e-3 / pre < 1000 and growth < 2                     # "hundreds of times below", "less than twice"
+    assert all(g > 1e3 for g, ok in zip(L["adam_grad_growth"], L["adam_trains"]) if not ok)   # the failing runs' growth
+    text = L.text()
+    assert (f"Adam at 1e-3 against plain SGD at 1e-4 (trains): first step {adam[0]:.2%} vs {sgd[0]:.2%}, "
+            f"median {np.median(adam):.2%} vs {np.median(sgd):.2%} of the initial weights' norm") in text
+    assert f"preconditioned sharpness {pre:.3g} at the end, {38 / 1e-3 / pre:.0f} x below 38/lr" in text
+    md = markdown_text(L)
+    assert "For the 1e-3 run alone the printed values give a partial answer" in md
+    assert "For the failing runs the preconditioned sharpness says little." in md
+
+
+def test_r15_b4_the_gradients_own_curvature_is_far_below_lambda_0_so_the_model_falls_at_1e_3(L):
+    curvature, turning = L["gc0.ghg"] / L["gc0.gg"], 2 * L["gc0.gg"] / L["gc0.ghg"]
+    assert 0 < curvature < L["lam0"] / 5 and 3e-3 < turning < 1e-2           # "far below", "several times 1e-3"
+    assert 0.5 * 1e-3 ** 2 * L["gc0.ghg"] < 1e-3 * L["gc0.gg"]                # second-order term smaller than the fall
+    assert f"gᵀHg/gᵀg = {curvature:.4g} (λ₀ = {L['lam0']:.4g})" in L.text() and f"2gᵀg/gᵀHg = {turning:.2g}" in L.text()
+    assert "turns positive only at a rate several times 1e-3 (printed)" in markdown_text(L)
+
+
+def test_r15_b5_the_divide_by_ten_puts_minimum_below_the_lowest_raw_loss(L):
+    lrs, low, turn = np.asarray(L["rt.lrs"]), L["smooth_low"], L["turn"]
+    assert lrs[low] / 10 < lrs[turn] and lrs[low] > lrs[turn]                 # ÷ 10 alone puts it below
+    assert lrs[low] / lrs[L["read_at"]] < 2                                   # the trimmed edge: a little further down
+    assert f"that lowest point ÷ 10 = {lrs[low] / 10:.2e}: below the lowest raw loss's lr = {lrs[turn]:.2e}" in L.text()
+    md = markdown_text(L)
+    assert "For the “minimum” one this is mostly built in by its ÷ 10" in md
+    assert "so sitting below is partly built in (printed above: with the sharpness" not in md
+
+
+def test_r15_b6_b7_b8_weyl_defined_before_use_second_marked_overview_shorter(L):
+    cells = L.nb.cells
+    defined = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and "**Weyl's inequality**" in c.source)
+    used = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "by Weyl" in c.source)
+    assert defined < used
+    md = markdown_text(L)
+    assert "Second, the sharpness did not stay put" in md
+    overview = cells[0].source
+    assert "on a convex quadratic, plain gradient descent" in overview and "on a quadratic, plain" not in overview
+    assert len(overview.split()) < 600                                        # was 674 words
+
+
+def test_r15_b9_the_two_first_steps_are_named(L):
+    share = lambda rate: rate * L["g_norm0"] / L["w_norm0"]
+    text = L.text()
+    assert (f"(under “The problem”, a step along the gradient of all the data: {share(1e-3):.0%} at 1e-3, "
+            f"{share(0.9 * L['critical_lr0']):.0%} at 0.9 x; here each run's first step is along its first minibatch's gradient)") in text
+    assert "minibatch step ÷ the initial weights' norm: first" in text
+
+
+def test_r15_b10_exercise_2_says_full_data_sharpness():
+    from helpers.exercises import lesson05
+    assert "full-data sharpness is 4,000" in lesson05.q2.prompt and "reduce_sum over minibatches of 32" in lesson05.q2.prompt
+
+
+def test_r15_c11_c12_c13_figures_mark_what_the_text_reads_off(L):
+    source = _code_source(L)
+    assert "label=f\"'minimum' read here: step {read_at}" in source and "a.axvspan(rt.lrs[0], rt.lrs[first_kept]" in source
+    assert L["min_at_edge"] is True and L["first_kept"] == 10                # on seed 0 'minimum' is read at the trimmed edge
+    assert 'ax_ratio.plot(wu_s, wu_over, "o"' in source                      # markers only: nothing drawn between steps
+    assert max(L["wu_over"]) > 300 and '"above the panel: "' in source          # the last step's ratio leaves the panel, named
+    assert 'ax.hlines(wu_row, wu_ran.min(), wu_ran.max()' in source
+    titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
+    assert any("clipping: nominal; lines: the rates that ran" in t for t in titles)
+
+
+def test_r15_d_minor_wording(L):
+    md, text = markdown_text(L), L.text()
+    assert "blames" not in md and "names one possibility (besides user error): an ill-conditioned Hessian" in md
+    assert "formerly" not in md and "as `lr_min` and `lr_steep`" in md
+    assert "where the starting sharpness already decides" not in md
+    assert f"{1e-3 / L['critical_lr0']:.1f}" == "2.6" and "where the rate is about 2.6 × the starting `critical_lr`" in md
+    assert "38/lr: the threshold Cohen et al. (2022) found for full-batch Adam; these runs take minibatch steps" in text

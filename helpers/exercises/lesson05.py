@@ -30,8 +30,9 @@ q1 = ChoiceExercise(
 _S_MEAN, _BATCH = 4000.0, 32
 
 q2 = NumberExercise(
-    prompt=f"With the mean loss a net's sharpness is {_S_MEAN:,.0f}. Someone writes the loss with reduce_sum over "
-           f"batches of {_BATCH}. What is the critical learning rate now?",
+    prompt=f"With the mean loss a net's full-data sharpness is {_S_MEAN:,.0f}, and one minibatch's mean loss is about as sharp "
+           f"(as in lesson 5's Fix 6). Someone writes the loss with reduce_sum over minibatches of {_BATCH}. "
+           f"What is the critical learning rate now?",
     expected=2 / (_S_MEAN * _BATCH),
     mistakes=[
         (2 / _S_MEAN, "that is the critical rate of the MEAN loss; the summed loss is batch-size times larger, "
