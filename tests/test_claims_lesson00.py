@@ -106,10 +106,14 @@ def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
     # Review r15 B4, r16 A1/B2: the answer's quoted mechanism is large curvature, i.e. the sharpness; the course adds
     # a distinction (not a correction): the sharpness alone sets the threshold learning rate, conditioning the speed.
     overview = " ".join(L.nb.cells[0].source.split())
-    assert ("the mechanism it quotes is large curvature (the second-derivative term of the book's formula), which "
-            "is the *sharpness* (the largest curvature of the loss)") in overview
-    assert ("The course adds a distinction: the learning rate above which training blows up is set by the sharpness "
-            "$\\lambda_{\\max}$ alone, while the conditioning explains why training is slow (lesson 02)") in overview
+    # Review r17 A1/A2: the book's term is the curvature along the gradient (at most the sharpness), and "the
+    # sharpness alone" holds in the quadratic picture with plain gradient descent, said where the claim is first made.
+    assert ("the mechanism it quotes is large curvature (the second-derivative term of the book's formula), "
+            "the curvature along the gradient, which is at most the *sharpness*") in overview
+    assert ("in the quadratic picture at the starting weights, with plain gradient descent, the learning rate above "
+            "which training blows up is set by the sharpness $\\lambda_{\\max}$ alone, while the conditioning explains "
+            "why training is slow (lesson 02)") in overview
+    assert "which is the *sharpness*" not in overview
     assert "The Deep Learning book answer (the thread's first," in overview
     assert "correction" not in overview and "the rate at which training blows up" not in overview
 
@@ -118,7 +122,8 @@ def test_the_overview_paraphrases_the_symptom_and_names_the_comments(L):
     # Review r16 D2, D3: "to a trillion and then to infinity" paraphrased; the comments (initialization, Adam) -> 05.
     overview = " ".join(L.nb.cells[0].source.split())
     assert "from the thousands to a trillion and then to infinity (`nan`)" in overview and "about a trillion" not in overview
-    assert ("its comments suggest checking the weight initialization and trying Adam; lesson 05 tests both") in overview
+    assert ("The comments suggest checking the weight initialization and trying Adam; lesson 05 tests both") in overview
+    assert overview.index("The comments suggest") > overview.index("different loss surface")  # r17 B3: after the three
     row05 = next(line for line in markdown(L).splitlines() if line.startswith("| `05_"))
     assert "Adam" in row05 and "initialization" in row05
 
@@ -219,11 +224,13 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     assert (L["sharpness_low"], L["sharpness_high"]) == pytest.approx((2e3, 2e4))
     md = " ".join(markdown(L).split())
     assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
-    assert "In the quadratic picture, with plain gradient descent, a rate trains below" in md
+    # Review r17 B4: the thread names no optimizer and the asker says changing it did not help; plain GD is assumed
+    assert ("The thread does not name its optimizer (the asker says changing it did not help); assume plain gradient "
+            "descent. In the quadratic picture, a rate trains below") in md
     assert "Lesson 01 reads the thread's two rates this way, and lesson 04 measures" in md
-    # Review r16 B6: the summary keeps the conditions of the range
+    # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value
     assert ("For the thread's two rates the quadratic picture at the starting weights, with plain gradient descent, "
-            "puts the sharpness $\\lambda_{\\max}$ between 2000 and 20000 (lessons 01 and 04)") in md
+            "requires the sharpness $\\lambda_{\\max}$ to lie between 2000 and 20000 (lessons 01 and 04)") in md
 
 
 def test_row_01_says_where_012_comes_from_and_that_it_converges_on_x_squared(L):
