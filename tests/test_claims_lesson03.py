@@ -317,7 +317,7 @@ def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_c
            "which is about $g^\\top H g$ growing while $g^\\top g$ does not)" in text
     assert "The book's \"stuck\" is a rate that had worked starting to raise the cost as $g^\\top H g$ grows while " \
            "$g^\\top g$ does not." in text
-    assert "that is what the book calls getting \"stuck\"" in text
+    assert "now raise it, and the rate has to be shrunk. That is what the book calls getting \"stuck\"" in text
 
 
 def test_r16_a3_where_2_eta_star_falls_depends_on_g_not_kappa_and_the_range_needs_positive_eigenvalues(L):
