@@ -279,7 +279,7 @@ def draw_path_2d(ax, path, **style):
 
 
 def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
-                        label_pred="second-order prediction", label_actual="actual change"):
+                        label_pred="second-order prediction", label_actual="actual change", exact=False):
     """Goodfellow's predicted change in loss against the step size, and the actual change.
 
     Parameters
@@ -291,12 +291,17 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
         Predicted and (optionally) actual change in loss at each step size.
     best : float, optional
         The best step ``eta* = g^T g / g^T H g``; marks it and twice it (where the change turns positive).
+    exact : bool, default False
+        True on a quadratic, where the second-order change is exact: the legend then says that the change
+        turns positive at ``2 eta*`` (exact), instead of that it is predicted to.
 
     Returns
     -------
     dict
         ``predicted`` and (if given) ``actual`` Line2D.
     """
+    if not isinstance(exact, bool):
+        raise TypeError(f"exact must be True or False, got {exact!r}")
     out = {}
     (out["predicted"],) = ax.plot(eps, predicted, color=COLORS["predicted"], lw=2.5, label=label_pred)
     if actual is not None:
@@ -305,8 +310,8 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
     ax.axhline(0.0, color="k", lw=0.8)
     if best is not None:
         ax.axvline(best, color=COLORS["small"], ls=":", lw=1.5, label=f"best step η* = {best:.3g}")
-        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.5,
-                   label=f"2η* = {2 * best:.3g}: predicted to turn positive")
+        turns = "turns positive (exact on a quadratic)" if exact else "predicted to turn positive"
+        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.5, label=f"2η* = {2 * best:.3g}: {turns}")
     ax.set_xlabel("learning rate η (step size)")
     ax.set_ylabel("change in loss ΔL")
     return out

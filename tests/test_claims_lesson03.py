@@ -130,9 +130,9 @@ def test_the_weights_are_normalised_and_the_evidence_is_printed_first(L):
     assert at_w == pytest.approx(L["curv"][0], rel=1e-2) and averaged == pytest.approx(L["curv_avg"], rel=1e-2)
     back, turn = printed(L, r"check of the integration: 2 / average = {n}, the measured turn {n}")
     assert back == turn
-    weights = L["turn"] - np.array(L["t"])
+    weights = L["turn"] - np.array(L["t_grid"])
     # the printed average uses weights η - t normalised to sum 1 (a Riemann sum of the remainder's weights / (η²/2))
-    assert np.sum(weights) * (L["t"][1] - L["t"][0]) == pytest.approx(L["turn"] ** 2 / 2, rel=1e-2)
+    assert np.sum(weights) * (L["t_grid"][1] - L["t_grid"][0]) == pytest.approx(L["turn"] ** 2 / 2, rel=1e-2)
 
 
 def test_the_words_from_lesson_2_are_recalled(L):
@@ -201,7 +201,7 @@ def test_the_one_step_threshold_rests_on_the_bound_and_kappa_moves_it_only_above
     text = markdown(L)
     section = text.split('## "Even very small steps increase the cost"')[1]
     assert section.index("**ill-conditioned**") < section.index("uses it for ill-conditioning")
-    assert "on this lesson's bowl it was 4.5 times `critical_lr`" in section and "cannot push $2\\eta^\\ast$ below `critical_lr`" in section
+    assert "on this lesson's bowl it was 4.5 times `critical_lr`" in section and "nothing can push $2\\eta^\\ast$ below `critical_lr`" in section
     assert "Over many steps, lesson 2's runs are the evidence" in section
     assert "lesson 2 did:" not in section
 
@@ -287,3 +287,128 @@ def test_the_exercise_stub_gives_a_hint_not_the_formula_and_the_summary_does_not
     assert markdown(L).count("the lesson's non-quadratic loss turned later") == 0
     code = "".join(c.source for c in L.nb.cells if c.cell_type == "code")
     assert "above_best" not in code and not re.search(r"\beps", code)
+
+
+# Review r16
+
+
+def test_r16_a1_above_critical_lr_is_needed_not_enough_and_the_regression_rises_because_g_is_sharp(L):
+    # "What we learned": "that needs η > 2/λ_max (needed, not enough)"; "On raw features one step of 1e-3 raises the
+    # loss ... because the gradient lies almost entirely along the sharpest direction, so 2η* is practically critical_lr"
+    text = markdown(L)
+    summary = text.split("## What we learned")[1]
+    assert "that needs $\\eta > 2/\\lambda_{\\max}$ (needed, not enough)" in summary
+    assert "because 1e-3 is above `critical_lr`" not in text
+    assert "because the gradient lies almost entirely along the sharpest direction, so $2\\eta^\\ast$ is practically `critical_lr`" in summary
+    # not enough: on the bowl, rates between critical_lr and 2η* are above critical_lr and still lower the loss
+    lrs, actual = np.array(L["lrs"]), np.array(L["actual"])
+    between = (lrs > L["critical"]) & (lrs < 2 * L["best"] * (1 - 1e-9))
+    assert between.sum() > 10 and np.all(actual[between] < 0)
+    # the regression: 99.46% of gᵀg along the sharpest direction, so 2η* is within 1% of critical_lr
+    (share,) = printed(L, r"share of g·g along the sharpest eigen-direction: {n}")
+    two_best, critical = printed(L, r"2η\* = {n} ≥ critical_lr = 2/λ_max = {n}")
+    assert share > 0.99 and critical <= two_best < 1.01 * critical < 1e-3
+
+
+def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_conditioning(L):
+    text = markdown(L)
+    assert 'the slow training the book calls "stuck"' not in text and "That is where the book's \"stuck\" ends" not in text
+    assert "What ill-conditioning does govern is speed, by lesson 2's conditioning argument (not the book's \"stuck\", " \
+           "which is about $g^\\top H g$ growing while $g^\\top g$ does not)" in text
+    assert "The book's \"stuck\" is a rate that had worked starting to raise the cost as $g^\\top H g$ grows while " \
+           "$g^\\top g$ does not." in text
+    assert "now raise it, and the rate has to be shrunk. That is what the book calls getting \"stuck\"" in text
+
+
+def test_r16_a3_where_2_eta_star_falls_depends_on_g_not_kappa_and_the_range_needs_positive_eigenvalues(L):
+    text = markdown(L)
+    assert "can move $2\\eta^\\ast$" not in text and "$\\kappa$ can move" not in text
+    assert "depending on where $g$ points, not on $\\kappa$" in text
+    assert "With $\\lambda_{\\max}$ fixed, a large $\\kappa$ only makes that range wide" in text
+    assert "for a Hessian whose eigenvalues are all positive ($\\lambda_{\\min} > 0$)" in text
+    assert "(for $\\lambda_{\\min} > 0$) depends on where $g$ points, not on $\\kappa$" in text
+    # the same λ_max and κ, two gradient directions: 2η* = 2/(curvature along g) moves across [2/λ_max, 2/λ_min]
+    H = np.diag([1.0, 10.0])
+    two_best = [2 * (g @ g) / (g @ H @ g) for g in (np.array([1.0, 0.0]), np.array([0.0, 1.0]))]
+    assert two_best == [2.0, 0.2]
+    # "as on lesson 4's network, 2/λ_min is negative"
+    assert "as on lesson 4's network, $2/\\lambda_{\\min}$ is negative" in text
+    assert lesson("04")["lam_min"] < 0
+
+
+def test_r16_a4_lesson_6_is_not_cited_for_the_stuck_regime(L):
+    assert "lesson 6 follows the sharpness" not in markdown(L)
+
+
+def test_r16_a5_every_term_the_lesson_defines_is_in_the_glossary(L):
+    text = markdown(L)
+    assert "every term is in the [glossary](GLOSSARY.md)" in text
+    glossary = (ROOT / "notebooks" / "GLOSSARY.md").read_text().lower()
+    for term in ("Taylor expansion", "remainder", "curvature along the gradient", "sharpness", "quartic wall",
+                 "valley floor", "condition number", "ill-conditioned"):
+        assert re.search(rf"\*\*{re.escape(term)}\*\*", text, re.I), term
+        assert term.lower() in glossary, term
+
+
+def test_r16_b6_on_lesson_4s_network_the_first_step_at_1e3_goes_down(L):
+    # "On lesson 4's network the first full-batch step at 1e-3 goes *down*: the curvature along g there is 407
+    # against λ_max = 5,167 (lesson 4, “One step, to second order”)"
+    text = markdown(L)
+    L4 = lesson("04")
+    curvature, lam = L4["grad_curvature"], L4["lam"]
+    assert f"the curvature along $g$ there is {curvature:,.0f} against $\\lambda_{{\\max}}$ = {lam:,.0f}" in text
+    i = int(np.argmin(np.abs(np.array(L4["check.lrs"]) - 1e-3)))
+    assert L4["check.lrs"][i] == pytest.approx(1e-3) and L4["check.actual"][i] < 0
+    assert "On lesson 4's network the first full-batch step at 1e-3 goes *down*" in text
+    assert "One step, to second order" in "".join(c.source for c in L4.nb.cells if c.cell_type == "markdown")
+    assert "On lesson 4's network the first step at 1e-3 goes down." in text.split("## What we learned")[1]
+
+
+def test_r16_b7_the_integral_remainder_is_written_out_and_t_is_the_integrals_variable(L):
+    text = markdown(L)
+    assert "$$\\Delta L(\\eta) = -\\eta\\, g^\\top g + \\int_0^\\eta (\\eta - t)\\; g^\\top H(w - t g)\\, g \\; dt" in text
+    code = "".join(c.source for c in L.nb.cells if c.cell_type == "code")
+    assert "t = np.linspace" not in code and "t_grid = np.linspace(0, turn, 401)" in code
+    # the printed average is that integral's ratio, evaluated on t_grid
+    t = np.array(L["t_grid"])
+    assert t[0] == 0 and t[-1] == pytest.approx(L["turn"])
+    assert L["curv_avg"] == pytest.approx(np.sum((L["turn"] - t) * np.array(L["curv"])) / np.sum(L["turn"] - t))
+
+
+def test_r16_b8_why_later_is_marked_optional_after_the_take_away(L):
+    cells = [c for c in L.nb.cells if c.cell_type == "markdown"]
+    (k,) = [j for j, c in enumerate(cells) if c.source.startswith("**Optional: why later?**")]
+    assert cells[k].metadata["slideshow"]["slide_type"] == "subslide"
+    assert "(1) is a statement about small steps; trust it as the direction of the effect" in cells[k - 1].source
+    assert "the next section does not need it" in cells[k].source
+
+
+def test_r16_b9_the_flat_share_is_printed_and_flat_and_sharp_are_defined(L):
+    (share,) = printed(L, r"share of g·g along the flat direction: {n}%")
+    g, v = np.array(L["g"]), np.array(L["v_flat"])
+    assert share == round(100 * (g @ v) ** 2 / (g @ g)) == 86
+    text = markdown(L)
+    assert "(the eigenvector with the smallest eigenvalue, along which the loss curves least; the sharp direction is the one with the largest)" in text
+    assert "points mostly along the flat direction (its share of $g^\\top g$ is printed above)" in text
+
+
+def test_r16_b10_it_is_2_eta_star_that_falls_below_the_fixed_rate(L):
+    text = markdown(L)
+    assert "a rate that used to lower the cost passes $2\\eta^\\ast$" not in text
+    assert "so $2\\eta^\\ast$ falls below a rate that used to lower the cost" in text
+
+
+def test_r16_c11_c12_critical_lr_is_drawn_on_fig_3_and_quadratic_turns_are_exact(L):
+    (fig3,) = [c.source for c in L.nb.cells if "plots.draw_change_vs_step(ax, lrs_r" in c.source]
+    assert "ax.axvline(regression.critical_lr" in fig3 and "exact=True" in fig3
+    (fig1,) = [c.source for c in L.nb.cells if "plots.draw_change_vs_step(ax, lrs, " in c.source]
+    (fig2,) = [c.source for c in L.nb.cells if "plots.draw_change_vs_step(ax, lrs_q" in c.source]
+    assert "exact=True" in fig1 and "exact=True" not in fig2
+
+
+def test_r16_d13_d15_mechanism_once_and_exercise_1_differs_from_critical_lr(L):
+    text = markdown(L)
+    assert "the gradient turns towards that direction" not in text
+    assert text.count("the gradient keeps turning towards the sharp direction") == 1
+    from helpers.exercises import lesson03
+    assert lesson03.q1.check(0.25) and L["critical"] == pytest.approx(0.2) and not lesson03.q1.check(L["critical"])

@@ -218,3 +218,15 @@ def test_lesson02_q1_asks_for_the_threshold_not_a_largest_stable_rate(capsys):
     lesson02.q1.solution()
     assert "exactly -1" in capsys.readouterr().out
     assert lesson02.q1.check(0.2) and not lesson02.q1.check(2.0)
+
+
+def test_lesson03_q1_answer_is_not_the_bowls_critical_lr(capsys):
+    # Review r16 D15: the answer used to be 0.2, the same number as lesson 3's bowl's critical_lr = 2/10
+    from helpers.exercises import lesson03
+    from helpers.quadratic import Quadratic
+
+    critical = Quadratic.from_eigenvalues([1.0, 10.0], angle=np.pi / 6).critical_lr
+    assert lesson03.q1.check(0.25) and not lesson03.q1.check(critical)
+    assert not lesson03.q1.check(0.125) and "best step" in capsys.readouterr().out
+    lesson03.q1.solution()
+    assert "2·5/40 = 0.25" in capsys.readouterr().out

@@ -60,7 +60,8 @@ def test_every_glossary_link_points_at_a_lesson_that_exists():
 @pytest.mark.parametrize("term", ["Learning rate", "Curvature", "Hessian", "Eigenvalue", "Sharpness",
                                   "critical learning rate", "Condition number", "Second-order change",
                                   "Lanczos", "Hessian-vector product", "saddle", "Preconditioning",
-                                  "Edge of stability", "Catapult", "Minibatch", "float32"])
+                                  "Edge of stability", "Catapult", "Minibatch", "float32", "Quartic wall",
+                                  "valley floor"])
 def test_the_glossary_defines(term):
     assert re.search(rf"^\*\*[^*\n]*{re.escape(term)}", GLOSSARY.read_text(), re.M | re.I), term
 

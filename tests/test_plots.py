@@ -409,3 +409,18 @@ def test_fix_summary_marks_a_dot_just_outside_its_bar_by_its_shape():
     labels = plots.draw_fix_summary(ax, ["out", "at", "in"], [1e-4, 1e-3, 1e-3], [1.02e-4, 1e-3, 5e-4], [True, True, False])
     assert [line.get_marker() for line in ax.lines[:3]] == [">", "o", "o"]
     assert all(t.get_bbox_patch() is not None and t.get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0) for t in labels)
+
+
+def test_change_vs_step_says_exact_on_a_quadratic_and_predicted_elsewhere():
+    # Review r16 C12: on a quadratic the second-order change is exact, so 2η* is where it turns positive
+    lrs = np.linspace(0.0, 0.3, 31)
+    labels = {}
+    for exact in (True, False):
+        ax = Figure().subplots()
+        plots.draw_change_vs_step(ax, lrs, 0.5 * lrs**2 * 40 - lrs * 4, best=0.1, exact=exact)
+        labels[exact] = [line.get_label() for line in ax.get_lines()]
+        assert [line.get_xdata()[0] for line in ax.get_lines()[-2:]] == [0.1, 0.2]
+    assert "2η* = 0.2: turns positive (exact on a quadratic)" in labels[True]
+    assert "2η* = 0.2: predicted to turn positive" in labels[False]
+    with pytest.raises(TypeError, match="exact"):
+        plots.draw_change_vs_step(Figure().subplots(), lrs, lrs, best=0.1, exact="yes")

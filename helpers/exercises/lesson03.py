@@ -1,7 +1,7 @@
 """Exercises for lesson 03: when a step makes the cost go up (Goodfellow's second-order change).
 
 >>> from helpers.exercises import lesson03
->>> lesson03.q1.check(0.1)
+>>> lesson03.q1.check(0.125)
 Not yet: that is the best step η* = gᵀg/gᵀHg; the change turns positive at twice it.
 False
 """
@@ -11,7 +11,7 @@ import numpy as np
 from helpers.exercises.core import FunctionExercise, NumberExercise
 from helpers.quadratic import second_order_change
 
-_gg, _gHg = 4.0, 40.0
+_gg, _gHg = 5.0, 40.0
 
 q1 = NumberExercise(
     prompt=f"At some point gᵀg = {_gg:g} and gᵀHg = {_gHg:g}. Beyond which learning rate η does a gradient step "
@@ -22,7 +22,7 @@ q1 = NumberExercise(
         (_gHg / _gg, "the ratio is upside down: a larger curvature gᵀHg makes the safe step smaller."),
     ],
     hints=["Set η²/2 gᵀHg - η gᵀg = 0 and solve for η > 0."],
-    solution="η = 2 gᵀg / gᵀHg = 2·4/40 = 0.2.",
+    solution="η = 2 gᵀg / gᵀHg = 2·5/40 = 0.25.",
 )
 
 _rng = np.random.default_rng(3)
