@@ -715,7 +715,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
            ylabel="full-data loss / loss before the step (log)",
            title=f"lr = {lr:g}: full-data loss along step{'' if len(losses) == 1 else 's'} "
                  f"{', '.join(str(k) for k in losses)}")
-    ax.set_ylim(bottom=lowest / 30)                 # room below the curves for the legend
+    ax.set_ylim(bottom=lowest / 3000)               # room below the curves for the legend (four or more entries)
     ax.legend(loc="lower right", fontsize=READABLE["legend"])
     _fonts(ax)
     return lines
