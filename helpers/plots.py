@@ -576,7 +576,8 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
     for lr in rates:
         i = check.index(lr)
         for ax, y in ((ax_change, check.actual[i]), (ax_error, error[i])):
-            ax.plot([check.lrs[i]], [y], "o", ms=10, mfc="none", mec="k", mew=1.5)
+            ax.plot([check.lrs[i]], [y], "o", ms=10, mfc="none", mec="k", mew=1.5,
+                    label=f"η = {', '.join(f'{r:g}' for r in rates)} (black circles)" if lr == rates[0] else None)
         ax_change.plot([check.lrs[i]], [check.predicted[i]], "D", ms=8, mfc="none", mec=COLORS["predicted"], mew=1.5)
         ax_change.annotate(f"η = {check.lrs[i]:g}: actual {check.actual[i]:+,.0f} (circle),\n"
                            f"predicted {check.predicted[i]:+,.0f} (diamond)",
@@ -676,7 +677,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
     ``t`` runs from 0 (the weights before the step) to 1 (where the step landed); each curve is
     divided by its value at ``t = 0`` (log y), so a curve ending above the dashed line at 1 is
     a step that raised the loss. The lowest point of each curve is marked with a dot, the end
-    with a square; the legend sits in the room left below the lowest point.
+    with a square, both named in the legend, which sits in the room left below the lowest point.
 
     Parameters
     ----------
@@ -711,13 +712,15 @@ def draw_loss_along_steps(ax, t, losses, lr):
         lowest = min(lowest, relative[low])
         ax.plot(t[-1], relative[-1], "s", ms=7, color=line.get_color())
         lines[step] = line
+    ax.plot([], [], "o", ms=7, color="0.3", label="dot: the lowest point on the line")
+    ax.plot([], [], "s", ms=7, color="0.3", label="square: where the step landed (t = 1)")
     ax.axhline(1, color="0.4", ls="--", lw=1.2, label="the loss before the step")
     ax.axvline(1, color="0.4", ls=":", lw=1.2)
     ax.set(xlabel="fraction t of the step taken (t = 1: where the step landed)",
            ylabel="full-data loss / loss before the step (log)",
            title=f"lr = {lr:g}: full-data loss along step{'' if len(losses) == 1 else 's'} "
                  f"{', '.join(str(k) for k in losses)}")
-    ax.set_ylim(bottom=lowest / 30)                 # room below the curves for the legend
+    ax.set_ylim(bottom=lowest / 3000)               # room below the curves for the legend (four or more entries)
     ax.legend(loc="lower right", fontsize=READABLE["legend"])
     _fonts(ax)
     return lines

@@ -305,6 +305,8 @@ def test_no_bounded_below_argument_and_no_edge_of_stability_claim(L):
                    "2/|\\lambda_{\\min}|$ would separate them too", "proportional to the weights of the others"):
         assert phrase not in text, phrase
     assert "**progressive sharpening**" in text and "does not show that it is in the regime" in text
+    assert "a jump within a few minibatch steps, as here, is not that" in text             # r16 B11
+    assert "we use the name here only" not in text
     assert "the threshold of nothing" not in text   # round 11: the aside was dropped
 
 
@@ -627,7 +629,7 @@ def test_the_relative_error_spikes_where_the_actual_change_crosses_zero(L):
     dip = first + int(of_loss[first + 1] < of_loss[first])              # the grid point nearer the sign change
     assert of_loss[dip] < of_loss[dip - 1] and of_loss[dip] < of_loss[dip + 1]   # "both curves dip"
     assert np.all(np.diff(of_loss[first + 1:]) > 0)                     # "grows steadily", no spike
-    assert "dividing by a number near 0 makes any error look huge" in markdown(L)
+    assert "dividing by a number near 0 inflates any error, so that peak is no sudden failure" in markdown(L)
 
 
 def test_at_1e_4_measured_at_every_step_eta_lambda_swings_mostly_below_2(L):
@@ -945,7 +947,8 @@ def test_round_9_minor_wording(L):
 
 def test_round_11_rising_steps_were_of_the_order_eta_lambda_max_times_the_way_to_their_lowest_point(L):
     """'How long were the rising steps?': on every rising step the measured step ÷ way to the lowest point is
-    below ηλ_max (even at the grid's bound) but between about half and three quarters of it; the steps have the
+    below ηλ_max (even at the grid's bound) but between about a third and four fifths of it allowing for the grid
+    (r16 A1: both neighbouring grid points bound it); the steps have the
     same order by length as by ηλ_max, step 6 the longest; almost wholly along v at steps 1, 3, 6, hardly at 5."""
     rose = [int(k) for k in L["rose"]]
     ratio, eta_lam = np.array(L["length_ratio"]), np.array(L["eta_lam_rose"])
@@ -959,10 +962,11 @@ def test_round_11_rising_steps_were_of_the_order_eta_lambda_max_times_the_way_to
     step_share = np.array(L["step_share"])
     assert np.all(step_share[[1, 3, 6]] > 0.9) and step_share[5] < 0.1
     md = markdown(L)
-    assert "between about half and three quarters of it (printed above)" in md
+    assert "between about a third and four fifths of it once the grid's spacing is allowed for (printed above)" in md
     assert "almost wholly at steps 1, 3 and 6, hardly at step 5" in md
     assert "It does not say why those steps were so long" not in md
-    assert "between about half and three quarters of $\\eta\\lambda_{\\max}$ times as long" in md   # the summary
+    assert "between about a third and four fifths of $\\eta\\lambda_{\\max}$ times as long" in md   # the summary
+    assert "half and three quarters" not in md
 
 
 def test_round_11_measured_words_in_place_of_loose_ones(L):
@@ -1142,7 +1146,7 @@ def test_r12_a1_condition_number_needs_the_smallest_eigenvalue_magnitude(L):
     assert "offers *ill-conditioning* as one possible cause, besides a mistake by the asker" in md
     assert "diagnoses the blow-up" not in md
     assert "not a condition number" not in md and "condition number is not defined" not in md
-    assert "which $\\kappa$ needs, this lesson did not measure" in md and "which was not measured" in md   # section + summary
+    assert "needs the smallest $|\\lambda_i|$, which this lesson did not measure" in md and "which was not measured" in md   # section + summary
     assert "not to a wide ratio of eigenvalues" not in md and "not a ratio of eigenvalues" not in md
 
 
@@ -1157,7 +1161,8 @@ def test_r12_a2_the_quadratic_model_does_not_explain_one_step(L):
     assert "after one step (above)" not in md and "leaves the region where it holds" not in md
     assert "stopped being valid within the first step" in md and md.count("stopped being valid within that first step") == 2
     assert "within a few steps at the latest (at 1e-3 within the first, “One step, to second order”)" in md
-    assert "Its one-step prediction at 1e-3 was far off" in md
+    assert "Its one-step prediction at 1e-3 was off by more than a third" in md and "far off" not in md   # r16 A4
+    assert printed(L, r"at η = 1e-3 it is off by {n}%")[0] > 100 / 3
     # the per-step part ("the order of the step's length, not where the step landed") rests on the values asserted in
     # test_r11_the_parabola_gives_the_steps_length_not_where_it_lands; here only that the summary says no more
     assert "gave the order of the step's length, not where the step landed" in md and "the sign and the order" not in md
@@ -1167,7 +1172,7 @@ def test_r12_a3_the_quadratic_models_loss_falls_but_its_weights_run_off(L):
     """A3: 'its loss falls without bound', not 'no blow-up'; the displacement along λ_min's eigenvector is multiplied
     by |1 − ηλ_min| > 1 per step at both rates, printed."""
     md = markdown(L)
-    assert "no blow-up" not in md and "its loss falls without bound, because" in md
+    assert "no blow-up" not in md and "and then falls without bound, in the end by a factor per step" in md
     for lr in (1e-3, 1e-4):
         factor = abs(1 - lr * L["lam_min"])
         assert factor > 1
@@ -1204,7 +1209,7 @@ def test_r12_a5_a6_a7_b11_d15_wording(L):
     gg, turn = L["check.gg"], L["check.predicted_turns_positive_at"]
     gHg = 2 * gg / turn
     assert -1e-3 * gg + 1e-3**2 / 2 * gHg == pytest.approx(L["check.predicted"][i], rel=1e-3)
-    assert "Within a step the optimizer never reverses direction" in md and "never turns around within a step" in md
+    assert "within a step the optimizer cannot reverse direction" in md and "never turns around within a step" in md
     assert np.ptp(np.array(L["step_share"])) > 0.5                      # "from one step to the next the direction changes"
 
 
@@ -1374,7 +1379,10 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
     slow_f, fast_f = (1 - 1e-4 * lam) ** 2, (1 - 1e-3 * lam) ** 2
     assert slow_f < 1 < fast_f
     assert f"by × {slow_f:.3g} at 1e-4 (it shrinks) and by × {fast_f:.3g} at 1e-3 (it grows)" in answer
-    assert "that model fails within the first step" in answer and printed(L, r"at η = 1e-3 it is off by {n}%")[0] > 30
+    i = at(L, 1e-3)
+    off = abs(L["check.predicted"][i] - L["check.actual"][i]) / abs(L["check.actual"][i])   # r16 A4: as printed
+    assert f"that model's one-step prediction was off by {off:.0%} and predicted a negative loss" in answer
+    assert L["check.loss"] + L["check.predicted"][at(L, 1e-3)] < 0 and "fails within" not in answer
     rose, share = np.array(L["rose"], dtype=int), np.array(L["step_share"])
     along = rose[share[rose] > 0.9]
     eta_lam = np.array(L["eta_lam_rose"])[share[rose] > 0.9]
@@ -1383,8 +1391,11 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
            f"{eta_lam.min():.2g} to {eta_lam.max():.3g}" in answer
     sharp = 1e-3 * np.array(L["along_fast.sharpness"])
     big = f"{sharp[-1]:.2g}".replace("e+0", "e")
-    assert f"rose from {sharp[0]:.3g} to {big} in seven steps" in answer and int(L["last"]) == 7
-    assert f"at 1e-4 it stayed at or below {np.max(L['eta_lam']):.3g}" in answer
+    assert f"went from {sharp[0]:.3g} to {big} in seven steps, almost all of it in the last two" in answer   # r16 A2
+    assert int(L["last"]) == 7 and sharp[-1] / sharp[-3] >= sharp[-1] / sharp[0]    # the last two steps: all of it
+    below = [int(k) for k in np.flatnonzero(sharp < sharp[0])]
+    assert below == [2, 4, 5] and "at steps 2, 4 and 5 it lay below its start" in answer
+    assert f"At 1e-4 it stayed at or below {np.max(L['eta_lam']):.3g}" in answer
     assert "(the thread's first question). The tenfold change moved the rate from one side" in answer      # r15 A1
     assert "a possible way for the growth to feed itself, and the skyrocketing weights" in markdown(L)
     assert f"up to {np.max(L['length_ratio']):.2g} times as long, and landed higher" in answer
@@ -1395,23 +1406,72 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
     assert below.cell_type == "code"
     shown = "".join(o.get("text", "") for o in below.outputs)
     for value in (f"{crit:.2g}", f"{slow_f:.3g} at 0.0001", f"{fast_f:.3g} at 0.001", "share along v 0.99",
+                  f"off by {off:.0%}", "below its step-0 value at steps 2, 4, 5", "over the last two steps",
                   f"{eta_lam.max():.3g}", f"{sharp[-1]:.2g}", f"at most {np.max(L['eta_lam']):.3g}",
                   f"up to {np.max(L['length_ratio']):.2g} ×"):
         assert value in shown, value
 
 
-def test_r14_b10_the_condition_number_is_very_likely_huge_and_beside_the_point(L):
-    """B10: with 4,545 eigenvalues from λ_min < 0 to λ_max > 0, |λ| near 0 very likely exist, so κ is very likely
-    huge; beside the point since the threshold depends on λ_max alone; no measured κ is claimed."""
-    md = markdown(L)
+def test_r16_a3_a5_ill_conditioning_symptom_absent_and_kappa_not_claimed(L):
+    """r16 A5: no 'very likely huge' κ; the book's symptom (small steps raising the loss) is absent at the first step:
+    gᵀHg/gᵀg far below λ_max, the formula turns positive above 1e-3, every grid step below the turning point lowered
+    the loss. A3: 'what separated these two runs', a heuristic, with the 1e-4 run above 2 at a few later steps."""
+    md, text = markdown(L), L.text()
+    assert "very likely" not in md and "what sorted the runs" not in md
     assert L["n_weights"] == 4545 and L["lam_min"] < 0 < L["lam"]
-    assert (f"λ_min = {L['lam_min']:,.0f} (the most negative), the two ends of 4,545 eigenvalues") in L.text()
-    assert "some $|\\lambda_i|$ very likely lie near 0, so $\\kappa$ is very likely huge" in md
-    assert "beside the point here, because the threshold depends on $\\lambda_{\\max}$ alone" in md
-    assert "so it says nothing about how large the condition number is" not in md
-    assert "$\\kappa = \\max_{i,j}|\\lambda_i/\\lambda_j|$" in md and "measured κ" not in md
+    assert (f"λ_min = {L['lam_min']:,.0f} (the most negative), the two ends of 4,545 eigenvalues") in text
+    curv, turn = L["grad_curvature"], L["check.predicted_turns_positive_at"]
+    assert curv < L["lam"] / 5 and turn > 1e-3
+    assert (f"average curvature gᵀHg / gᵀg = {curv:,.0f} ({L['lam'] / curv:.2g} × below λ_max); the one-step formula "
+            f"turns positive at η = {turn:.2g}, above 1e-3: True") in text
+    lowered = np.array(L["lowered"])
+    assert lowered.size > 10 and np.all(lowered < 0)
+    assert "The book's symptom, small steps that raise the loss, is absent at the first step" in md
+    assert "so it says nothing about $\\kappa$" in md
+    assert "What separated these two runs was one number set against the rate" in md
     assert 1e-4 * L["lam"] < 2 < 1e-3 * L["lam"]
+    assert np.sum(np.array(L["eta_lam"]) > 2) >= 1                 # "later rose above 2 at a few steps"
+    assert "the book's symptom of ill-conditioning was absent at the first step" in md
 
+
+def test_r16_b12_b13_b15_b9_d19_d20_definitions_and_wording(L):
+    """r16: the roadmap points to where the quadratic model is defined; float64 is explained; the initializer is
+    printed (Glorot uniform, zero biases); the per-direction offset is derived; a step is a straight line;
+    'Try it' names the inf boundary; the intro leaves the caveats to 'A heuristic threshold'."""
+    md, text = markdown(L), L.text()
+    assert "the sharpness” defines the second-order approximation of the loss, measures" in md
+    assert "(defined there)" not in md
+    assert md.index("the **quadratic model**") > md.index("## A threshold from the initial weights")
+    assert "float64 numpy (64-bit floats: more digits than float32" in md
+    assert "initialisation (Keras's default): GlorotUniform weights, Zeros biases" in text
+    assert "ours start from Keras's default (printed below)" in md
+    assert "each step multiplies the offset $a + g_i/\\lambda_i$ from that point" in md
+    assert "A step is a straight line, so within a step the optimizer cannot reverse direction" in md
+    assert "watch for the first rate whose loss runs to `inf`" in md and "starts to climb" not in md
+    intro = md[:md.index("## The experiment")]
+    assert "(“A heuristic threshold” says why)" in intro and "**A heuristic threshold.**" in md
+    assert "rises gradually over long full-batch training **progressive sharpening**" in md
+
+
+def test_r16_a1_the_rising_steps_ratio_range_allows_for_the_grid(L):
+    """r16 A1: the ratio's range uses both neighbouring grid points; steps along v (1, 3, 6): from about a third to
+    four fifths of ηλ_max; a parabola gives the length to within a factor of about three."""
+    rose = [int(k) for k in L["rose"]]
+    frac = np.array(L["frac"])
+    eta_lam = np.array(L["eta_lam_rose"])
+    lo, hi = np.array(L["shortest_possible"]), np.array(L["longest_possible"])
+    ratio = np.array(L["length_ratio"])
+    assert np.all(lo <= ratio) and np.all(ratio <= hi)
+    at_grid = np.array([int(np.argmin(np.abs(frac - 1 / r))) for r in ratio])   # the lowest grid point of each line
+    np.testing.assert_allclose(lo, 1 / frac[at_grid + 1])                     # the neighbouring grid point after it
+    low_over, high_over = np.array(L["low_over"]), np.array(L["high_over"])
+    along = np.array(L["step_share"])[rose] > 0.9
+    a, b = low_over[along].min(), high_over[along].max()
+    assert 0.3 < a < 0.4 and 0.75 < b < 0.85, (a, b)          # "about a third", "four fifths"
+    assert f"from {a:.2f} to {b:.2f} allowing for the grid" in L.text()
+    assert a < low_over[~along][0] and high_over[~along][0] < b   # step 5 "happens to fall inside the same range"
+    assert 2.5 < 1 / a < 3.5                                    # "to within a factor of about three"
+    assert "to within a factor of about three" in markdown(L)
 
 def test_r14_b12_rescaling_layers_keeps_the_function_only_with_the_first_bias_scaled(L):
     """B12 (Dinh et al.): on the lesson's own net, scaling the first layer's kernel by c and the next layer's kernel
@@ -1571,9 +1631,9 @@ def test_r15_b8_b11_b12_b13_definitions_and_labels(L):
     sentences."""
     md, text = markdown(L), L.text()
     intro = md[:md.index("## The experiment")]
-    assert intro.index("falls without bound, because") < intro.index("(*negative curvature*: a negative eigenvalue")
+    assert "$\\lambda_i < 0$ (negative curvature)" in md                                  # defined where first used (r16 B6)
     assert np.array(L["model_loss"])[:, -1].max() < 0 and L["lam_min"] < 0
-    assert "the offset of the weights from the quadratic model's minimum along it flips sign at every step" in md
+    assert "the offset $w - w^*$ of the weights from the quadratic model's minimum $w^*$ along it flips sign at every step" in md
     for lr in (1e-3, 1e-4):
         assert (f"its weights, by the formula (not measured on the iterate): the displacement along λ_min's eigenvector "
                 f"is multiplied by |1 − ηλ_min| = {abs(1 - lr * L['lam_min']):.3g} per step") in text

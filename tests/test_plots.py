@@ -140,6 +140,8 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     assert ("2/λ_max = 0.0004: above it, the quadratic model's\none-step change along v is positive (the total need not be)"
             in ax_change.get_legend_handles_labels()[1])
     assert "2/λ_max = 0.0004" in ax_error.get_legend_handles_labels()[1]     # r15 C18: the right panel names its line too
+    for ax in (ax_change, ax_error):                                         # r16 C16: the circles are named
+        assert "η = 0.0001, 0.001 (black circles)" in ax.get_legend_handles_labels()[1]
 
 
 def test_the_loss_along_steps_is_drawn_relative_to_the_loss_before_each_step():
@@ -154,6 +156,8 @@ def test_the_loss_along_steps_is_drawn_relative_to_the_loss_before_each_step():
     lowest = min((loss / loss[0]).min() for loss in losses.values())
     assert ax.get_ylim()[0] < lowest / 10                        # room for the legend below every curve
     assert [l.get_ydata()[0] for l in ax.get_lines() if l.get_linestyle() == "--"] == [1]   # the loss before
+    names = ax.get_legend_handles_labels()[1]                                  # r16 C17: dots and squares named
+    assert "dot: the lowest point on the line" in names and "square: where the step landed (t = 1)" in names
 
 
 def test_sharpness_figure_draws_lambda_max_and_the_loss_per_run():

@@ -13,7 +13,7 @@ from helpers.exercises.core import ChoiceExercise, NumberExercise
 _S, _BATCH = 5000.0, 32
 
 q1 = NumberExercise(
-    prompt=f"A net's sharpness at initialization (the largest eigenvalue of the Hessian of its full-data loss) "
+    prompt=f"A net's sharpness at initialisation (the largest eigenvalue of the Hessian of its full-data loss) "
            f"is measured as {_S:,.0f}. Above what learning rate can the loss grow along the sharpest direction under "
            "gradient descent, in the quadratic model (the critical rate)?",
     expected=2 / _S,
@@ -36,7 +36,7 @@ q1 = NumberExercise(
 
 _lr = 1e-3
 q2 = NumberExercise(
-    prompt=f"Same net, lr = {_lr:g}, sharpness {_S:,.0f}. In the quadratic model at initialization, by what "
+    prompt=f"Same net, lr = {_lr:g}, sharpness {_S:,.0f}. In the quadratic model at initialisation, by what "
            "factor is the loss above the minimum along the sharpest direction multiplied at each step?",
     expected=(1 - _lr * _S) ** 2,
     mistakes=[
