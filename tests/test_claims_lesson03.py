@@ -202,7 +202,7 @@ def test_the_one_step_threshold_rests_on_the_bound_and_kappa_moves_it_only_above
     section = text.split('## "Even very small steps increase the cost"')[1]
     assert section.index("**ill-conditioned**") < section.index("uses it for ill-conditioning")
     assert "on this lesson's bowl it was 4.5 times `critical_lr`" in section and "nothing can push $2\\eta^\\ast$ below `critical_lr`" in section
-    assert "Over many steps, lesson 2's runs are the evidence" in section
+    assert "Over many steps, lesson 2's verdicts are the evidence (computed from" in section   # r17 A4: no runs there
     assert "lesson 2 did:" not in section
 
 
@@ -313,10 +313,11 @@ def test_r16_a1_above_critical_lr_is_needed_not_enough_and_the_regression_rises_
 def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_conditioning(L):
     text = markdown(L)
     assert 'the slow training the book calls "stuck"' not in text and "That is where the book's \"stuck\" ends" not in text
-    assert "What ill-conditioning does govern is speed, by lesson 2's conditioning argument (not the book's \"stuck\", " \
-           "which is about $g^\\top H g$ growing while $g^\\top g$ does not)" in text
+    # r17 A2: the book's "stuck" ends in slowness too (the rate must be shrunk), by another route than κ
+    assert "What ill-conditioning does govern is speed, by lesson 2's conditioning argument: once" in text
     assert "The book's \"stuck\" is a rate that had worked starting to raise the cost as $g^\\top H g$ grows while " \
-           "$g^\\top g$ does not." in text
+           "$g^\\top g$ does not, so the rate must be shrunk and learning becomes very slow" in text
+    assert "not the book's \"stuck\"" not in text
     assert "now raise it, and the rate has to be shrunk. That is what the book calls getting \"stuck\"" in text
 
 
@@ -412,3 +413,20 @@ def test_r16_d13_d15_mechanism_once_and_exercise_1_differs_from_critical_lr(L):
     assert text.count("the gradient keeps turning towards the sharp direction") == 1
     from helpers.exercises import lesson03
     assert lesson03.q1.check(0.25) and L["critical"] == pytest.approx(0.2) and not lesson03.q1.check(L["critical"])
+
+
+def test_r17_the_one_step_rise_needs_curvature_along_g_above_2_over_lr_and_lesson_4_does_not_rise_steadily(L):
+    # Review r17 A1, A3: the regression's step rises because the curvature along g (printed) exceeds 2/η = 2000 at 1e-3;
+    # lesson 4's loss falls and rises in turn (negative curvature), unlike this lesson's 12-step bowl table.
+    (curv, lam) = printed(L, r"curvature along g = {n} \(sharpness λ_max = {n}")
+    assert curv > 2 / 1e-3 and lam >= curv
+    text = " ".join(markdown(L).split())
+    assert "it happens here because the curvature along $g$ (printed above) exceeds $2/\\eta$ = 2000 at 1e-3" in text
+    assert "only because $g$ lies almost along" not in text and "as in this lesson's 12-step table" not in text
+    L4 = lesson("04")
+    full = np.array(L4["fast.full_losses"], dtype=float)
+    finite = full[np.isfinite(full)]
+    ratios = finite[1:] / finite[:-1]
+    assert (ratios < 1).any() and (ratios > 1).any() and L4["lam_min"] < 0   # falls and rises in turn; negative curvature
+    assert ("on this lesson's bowl, whose eigenvalues are all positive, repeated steps turned it towards the sharpest "
+            "direction, and then every step went up") in text
