@@ -384,3 +384,17 @@ def test_fix_summary_marks_a_dot_just_outside_its_bar_by_its_shape():
     labels = plots.draw_fix_summary(ax, ["out", "at", "in"], [1e-4, 1e-3, 1e-3], [1.02e-4, 1e-3, 5e-4], [True, True, False])
     assert [line.get_marker() for line in ax.lines[:3]] == [">", "o", "o"]
     assert all(t.get_bbox_patch() is not None and t.get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0) for t in labels)
+
+
+def test_stretch_first_steps_makes_the_first_steps_linear_and_rejects_a_bad_threshold():
+    from matplotlib.figure import Figure
+    from helpers.plots import stretch_first_steps
+    ax = Figure().subplots()
+    ax.plot([0, 5, 10, 100, 200], [1, 2, 3, 4, 5])
+    stretch_first_steps(ax, linear_to=10)
+    to_px = ax.transData.transform
+    # steps 0-10 take as much width as 10-100 or more (a linear axis would give them a twentieth)
+    assert to_px((10, 1))[0] - to_px((0, 1))[0] >= to_px((100, 1))[0] - to_px((10, 1))[0]
+    assert ax.get_xlim()[0] < 0 < ax.get_xlim()[1]
+    with pytest.raises(ValueError, match="linear_to"):
+        stretch_first_steps(ax, linear_to=0)
