@@ -17,7 +17,9 @@ small nets (a narrow MLP on a small synthetic regression set), fast enough for a
   batch's: a rate safely below ``2 / sharpness`` of the full batch can still be above it for
   some minibatches.
 * :func:`gradient_curvature_along_run` -- Goodfellow's second-order change of each step of a
-  full-batch run, at the weights that step starts from; :func:`edge_at_rises` -- the steps on
+  full-batch run, at the weights that step starts from; :func:`loss_along_steps` -- the actual
+  loss along each such step, where the second-order change is only a model of it;
+  :func:`edge_at_rises` -- the steps on
   which a run's loss rose, against the sharpness last measured before them.
 
 Every step is taken by :func:`helpers.net.training.train` (full batch: ``batch_size=None``), the
@@ -46,7 +48,7 @@ from helpers.validation import check_int, check_lr, check_positive  # noqa: E402
 __all__ = ["SmallSetting", "SMALL", "make_small_data", "make_small_model", "DynamicsResult",
            "gd_with_sharpness", "catapult_runs", "catapult_seeds", "minibatch_sharpness",
            "MinibatchSharpness", "eos_summary", "GradientCurvature", "gradient_curvature",
-           "gradient_curvature_along_run", "gradient_along_min_eigenvector", "EdgeAtRises", "edge_at_rises"]
+           "gradient_curvature_along_run", "loss_along_steps", "gradient_along_min_eigenvector", "EdgeAtRises", "edge_at_rises"]
 
 
 @dataclass(frozen=True)
@@ -474,3 +476,72 @@ def gradient_curvature_along_run(model, x, y, lr, steps):
     train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=steps, batch_size=None, callbacks=[probe],
           progress=False)
     return probe.values
+
+
+class _LossAlongStep(keras.callbacks.Callback):
+    """Before each step, the loss at ``w - s g`` for each size ``s``; the weights are restored exactly."""
+
+    def __init__(self, x, y, sizes):
+        super().__init__()
+        self.data, self.sizes, self.losses = (x, y), sizes, []
+
+    def on_train_begin(self, logs=None):
+        self._op = HessianOperator(self.model, *self.data)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        op = self._op
+        start = [v.numpy() for v in op.variables]
+        _, g = op.loss_and_gradient()
+        pieces = np.split(g, np.cumsum(op.sizes)[:-1])
+        row = []
+        for size in self.sizes:
+            for v, w, piece in zip(op.variables, start, pieces):
+                v.assign((w - size * piece.reshape(w.shape)).astype(w.dtype))
+            row.append(op.loss_value())
+        for v, w in zip(op.variables, start):
+            v.assign(w)
+        self.losses.append(row)
+
+
+def loss_along_steps(model, x, y, lr, steps, points=61):
+    """The full-batch loss along each step of full-batch gradient descent, not a model of it.
+
+    Takes ``steps`` full-batch steps at ``lr`` (in place, by :func:`helpers.net.training.train`,
+    as :func:`gradient_curvature_along_run` does) and, before each, evaluates the mean squared
+    error at ``w - s g`` (``w`` the weights the step starts from, ``g`` their full-batch
+    gradient) for ``points`` step sizes ``s`` from 0 to ``lr``: 0, then geometrically spaced
+    from ``lr / 1000`` to ``lr``. The last size is the step itself.
+
+    Parameters
+    ----------
+    model : keras.Model
+    x, y : arrays
+    lr : float
+    steps : int
+    points : int
+        Number of step sizes, at least 3.
+
+    Returns
+    -------
+    sizes : (points,) array
+        The step sizes, ``sizes[0] = 0`` and ``sizes[-1] = lr``.
+    losses : (steps, points) array
+        ``losses[k, j]``: the loss at size ``sizes[j]`` along step ``k``'s gradient.
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+    >>> sizes, losses = loss_along_steps(model, np.array([[1.0], [3.0]]), np.zeros((2, 1)), lr=0.1, steps=1)
+    >>> [round(float(v), 4) for v in (sizes[-1], losses[0, 0], losses[0, -1])]   # mean((1 - 14 s)^2, (3 - 34 s)^2) / 2
+    [0.1, 5.0, 0.16]
+    """
+    lr = check_lr(lr)
+    steps = check_int(steps, "steps", 1)
+    points = check_int(points, "points", 3)
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32).reshape(len(x), -1)
+    sizes = np.concatenate([[0.0], np.geomspace(lr / 1000, lr, points - 1)])
+    probe = _LossAlongStep(x, y, sizes)
+    train(model, x, y, keras.optimizers.SGD(learning_rate=lr), epochs=steps, batch_size=None, callbacks=[probe],
+          progress=False)
+    return sizes, np.array(probe.losses)

@@ -1474,3 +1474,28 @@ def draw_growth_inset(ax, losses, factor, ceiling, color=None, bounds=(0.42, 0.6
     inset.legend(fontsize=8, loc="upper right", handlelength=1.5, bbox_to_anchor=(bounds[0] + bounds[2], bounds[1] - 0.07),
                  bbox_transform=ax.transAxes, borderaxespad=0)   # below the inset, off its lines
     return inset
+
+
+__all__ += ["stretch_first_steps"]
+
+
+def stretch_first_steps(ax, linear_to=10):
+    """Give the first steps of a step axis room: linear up to ``linear_to``, logarithmic beyond.
+
+    For runs whose early steps decide their fate (a catapult) but that go on for hundreds of
+    steps: on a linear axis those steps would be squeezed against the left edge. The axis
+    label says how the axis is scaled.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> stretch_first_steps(ax, linear_to=10)
+    >>> ax.get_xscale(), ax.get_xlabel()
+    ('symlog', 'step (linear to 10, log beyond)')
+    """
+    if isinstance(linear_to, bool) or not isinstance(linear_to, (int, float)) or not linear_to > 0:
+        raise ValueError(f"linear_to must be a positive number, got {linear_to!r}")
+    ax.set_xscale("symlog", linthresh=linear_to, linscale=1.5)
+    ax.set_xlim(left=-linear_to / 20)
+    ax.set_xlabel(f"step (linear to {linear_to:g}, log beyond)")

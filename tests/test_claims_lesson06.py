@@ -121,7 +121,7 @@ def test_near_the_edge_the_loss_first_rose_below_the_edge_in_lesson_5_and_lesson
     assert np.diff(loss)[first_rise] > 0 and edge[first_rise] < 1 and L5["predicted_change"] < 0 < L5["actual_change"]
     text = markdown(L)
     # R8-1: lesson 5 measured the predicted change for the full-batch run only; the claim is restricted to it
-    assert "In that full-batch run the loss first rose on a step that started *below* the edge" in text
+    assert "In that full-batch run the loss first rose on step 1, which started *below* the edge" in text       # r16 B7: printed here
     assert "For a minibatch step the bound does not apply" in text
     assert "In both, the loss first rose" not in text and "in both the sharpness of the loss itself had jumped past $2/\\eta$ first" not in text
     assert "the full-batch run's loss first rose on a step that started below the edge, where the quadratic model predicts a fall (lesson 5)" in text
@@ -199,7 +199,8 @@ def test_lesson_5s_sharpness_at_1e_4_rose_3_fold_and_stayed_below_the_edge(L, L5
     assert ("over 64 minibatch steps at 1e-4 its sharpness rose 3.1-fold, to where sharpness / (2/lr) was 0.81, still below the edge "
             "(lesson 5, *Fix 1*)") in text
     assert "most of the way to" not in text
-    assert "at 1e-4 it was still below it after lesson 5's 64 steps" in text
+    assert ("At 1e-3, in this lesson's full-batch gradient descent, the rate then stayed above the current $2/\\lambda_{\\max}$" in text
+            and "at 1e-4, in lesson 5's minibatch SGD, it was still below it after 64 steps" in text)       # r16 A3: both settings named
 
 
 # ------------------------------------------------------------------ The catapult
@@ -355,7 +356,7 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
             "reached inf/nan (first section), and lesson 5's full-batch run passed $10^6$ times its starting loss "
             "(two different criteria, each a failure)") in text
     # R8-5, R8-10: model.fit's finite run and lesson 5's He init at 1.02 x are named; critical_lr's pointer is right
-    assert "A success came above it: lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*)" in text
+    assert "A success came above it: lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*; He's and the small init" in text
     assert L5["he_1e_4.trains"] and f"{1e-4 * L5['he_1e_4.sharpness_before'] / 2:.2f}" == "1.02"
     assert "at `critical_lr`, between 1e-4 and 1e-3 (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
     assert L["n_order_diverged"] == 8 and L["lr_near"] < 2 / L["mb.full"]
@@ -403,7 +404,7 @@ def test_the_answers_formula_at_each_steps_weights_has_the_sign_of_every_change(
     assert np.allclose(predicted[~rises] / actual[~rises], 1, atol=0.5)   # the falling steps: not missed by large factors
     text = markdown(L)
     assert "at the weights of the later, rising steps it was not evaluated" not in text
-    assert "the formula gets the *sign* of every change right, as the count under the table says, though not the size of the rises" in text
+    assert "the formula gets the *sign* of every change right, as the count under the replay table says, though not the size of the rises" in text
     # R8-2: one finding (the sign and the > 2 rule are the same fact), its size misses printed, the gradient's share measured
     rose = np.array(L["rose"])
     assert (rose == rises).all() and len(L["size_miss"]) == rises.sum()
@@ -906,7 +907,7 @@ def test_r14_a1_the_answer_to_question_1_rests_on_measured_runs_and_the_one_dire
     readme = (ROOT / "README.md").read_text()
     assert ("| `blowup_seeds.py --seeds 20 --first-seed 100` | the lesson-4 claims on 20 seeds never used for tuning | "
             "inf or nan at 1e-3: 20/20; 1e-4 trains: 20/20; 1e-4 < 2/sharpness < 1e-3: 20/20 |") in readme
-    assert ("on 20 further seeds never used for tuning (the README's table of measurements, `blowup_seeds.py`), 1e-3 reached inf or nan "
+    assert ("on 20 further seeds never used for tuning (the README's table, under answer 1), 1e-3 reached inf or nan "
             "on all 20, 1e-4 trained on all 20, and the threshold lay between the two rates on all 20") in md
     # the caveats, printed under the factors and quoted with the printed values
     fall = 1 - L["full_1e3.losses"][1] / L["full_1e3.losses"][0]
@@ -939,11 +940,13 @@ def test_r14_a2_the_short_answer_carries_its_scope(L):
 
 def test_r14_a4_answer_1_is_read_as_goodfellow_means_it(L):
     md = markdown(L)
-    assert ("By *ill-conditioning* the answer, following Goodfellow et al. (§8.2.1), points at this: the curvature term "
-            "$\\tfrac{\\varepsilon^2}{2}g^\\top H g$ outgrowing the first-order term $\\varepsilon g^\\top g$") in md
+    # r16 A4: the formula is tested, the answer's stated cause (an ill-conditioned Hessian) is not
+    assert "This lesson tests the formula, not that cause" in md and "mechanism this lesson finds" not in md
     assert "the condition number $\\kappa$ (for a bowl, whose eigenvalues are all positive, $\\kappa = \\lambda_{\\max}/\\lambda_{\\min}$), and that number does not set the threshold" in md
     assert "is not what sets the threshold. Two bowls" not in md
-    assert "That is the answer's ill-conditioning at work, the curvature term outgrowing the first-order one, on five steps of one run." in md
+    assert "ill-conditioning at work" not in md
+    assert ("That backs the answer's formula, on five steps of one run, not its stated cause: whether the Hessian's ill-conditioning "
+            "caused the rises was not tested.") in md
     rose = np.array(L["actual"]) > 0                                   # "the loss rose on exactly the steps where that term won"
     assert ((np.array(L["predicted"]) > 0) == rose).all()
 
@@ -967,7 +970,7 @@ def test_r14_b6_lesson_5s_claims_name_their_section(L, L5):
     for cite in ("Lesson 5 (*What happens at 0.9 × `critical_lr`: a measurement*, under *Fix 1*) tested it",
                  "stayed finite for 64 steps (lesson 5, *Debugging: find the blow-up, ideally before the nan*)",
                  "by almost half their norm (lesson 5, *The problem, measured again*)",
-                 "lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*)", "measured in lesson 5 (*Fix 4: weight initialization, a commenter's question*)",
+                 "lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*; He's and the small init", "measured in lesson 5 (*Fix 4: weight initialization, a commenter's question*)",
                  "Measured in lesson 5 (*Fix 3: Adam, a commenter's suggestion*)", "(lesson 5, *All the fixes side by side*)",
                  "lesson 5, under *Fix 1*, compounded its factor"):
         assert cite in md, cite
@@ -993,7 +996,7 @@ def test_r14_b9_the_thread_multiple_is_not_set_against_the_small_nets(L):
     assert "tried above" not in printed_output(L)
     md = markdown(L)
     assert "The multiple lies between those tried on the small net" not in md
-    assert "Nor is the multiple set against the small net's 1.5 × and 3 × above: multiples measured on one net do not carry over to another" in md
+    assert "The small net's 1.5 × and 3 × above are no guide either: multiples measured on one net do not carry over to another" in md
 
 
 def test_r14_b11_terms_glossed_and_the_edge_and_first_rise_steps_printed(L):
@@ -1025,8 +1028,7 @@ def test_r14_c_d_window_minima_marked_steps_counted_and_the_stop_rule_named(L):
     assert "each with a ▼ where it is reached" in md
     assert len(L["eos.losses"]) == 1000 and "Each run takes 1,000 steps, and its loss is recorded before each step, so at steps 0–999." in md
     assert np.isfinite(L["full_1e3.losses"][L["full_1e3.stopped_at"]])
-    assert ("until the loss passed $10^6$ times its start (the stop rule of this lesson's full-batch runs, reached while the loss was "
-            "still finite, not inf or nan)") in md
+    assert "until the loss passed $10^6$ times its start (still finite)" in md        # r16 A3: the bullet shortened, the rule kept
 
 
 # ------------------------------------------------------------------ round 15
@@ -1051,7 +1053,7 @@ def test_r15_a2_the_no_is_for_full_batch_gd_on_one_seed(L):
     assert "That answers for full-batch gradient descent only" in md and "so that run answers for full-batch gradient descent only" in md
     readme = (ROOT / "README.md").read_text()                             # the README's minibatch runs, cited
     assert "inf or nan at 1e-3: 20/20" in readme and "plain SGD for two epochs" in (ROOT / "benchmarks" / "blowup_seeds.py").read_text()
-    assert "on which 1e-3 reached inf or nan within two epochs every time" in md
+    assert "on its 20 seeds 1e-3 reached inf or nan within two epochs every time" in md
 
 
 def test_r15_a3_the_clopper_pearson_limit_is_a_confidence_limit_in_two_sentences(L):
@@ -1069,13 +1071,13 @@ def test_r15_a3_the_clopper_pearson_limit_is_a_confidence_limit_in_two_sentences
 def test_r15_a4_small_steps_lower_the_loss_at_the_start_and_the_book_speaks_of_later(L):
     md = markdown(L)
     assert "even very small steps increase the cost" not in md            # paraphrased, not quoted
-    assert ("there the formula's change is negative for every step size below $2g^\\top g/g^\\top H g$ "
-            "(printed below, several times the thread's 1e-3), so small steps lower the cost") in md
+    # r16 B6: the algebraic 199-of-199 check is gone; the turning point is the informative number
+    assert ("what the book means is its turning point $2g^\\top g/g^\\top H g$ falling below the rates in use. At the start of the "
+            "lesson-4 net that turning point lies several times above the thread's 1e-3 (printed below)") in md
     assert "The book's remark is about later in training" in md
     turning, multiple = printed(L, r"ε = 2gᵀg/gᵀHg = {n} = {n} x the thread's 1e-3")
-    assert L["n_small_fall"] == len(L["small_eps"]) == 199 and L["small_eps"][-1] < turning and L["small_eps"][0] == pytest.approx(1e-8)
     assert 2 < multiple < 10 and turning == pytest.approx(4.92e-3, abs=5e-6)       # the review's 4.92e-3
-    assert "below it the predicted change is negative at 199 of 199 step sizes from 1e-8 up: here small steps lower the loss" in L.text()
+    assert "step sizes from 1e-8 up" not in L.text() and "n_small_fall" not in L.ns
 
 
 def test_r15_a5_no_exactly_on_five_steps_and_the_count_kept(L):
@@ -1099,7 +1101,7 @@ def test_r15_b6_in_one_line_answers_both_questions_with_printed_values(L):
     text = L.text()
     assert f"lr = 0.0001 = 0.26 x critical_lr, below it (critical_lr = 2/λ₀ = {2 / lam0:.2e})" in text
     assert f"lr = 0.001 = 2.58 x critical_lr, above it (critical_lr = 2/λ₀ = {2 / lam0:.2e})" in text
-    assert "**Why did minimising raise the loss?**" in block and "the rising steps overshot that lowest point" in block
+    assert "**Why did minimising raise the loss?**" in block and "so those steps overshot it" in block
     assert "**Why does one order of magnitude matter?**" in block
 
 
@@ -1132,7 +1134,8 @@ def test_r15_b9_one_lambda_0_per_net_and_one_spelling_of_the_ratio(L):
     assert md.count("lr / (2/sharpness)") == 1 and "(lesson 5 writes lr / (2/sharpness), the same number)" in md
     catapult = md.split("## The catapult: rates above the threshold at the start")[1].split("Where does the thread's rate sit")[0]
     plain = re.findall(r"\\lambda_0(?!\^)", catapult)
-    assert len(plain) == 2 and "($4/\\lambda_0$ in their notation)" in catapult       # only Lewkowycz et al.'s own symbol
+    assert len(plain) == 3 and ("($4/\\lambda_0$ in their notation; their $\\lambda_0$ is a wide net's tangent-kernel eigenvalue, "
+                                "not the sharpness of either of this lesson's narrow nets") in catapult   # only Lewkowycz et al.'s symbol
     assert any("λ₀ˢ" in alt for alt in figure_titles(L))
 
 
@@ -1150,12 +1153,12 @@ def test_r15_c13_c14_figure_captions_and_plateaus_printed(L):
     plateau = L["plateau"]
     for run, level in zip(("eos", "eos2"), plateau):
         steps, sharp = np.array(L[f"{run}.sharpness_steps"]), np.array(L[f"{run}.sharpness"])
-        assert level == pytest.approx(float(np.median(sharp[steps > 600])))
+        assert level == pytest.approx(float(np.median(sharp[steps >= 600])))     # r16 E19: the steps eos_summary counts
         assert f"plateau: median sharpness after step 600 {level:.3g}, against 2/lr = {2 / L[f'{run}.lr']:.3g}" in L.text()
     assert round(plateau[0]) == 20 and round(plateau[1], 1) in (13.4, 13.5, 13.6)
     assert "from about 20 at 0.1 to about 13.5 at 0.15" in markdown(L)
     assert abs(L["late_low"][0] - 1) < 0.05 and "whose two dotted segments nearly coincide" in markdown(L)   # lr = 0.1: the two window minima
-    assert "so this figure shows no rise of the loss" in markdown(L)
+    assert "so this figure shows no rise of the loss" not in markdown(L)   # r16 A1: the 1.5 x run does rise, below its start
     assert max(L["edge_start"][1]) > 1 > min(L["edge_start"][1])            # 1.5 x: above the edge at step 0, below it at step 5
 
 
@@ -1167,3 +1170,58 @@ def test_r15_d15_d16_repeats_cut_grammar_and_one_name(L):
     n = L["n_above"]
     assert f"{n} of 16 minibatches {'has' if n == 1 else 'have'} 2/sharpness below the rate" in L.text()
     assert md.count("(the cosine between the two)") == 1 and "$|g\\cdot v|/|g|$ (the cosine between the two), 0.61" in md
+
+
+# ------------------------------------------------------------------ review r16
+
+
+def test_r16_a1_a2_the_1_5x_run_rises_below_its_start_and_seeds_2_4_later_above_it(L):
+    md = markdown(L)
+    found = re.search(r"lr =  1\.5 x 2/λ₀ˢ: loss x([\d.]+) at most .*?, rose on (\d+) of (\d+) steps", L.text())
+    assert float(found[1]) < 1 and int(found[2]) > 0                     # never above its start, yet it rose on some steps
+    assert any(f"{found[2]} rising steps" in alt for alt in figure_titles(L))   # the seed-0 column of the seeds figure agrees
+    assert "its loss never above its start (its largest loss / start is below 1), though it rose on some steps" in md
+    early, late = L["early_spikes"], L["late_spikes"]
+    assert [s for s, e in enumerate(early) if e > 1] == [1] and late[2] > 1 and late[4] > 1   # hence "in steps 1–19"
+    assert "the total stayed below its start in steps 1–19, not whether they catapulted" in md
+    assert "the total never rose above its start" not in md
+
+
+def test_r16_b5_the_actual_loss_along_each_step_was_overshot_on_the_rising_steps(L):
+    lowest, rose = np.array(L["lowest_at"]), np.array(L["actual"]) > 0
+    assert rose.sum() == 3 and (lowest[rose] < 0.5).all() and (lowest[~rose] > 0.5).all()
+    assert L["land_gap"] < 1e-5                                            # the evaluated steps are the run's
+    assert list(L["beyond_twice"]) == np.flatnonzero(rose).tolist()
+    assert "the step went more than twice as far as the actual loss's lowest point on 3 of the 3 rising steps" in L.text()
+    assert L["near_two"] == [3] and sum(0.5 < r / 2 < 2 for r in L["lr_curv"]) == 1   # "only step 3's ratio lay near 2"
+    assert min(L["size_miss"]) > 10                                        # "missed every rise's size more than tenfold"
+    md = markdown(L)
+    assert ("The actual loss, evaluated along each step, agrees: on every rising step its lowest point lay less than halfway "
+            "along the step") in md
+    assert "on each rising step it was lowest less than halfway along the step, on each falling step past halfway" in md
+    assert "Only step 3's ratio lay near the threshold 2 (printed)" in md
+    assert "The actual loss along each rising step, evaluated there too, was lowest less than halfway along it." in md
+
+
+def test_r16_b7_lesson_5s_full_batch_rise_below_the_edge_is_reprinted(L, L5):
+    edge, losses = L["near_edge"], L["fb_near.losses"]
+    assert losses[1] < losses[0] and losses[2] > losses[1] and edge[0] < 1 and edge[1] < 1 and edge[2] > 5
+    assert L["lr_near"] == pytest.approx(L5["near.lr"], rel=1e-5)            # lesson 5's rate (computed there from its own λ₀ estimate)
+    assert f"step 1: sharpness / (2/lr) {edge[1]:.2f} (below the edge), next loss / loss {losses[2] / losses[1]:.3g} (rose)" in L.text()
+    assert f"lr / (2/λ_max(t)) = {edge[1]:.2f}" in L5.text()                  # the same step lesson 5 printed
+    md = markdown(L)
+    assert "the loss first rose on step 1, which started *below* the edge" in md and "the table's last row" not in md
+    assert "jumped to many times $2/\\eta$ (the last line)" in md
+
+
+def test_r16_b8_c9_c10_c13_wording(L):
+    md = markdown(L)
+    assert "so far the quadratic picture held" not in md and "so its prediction of no blow-up held" in md
+    assert min(L["late_share"]) > 0.4 and all(L["verdict_fell"])
+    assert ("the table of measurements in the course's `README.md` (made by the script `benchmarks/blowup_seeds.py`): "
+            "on its 20 seeds 1e-3 reached inf or nan") in md
+    assert (ROOT / "benchmarks" / "blowup_seeds.py").exists() and "README's 20 seeds" not in md
+    assert "He's and the small init are defined under *A comment: how were the weights initialized?*" in md
+    assert "### A comment: how were the weights initialized?" in md
+    assert "The moving sharpness, which lesson 5's full-batch run shares" not in md
+    assert "The thread's own setting, minibatch SGD at 1e-3, was not followed step by step." in md

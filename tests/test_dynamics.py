@@ -5,7 +5,7 @@ import pytest
 
 from helpers.dynamics import (SMALL, DynamicsResult, EdgeAtRises, catapult_runs, catapult_seeds, edge_at_rises,
                               eos_summary, gd_with_sharpness, gradient_along_min_eigenvector, gradient_curvature,
-                              gradient_curvature_along_run,
+                              gradient_curvature_along_run, loss_along_steps,
                               make_small_data, make_small_model, minibatch_sharpness)
 
 pytestmark = pytest.mark.slow
@@ -105,6 +105,27 @@ def test_along_a_run_the_second_order_change_of_each_step_is_exact_on_a_linear_m
         assert after.loss > before.loss
     with pytest.raises(ValueError, match="steps"):
         gradient_curvature_along_run(model, x, y, lr=0.1, steps=0)
+
+
+def test_loss_along_steps_ends_where_each_step_lands_and_is_a_parabola_on_a_linear_model():
+    import keras
+
+    def net():
+        return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer="ones")])
+
+    x = np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], np.float32)
+    y = np.array([[1.0], [0.0], [2.0]], np.float32)
+    lr = 1.5 * gradient_curvature(net(), x, y).turning_lr      # past the turning point: each step rises
+    sizes, losses = loss_along_steps(net(), x, y, lr=lr, steps=3, points=41)
+    along = gradient_curvature_along_run(net(), x, y, lr=lr, steps=4)
+    assert sizes[0] == 0 and sizes[-1] == pytest.approx(lr) and losses.shape == (3, 41)
+    for k in range(3):
+        assert losses[k, 0] == pytest.approx(along[k].loss, rel=1e-6)           # the weights the step starts from
+        assert losses[k, -1] == pytest.approx(along[k + 1].loss, rel=1e-5)      # where the step lands: the run was not disturbed
+        quadratic = along[k].loss + np.array([along[k].change(s) for s in sizes])
+        assert losses[k] == pytest.approx(quadratic, rel=1e-4, abs=1e-5)        # a linear model's loss is exactly quadratic
+    with pytest.raises(ValueError, match="points"):
+        loss_along_steps(net(), x, y, lr=0.1, steps=1, points=2)
 
 
 def test_edge_at_rises_counts_each_step_against_the_last_sharpness_measured():

@@ -428,3 +428,17 @@ def test_change_vs_step_says_exact_on_a_quadratic_and_predicted_elsewhere():
     assert "2η* = 0.2: predicted to turn positive" in labels[False]
     with pytest.raises(TypeError, match="exact"):
         plots.draw_change_vs_step(Figure().subplots(), lrs, lrs, best=0.1, exact="yes")
+
+
+def test_stretch_first_steps_makes_the_first_steps_linear_and_rejects_a_bad_threshold():
+    from matplotlib.figure import Figure
+    from helpers.plots import stretch_first_steps
+    ax = Figure().subplots()
+    ax.plot([0, 5, 10, 100, 200], [1, 2, 3, 4, 5])
+    stretch_first_steps(ax, linear_to=10)
+    to_px = ax.transData.transform
+    # steps 0-10 take as much width as 10-100 or more (a linear axis would give them a twentieth)
+    assert to_px((10, 1))[0] - to_px((0, 1))[0] >= to_px((100, 1))[0] - to_px((10, 1))[0]
+    assert ax.get_xlim()[0] < 0 < ax.get_xlim()[1]
+    with pytest.raises(ValueError, match="linear_to"):
+        stretch_first_steps(ax, linear_to=0)
