@@ -409,3 +409,18 @@ def test_fix_summary_marks_a_dot_just_outside_its_bar_by_its_shape():
     labels = plots.draw_fix_summary(ax, ["out", "at", "in"], [1e-4, 1e-3, 1e-3], [1.02e-4, 1e-3, 5e-4], [True, True, False])
     assert [line.get_marker() for line in ax.lines[:3]] == [">", "o", "o"]
     assert all(t.get_bbox_patch() is not None and t.get_bbox_patch().get_facecolor()[:3] == (1.0, 1.0, 1.0) for t in labels)
+
+
+def test_first_steps_inset_spreads_a_finite_runs_first_steps_out():
+    # review r17 C10: the ReLU 4x run's early spikes, drawn like the diverging panels' insets
+    ax = Figure().subplots()
+    losses = np.array([5.0, 9.0, 2.0, 3.0, 3.0, 3.0])
+    inset = plots.draw_first_steps_inset(ax, losses, steps=4)
+    (line,) = inset.get_lines()
+    assert line.get_xdata().tolist() == [0, 1, 2, 3] and line.get_ydata().tolist() == [5.0, 9.0, 2.0, 3.0]
+    assert inset.get_title() == "first 4 steps, log scale" and inset.get_yscale() == "log"
+    with pytest.raises(ValueError, match="losses"):
+        plots.draw_first_steps_inset(ax, [1.0, np.nan, 2.0])
+    for bad in (1, 7, 2.5, True):
+        with pytest.raises(ValueError, match="steps"):
+            plots.draw_first_steps_inset(ax, losses, steps=bad)
