@@ -1499,3 +1499,53 @@ def stretch_first_steps(ax, linear_to=10):
     ax.set_xscale("symlog", linthresh=linear_to, linscale=1.5)
     ax.set_xlim(left=-linear_to / 20)
     ax.set_xlabel(f"step (linear to {linear_to:g}, log beyond)")
+
+
+__all__ += ["draw_first_steps_inset"]
+
+
+def draw_first_steps_inset(ax, losses, steps=20, color=None, bounds=(0.42, 0.6, 0.55, 0.33)):
+    """An inset on ``ax``: a finite run's loss over its first ``steps`` steps, on a log axis.
+
+    On a 300-step panel what a run does in its first few steps is squeezed against the left edge;
+    the inset spreads those steps out, as :func:`draw_growth_inset` does for a diverging run.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    losses : array_like
+        The run's loss per step, all finite.
+    steps : int
+        How many of the first steps to draw (at least 2, at most ``len(losses)``).
+    color : color, optional
+    bounds : (x0, y0, width, height) in axes fractions
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The inset.
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> inset = draw_first_steps_inset(Figure().subplots(), [5.0, 9.0, 2.0, 3.0, 3.0], steps=4)
+    >>> inset.get_title(), inset.get_lines()[0].get_ydata().tolist()
+    ('first 4 steps, log scale', [5.0, 9.0, 2.0, 3.0])
+    >>> draw_first_steps_inset(Figure().subplots(), [1.0, np.inf])
+    Traceback (most recent call last):
+    ...
+    ValueError: losses must all be finite (a diverging run has draw_growth_inset), got a non-finite one at step 1
+    """
+    losses = np.asarray(losses, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    if bad.size:
+        raise ValueError(f"losses must all be finite (a diverging run has draw_growth_inset), got a non-finite one at step {bad[0]}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= losses.size:
+        raise ValueError(f"steps must be an integer from 2 to len(losses) = {losses.size}, got {steps!r}")
+    color = COLORS["large"] if color is None else color
+    inset = ax.inset_axes(bounds)
+    inset.semilogy(np.arange(steps), losses[:steps], "o-", ms=3, lw=1.5, color=color)
+    inset.set_title(f"first {steps} steps, log scale", fontsize=10)
+    inset.tick_params(labelsize=8)
+    inset.set_xlim(-0.5, steps - 0.5)
+    return inset

@@ -442,3 +442,18 @@ def test_stretch_first_steps_makes_the_first_steps_linear_and_rejects_a_bad_thre
     assert ax.get_xlim()[0] < 0 < ax.get_xlim()[1]
     with pytest.raises(ValueError, match="linear_to"):
         stretch_first_steps(ax, linear_to=0)
+
+
+def test_first_steps_inset_spreads_a_finite_runs_first_steps_out():
+    # review r17 C10: the ReLU 4x run's early spikes, drawn like the diverging panels' insets
+    ax = Figure().subplots()
+    losses = np.array([5.0, 9.0, 2.0, 3.0, 3.0, 3.0])
+    inset = plots.draw_first_steps_inset(ax, losses, steps=4)
+    (line,) = inset.get_lines()
+    assert line.get_xdata().tolist() == [0, 1, 2, 3] and line.get_ydata().tolist() == [5.0, 9.0, 2.0, 3.0]
+    assert inset.get_title() == "first 4 steps, log scale" and inset.get_yscale() == "log"
+    with pytest.raises(ValueError, match="losses"):
+        plots.draw_first_steps_inset(ax, [1.0, np.nan, 2.0])
+    for bad in (1, 7, 2.5, True):
+        with pytest.raises(ValueError, match="steps"):
+            plots.draw_first_steps_inset(ax, losses, steps=bad)

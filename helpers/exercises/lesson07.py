@@ -13,9 +13,10 @@ q1 = ChoiceExercise(
            "steps, then stays flat near mean y², the loss of predicting 0. What most likely happened?",
     options={
         "a": ("Its ReLU units died.",
-              "a unit whose input is negative on every row outputs 0 and passes no gradient; with all of them off "
-              "the net predicts its output bias for everyone, and that bias starts near 0: the loss of predicting 0 is "
-              "mean y². The bias alone still learns, but with curvature 2 at a rate set for λ_max it barely moves."),
+              "a unit whose input is <= 0 on every row outputs 0 and passes no gradient; with all of them off "
+              "the net predicts its output bias for everyone, a constant. The bias alone still learns, but with "
+              "curvature 2 at a rate set for λ_max it barely moves, so the loss stays where the units left it "
+              "(in lesson 7's 4x run, about mean y²; at a larger rate the same net stuck far above it)."),
         "b": ("It converged to the best fit.",
               "the best fit of lesson 7's nets ends far below mean y²: a loss stuck at the loss of predicting 0 "
               "is a net that stopped learning, not one that finished."),
