@@ -1335,11 +1335,11 @@ def test_r17_a5_within_about_a_factor_of_two(L):
 def test_r17_b7_b8_b9_definitions(L):
     md = markdown_text(L)
     first = md.index("quadratic model")
-    assert md[first:].startswith("quadratic model (the loss's second-order Taylor expansion around the current weights")
+    assert md[first:].startswith("quadratic model (the loss's second-order Taylor expansion at the current weights)")
     assert "at step 1 this gives $\\hat m = g$ and $\\hat v = g^2$, so the update $\\eta\\,\\hat m/\\sqrt{\\hat v} = \\eta\\, g/|g|$" in md
     assert "lr / (2/λ_max)" not in L.text().replace("lr / (2/λ_max(", "")   # every ratio names its sharpness
     assert f"lr / (2/λ_max(64)) = {L['low.lr'] * L['low.sharpness_after'] / 2:.2f}" in L.text()
-    assert "$\\lambda_{\\max}(64)$ is the one at the end of a 64-step run" in md
+    assert "$\\lambda_{\\max}(64)$: at a run's end" in md
 
 
 def test_r17_b10_the_table_rows_are_named(L):
