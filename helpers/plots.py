@@ -989,9 +989,9 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     A dot right of its bar's end uses a rate above the quadratic threshold; it is drawn as a
     triangle pointing right (inside or at the bar: a circle), so a dot a few per cent past its
     bar's end, where the two would look the same on a log axis, still reads as outside. Dots are
-    filled when the run trained and hollow when it did not. Next to each dot its ratio
-    ``lr / critical_lr`` is written, on the dot's own row, on a white ground where it crosses
-    a bar. Log x axis. Returns the ratio labels.
+    filled when the run trained and hollow when it did not. Each row's ratio ``lr / critical_lr``
+    is written on that row in a column just right of the axes, where it covers no bar and no dot.
+    Log x axis. Returns the ratio labels.
 
     Examples
     --------
@@ -1007,14 +1007,14 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     labels = []
     for row, lr, critical, ok in zip(rows, lrs, critical_lrs, trains):
         ax.plot([lr], [row], ">" if lr > critical else "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
-        # On the dot's own row, right of it: a label above the dot would sit under the next row's dot.
-        labels.append(ax.annotate(f"{lr / critical:.2f} x", (lr, row), xytext=(9, 0), textcoords="offset points",
-                                  fontsize=FONT - 2, va="center", ha="left",
-                                  bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none")))
+        # On the dot's own row (a label above the dot would sit under the next row's dot), right of the
+        # axes: next to the dot a label hid the bar where the dot is compared with the bar's end.
+        labels.append(ax.annotate(f"{lr / critical:.2f} x", (1.01, row), xycoords=("axes fraction", "data"),
+                                  fontsize=FONT - 2, va="center", ha="left"))
     ax.plot([], [], "o", mec="k", mfc=COLORS["small"], label="lr used: trained")
     ax.plot([], [], "o", mec="k", mfc="white", label="lr used: did not train")
     ax.plot([], [], ">", mec="k", mfc="white", label="triangle: lr above its bar (outside)")
-    ax.plot([], [], " ", label="number: lr ÷ critical_lr")
+    ax.plot([], [], " ", label="number right of the axes: lr ÷ critical_lr")
     ax.set_yticks(rows, names)
     ax.set_xscale("log")
     ax.set_xlabel("learning rate (log scale)")

@@ -194,7 +194,7 @@ def test_lesson_5s_sharpness_at_1e_4_rose_3_fold_and_stayed_below_the_edge(L, L5
     ratio = L5["low.sharpness_after"] * L5["low.lr"] / 2
     growth = L5["low.sharpness_after"] / L5["low.sharpness_before"]
     assert 0.6 < ratio < 1 and f"{ratio:.2f}" == "0.81" and f"{growth:.1f}" == "3.1"
-    assert f"after the 64 steps (x{growth:.1f})" in L5.text() and f"lr / (2/λ_max) = {ratio:.2f}" in L5.text()
+    assert f"after the 64 steps (x{growth:.1f})" in L5.text() and f"lr / (2/λ_max(64)) = {ratio:.2f}" in L5.text()
     text = markdown(L)
     assert ("over 64 minibatch steps at 1e-4 its sharpness rose 3.1-fold, to where sharpness / (2/lr) was 0.81, still below the edge "
             "(lesson 5, *Fix 1*)") in text

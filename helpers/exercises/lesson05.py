@@ -31,7 +31,7 @@ _S_MEAN, _BATCH = 4000.0, 32
 
 q2 = NumberExercise(
     prompt=f"With the mean loss a net's full-data sharpness is {_S_MEAN:,.0f}, and one minibatch's mean loss is about as sharp "
-           f"(as in lesson 5's Fix 6). Someone writes the loss with reduce_sum over minibatches of {_BATCH}. "
+           f"(as in Fix 6 above). Someone writes the loss with reduce_sum over minibatches of {_BATCH}. "
            f"What is the critical learning rate now?",
     expected=2 / (_S_MEAN * _BATCH),
     mistakes=[
