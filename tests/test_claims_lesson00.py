@@ -87,6 +87,8 @@ def test_the_overview_names_every_reason_the_thread_gives(L):
     # the second answer's first reason: each step sees different data (measured in lessons 05 and 06)
     overview = " ".join(L.nb.cells[0].source.split())
     assert "computes its gradient on different examples" in overview and "lessons 05 and 06" in overview
+    # Review r18 A2: the answer's own point is a bigger loss on new examples, not a different surface per step
+    assert "a model fitted to one step's examples can give a bigger loss on the next step's" in overview
     assert "the loss a step\ngoes down" not in overview
 
 
@@ -121,9 +123,10 @@ def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
 def test_the_overview_paraphrases_the_symptom_and_names_the_comments(L):
     # Review r16 D2, D3: "to a trillion and then to infinity" paraphrased; the comments (initialization, Adam) -> 05.
     overview = " ".join(L.nb.cells[0].source.split())
-    assert "from the thousands to a trillion and then to infinity (`nan`)" in overview and "about a trillion" not in overview
+    assert "from the thousands to a trillion and then to infinity (`nan`; overflow gives `inf` first" in overview
+    assert "about a trillion" not in overview                                       # r18 A3: inf first, then nan
     assert ("The comments suggest checking the weight initialization and trying Adam; lesson 05 tests both") in overview
-    assert overview.index("The comments suggest") > overview.index("different loss surface")  # r17 B3: after the three
+    assert overview.index("The comments suggest") > overview.index("bigger loss on the next step")  # r17 B3: after the three
     row05 = next(line for line in markdown(L).splitlines() if line.startswith("| `05_"))
     assert "Adam" in row05 and "initialization" in row05
 
@@ -226,7 +229,8 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
     # Review r17 B4: the thread names no optimizer and the asker says changing it did not help; plain GD is assumed
     assert ("The thread does not name its optimizer (the asker says changing it did not help); assume plain gradient "
-            "descent. In the quadratic picture, a rate trains below") in md
+            "descent. In the quadratic picture of a bowl (all curvatures positive; lesson 04 finds a negative one too), "
+            "a rate trains below") in md                                          # r18 A1: only for a convex bowl
     assert "Lesson 01 reads the thread's two rates this way, and lesson 04 measures" in md
     # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value
     assert ("For the thread's two rates the quadratic picture at the starting weights, with plain gradient descent, "
