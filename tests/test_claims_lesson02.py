@@ -433,5 +433,20 @@ def test_the_stall_at_1e4_is_the_flat_curvature_and_conditioning_explains_why_no
     assert ("The stall at 1e-4 within 300 steps comes from the flattest direction's tiny curvature (its factor "
             "per step is barely below 1, printed above): the standardized features, well conditioned, stall worse at 1e-4.") in md
     assert L["std_1e4.losses"][-1] > L["raw_1e4.losses"][-1]
-    assert "even the best fixed rate ends only about 10% below the start" in md
+    # r18 A2: at the best fixed rate both extreme directions shrink by the same factor in size, (κ−1)/(κ+1)
+    assert ("at the best fixed rate the flattest and the sharpest direction both shrink by the same factor per step in "
+            "size, barely below 1 (the raw-features factor printed above), so that run ends only about 10% below its start") in md
+    (raw_best_factor,) = printed(L, r"\(raw features: {n}\)")
+    X = np.array(L["X_raw"])
+    H = np.linalg.eigvalsh(2 / X.shape[0] * X.T @ X)
+    best = 2 / (H[0] + H[-1])
+    assert abs(1 - best * H[0]) == pytest.approx(abs(1 - best * H[-1])) == pytest.approx(raw_best_factor, abs=1e-6)
     assert 0.85 < L["raw_best.losses"][-1] / L["raw_best.losses"][0] < 0.95
+
+
+def test_the_kappa_drag_starts_at_two_where_the_flat_factor_is_no_longer_negative(L):
+    # Review r18 A1: at a rate just below 2/λ_max = 0.2 the flat factor 1 − η·10/κ is negative below κ ≈ 2
+    md = " ".join(markdown(L).split())
+    assert "drag $\\kappa$ from 2 to 100" in md and "its line first gets steeper as $\\kappa$ grows" in md
+    lr = 0.199
+    assert 1 - lr * 10 / 1.5 < 0 < 1 - lr * 10 / 2.1
