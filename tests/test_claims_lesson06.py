@@ -1249,7 +1249,7 @@ def test_r17_a1_a2_the_along_the_step_check_places_the_overshoot_and_the_formula
     edge, losses = L["near_edge"], L["fb_near.losses"]
     assert L["same_sign"] == len(L["actual"]) == 5
     assert edge[1] < 1 and f"{edge[1]:.2f}" == "0.68" and f"{losses[2] / losses[1]:.3g}" == "2.09"   # ηλ_max < 2, yet the loss rose
-    assert "says whether that one step raises the loss" not in md
+    assert "says whether that one step raises the loss" not in md and "Step by step on this run, the formula gets the *sign*" in md
     assert ("it had the right sign on the five steps of the run at 1e-3 (the count under the replay table), and the wrong one on step 1 "
             "of lesson 5's full-batch run at 0.9 × `critical_lr` (first section): there sharpness / (2/lr) was 0.68") in md
     block = md.split("### In one line")[1].split("## What we learned")[0]
