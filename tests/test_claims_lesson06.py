@@ -356,7 +356,8 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
             "reached inf/nan (first section), and lesson 5's full-batch run passed $10^6$ times its starting loss "
             "(two different criteria, each a failure)") in text
     # R8-5, R8-10: model.fit's finite run and lesson 5's He init at 1.02 x are named; critical_lr's pointer is right
-    assert "A success came above it: lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*; He's and the small init" in text
+    assert "A success came above it: on the small net, 1.5 × $2/\\lambda_0^{\\mathrm{s}}$ trained on 5 of 5 seeds (the catapult section)." in text
+    assert "(Lesson 5's He init, weights of variance $2/\\text{fan}_\\text{in}$, trained at 1.02 × its `critical_lr`, *Fix 4*: just above, within the estimate's tolerance.)" in text
     assert L5["he_1e_4.trains"] and f"{1e-4 * L5['he_1e_4.sharpness_before'] / 2:.2f}" == "1.02"
     assert "at `critical_lr`, between 1e-4 and 1e-3 (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
     assert L["n_order_diverged"] == 8 and L["lr_near"] < 2 / L["mb.full"]
@@ -549,7 +550,8 @@ def test_the_overview_names_both_nets(L):
     assert "on small nets so every run takes seconds" not in overview
     assert ("- the **lesson-4 net**, where the thread's rates are at stake: in the first section, at the end of the third "
             "section and in the closing section on the thread's answers;\n- a **small net**, in the two sections between") in overview  # r15 B10
-    assert "200 for the *catapult* (a rate above the threshold at the start at which the sharpness drops below $2/\\eta$" in overview
+    assert ("200 for the *catapult* (at a rate above the threshold at the start, two signs in the first steps: the part of the loss along "
+            "the direction of largest curvature grows, then the sharpness drops below $2/\\eta$") in overview
     assert "$\\lambda_0$ is always the lesson-4 net's sharpness at the start; the small net's is $\\lambda_0^{\\mathrm{s}}$" in overview
     assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.losses"]) == 1000   # two different nets; a thousand steps
 
@@ -572,7 +574,8 @@ def test_the_starting_criterion_is_a_rule_of_thumb_that_needed_a_margin(L, L5):
     """Answer 1 and 'What we learned': the criterion at the start is a rule of thumb; lesson 5's 0.9 x run and its
     small init diverged inside it; the answer's formula was evaluated at the initial weights only."""
     text = markdown(L)
-    assert "the criterion is a rule of thumb that needs a margin (lesson 5's 0.9 × run and its small init diverged inside it)" in text
+    assert ("the criterion is a rule of thumb that needs a margin (lesson 5's 0.9 × run diverged inside it, and so did its tenfold "
+            "smaller Glorot init at 1e-3, *Fix 4*;") in text
     assert L5["small.trains"] is False and 2 / L5["small.sharpness_before"] > 1e-3      # small init: inside its bar
     assert L5["mb_diverged_at"] is not None and L5["fb_diverged_at"] is not None      # 0.9 x: both runs blew up
     assert "evaluated at the initial weights along the gradient" in text and "it predicts where trouble starts" not in text
@@ -864,7 +867,7 @@ def test_r12_b9_terms_are_defined_where_first_used(L):
     heading, definition = low.index("## progressive sharpening"), low.index("*progressive sharpening* is the sharpness rising while the net trains")
     assert low.index("progressive sharpening") == heading + 3 and 0 < definition - heading < 120   # defined right under its heading
     assert first("edge of stability") > first("the *edge of stability* (the sharpness climbs to $2/\\eta$ and stays there)") - 1
-    assert first("catapult") > first("the *catapult* (a rate above") - 1
+    assert first("catapult") > first("the *catapult* (at a rate above") - 1
 
 
 def test_r12_d15_the_rate_in_the_minibatch_legend_is_written_as_in_the_printout(L):
@@ -970,7 +973,7 @@ def test_r14_b6_lesson_5s_claims_name_their_section(L, L5):
     for cite in ("Lesson 5 (*What happens at 0.9 × `critical_lr`: a measurement*, under *Fix 1*) tested it",
                  "stayed finite for 64 steps (lesson 5, *Debugging: find the blow-up, ideally before the nan*)",
                  "by almost half their norm (lesson 5, *The problem, measured again*)",
-                 "lesson 5's He init trained at 1.02 × its `critical_lr` (*Fix 4*; He's and the small init", "measured in lesson 5 (*Fix 4: weight initialization, a commenter's question*)",
+                 "trained at 1.02 × its `critical_lr`, *Fix 4*: just above", "measured in lesson 5 (*Fix 4: weight initialization, a commenter's question*)",
                  "Measured in lesson 5 (*Fix 3: Adam, a commenter's suggestion*)", "(lesson 5, *All the fixes side by side*)",
                  "lesson 5, under *Fix 1*, compounded its factor"):
         assert cite in md, cite
@@ -1097,18 +1100,22 @@ def test_r15_b6_in_one_line_answers_both_questions_with_printed_values(L):
     block = cell.split("### In one line")[1].split("## What we learned")[0]
     lam0 = L["mb.full"]
     assert f"{2 / lam0:.1e}" == "3.9e-04" and f"{1e-4 * lam0 / 2:.2f}" == "0.26" and f"{1e-3 * lam0 / 2:.2f}" == "2.58"
-    assert "`critical_lr` $= 2/\\lambda_0$, about 3.9e-4, and the tenfold change moved the rate across it: 1e-4 is 0.26 × it and 1e-3 is 2.58 × it" in block
+    assert "`critical_lr` $= 2/\\lambda_0$, about 3.9e-4, and the tenfold change moved the rate across it: 1e-4 is 0.26 × it (printed under" in block
     text = L.text()
-    assert f"lr = 0.0001 = 0.26 x critical_lr, below it (critical_lr = 2/λ₀ = {2 / lam0:.2e})" in text
-    assert f"lr = 0.001 = 2.58 x critical_lr, above it (critical_lr = 2/λ₀ = {2 / lam0:.2e})" in text
-    assert "**Why did minimising raise the loss?**" in block and "so those steps overshot it" in block
+    assert f"lr = 0.0001 (0.26 x critical_lr), below critical_lr = 2/λ₀ = {2 / lam0:.2e}" in text
+    assert f"lr = 0.001 (its multiple printed under the catapult), above critical_lr = 2/λ₀ = {2 / lam0:.2e}" in text
+    assert text.count(f"{L['thread_multiple']:.2f} x") == 1 and f"{L['thread_multiple']:.2f}" == "2.58"   # r17 D10: printed once
+    assert ("1e-3 is 2.58 × it (printed under the catapult, after *Where does the thread's rate sit on this scale?*)" in block
+            and "Where does the thread's rate sit on this scale?" in markdown(L))
+    assert "**Why did minimising raise the loss?**" in block and "so the real loss, not only the model, was overshot" in block
     assert "**Why does one order of magnitude matter?**" in block
 
 
 def test_r15_b7_the_full_batch_conclusion_names_lesson_5s_run(L):
     md = markdown(L)
     assert "So in lesson 5's full-batch run at 0.9 × `critical_lr` the blow-up did not need different data at each step." in md
-    assert "This section's own runs below are all minibatch runs" in md
+    assert "This section's own runs below, apart from the first steps of that full-batch run taken again next, are minibatch runs" in md
+    assert "all minibatch runs" not in md
     assert L["n_order_diverged"] == len(L["order_steps"]) == 8
 
 
@@ -1164,7 +1171,7 @@ def test_r15_c13_c14_figure_captions_and_plateaus_printed(L):
 
 def test_r15_d15_d16_repeats_cut_grammar_and_one_name(L):
     md = markdown(L)
-    assert md.count("stayed finite for 64 steps") == 1
+    assert md.count("stayed finite for 64 steps") == 2   # r17 B7: the first section and *What we learned*
     assert md.count("(lesson 5's 0.9 × run first rose below the edge; first section)") == 2
     assert "in lesson 5's full-batch run at 0.9 × `critical_lr` the loss first rose on a step that started below the edge" not in md
     n = L["n_above"]
@@ -1196,11 +1203,12 @@ def test_r16_b5_the_actual_loss_along_each_step_was_overshot_on_the_rising_steps
     assert L["near_two"] == [3] and sum(0.5 < r / 2 < 2 for r in L["lr_curv"]) == 1   # "only step 3's ratio lay near 2"
     assert min(L["size_miss"]) > 10                                        # "missed every rise's size more than tenfold"
     md = markdown(L)
-    assert ("The actual loss, evaluated along each step, agrees: on every rising step its lowest point lay less than halfway "
+    assert ("The actual loss, evaluated along each step, says where: on every rising step its lowest point lay less than halfway "
             "along the step") in md
-    assert "on each rising step it was lowest less than halfway along the step, on each falling step past halfway" in md
+    assert "on each rising step it was lowest less than halfway along the step, on each falling step past halfway (printed)" in md
     assert "Only step 3's ratio lay near the threshold 2 (printed)" in md
-    assert "The actual loss along each rising step, evaluated there too, was lowest less than halfway along it." in md
+    assert ("The actual loss along each rising step, evaluated there too, was lowest less than halfway along it: that says where "
+            "the step passed the loss's lowest point, not that the model's mechanism was right.") in md
 
 
 def test_r16_b7_lesson_5s_full_batch_rise_below_the_edge_is_reprinted(L, L5):
@@ -1221,7 +1229,50 @@ def test_r16_b8_c9_c10_c13_wording(L):
     assert ("the table of measurements in the course's `README.md` (made by the script `benchmarks/blowup_seeds.py`): "
             "on its 20 seeds 1e-3 reached inf or nan") in md
     assert (ROOT / "benchmarks" / "blowup_seeds.py").exists() and "README's 20 seeds" not in md
-    assert "He's and the small init are defined under *A comment: how were the weights initialized?*" in md
+    assert "both inits come back under *A comment: how were the weights initialized?*, below" in md
     assert "### A comment: how were the weights initialized?" in md
     assert "The moving sharpness, which lesson 5's full-batch run shares" not in md
     assert "The thread's own setting, minibatch SGD at 1e-3, was not followed step by step." in md
+
+
+def test_r17_a1_a2_the_along_the_step_check_places_the_overshoot_and_the_formula_is_scoped(L):
+    md, rose = markdown(L), np.array(L["actual"]) > 0
+    sizes, along_losses, lowest = np.array(L["sizes"]), np.array(L["along_losses"]), np.array(L["lowest_at"])
+    assert sizes[0] == 0 and (along_losses[:, 1] < along_losses[:, 0]).all()     # every step starts downhill
+    assert (lowest[rose] < 0.5).all() and (lowest[~rose] > 0.5).all()
+    miss = sorted(L["size_miss"])
+    assert f"{miss[0]:.0f}" == "11" and f"{miss[-1]:.0f}" == "317"               # "missed the rises by ×11 to ×317"
+    assert "is the firmer evidence" not in md and "so those steps overshot it" not in md
+    assert "The actual loss along the steps (the last table) is no further evidence for that mechanism" in md
+    assert "so the real loss, not only the model, was overshot. It does not confirm the second-order model, which missed the rises by ×11 to ×317" in md
+    # A2: the formula's sign is right on the five steps of the 1e-3 run, wrong on step 1 of lesson 5's 0.9 x full-batch run
+    edge, losses = L["near_edge"], L["fb_near.losses"]
+    assert L["same_sign"] == len(L["actual"]) == 5
+    assert edge[1] < 1 and f"{edge[1]:.2f}" == "0.68" and f"{losses[2] / losses[1]:.3g}" == "2.09"   # ηλ_max < 2, yet the loss rose
+    assert "says whether that one step raises the loss" not in md and "Step by step on this run, the formula gets the *sign*" in md
+    assert ("it had the right sign on the five steps of the run at 1e-3 (the count under the replay table), and the wrong one on step 1 "
+            "of lesson 5's full-batch run at 0.9 × `critical_lr` (first section): there sharpness / (2/lr) was 0.68") in md
+    block = md.split("### In one line")[1].split("## What we learned")[0]
+    assert "sharpness / (2/lr) 0.68, so $\\eta\\lambda_{\\max} < 2$, the formula predicted a fall and the loss rose, × 2.09" in block
+    assert "which missed every rise's size by ×11 to ×317" in block
+
+
+def test_r17_a4_b5_b6_b7_d8_catapult_overshoot_inits_and_the_course_answer_heading(L):
+    md = markdown(L)
+    assert L["n_survive"] == L["n_seeds"] == 5 and L["multiples"][1] == pytest.approx(1.5)   # A4: the success above the threshold
+    assert "A success came above it: lesson 5's He init" not in md
+    # B5: one definition (both signs) and a plain verdict
+    assert "at which the sharpness drops below $2/\\eta$ instead of the run diverging" not in md
+    assert "200 for the *catapult* (at a rate above the threshold at the start, two signs in the first steps" in md
+    assert "By the definition above, both signs, this lesson did not observe a catapult" in md
+    assert "so by the lesson's definition no catapult was observed" in md and "the catapult's own sign" not in md
+    assert max(L["edge_start"][1]) > 1 > min(L["edge_start"][1])          # the second sign: below the edge by step 5
+    # B6: overshoot defined once
+    assert md.count("a step **overshoots** when it passes the lowest point of the loss along its own line") == 1
+    assert "overshoots along that batch's **sharp direction**" not in md and "an overshoot along the step," not in md
+    # B7: the inits are named where used; model.fit's run has its limit in both places
+    assert "weights of variance $2/\\text{fan}_\\text{in}$, trained at 1.02 ×" in md and "He's and the small init are defined" not in md
+    assert "stayed finite for 64 steps (as long as it ran)" in md
+    # D8: the course's answer to the first question has its own heading, and the pointer follows it
+    assert "### The course's answer: why a tenfold change of rate matters" in md and "#### Why a tenfold change" not in md
+    assert "(printed under *The course's answer: why a tenfold change of rate matters*)" in md
