@@ -279,12 +279,16 @@ class SharpnessTrace:
     sharpness : (m,) largest Hessian eigenvalue of the full-data loss there.
     full_losses : (m,) full-data mean squared error there (as in
         :attr:`helpers.net.training.TrainResult.full_losses`).
+    relative_residual : (m,) the Lanczos check of each ``sharpness``: ``||H q - θ q|| / |θ|`` for the
+        returned value ``θ`` and unit vector ``q`` (:func:`helpers.eigen.top_eigenpair`), with the
+        Hessian-vector products it used; at most its tolerance, 1e-4, when it converged.
     """
 
     lr: float
     steps: np.ndarray
     sharpness: np.ndarray
     full_losses: np.ndarray
+    relative_residual: np.ndarray
 
     @property
     def critical_lr(self):
@@ -300,7 +304,7 @@ class _MeasureAlong(keras.callbacks.Callback):
         self.op, self.wanted, self.bar = op, set(wanted), bar
         self.last = max(wanted)
         self.step = 0
-        self.steps, self.lams, self.losses = [], [], []
+        self.steps, self.lams, self.losses, self.residuals = [], [], [], []
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.step not in self.wanted:
@@ -310,7 +314,8 @@ class _MeasureAlong(keras.callbacks.Callback):
             self.wanted = set()          # measuring stops at the first non-finite full-data loss
             self.model.stop_training = True
             return
-        lam, _, _ = top_eigenpair(self.op.matvec, self.op.shape[0], tol=1e-4, max_iter=200)
+        lam, _, residual = top_eigenpair(self.op.matvec, self.op.shape[0], tol=1e-4, max_iter=200)
+        self.residuals.append(residual / abs(lam))
         self.steps.append(self.step)
         self.lams.append(lam)
         self.losses.append(loss)
@@ -343,8 +348,8 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
     --------
     >>> model, x, y = make_experiment()
     >>> trace = sharpness_along(model, x, y, 1e-4, [0, 2], progress=False)
-    >>> trace.steps.tolist(), bool(trace.sharpness[0] > 1000)
-    ([0, 2], True)
+    >>> trace.steps.tolist(), bool(trace.sharpness[0] > 1000), bool(np.all(trace.relative_residual <= 1e-4))
+    ([0, 2], True, True)
     """
     check_model(model)
     lr = check_lr(lr)
@@ -372,7 +377,7 @@ def sharpness_along(model, x, y, lr, steps, epochs=LESSON.epochs, batch_size=LES
             bar.close()
         model.set_weights(initial)
     return SharpnessTrace(lr=float(lr), steps=np.array(measure.steps, dtype=int), sharpness=np.array(measure.lams),
-                          full_losses=np.array(measure.losses))
+                          full_losses=np.array(measure.losses), relative_residual=np.array(measure.residuals))
 
 
 class _RunningMeanRecorder(keras.callbacks.Callback):

@@ -611,8 +611,8 @@ def _number(value):
 
 def draw_sharpness_along(axes, traces, runs=None):
     """The full-batch curvature step by step along training runs, one run per column of ``axes``
-    (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the loss can grow along
-    the sharpest direction ``v`` at that run's rate (log y when ``λ_max`` spans more than a decade, else
+    (2 rows): the sharpness ``λ_max`` with the line ``2/η`` above which the loss above the minimum
+    along the sharpest direction ``v`` can grow at that run's rate (log y when ``λ_max`` spans more than a decade, else
     linear from 0, so the approach to ``2/η`` stays readable), and the full-data loss (log y). When
     ``runs`` (the matching :class:`helpers.net.training.TrainResult`) are given, a run's first
     non-finite step (``diverged_at``) is marked.
@@ -643,7 +643,7 @@ def draw_sharpness_along(axes, traces, runs=None):
         (line,) = ax_lam.plot(trace.steps, trace.sharpness, "o-", ms=5, lw=2, color=color,
                               label="sharpness λ_max (full data)")
         ax_lam.axhline(edge, color=color, ls="--", lw=1.5,
-                       label=f"2/η = {edge:,.0f}: above it, the loss can grow along v")
+                       label=f"2/η = {edge:,.0f}; above it, the loss above\nthe minimum along v can grow")
         spread = np.nanmax(trace.sharpness) / np.nanmin(trace.sharpness)
         if spread > 10:
             ax_lam.set_yscale("log")
@@ -655,7 +655,7 @@ def draw_sharpness_along(axes, traces, runs=None):
         peak = int(np.nanargmax(trace.sharpness))
         ax_lam.set_title(f"lr = {trace.lr:g}: λ_max {_number(trace.sharpness[0])} at step {trace.steps[0]}, "
                          f"largest {_number(trace.sharpness[peak])} at step {trace.steps[peak]}\n"
-                         f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; above 2 the loss can grow along v)")
+                         f"(ηλ_max = {trace.lr * trace.sharpness[peak]:.3g}; 2/η: the dashed line)")
         ax_lam.set_ylabel("λ_max" + (" (log scale)" if spread > 10 else ""))
         ax_loss.semilogy(trace.steps, trace.full_losses, "s-", ms=4, lw=1.5, color="0.3", label="full-data loss")
         ax_loss.set(ylabel="full-data loss (log)", xlabel="SGD step (weights before that step's update)")
@@ -677,7 +677,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
     ``t`` runs from 0 (the weights before the step) to 1 (where the step landed); each curve is
     divided by its value at ``t = 0`` (log y), so a curve ending above the dashed line at 1 is
     a step that raised the loss. The lowest point of each curve is marked with a dot, the end
-    with a square, both named in the legend, which sits in the room left below the lowest point.
+    with a square, both named in the legend below the axes; the y-axis spans the curves' range.
 
     Parameters
     ----------
@@ -701,7 +701,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
     'step 3: lowest at t = 0.25 (× 0.25), × 7 at t = 1'
     """
     t = np.asarray(t, dtype=float)
-    lines, lowest = {}, np.inf
+    lines, lowest, highest = {}, np.inf, 1.0
     for step, loss in losses.items():
         relative = np.asarray(loss, dtype=float) / loss[0]
         low = int(np.argmin(relative))
@@ -709,7 +709,7 @@ def draw_loss_along_steps(ax, t, losses, lr):
                               label=f"step {step}: lowest at t = {t[low]:.2g} (× {relative[low]:.2g}), "
                                     f"× {relative[-1]:.2g} at t = 1")
         ax.plot(t[low], relative[low], "o", ms=7, color=line.get_color())
-        lowest = min(lowest, relative[low])
+        lowest, highest = min(lowest, relative[low]), max(highest, relative.max())
         ax.plot(t[-1], relative[-1], "s", ms=7, color=line.get_color())
         lines[step] = line
     ax.plot([], [], "o", ms=7, color="0.3", label="dot: the lowest point on the line")
@@ -720,8 +720,8 @@ def draw_loss_along_steps(ax, t, losses, lr):
            ylabel="full-data loss / loss before the step (log)",
            title=f"lr = {lr:g}: full-data loss along step{'' if len(losses) == 1 else 's'} "
                  f"{', '.join(str(k) for k in losses)}")
-    ax.set_ylim(bottom=lowest / 3000)               # room below the curves for the legend (four or more entries)
-    ax.legend(loc="lower right", fontsize=READABLE["legend"])
+    ax.set_ylim(lowest / 2, highest * 2)           # the data's range, with a margin on the log axis
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=READABLE["legend"])   # below the axes
     _fonts(ax)
     return lines
 

@@ -591,7 +591,7 @@ def test_the_catapult_range_is_printed_with_both_ends_after_its_terms_are_define
     text = markdown(L)
     definition = text.index("The first, the *Gauss-Newton* part")
     assert text.index("neural tangent kernel") > definition and text.index("Gauss-Newton") > definition
-    assert text.index("Where their criterion puts this net is computed in") < definition
+    assert text.index("*catapult* of Lewkowycz et al. (2020)") > definition                 # r17 B5: moved after
     assert "$n \\times n$ matrix $J J^\\top$" in text                        # the kernel defined where it is used
 
 
@@ -905,7 +905,9 @@ def test_round_9_two_over_lambda_max_bounds_growth_along_v_not_stability(L, caps
     axes = Figure().subplots(2, 1, squeeze=False)
     plots.draw_sharpness_along(axes, traces)
     labels = axes[0, 0].get_legend_handles_labels()[1]
-    assert any("above it, the loss can grow" in label for label in labels)
+    assert any("above it, the loss above\nthe minimum along v can grow" in label for label in labels)    # r17 B4
+    assert "the loss can grow" not in axes[0, 0].get_title() and "2/η: the dashed line" in axes[0, 0].get_title()
+    assert not any("the loss can grow along v" in label for label in labels)
     assert not any("unstable" in label for label in labels) and "unstable" not in axes[0, 0].get_title()
     assert "unstable" not in lesson04.q1.prompt and "can the loss grow along the sharpest direction" in lesson04.q1.prompt
     assert "the loss above the minimum along the sharpest direction" in lesson04.q2.prompt
@@ -1107,7 +1109,8 @@ def test_r11_ill_conditioning_measured(L):
     """B2 (as corrected in r12 A1): the spread is about twice λ_max; every step size below the actual turning point
     lowered the loss; ηλ_max below 2 at 1e-4 and above at 1e-3."""
     lam, lam_min = L["lam"], L["lam_min"]
-    assert lam / lam_min < 0 and 1.5 < L["spread"] / lam < 2.5
+    assert lam / lam_min < 0
+    assert "spread λ_max − λ_min" not in L.text() and "spread" not in L.ns      # r17 D14: the unused print is gone
     lowered = np.array(L["lowered"])
     assert lowered.size > 10 and np.all(lowered < 0)
     assert "lowered the loss: True" in L.text() and "so not a condition number" not in L.text()
@@ -1224,7 +1227,7 @@ def test_r12_b8_b10_b12_roadmap_terms_and_batch_numbering(L):
     for term in ("\\lambda_{\\max}", "curvature (", "quadratic model", "sharpest direction", "loss part"):
         assert term not in roadmap, term
     assert "Several sections of theory then explain what you saw" in roadmap
-    assert "**loss above the minimum along $v_i$**" in md and "Exercise 2 asks about the loss above the minimum" in md
+    assert "**loss above the minimum along $v_i$**" in md and "Exercise 2 asks about the loss above the minimum" not in md
     assert "the loss above the minimum along the sharpest direction" in lesson04.q2.prompt
     stopped = printed(L, r"lr = 0\.001: stopped by TerminateOnNaN at batch {n}")[0]
     line = next(t for t in L.text().splitlines() if t.startswith("lr = 1e-3, ") and "per-batch losses" in t)
@@ -1391,7 +1394,7 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
            f"{eta_lam.min():.2g} to {eta_lam.max():.3g}" in answer
     sharp = 1e-3 * np.array(L["along_fast.sharpness"])
     big = f"{sharp[-1]:.2g}".replace("e+0", "e")
-    assert f"went from {sharp[0]:.3g} to {big} in seven steps, almost all of it in the last two" in answer   # r16 A2
+    assert f"went from {sharp[0]:.3g} to {big} in seven steps, almost all of it over steps 5 → 7" in answer   # r17 B6
     assert int(L["last"]) == 7 and sharp[-1] / sharp[-3] >= sharp[-1] / sharp[0]    # the last two steps: all of it
     below = [int(k) for k in np.flatnonzero(sharp < sharp[0])]
     assert below == [2, 4, 5] and "at steps 2, 4 and 5 it lay below its start" in answer
@@ -1406,9 +1409,9 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
     assert below.cell_type == "code"
     shown = "".join(o.get("text", "") for o in below.outputs)
     for value in (f"{crit:.2g}", f"{slow_f:.3g} at 0.0001", f"{fast_f:.3g} at 0.001", "share along v 0.99",
-                  f"off by {off:.0%}", "below its step-0 value at steps 2, 4, 5", "over the last two steps",
+                  f"off by {off:.0%}", "below its step-0 value at steps 2, 4, 5", "over steps 5 → 7",
                   f"{eta_lam.max():.3g}", f"{sharp[-1]:.2g}", f"at most {np.max(L['eta_lam']):.3g}",
-                  f"up to {np.max(L['length_ratio']):.2g} ×"):
+                  f"to {np.max(L['length_ratio']):.2g} ×"):
         assert value in shown, value
 
 
@@ -1449,7 +1452,9 @@ def test_r16_b12_b13_b15_b9_d19_d20_definitions_and_wording(L):
     assert "A step is a straight line, so within a step the optimizer cannot reverse direction" in md
     assert "watch for the first rate whose loss runs to `inf`" in md and "starts to climb" not in md
     intro = md[:md.index("## The experiment")]
-    assert "(“A heuristic threshold” says why)" in intro and "**A heuristic threshold.**" in md
+    assert ("(the paragraph “A heuristic threshold” in “What the quadratic model predicts, part by part” says why)"
+            in intro and "**A heuristic threshold.**" in md)                                       # r17 B7
+    assert md.index("**A heuristic threshold.**") > md.index("### What the quadratic model predicts, part by part")
     assert "rises gradually over long full-batch training **progressive sharpening**" in md
 
 
@@ -1570,8 +1575,8 @@ def test_r15_a1_the_summary_answers_the_first_question_with_the_threshold_and_sc
     assert int(L["together_last"]) == 2 == int(np.argmin(both[::-1]))
     assert "not at: " + ", ".join(f"{k} → {k + 1}" for k in np.flatnonzero(~both)) in text
     assert f"both grew at every step only over the last 2 steps (from step {last - 2} to step {last})" in text
-    assert "grew together at every step only over the last two steps" in answer
-    assert "growing together at every step only over the last two steps; at earlier steps they grew together at " \
+    assert "grew together at every step only over steps 5 → 6 and 6 → 7" in answer                 # r17 B6
+    assert "growing together at every step only over steps 5 → 6 and 6 → 7; at earlier steps they grew together at " \
            "some and not at others (printed above)" in md
     assert "which drove which, these measurements do not say" in answer
 
@@ -1640,8 +1645,9 @@ def test_r15_b8_b11_b12_b13_definitions_and_labels(L):
     assert "by this formula (no run)" in text
     part = md[md.index("Each eigenvector contributes its own **loss part**"):md.index("The signs tell which")]
     assert max(len(s) for s in sentences(part)) < 170
-    assert "A part is a change, so it is 0 before the first step." in part
+    assert "A part is a change, so it is 0 before the first step; no fixed factor multiplies it." in part   # r17 B4
     assert "Every step multiplies it by $(1-\\eta\\lambda_i)^2$." in part
+    assert part.index("**loss part**") < part.index("\n\n") < part.index("**loss above the minimum along $v_i$**")
 
 
 def test_r15_b9_b10_the_scaling_argument_is_given_before_its_use(L):
@@ -1711,3 +1717,94 @@ def test_r15_d21_d22_cross_references_and_the_one_measured_step(L):
     assert "(the paragraph “How long were the rising steps?” at the end of “Step by step”, below)" in md
     assert "Where the later sharpness comes from" not in md
     assert "Where the sharpness comes from, at one step only: the 1e-4 run's sharpest measured step" in md
+
+
+# ---------------------------------------------------------------- seventeenth review (r17_04)
+def test_r17_a1_the_full_data_loss_rose_on_the_same_rows(L):
+    """A1: the thread's second answer puts the rising loss down to new data at each step; the full-data loss (the same
+    1,024 rows at every step) rose too, at steps 1, 3, 5 and 6 by the printed factors, and at the grid's spiking rate
+    it stood above its start at the spike's step."""
+    md = markdown(L)
+    ratio, rose = np.array(L["end_ratio"]), [int(k) for k in L["rose"]]
+    assert rose == [1, 3, 5, 6] and [f"{ratio[k]:.3g}" for k in rose] == ["4.99", "4.41", "17", "2.69e+07"]
+    assert "at steps 1, 3, 5 and 6, by × 4.99, × 4.41, × 17 and × 2.69e+07 (printed above)" in md
+    np.testing.assert_allclose(np.array(L["rises"])[rose], ratio[rose], rtol=1e-2)   # the recorded run's own ratios
+    assert len(L["x"]) == 1024 and "The full-data loss is computed on the same 1,024 rows at every step" in md
+    full, spike = np.array(L["best.full_losses"]), int(L["spike"])
+    assert f"{L['best.lr']:.1e}" == "3.2e-04" and full[spike] > full[0]
+    assert (f"And at 3.2e-4 on the grid of “Try it”, the full-data loss at the spike's step was {full[spike]:,.0f}, "
+            f"above its start of {full[0]:,.0f} (printed there)") in md
+    assert "So the rise is not only a new-batch effect." in md and "did not turn these steps uphill" not in md
+
+
+def test_r17_b5_b7_b8_b9_d13_d16_d18_wording(L):
+    """B5: the catapult is introduced in 'Where the curvature comes from'; B7: the roadmap says 'One step' is a
+    full-batch step from the initial weights; B8: the norm is named; B9: eigendirection defined; D13: §4.2 cited;
+    D16: only the blow-up half is reproduced; D18: the overflow threshold is for the batch's sum of squares."""
+    md = markdown(L)
+    first = md.index("*catapult* of Lewkowycz et al. (2020)")
+    assert md.index("### Where the curvature comes from") < first < md.index("**The catapult criterion.**") + 200
+    assert md.count("*catapult* of Lewkowycz") == 1
+    assert "starts from one full-batch step from the initial weights (“One step, to second order”) and then follows" in md
+    assert "the Frobenius norm of the kernel and the bias together" in md
+    assert md.index("eigendirections (directions of eigenvectors)") == md.index("eigendirection")
+    refs = md[md.index("## References"):]
+    assert "§4.2 (poor conditioning, the condition number)" in refs and "(the book's §4.2)" in md
+    assert "reproduces the blow-up half of the thread" in md and "So this net reproduces the thread:" not in md
+    assert int(L["LESSON.batch_size"]) == 32
+    assert "The loss sums the squared errors of a minibatch's 32 rows before dividing by 32" in md
+    errors = np.full(32, 1.1e19, dtype=np.float32)                 # each below 1.8e19, its square finite
+    with np.errstate(over="ignore"):
+        assert np.all(np.isfinite(errors ** 2)) and np.isinf(np.sum(errors ** 2))   # their sum overflows
+
+
+def test_r17_b6_d12_step_numbers_and_length_ratio(L):
+    """B6: 'the last two steps' replaced by step numbers (λ_max 5 → 6 → 7; norms before step 6); D12: every rising
+    step was more than twice as long as the way to its line's lowest point, up to 73 times."""
+    md = markdown(L)
+    assert int(L["last"]) == 7 and int(L["fast.diverged_at"]) == 8
+    assert "only at steps 5 → 6 and 6 → 7, the last two before `inf`, does it grow by orders of magnitude" in md
+    assert "The weights did not stay put before step 6 either: from step 0 to step 6" in md
+    assert "over steps 5 → 6 and 6 → 7, the last two measured, with the loss" in md
+    sharp = np.array(L["along_fast.sharpness"])
+    assert sharp[-1] / sharp[-3] > 1e4 and np.all(sharp[:-2] / sharp[0] < 10)
+    length = np.array(L["length_ratio"])
+    assert length.min() > 2 and f"{length.max():.2g}" == "73"
+    answer = md[md.index("**The answer, in short.**"):md.index("**In more detail.**")]
+    assert "But each rising step was more than twice as long as the way to the lowest point on its line" in answer
+    assert f"the rising steps: from {length.min():.2g} to {length.max():.2g} × as long" in L.text()
+
+
+def test_r17_a2_final_losses_scatter_within_a_runs_own_last_steps(L):
+    """A2: the claim rests on each run's range over its last 8 full-data losses (not only the second epoch's max/min):
+    from 1.4 to 7, above the 2.7 spread across rates for 4 of the 9 runs."""
+    md = markdown(L)
+    last_range, spread = np.array(L["last_range"]), L["near_spread"]
+    assert last_range.size == 9 and f"{spread:.2g}" == "2.7"
+    assert f"{last_range.min():.2g}" == "1.4" and f"{last_range.max():.2g}" == "7"
+    assert int(np.sum(last_range > spread)) == 4
+    assert ("over just its last 8 values by factors from 1.4 to 7, above the spread for 4 of the 9 runs (largest / "
+            "smallest, printed above)") in md
+    assert "is enough to scatter the final losses this much" not in md
+    line = next(t for t in L.text().splitlines() if t.startswith("each run's full-data loss over its last 8 values"))
+    assert line.endswith(", ".join(f"{s:.2g}" for s in last_range))
+
+
+def test_r17_a3_every_sharpness_passed_its_lanczos_check(L):
+    """A3: the per-step λ_max of both runs come with the Lanczos relative residual, all within the 1e-4 tolerance;
+    at 1e-4 the step-to-step changes after step 5 dwarf it, so the alternation is not Lanczos error."""
+    md, text = markdown(L), L.text()
+    fast_res = np.array(L["along_fast.relative_residual"])
+    slow_res = np.array(L["along_slow.relative_residual"])
+    assert fast_res.size == len(L["along_fast.sharpness"]) and slow_res.size == len(L["along_slow.sharpness"]) == 64
+    assert np.all(fast_res <= 1e-4) and np.all(slow_res <= 1e-4)
+    assert (f"largest {fast_res.max():.1e} (at step {int(L['along_fast.steps'][int(np.argmax(fast_res))])}); "
+            f"all within the tolerance 1e-4: True") in text
+    assert f"largest Lanczos relative residual along the 1e-4 run {slow_res.max():.1e} (all within the tolerance 1e-4: True)" in text
+    jumps = np.array(L["jumps"])
+    assert int(L["edge_step"]) == 5 and jumps.min() > 10 * slow_res.max()                # "far larger"
+    assert "was within the iteration's tolerance, $10^{-4}$, at every measured step of both runs" in md
+    assert "so its up-and-down is not Lanczos error" in md
+    assert "The check does not show that no larger eigenvalue was missed" in md
+    assert int(L["along_fast.steps"][-1]) == 7 and 2e12 < L["along_fast.full_losses"][-1] < 4e12   # "near 3e12"
+    assert "at step 7 of the 1e-3 run, at a full-data loss near 3e12" in md

@@ -156,6 +156,7 @@ def test_sharpness_along_follows_the_same_run_and_measures_the_sharpness():
     np.testing.assert_allclose(trace.full_losses, run.full_losses[trace.steps], rtol=1e-5)
     assert trace.sharpness[0] == pytest.approx(sharpness(model, x, y), rel=1e-6)
     np.testing.assert_allclose(trace.critical_lr, 2 / trace.sharpness)
+    assert trace.relative_residual.shape == trace.sharpness.shape and np.all(trace.relative_residual >= 0)
     for before, after in zip(start, model.get_weights()):   # the model keeps its weights
         np.testing.assert_array_equal(before, after)
     with pytest.raises(ValueError, match="steps must be below the 64 planned steps, got 64"):
