@@ -920,7 +920,7 @@ def test_r18_b8_b9_above_the_threshold_is_not_nan_and_the_diamonds_are_defined_u
 
 def test_r18_c11_the_annotation_names_the_line_and_the_triangle_separately(L):
     fig_cell = next(c.source for c in L.nb.cells if c.cell_type == "code" and "fig, axes = plt.subplots(1, 4" in c.source)
-    assert 'f"4x line leaves the\\npanel at step {off[0]};\\n▲ = inf/nan at step {above.diverged_at}"' in fig_cell
+    assert 'f"4x line\\nleaves the\\npanel at\\nstep {off[0]};\\n▲ = inf/nan\\nat step {above.diverged_at}"' in fig_cell
     assert "4x leaves\\nthe panel" not in fig_cell
 
 
