@@ -127,5 +127,8 @@ def test_the_dead_and_saturated_hints_quote_the_benchmark_as_the_readme_reports_
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| `own_network.py"))
     assert f"{net} 10/10 (" in row and "--seeds 10" in row
+    if activation == "relu":     # review r18 A1: lesson 7's 1e-3 ReLU run stuck above its start, not near predicting 0
+        assert "the loss stick at a constant level (where depends on the run) rather than reach nan" in regime
+        assert "predicting 0" not in regime
     if activation == "tanh":     # the benchmark checks only 4x saturating (and 0.5x finite): "did not learn" is one seed
         assert "4x finite with at least 90% of units saturated" in row and "rests on its one seed" in regime

@@ -114,7 +114,7 @@ def _describe(optimizer):
 def _regime_sentence(units):
     if units.dead >= NOTABLE:
         return (f" Regime: {units.sentence()}: above the critical rate more units may die and the loss stick "
-                f"near that of predicting 0 rather than reach nan (a hint, from one data set and plain SGD: lesson 7's ReLU net did "
+                f"at a constant level (where depends on the run) rather than reach nan (a hint, from one data set and plain SGD: lesson 7's ReLU net did "
                 f"so at 4 x on its own seed and on 10 of 10 benchmark seeds).")
     if units.saturated >= NOTABLE:
         return (f" Regime: {units.sentence()}: the sharpest direction can sit in the few unsaturated units; "
