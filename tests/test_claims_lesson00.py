@@ -110,8 +110,8 @@ def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
     overview = " ".join(L.nb.cells[0].source.split())
     # Review r17 A1/A2: the book's term is the curvature along the gradient (at most the sharpness), and "the
     # sharpness alone" holds in the quadratic picture with plain gradient descent, said where the claim is first made.
-    assert ("the mechanism it quotes is large curvature (the second-derivative term of the book's formula), "
-            "the curvature along the gradient, which is at most the *sharpness*") in overview
+    assert ("the mechanism it quotes is large curvature: the second-derivative term of the book's formula grows with "
+            "the curvature along the gradient, which is at most the *sharpness*") in overview        # r19 A1
     assert ("in the quadratic picture at the starting weights, with plain gradient descent, the learning rate above "
             "which training blows up is set by the sharpness $\\lambda_{\\max}$ alone, while the conditioning explains "
             "why training is slow (lesson 02)") in overview
@@ -228,8 +228,9 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     md = " ".join(markdown(L).split())
     assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
     # Review r17 B4: the thread names no optimizer and the asker says changing it did not help; plain GD is assumed
-    assert ("The thread does not name its optimizer (the asker says changing it did not help); assume plain gradient "
-            "descent. In the quadratic picture of a bowl (all curvatures positive; lesson 04 finds a negative one too), "
+    assert ("The thread does not name its optimizer (the asker says changing it did not help); assume plain full-batch "
+            "gradient descent (the thread's epochs suggest minibatches, so this is a hypothesis, not the thread's setting). "
+            "In the quadratic picture of a bowl (all curvatures positive; lesson 04 finds a negative one too), "
             "a rate trains below") in md                                          # r18 A1: only for a convex bowl
     assert "Lesson 01 reads the thread's two rates this way, and lesson 04 measures" in md
     # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value
@@ -287,3 +288,12 @@ def test_the_references_cite_the_deep_learning_book(L):
     assert "Goodfellow, I., Bengio, Y. & Courville, A. (2016)" in refs and "ch. 8" in refs
     overview = " ".join(L.nb.cells[0].source.split())
     assert "(the thread's first, quoting Goodfellow, Bengio & Courville, 2016, ch. 8)" in overview
+
+
+def test_r19_inf_arithmetic_and_the_full_batch_hypothesis(L):
+    # Review r19 A2, A3: only some arithmetic on inf gives nan; the 2/λ_max window is a full-batch hypothesis
+    md = " ".join(markdown(L).split())
+    assert "some arithmetic on `inf`, such as `inf - inf`, then gives `nan`" in md
+    assert ("assume plain full-batch gradient descent (the thread's epochs suggest minibatches, so this is a hypothesis, "
+            "not the thread's setting)") in md
+    assert float("inf") + 1 == float("inf") and (float("inf") - float("inf")) != (float("inf") - float("inf"))

@@ -450,3 +450,9 @@ def test_the_kappa_drag_starts_at_two_where_the_flat_factor_is_no_longer_negativ
     assert "drag $\\kappa$ from 2 to 100" in md and "its line first gets steeper as $\\kappa$ grows" in md
     lr = 0.199
     assert 1 - lr * 10 / 1.5 < 0 < 1 - lr * 10 / 2.1
+
+
+def test_r19_the_1e4_stall_is_named_the_flat_curvature_everywhere(L):
+    # Review r19 B1: the bold label no longer pins the 1e-4 stall on the conditioning
+    md = " ".join(markdown(L).split())
+    assert "that is the **conditioning**" not in md and "that is the flattest direction's **tiny curvature**" in md

@@ -255,7 +255,7 @@ def test_the_verdict_on_the_thread_and_the_role_left_for_kappa(L):
     text = markdown(L)
     assert "**The verdict on the thread's answer.**" in text
     assert "the threshold at which steps blow up is set by the sharpness, not by the condition number" in text
-    assert "Its formula and its derivation are right" in text and "only the label is off" in text   # r18 A2
+    assert "Its formula and its derivation are right" in text and "only the label it takes from the book" in text  # r18/r19
     assert "What ill-conditioning does govern is speed" in text
     # the lesson-2 fact it leans on: raw regression at 1e-4 is still far from its minimum after 300 steps
     lesson2 = lesson("02")
@@ -432,3 +432,15 @@ def test_r17_the_one_step_rise_needs_curvature_along_g_above_2_over_lr_and_lesso
     assert "with the sharpness jumping from step to step" in text and "whose bowl has no negative curvature" not in text
     assert ("on this lesson's bowl, whose eigenvalues are all positive, repeated steps turned it towards the sharpest "
             "direction, and then every step went up") in text
+
+
+def test_r19_lesson_4s_one_step_turn_came_earlier_than_the_formula(L):
+    # Review r19 A1, B4: "on a quadratic" scopes the verdict; lesson 4's actual one-step turn came about 3x earlier
+    text = " ".join(markdown(L).split())
+    assert "on a quadratic the threshold at which steps blow up is set by the sharpness" in text
+    assert "its one-step turn came about 3 times earlier than (1) predicted" in text
+    L4 = lesson("04")
+    lrs, actual = np.array(L4["check.lrs"]), np.array(L4["check.actual"])
+    turn = lrs[np.argmax(actual > 0)]
+    predicted = 2 / L4["grad_curvature"]
+    assert (actual > 0).any() and 2.5 < predicted / turn < 3.5
