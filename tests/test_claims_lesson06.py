@@ -1337,3 +1337,12 @@ def test_r19_a4_a5_a6_a7_d15_narrowed(L):
     assert "no run here or in lesson 5 shows a change of initialization alone turning 1e-3 from training into a blow-up" in md
     # D15: no comparison of Adam's rate with plain SGD's threshold
     assert "above plain SGD's `critical_lr`" not in md and "Adam (Kingma and Ba 2015) trains at 1e-3. It divides" in md
+
+
+def test_r19_a2_the_bowl_assumption_is_stated_for_the_small_net(L):
+    md = markdown(L)
+    assert "lam_min_small" not in L.ns           # the small net's most negative eigenvalue is not computed, as the text says
+    assert ("That prediction treats the small net's loss at the start as a bowl, every curvature positive; its most negative "
+            "eigenvalue at the start was not measured") in md
+    assert ("The quadratic picture, treating the small net's loss at the start as a bowl (its most negative eigenvalue was not "
+            "measured), predicts divergence for all but the first.") in md
