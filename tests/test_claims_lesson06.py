@@ -1310,7 +1310,7 @@ def test_r19_a1_seed_1_is_a_catapult_by_the_sources_observable(L):
     assert "What every seed showed instead is the drop in sharpness, the catapult's second sign" in md
     # the Overview and What we learned agree
     assert ("Lewkowycz et al. observe it in the total loss, rising and then falling while the sharpness drops below $2/\\eta$, which one "
-            "seed of five shows here, and the part along the sharp direction is not measured)") in md
+            "seed of five shows here, and the part along the direction of largest curvature is not measured)") in md
     assert ("seed 1 (to 1.79 times its start, ending at 0.285 times it): a catapult by Lewkowycz et al.'s own observable. The lesson's "
             "stricter test, growth of the part of the loss along the sharp direction, was not measured.") in md
 
