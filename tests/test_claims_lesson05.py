@@ -1032,7 +1032,7 @@ def test_overview_smith_warm_up_asker_and_first_step_wording(L):
     assert "follows the sharpness where it was measured (it is `nan` once a run has diverged)" in md
     assert "and that of **one minibatch's loss** (Fix 6)" in md          # r15 B8: the overview shortened
     # A6: Smith reads accuracy; reading the loss is fastai's
-    assert "from the plotted *accuracy*" in md and "reading the *loss* instead is fastai's variant" in md
+    assert "reads off, from the plotted *accuracy*" in md and "Reading the *loss* instead is fastai's variant" in md
     # B11: what backs "the first step lowers the loss" is the full-batch step
     assert L["first_step_change"] == pytest.approx(L["check.actual"][0]) and L["first_step_change"] < 0
     assert f"actual {L['first_step_change']:+.3g}" in L.text()
@@ -1392,7 +1392,7 @@ def test_r19_a2_a_summed_loss_gives_a_blow_up_at_both_rates_not_the_threads_patt
 def test_r19_a3_the_range_test_is_a_diagnostic_that_sets_cyclical_bounds_not_a_remedy(L):
     overview = L.nb.cells[0].source
     assert "warm-up and a learning-rate range test" not in overview
-    assert "one diagnostic that is not a remedy, a learning-rate range test" in overview
+    assert "plus a diagnostic, not a remedy: a learning-rate range test" in overview
     md = _markdown(L)
     assert "does empirically what this course does with the Hessian" not in md
     assert "is a diagnostic, not a remedy" in md and "bounds of a cyclical learning-rate schedule" in md
