@@ -101,7 +101,8 @@ def test_the_title_does_not_call_the_rate_ten_times_too_large(L):
 def test_the_overview_claims_a_quadratic_prediction_not_an_exact_one(L):
     overview = L.nb.cells[0].source
     assert "exact" not in overview
-    assert "predicts that gradient descent" in overview and "shows where that picture stops holding" in overview
+    # Review r20 A1: the threshold holds on a bowl; the stand-in's starting loss is none, so no "predicts" there
+    assert "predict" not in overview and "shows where that picture stops holding" in overview
 
 
 def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
@@ -110,11 +111,17 @@ def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
     overview = " ".join(L.nb.cells[0].source.split())
     # Review r17 A1/A2: the book's term is the curvature along the gradient (at most the sharpness), and "the
     # sharpness alone" holds in the quadratic picture with plain gradient descent, said where the claim is first made.
-    assert ("the mechanism it quotes is large curvature: the second-derivative term of the book's formula grows with "
-            "the curvature along the gradient, which is at most the *sharpness*") in overview        # r19 A1
-    assert ("in the quadratic picture at the starting weights, with plain gradient descent, the learning rate above "
-            "which training blows up is set by the sharpness $\\lambda_{\\max}$ alone, while the conditioning explains "
-            "why training is slow (lesson 02)") in overview
+    # Review r20 B4: the formula is named before its term is used, and the curvature along the gradient is said in words
+    assert ("the mechanism it quotes is large curvature. The formula it gives for the change of the loss in one step "
+            "(lesson 03) has a second-derivative term that grows with the curvature of the loss in the direction of the "
+            "gradient, and that curvature is at most the *sharpness*, the largest curvature of the loss") in overview
+    assert "the book's formula" not in overview and "curvature along the gradient" not in overview
+    # Review r20 A1: the sharpness alone sets the threshold on a bowl; lesson 04's starting loss is not one
+    assert ("The course adds a distinction, made in the *quadratic picture*: the loss approximated by a bowl, a "
+            "quadratic whose curvatures are all positive. There, plain gradient descent blows up above a learning rate "
+            "set by the sharpness $\\lambda_{\\max}$ alone, while the conditioning explains why training is slow "
+            "(lesson 02)") in overview
+    assert "the quadratic picture at the starting weights" not in overview
     assert "which is the *sharpness*" not in overview
     assert "The Deep Learning book answer (the thread's first," in overview
     assert "correction" not in overview and "the rate at which training blows up" not in overview
@@ -125,7 +132,8 @@ def test_the_overview_paraphrases_the_symptom_and_names_the_comments(L):
     overview = " ".join(L.nb.cells[0].source.split())
     assert "from the thousands to a trillion and then to infinity (`nan`; overflow gives `inf` first" in overview
     assert "about a trillion" not in overview                                       # r18 A3: inf first, then nan
-    assert ("The comments suggest checking the weight initialization and trying Adam; lesson 05 tests both") in overview
+    assert ("The comments suggest checking the weight initialization and trying *Adam*, an optimizer that adapts each "
+            "weight's step size to that weight's recent gradients; lesson 05 tests both") in overview   # r20 B6
     assert overview.index("The comments suggest") > overview.index("bigger loss on the next step")  # r17 B3: after the three
     row05 = next(line for line in markdown(L).splitlines() if line.startswith("| `05_"))
     assert "Adam" in row05 and "initialization" in row05
@@ -145,9 +153,12 @@ def test_the_demo_answers_both_questions_with_its_printed_numbers(L):
     # Review r15 B7: 130 compares the two runs' |x| (their losses differ by 130²); 79 is one run's loss growth.
     # Review r16 D4: one comparison per printed line.
     assert printed(L, r"0.9 → 1.1 is a {n}% larger rate\n") == (22,)
+    # Review r20 D12: the ratio to four digits, and the loss ratio is its square (16,834, not 130² = 16,900)
     assert printed(L, r"after 12 steps: \|x\| = {n} at lr = 0.9 and {n} at lr = 1.1, {n} times more\n") == (
-        0.0687, 8.92, 130)
-    assert f"so the loss x² at lr = 1.1 is {L['growth'] ** 2:,.0f} times the loss at lr = 0.9\n" in L.text()
+        0.0687, 8.92, 129.7)
+    assert (f"so the loss x² at lr = 1.1 is that ratio squared, {L['growth'] ** 2:,.0f} times the loss at lr = 0.9\n"
+            in L.text())
+    assert round(L["growth"] ** 2) == 16834 and round(L["growth"], 1) == 129.7
     assert max(len(line) for line in printed_output(L).splitlines()) < 120
     assert round(L["growth"] ** 2) == round(1.5**24)
     assert L["growth"] == pytest.approx(abs(1.2**12 / 0.8**12))
@@ -210,8 +221,8 @@ def test_what_changes_at_the_threshold_is_the_size_of_the_factor(L):
     # Review r15 A1: the factor is constant on both sides; above the threshold |1 - 2η| > 1.
     # Review r16 B3: "distance to the minimum |x|", not the undefined "error"; no "geometrically".
     md = " ".join(markdown(L).split())
-    assert ("Every step multiplies $x$ by the same factor $1 - 2\\eta$ on both sides of it, so the distance to the "
-            "minimum $|x|$ is multiplied by $|1 - 2\\eta|$") in md
+    assert ("Every step multiplies $x$ by the same factor $1 - 2\\eta$ on both sides of the threshold, so the distance "
+            "to the minimum $|x|$ is multiplied by $|1 - 2\\eta|$") in md                     # r20 B8: not "of it"
     assert ("below the threshold $|1 - 2\\eta| < 1$ and the distance to the minimum shrinks, above it "
             "$|1 - 2\\eta| > 1$ and the distance to the minimum grows instead, by the same factor each step") in md
     assert "$|1 - 2\\eta| > 1$, so the distance to the minimum $|x|$ grows by the same factor each step" in md
@@ -228,14 +239,17 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     md = " ".join(markdown(L).split())
     assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
     # Review r17 B4: the thread names no optimizer and the asker says changing it did not help; plain GD is assumed
-    assert ("The thread does not name its optimizer (the asker says changing it did not help); assume plain full-batch "
-            "gradient descent (the thread's epochs suggest minibatches, so this is a hypothesis, not the thread's setting). "
-            "In the quadratic picture of a bowl (all curvatures positive; lesson 04 finds a negative one too), "
-            "a rate trains below") in md                                          # r18 A1: only for a convex bowl
-    assert "Lesson 01 reads the thread's two rates this way, and lesson 04 measures" in md
-    # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value
-    assert ("For the thread's two rates the quadratic picture at the starting weights, with plain gradient descent, "
-            "requires the sharpness $\\lambda_{\\max}$ to lie between 2000 and 20000 (lessons 01 and 04)") in md
+    # Review r20 A2: a bowl is the second assumption, stated as one
+    assert ("The thread does not name its optimizer (the asker says changing it did not help). Make two assumptions: "
+            "the quadratic picture (the loss is a bowl) and plain *full-batch* gradient descent (every step computes its "
+            "gradient on all the training data). Both are hypotheses, not the thread's setting") in md
+    assert "On a bowl a rate trains below $2/\\lambda_{\\max}$ and blows up above it" in md
+    assert "Lesson 01 reads the thread's two rates this way. Lesson 04's stand-in network meets neither assumption" in md
+    # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value;
+    # r20 A2: and says that lesson 04's stand-in meets neither condition
+    assert ("If the loss were a bowl and the steps full-batch, the thread's two rates would put the sharpness "
+            "$\\lambda_{\\max}$ between 2000 and 20000 (lesson 01); lesson 04's stand-in is a saddle trained on "
+            "minibatches, where this window is a heuristic that sorted its two runs") in md
 
 
 def test_row_01_says_where_012_comes_from_and_that_it_converges_on_x_squared(L):
@@ -254,13 +268,17 @@ def test_terms_of_the_lesson_table_are_defined_in_their_rows(L):
     md = " ".join(markdown(L).split())
     assert ("with learning rate $\\eta$ (which the book and the thread write as $\\varepsilon$), gradient $g$ and "
             "Hessian $H$") in md
-    assert "the catapult (the [glossary](GLOSSARY.md) defines each)" in md
+    # Review r20 B6: lesson 06's terms are defined in the row itself, not only in the glossary
+    assert ("minibatch noise (each minibatch's gradient differs from the full data's), the edge of stability (the "
+            "sharpness climbing to about $2/\\eta$ and hovering there), the catapult (a loss spike after which the "
+            "sharpness falls and training recovers)") in md
 
 
 def test_the_overview_says_the_rates_are_tested_on_a_stand_in(L):
     # Review r15 B8 and D13: the thread's rates on a stand-in network; the asker writes "simple neural networks".
     overview = " ".join(L.nb.cells[0].source.split())
-    assert "tests that prediction at the thread's two rates on a stand-in network (the thread describes none)" in overview
+    assert ("The course computes that rate for a stand-in network before training (the thread describes none), tests it "
+            "at the thread's two rates") in overview
     assert "simple neural networks" in overview and "small TensorFlow network" not in overview
 
 
@@ -294,6 +312,91 @@ def test_r19_inf_arithmetic_and_the_full_batch_hypothesis(L):
     # Review r19 A2, A3: only some arithmetic on inf gives nan; the 2/λ_max window is a full-batch hypothesis
     md = " ".join(markdown(L).split())
     assert "some arithmetic on `inf`, such as `inf - inf`, then gives `nan`" in md
-    assert ("assume plain full-batch gradient descent (the thread's epochs suggest minibatches, so this is a hypothesis, "
-            "not the thread's setting)") in md
+    assert "plain *full-batch* gradient descent" in md and "Both are hypotheses, not the thread's setting" in md
     assert float("inf") + 1 == float("inf") and (float("inf") - float("inf")) != (float("inf") - float("inf"))
+
+
+# ---------------------------------------------------------------- review r20
+
+@pytest.fixture(scope="module")
+def L4():
+    return lesson("04")
+
+
+def test_r20_row_04_says_the_threshold_is_a_heuristic_that_sorted_two_minibatch_runs(L, L4):
+    # Review r20 A1-A3: lesson 04's Hessian does not *predict* the outcome: 2/λmax falls between the rates and sorted
+    # the two minibatch runs (found by running); its starting loss is a saddle; the 1e-4 run went above ηλmax = 2.
+    md = " ".join(markdown(L).split())
+    row04 = next(line for line in markdown(L).splitlines() if line.startswith("| `04_"))
+    assert "predicts" not in row04 and "explodes" not in row04
+    assert ("Its $2/\\lambda_{\\max}$, read from the Hessian before training, falls between $10^{-4}$ and $10^{-3}$ and "
+            "sorted its two minibatch runs; that is a heuristic, found by running: its starting loss is a *saddle* (it "
+            "curves down about as steeply as it curves up), not a bowl, and in the $10^{-4}$ run "
+            "$\\eta\\lambda_{\\max}$ later rose above 2 at a few steps while the run stayed finite") in row04
+    assert ("it trains on minibatches, and at its starting weights its loss is a *saddle*, curving down about as steeply "
+            "as it curves up. There $2/\\lambda_{\\max}$, measured before training, is a heuristic: it falls between the "
+            "two rates and sorted the two runs, and the $10^{-4}$ run stayed finite although its "
+            "$\\eta\\lambda_{\\max}$ later rose above 2 at a few steps") in md
+    # what lesson 04 printed: the threshold between the rates, 1e-3 diverged and 1e-4 did not
+    assert 1e-4 < L4["info.critical_lr"] < 1e-3
+    assert L4["fast.diverged_at"] is not None and "without diverging" in L4["slow.message"]
+    # minibatch runs: 32 rows per step, 1,024 rows
+    assert L4["LESSON.batch_size"] < L4["LESSON.n_samples"]
+    # a saddle with |λmin| comparable to λmax
+    assert L4["lam_min"] < 0 and 0.5 < abs(L4["lam_min"]) / L4["info.sharpness"] < 2
+    # ηλmax along the 1e-4 run above 2 at a few of its steps
+    assert L4["closest"] > 2 and 0 < len(L4["above_two"]) <= 5
+    assert "heuristic" in L4.text() and "found by running" in L4.text()
+
+
+def test_r20_the_minibatch_evidence_is_the_thread_s_three_values_after_one_epoch(L):
+    # Review r20 B9: an epoch exists in full-batch descent too; the evidence is three losses for one epoch
+    md = " ".join(markdown(L).split())
+    assert ("the asker's loss went from the thousands to a trillion and then to infinity after one epoch, three values, "
+            "while one full-batch step per epoch gives only a before and an after, so the thread suggests several steps "
+            "per epoch, on minibatches") in md
+    assert "the thread's epochs suggest" not in md
+
+
+@pytest.mark.parametrize("term, meaning", [
+    ("minibatch", "a small subset of the training data"),                      # B6
+    ("full-batch", "every step computes its gradient on all the training data"),
+    ("Adam", "an optimizer that adapts each weight's step size"),
+    ("quadratic picture", "the loss approximated by a bowl"),                  # B5
+    ("catapult", "a loss spike after which the sharpness falls"),
+    ("condition number", "the largest curvature over the smallest"),
+    ("zig-zag", "steps bouncing across a narrow valley"),
+    ("clipping", "capping the gradient's length"),
+    ("edge of stability", "the sharpness climbing to about"),
+    ("momentum", "each step adds a fraction of the previous one"),
+    ("saddle", "it curves down about as steeply as it curves up"),
+])
+def test_r20_a_term_is_explained_where_lesson_00_first_uses_it(L, term, meaning):
+    # Review r20 B6: the Notation promises that every term is defined where it first appears
+    md = " ".join(markdown(L).split())
+    first = md.index(term)
+    assert meaning in md[first:first + len(term) + 30 + len(meaning)], md[first - 40:first + 120]
+
+
+def test_r20_the_overview_says_what_overshooting_means_before_the_demo(L):
+    # Review r20 B7: not the cryptic "stepped across rather than down"
+    overview = " ".join(L.nb.cells[0].source.split())
+    assert "stepped across" not in overview
+    assert ("a parabola such as $x^2$, on which too long a step crosses the minimum and lands higher on the other side "
+            "(the demo below)") in overview
+    (above,) = printed(L, r"lr = 1.1: x is multiplied by {n} per step")
+    assert above < -1                                      # crosses the minimum (sign flips) and lands farther out
+
+
+def test_r20_the_rule_is_for_positive_curvature(L):
+    # Review r20 D13: for f'' < 0 gradient descent moves away at every rate
+    md = " ".join(markdown(L).split())
+    assert "the rule $\\eta < 2/f''$ for any positive curvature $f''$" in md and "for any curvature" not in md
+
+
+def test_r20_the_overview_is_split_into_short_paragraphs(L):
+    # Review r20 D14: the answers, the comments and the course's distinction no longer run as one paragraph
+    paragraphs = L.nb.cells[0].source.split("\n\n")
+    assert max(len(p.split()) for p in paragraphs) < 120
+    assert sum("The course adds a distinction" in p or "The other answer points" in p or
+               "The thread's two answers" in p for p in paragraphs) == 3
