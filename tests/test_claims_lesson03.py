@@ -541,6 +541,10 @@ def test_r20_b8_b9_b10_b11_b12_scope_and_terms(L):
     # B10: full-batch and minibatch said in words
     assert "full-batch step (one on the gradient of the whole data set)" in text
     assert "minibatch steps, each on the gradient of a small batch of the data" in text
+    # B10: the regression's θ and MSE are lesson 2's
+    assert "The regression (its weights written $\\theta$ and its loss the mean squared error, MSE, as in lesson 2)" in text
+    lesson2 = "".join(c.source for c in lesson("02").nb.cells if c.cell_type == "markdown")
+    assert "mean squared error (MSE) $L(\\theta)" in lesson2
     # B12: the actual change stays below the parabola in the window shown (asserted over that window elsewhere)
     assert "in the window shown the actual change stays below the parabola" in text
 
