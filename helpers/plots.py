@@ -604,8 +604,8 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
                  title=(f"prediction error: within {check.tolerance:.0%} up to η = {check.valid_up_to:.2g}"
                         if np.isfinite(check.valid_up_to) else
                         f"prediction error: never within {check.tolerance:.0%}"))
-    ax_change.legend(loc="upper left", fontsize=READABLE["legend"])
-    ax_error.legend(loc="upper left", fontsize=READABLE["legend"])
+    for ax in (ax_change, ax_error):                       # below the axes: inside, they hid the rising curves
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=READABLE["legend"])
     _fonts(ax_change, ax_error)
     return out
 
