@@ -545,13 +545,18 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
 
     Returns
     -------
-    dict with ``predicted``, ``actual``, ``error`` and ``error_of_loss`` (Line2D).
+    dict with ``predicted``, ``actual``, ``error`` and ``error_of_loss`` (Line2D), and
+    ``predicted_top`` (the prediction's part along the sharpest direction ``v``, dashed) when
+    ``check.predicted_top`` is finite.
     """
     out = {}
     (out["predicted"],) = ax_change.plot(check.lrs, check.predicted, color=COLORS["predicted"], lw=2.5,
                                          label="predicted: η²/2 gᵀHg − η gᵀg")
     (out["actual"],) = ax_change.plot(check.lrs, check.actual, "o-", ms=3, color=COLORS["actual"], lw=1.5,
                                       label="actual: L(w − ηg) − L(w)")
+    if np.all(np.isfinite(check.predicted_top)):          # the part along v: it turns positive at 2/λ_max
+        (out["predicted_top"],) = ax_change.plot(check.lrs, check.predicted_top, "--", color=COLORS["predicted"],
+                                                 lw=1.5, label="predicted, part along v: (η²λ_max/2 − η)(g·v)²")
     ax_change.axhline(0.0, color="k", lw=0.8)
     ax_change.axhline(-check.loss, color=COLORS["threshold"], ls=":", lw=1.5,
                       label=f"ΔL = −L = {-check.loss:,.0f}: the loss would be 0")
@@ -588,8 +593,8 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
     if critical_lr is not None:
         for ax in (ax_change, ax_error):
             ax.axvline(critical_lr, color=COLORS["large"], ls="--", lw=1.2,
-                       label=(f"2/λ_max = {critical_lr:.2g}: above it, the quadratic model's\n"
-                              "one-step change along v is positive (the total need not be)") if ax is ax_change
+                       label=(f"2/λ_max = {critical_lr:.2g}: above it, the part along v\n"
+                              "(green dashed) is positive (the total need not be)") if ax is ax_change
                        else f"2/λ_max = {critical_lr:.2g}")
     ax_change.set_xscale("log")
     ax_change.set_ylim(-2 * check.loss, 2 * check.loss)
@@ -599,8 +604,8 @@ def draw_step_check(ax_change, ax_error, check, rates=(1e-4, 1e-3), critical_lr=
                  title=(f"prediction error: within {check.tolerance:.0%} up to η = {check.valid_up_to:.2g}"
                         if np.isfinite(check.valid_up_to) else
                         f"prediction error: never within {check.tolerance:.0%}"))
-    ax_change.legend(loc="upper left", fontsize=READABLE["legend"])
-    ax_error.legend(loc="upper left", fontsize=READABLE["legend"])
+    for ax in (ax_change, ax_error):                       # below the axes: inside, they hid the rising curves
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=READABLE["legend"])
     _fonts(ax_change, ax_error)
     return out
 

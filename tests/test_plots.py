@@ -122,7 +122,8 @@ def test_step_check_figure_draws_prediction_actual_and_error():
     lrs = np.geomspace(1e-6, 1e-2, 9)
     predicted = -lrs * 1e7 + lrs**2 * 1.2e10
     actual = predicted * (1 + lrs * 100)
-    check = SimpleNamespace(lrs=lrs, predicted=predicted, actual=actual, loss=1e4, tolerance=0.1,
+    top = (lrs**2 / 2 * 5e3 - lrs) * 2e6                      # the part along v: positive above 2/λ_max = 4e-4
+    check = SimpleNamespace(lrs=lrs, predicted=predicted, predicted_top=top, actual=actual, loss=1e4, tolerance=0.1,
                             relative_error=np.abs(predicted - actual) / np.abs(actual), valid_up_to=1e-3,
                             actual_turns_positive_at=lrs[np.argmax(actual > 0)],
                             index=lambda lr: int(np.argmin(np.abs(np.log(lrs / lr)))))
@@ -137,8 +138,10 @@ def test_step_check_figure_draws_prediction_actual_and_error():
                          for label in [p.get_label() for p in ax_error.patches])
     assert ax_change.get_ylim() == (-2e4, 2e4) and "up to η = 0.001" in ax_error.get_title()
     # above 2/λ_max one step's part along v is positive, its total need not be (lesson 4's split)
-    assert ("2/λ_max = 0.0004: above it, the quadratic model's\none-step change along v is positive (the total need not be)"
+    assert ("2/λ_max = 0.0004: above it, the part along v\n(green dashed) is positive (the total need not be)"
             in ax_change.get_legend_handles_labels()[1])
+    np.testing.assert_allclose(out["predicted_top"].get_ydata(), top)              # r20 C14: the part along v is drawn
+    assert np.all(top[lrs > 4e-4] > 0) and np.all(top[lrs < 4e-4] < 0)
     assert "2/λ_max = 0.0004" in ax_error.get_legend_handles_labels()[1]     # r15 C18: the right panel names its line too
     for ax in (ax_change, ax_error):                                         # r16 C16: the circles are named
         assert "η = 0.0001, 0.001 (black circles)" in ax.get_legend_handles_labels()[1]
