@@ -1148,7 +1148,7 @@ def draw_edge_runs(ax_loss, ax_edge, runs, labels, ax_diverged=None, relative=Fa
         if run.stopped_at is not None:
             last = loss[run.stopped_at]
             if np.isfinite(last):
-                ax.plot([run.stopped_at], [last], "X", ms=11, mec="k", color=color, zorder=5)
+                ax.plot([run.stopped_at], [last], "X", ms=11, mec="k", color=color, zorder=5, clip_on=False)   # not cut at the last step
             else:
                 _mark_nonfinite(ax, run.stopped_at, color)
         out["loss"].append(line)

@@ -239,7 +239,7 @@ def test_at_3_the_sharpness_rose_and_the_values_off_the_panel_are_named(L):
     # R7-4: the drop is the catapult's sign, not a quadratic prediction; the early total loss stayed below its start on 4 of 5
     assert "the sharpness at the start foretold the first steps" not in markdown(L)
     assert sum(s < 1 for s in L["early_spikes"]) == 4
-    assert "Over steps 1–19 the total loss of the 1.5 × runs stayed below its start on four seeds of five (table)" in markdown(L)
+    assert "On the other four seeds the sharpness dropped below the edge without the total loss rising above its start" in markdown(L)
     assert L["edge_start"][1][1] < 1 < L["edge_start"][1][0]
     # C2: the 3 × values above the panel (top 20) are stated on it; the 10 × run says it was measured once
     assert L["off_note"].startswith("above the panel (> 20): 3 x 2/λ₀ˢ ")
@@ -298,20 +298,33 @@ def test_every_loss_rise_comes_above_the_edge_but_the_edge_does_not_mark_the_ris
     assert "swings about the edge, as in the edge-of-stability runs" not in text
 
 
-def test_the_thread_rate_is_above_4_over_lambda0_and_below_12_over_lambda0_and_diverges(L):
-    assert 2 < L["thread_multiple"] < 6
-    # A4: past 4/λ₀, below Lewkowycz et al.'s 12/λ₀ for ReLU nets, and their λ₀ is not this sharpness
-    assert "above 4/λ₀ = 2 x 2/λ₀, below 12/λ₀ = 6 x 2/λ₀" in L.text()
+def test_the_thread_rate_sits_below_lewkowyczs_threshold_measured_with_their_eigenvalue_and_diverges(L):
+    # r20 A1: their λ₀ is the Gauss-Newton part's top eigenvalue (λ_GN), measured here as lesson 4 does
+    lam_gn, m = L["lam_gn"], L["gn_multiple"]
+    assert m == pytest.approx(1e-3 * lam_gn / 2) and f"{m:.2f}" == "0.41" and m < 1       # lesson 4: 1e-3 below 2/λ_GN
+    assert 0 < lam_gn < L["mb.full"]                                                     # a small fraction of the sharpness
+    assert f"λ_GN = {lam_gn:.4g} = {lam_gn / L['mb.full']:.2f} x the sharpness λ₀; 2/λ_GN = {2 / lam_gn:.2e}" in L.text()
+    assert f"lr = 1e-3 is {m:.2f} x 2/λ_GN: below it, in their lazy phase" in L.text()
+    code4 = "".join("".join(c["source"]) for c in json.loads(next((ROOT / "notebooks").glob("04_*.ipynb")).read_text())["cells"])
+    assert "lam_gn = gauss_newton_sharpness(model.get_weights(), x)" in code4            # the same measurement in lesson 4
+    assert any(c.cell_type == "code" and "lam_gn = gauss_newton_sharpness(model.get_weights(), x)" in c.source for c in L.nb.cells)
     text = markdown(L)
+    assert "above 4/λ₀" not in L.text() and "past the end of Lewkowycz" not in text and "as the first range would have it" not in text
     assert "above the end of Lewkowycz et al.'s catapult range" not in text and "wider for ReLU nets" not in text
-    assert "it reached about six times the threshold ($12/\\lambda_0$)" in text
+    assert "it reached about six times it ($12/\\lambda_{GN}$)" in text
+    assert ("Measured with their own eigenvalue, the thread's 1e-3 lies below $2/\\lambda_{GN}$ (printed above; lesson 4 found the same, "
+            "under *The catapult criterion*): in the phase their theory calls **lazy**") in text
+    assert "So by their criterion 1e-3 should train on this net" in text
+    assert "So their criterion, with their own $\\lambda_{GN}$, does not transfer to this net" in text
+    assert ("- Measured with Lewkowycz et al.'s own eigenvalue $\\lambda_{GN}$, the thread's 1e-3 is 0.41 × their threshold "
+            "$2/\\lambda_{GN}$ on the lesson-4 net, in the lazy phase where their theory predicts stable training; in full-batch "
+            "gradient descent on one seed it diverged") in text
     heading = text.index("Where does the thread's rate sit"), text.index("## The thread's answers, checked")
     assert heading[0] < text.index("**tangent kernel**") < heading[1]                 # R7-9: defined where it is used
     assert "strongly **indefinite**" in text and L["lam_min0"] < -0.8 * L["mb.full"]
     # B2: the pointer names a heading that exists
     assert "#### The run at 1e-3, step by step" in text and "under answer 1 (*The run at 1e-3, step by step*)" in text
     assert "The next section runs it" not in text
-    assert L["thread_multiple"] == pytest.approx(1e-3 * L["mb.full"] / 2)
     assert L["full_1e3.stopped_at"] is not None and L["full_1e3.stopped_at"] <= 10   # "within a few steps"
     # R7-8: "Its sharpness did drop on the way, on two steps below λ₀ itself, but not below the edge"
     k = L["full_1e3.stopped_at"]
@@ -354,13 +367,14 @@ def test_the_gradient_step_decreases_the_loss_to_second_order_yet_full_batch_gd_
     # R7-6, R11-13: the criterion predicts a threshold; the observed boundary is not sharp (0.9 x diverged, others not)
     assert "Only the model's positive-curvature part gives a threshold, at `critical_lr`, between 1e-4 and 1e-3" in text      # R14-A1
     # r19 A3: the full-batch evidence is lesson 5's run; the minibatch failures are against a full-batch criterion
-    assert ("- *Observed.* The boundary is not a sharp line. Failures began below it: lesson 5's full-batch run at 0.9 × `critical_lr` "
+    assert ("- *Observed.* The boundary is not a sharp line. On the lesson-4 net failures began below `critical_lr`: lesson 5's full-batch run at 0.9 × `critical_lr` "
             "passed $10^6$ times its starting loss (cited; its steps 0–2 are re-run in the first section).") in text
     assert ("but `critical_lr` is a full-batch criterion, and a minibatch run's stability also depends on how the minibatch Hessians "
             "spread, so those eight are no test of it") in text
     assert "(two different criteria, each a failure)" not in text
     # R8-5, R8-10: model.fit's finite run and lesson 5's He init at 1.02 x are named; critical_lr's pointer is right
-    assert "A success came above it: on the small net, 1.5 × $2/\\lambda_0^{\\mathrm{s}}$ trained on 5 of 5 seeds (the catapult section)." in text
+    assert ("On the small net a success came above its own threshold: 1.5 × $2/\\lambda_0^{\\mathrm{s}}$ trained on 5 of 5 seeds "
+            "(the catapult section).") in text                                               # r20 B8: each net against its own
     assert "(Lesson 5's He init, weights of variance $2/\\text{fan}_\\text{in}$, trained at 1.02 × its `critical_lr`, *Fix 4*: just above, within the estimate's tolerance.)" in text
     assert L5["he_1e_4.trains"] and f"{1e-4 * L5['he_1e_4.sharpness_before'] / 2:.2f}" == "1.02"
     assert "at `critical_lr`, between 1e-4 and 1e-3 (printed in the first section)" in text and L.text().index(f"critical_lr {2 / L['mb.full']:.2e}") < L.text().index("## Progressive sharpening")
@@ -554,8 +568,8 @@ def test_the_overview_names_both_nets(L):
     assert "on small nets so every run takes seconds" not in overview
     assert ("- the **lesson-4 net**, where the thread's rates are at stake: in the first section, at the end of the third "
             "section and in the closing section on the thread's answers;\n- a **small net**, in the two sections between") in overview  # r15 B10
-    assert ("200 for the *catapult* (at a rate above the threshold at the start, two signs in the first steps: the part of the loss along "
-            "the direction of largest curvature grows, then the sharpness drops below $2/\\eta$") in overview
+    assert ("200 for the *catapult* (at a rate above the threshold at the start, two signs in the first steps: the loss rises, "
+            "then the sharpness drops below $2/\\eta$") in overview
     assert "$\\lambda_0$ is always the lesson-4 net's sharpness at the start; the small net's is $\\lambda_0^{\\mathrm{s}}$" in overview
     assert L["loss0"] > 1e3 and L["eos.lr"] == 0.1 and len(L["eos.losses"]) == 1000   # two different nets; a thousand steps
 
@@ -604,7 +618,7 @@ def test_round_8_minors_the_catapult_control_the_thread_multiple_and_the_compute
     assert "nothing measured here tells the two names apart" not in text and "Its first sign is not shown" not in text
     # R8-8: each net's own λ₀; the comparison is not withdrawn after being made
     # R14-B9: the lesson-4 net's multiple is no longer set against the small net's 1.5 x and 3 x
-    assert "Here $\\lambda_0$ is again the lesson-4 net's initial sharpness, printed in the first section" in text and "neither range transfers" not in text
+    assert "neither range transfers" not in text
     assert "That is between the small net's 1.5 ×" not in text and "3 × (one run, seed 0, diverged)" not in text
     # R8-13: the remarks printed beside the numbers are conditions computed from them
     ratio = -L["predicted"][0] / L["gc.loss"]                  # the first step's predicted change is the formula at the start
@@ -648,18 +662,13 @@ def test_round_11_the_bound_is_stated_the_boundary_is_not_sharp_and_the_step_cou
 
 # ------------------------------------------------------------------ Round 11 review (r11_06)
 
-def test_r11_a1_the_thread_rate_agrees_with_the_solvable_models_range_and_the_run_is_the_evidence(L):
-    """'past the end of Lewkowycz et al.'s catapult range for their solvable model, inside the one they found for wide
-    ReLU nets. It diverged, as the first range would have it'."""
-    m = L["thread_multiple"]
-    assert 2 < m < 6 and f"lr = 1e-3 is {m:.2f} x its 2/λ₀" in L.text()
-    assert "above 4/λ₀ = 2 x 2/λ₀, below 12/λ₀ = 6 x 2/λ₀" in L.text()
-    assert L["full_1e3.stopped_at"] is not None
+def test_r11_a1_the_run_at_1e_3_diverged_where_their_lazy_phase_predicts_training(L):
+    """r20 A1: 'did this run ... train, as Lewkowycz et al.'s lazy phase predicts? No'."""
+    assert L["gn_multiple"] < 1 and L["full_1e3.stopped_at"] is not None
     text = markdown(L)
-    assert "and there it diverged: the catapult ranges published for wide nets do not transfer to it by a multiple" not in text
-    assert ("past the end of Lewkowycz et al.'s catapult range for their solvable model, inside the one they found for wide ReLU nets. "
-            "In full-batch gradient descent on one seed it diverged, as the first range would have it") in text
-    assert "That outcome is what the solvable model's range would give (the rate is past its end) and not what the ReLU nets' range would" in text
+    assert ("did this run, full-batch gradient descent on one seed, train, as Lewkowycz et al.'s lazy phase predicts? No: it passed "
+            "$10^6$ times its starting loss at step 5") in text and L["full_1e3.stopped_at"] == 5
+    assert "That outcome is what the solvable model's range would give" not in text
 
 
 def test_r11_a2_one_step_lowered_every_other_batch_at_both_rates_and_any_step_is_not_claimed(L):
@@ -759,8 +768,8 @@ def test_r11_b12_the_answers_diagnosis_is_compared_with_the_rule_of_thumb(L):
     # R14-A4: the answer's ill-conditioning is Goodfellow et al.'s (the curvature term outgrowing the first-order one),
     # credited as the mechanism found; only the condition number is said not to set the threshold
     assert "The answer's *label* fits worse than that rule of thumb" not in md
-    assert ("- *Ill-conditioning.* The answer's word, in its own formula as in Goodfellow et al.'s §8.2.1, means the curvature term "
-            "outgrowing the first-order one. On this run the loss rose on the steps where that term won (the replay table).") in md
+    assert ("- *Ill-conditioning.* In Goodfellow et al.'s §8.2.1, which the answer follows, ill-conditioning shows itself as the "
+            "curvature term outgrowing the first-order one. On this run the loss rose on the steps where that term won (the replay table).") in md
     assert "The word's other meaning, a large condition number $\\kappa$, does not set the threshold; $\\lambda_{\\max}$ does" in md
     assert "the first step's was negative" not in md and "The second-order change of the whole first step was negative" not in md
     assert L["same_sign"] == len(L["predicted"]) == 5                      # "had the sign of every step's change"
@@ -856,8 +865,8 @@ def test_r12_c13_steps_0_to_4_are_shaded_by_construction_and_the_later_rises_are
 def test_r12_b8_r14_b8_the_1e3_runs_outcome_is_read_after_its_table(L):
     md = markdown(L)
     assert "what follows summarises it ahead of time" not in md                       # R14-B8: no outcome before its table
-    assert "The run printed further down, under answer 1 (*The run at 1e-3, step by step*), is full-batch gradient descent at 1e-3 from the same initial weights, on one seed, and whether a catapult caught it is read there" in md
-    verdict = md.index("First the question left open under the catapult: did one catch this run, full-batch gradient descent on one seed? No: it passed $10^6$ times its starting loss at step 5")
+    assert "The run printed further down, under answer 1 (*The run at 1e-3, step by step*), is full-batch gradient descent at 1e-3 from the same initial weights, on one seed, and whether it trained is read there" in md
+    verdict = md.index("First the question left open under the catapult: did this run, full-batch gradient descent on one seed, train, as Lewkowycz et al.'s lazy phase predicts? No: it passed $10^6$ times its starting loss at step 5")
     assert md.index("#### The run at 1e-3, step by step") < verdict
     assert md.index("on two steps below $\\lambda_0$ itself, but not below the edge") > md.index("#### The run at 1e-3, step by step")
     assert L["full_1e3.stopped_at"] == 5 and "diverged at step 5: loss" in L.text()
@@ -909,12 +918,14 @@ def test_r14_a1_the_answer_to_question_1_rests_on_measured_runs_and_the_one_dire
     assert "## Try it" in lesson4
     code4 = "".join("".join(c["source"]) for c in json.loads(next((ROOT / "notebooks").glob("04_*.ipynb")).read_text())["cells"])
     assert "lr_sweep(model, x, y, np.logspace(-5, -2, 13)" in code4
-    assert "In lesson 4 (*Try it*), on a grid of 13 rates from $10^{-5}$ to $10^{-2}$, it lay between the largest rate that stayed finite" in md
+    assert ("In lesson 4 (*Try it*), on a grid of 13 rates from $10^{-5}$ to $10^{-2}$, too coarse to show the failure at 0.9 × "
+            "`critical_lr`, it lay between the largest rate that stayed finite") in md              # r20 D19
+    assert 1e-5 * 10 ** (3 / 12) > 1.7e-5 and 0.9 > 1 / 10 ** (3 / 12)                   # grid ×1.78 apart: 0.9 x sits between two points
     # the README's 20 further seeds
     readme = (ROOT / "README.md").read_text()
     assert ("| `blowup_seeds.py --seeds 20 --first-seed 100` | the lesson-4 claims on 20 seeds never used for tuning | "
             "inf or nan at 1e-3: 20/20; 1e-4 trains: 20/20; 1e-4 < 2/sharpness < 1e-3: 20/20 |") in readme
-    assert ("on 20 further seeds never used for tuning (the README's table, under answer 1), 1e-3 reached inf or nan "
+    assert ("on 20 further seeds never used for tuning (the README's table, cited under answer 1, not run here), 1e-3 reached inf or nan "
             "on all 20, 1e-4 trained on all 20, and the threshold lay between the two rates on all 20") in md
     # the caveats, printed under the factors and quoted with the printed values
     fall = 1 - L["full_1e3.losses"][1] / L["full_1e3.losses"][0]
@@ -926,13 +937,14 @@ def test_r14_a1_the_answer_to_question_1_rests_on_measured_runs_and_the_one_dire
     assert ("at 1e-3 the first step *lowered* the loss, by 88%, and the sharpness rose 5.8-fold in that one step, after which the model "
             "at the start no longer describes the run") in md
     assert ("and at 0.9 × `critical_lr`, below this full-batch threshold, lesson 5's full-batch run diverged (cited; its steps 0–2 re-run "
-            "in the first section); all eight minibatch orders reached inf/nan there too, but against a full-batch criterion") in md   # r19 A3
+            "in the first section); all eight minibatch orders reached inf/nan there too, but `critical_lr` is a full-batch criterion, which "
+            "minibatch runs do not test.") in md   # r19 A3, r20 B7
     # a saddle: only the positive-curvature part gives a threshold
     assert L["lam_min0"] < 0
     assert "The Hessian at the start is indefinite, so the model is a saddle, and only its positive-curvature part gives a threshold." in md
     assert "along that direction the model is wrong at any rate" in md and 1 - 1e-4 * L["lam_min0"] > 1
     assert ("- A rate is large or small only against the curvature: on the lesson-4 net the threshold from the initial weights separated "
-            "the thread's two rates on lesson 4's seed and on the README's 20 further seeds") in md
+            "the thread's two rates on lesson 4's seed and, in the README's table (cited, not run here), on 20 further seeds") in md
     assert 1e-4 < 2 / L["mb.full"] < 1e-3                                # and on this lesson's seed
 
 
@@ -1056,7 +1068,8 @@ def test_r15_a1_the_initialization_claim_says_only_what_the_runs_show(L):
 
 def test_r15_a2_the_no_is_for_full_batch_gd_on_one_seed(L):
     md = markdown(L)
-    assert ("did one catch this run, full-batch gradient descent on one seed? No: it passed $10^6$ times its starting loss at step 5") in md
+    assert ("did this run, full-batch gradient descent on one seed, train, as Lewkowycz et al.'s lazy phase predicts? No: it passed "
+            "$10^6$ times its starting loss at step 5") in md
     assert L["full_1e3.stopped_at"] == 5 and L["full_1e3.losses"][5] > 1e6 * L["full_1e3.losses"][0]
     assert "That answers for full-batch gradient descent only" in md and "so that run answers for full-batch gradient descent only" in md
     readme = (ROOT / "README.md").read_text()                             # the README's minibatch runs, cited
@@ -1082,7 +1095,8 @@ def test_r15_a4_small_steps_lower_the_loss_at_the_start_and_the_book_speaks_of_l
     # r16 B6: the algebraic 199-of-199 check is gone; the turning point is the informative number
     assert ("what the book means is its turning point $2g^\\top g/g^\\top H g$ falling below the rates in use. At the start of the "
             "lesson-4 net that turning point lies several times above the thread's 1e-3 (printed below)") in md
-    assert "The book's remark is about later in training" in md
+    assert "This lesson reads the remark as one about later in training, because §8.2.1 goes on to describe runs" in md   # r20 A4
+    assert "The book's remark is about later in training" not in md
     turning, multiple = printed(L, r"ε = 2gᵀg/gᵀHg = {n} = {n} x the thread's 1e-3")
     assert 2 < multiple < 10 and turning == pytest.approx(4.92e-3, abs=5e-6)       # the review's 4.92e-3
     assert "step sizes from 1e-8 up" not in L.text() and "n_small_fall" not in L.ns
@@ -1105,13 +1119,12 @@ def test_r15_b6_in_one_line_answers_both_questions_with_printed_values(L):
     block = cell.split("### In one line")[1].split("## What we learned")[0]
     lam0 = L["mb.full"]
     assert f"{2 / lam0:.1e}" == "3.9e-04" and f"{1e-4 * lam0 / 2:.2f}" == "0.26" and f"{1e-3 * lam0 / 2:.2f}" == "2.58"
-    assert "`critical_lr` $= 2/\\lambda_0$, about 3.9e-4, and the tenfold change moved the rate across it: 1e-4 is 0.26 × it (printed under" in block
+    assert "`critical_lr` $= 2/\\lambda_0$, about 3.9e-4, and the tenfold change moved the rate across it: 1e-4 is 0.26 × it and 1e-3 is 2.58 × it (both printed under" in block
     text = L.text()
     assert f"lr = 0.0001 (0.26 x critical_lr), below critical_lr = 2/λ₀ = {2 / lam0:.2e}" in text
-    assert f"lr = 0.001 (its multiple printed under the catapult), above critical_lr = 2/λ₀ = {2 / lam0:.2e}" in text
-    assert text.count(f"{L['thread_multiple']:.2f} x") == 1 and f"{L['thread_multiple']:.2f}" == "2.58"   # r17 D10: printed once
-    assert ("1e-3 is 2.58 × it (printed under the catapult, after *Where does the thread's rate sit on this scale?*)" in block
-            and "Where does the thread's rate sit on this scale?" in markdown(L))
+    assert f"lr = 0.001 (2.58 x critical_lr), above critical_lr = 2/λ₀ = {2 / lam0:.2e}" in text     # r20 D16: the number, printed once
+    assert text.count("2.58 x") == 1
+    assert "1e-3 is 2.58 × it (both printed under *The course's answer: why a tenfold change of rate matters*)" in block
     assert "**Why did minimising raise the loss?**" in block and "so the real loss, not only the model, was overshot" in block
     assert "**Why does one order of magnitude matter?**" in block
 
@@ -1141,20 +1154,20 @@ def test_r15_b9_one_lambda_0_per_net_and_one_spelling_of_the_ratio(L):
     out = printed_output(L)
     assert "lr / (2/sharpness)" not in out and "sharpness / (2/lr)" in out
     assert "initial sharpness" in out and "2/λ₀ˢ = " in out and "x 2/λ₀ˢ:" in out
-    assert f"lr = 1e-3 is {1e-3 * L['mb.full'] / 2:.2f} x its 2/λ₀ = " in out          # plain λ₀: the lesson-4 net
+    assert f"lr = 0.001 ({1e-3 * L['mb.full'] / 2:.2f} x critical_lr), above critical_lr = 2/λ₀ = " in out   # plain λ₀: the lesson-4 net
     md = markdown(L)
     assert md.count("lr / (2/sharpness)") == 1 and "(lesson 5 writes lr / (2/sharpness), the same number)" in md
     catapult = md.split("## The catapult: rates above the threshold at the start")[1].split("Where does the thread's rate sit")[0]
     plain = re.findall(r"\\lambda_0(?!\^)", catapult)
-    assert len(plain) == 3 and ("($4/\\lambda_0$ in their notation; their $\\lambda_0$ is a wide net's tangent-kernel eigenvalue, "
-                                "not the sharpness of either of this lesson's narrow nets") in catapult   # only Lewkowycz et al.'s symbol
+    assert len(plain) == 1 and ("Their threshold is $2/\\lambda_{GN}$, where $\\lambda_{GN}$ (their $\\lambda_0$) is a wide net's "
+                                "tangent-kernel eigenvalue, not the sharpness of either of this lesson's narrow nets") in catapult   # r20 B9
     assert any("λ₀ˢ" in alt for alt in figure_titles(L))
 
 
 def test_r15_b10_dense_paragraphs_split(L):
     md = markdown(L)
     assert "It uses two nets:\n\n- the **lesson-4 net**" in md
-    assert "But their ranges do not transfer by a multiple:\n\n- Their $\\lambda_0$ is the top eigenvalue" in md
+    assert "not by this lesson's $\\lambda_0$:\n\n- Their $\\lambda_0$, written $\\lambda_{GN}$ here, is the top eigenvalue" in md
     assert "**Predicted and observed thresholds differ.**\n\n- *Predicted.*" in md
     for head in ("- *Observed.*", "- *Ill-conditioning.*", "- *Formula and rule.*"):
         assert head in md, head
@@ -1280,7 +1293,7 @@ def test_r17_a4_b5_b6_b7_d8_catapult_overshoot_inits_and_the_course_answer_headi
     assert "stayed finite for 64 steps (as long as it ran)" in md
     # D8: the course's answer to the first question has its own heading, and the pointer follows it
     assert "### The course's answer: why a tenfold change of rate matters" in md and "#### Why a tenfold change" not in md
-    assert "(printed under *The course's answer: why a tenfold change of rate matters*)" in md
+    assert "(both printed under *The course's answer: why a tenfold change of rate matters*)" in md
 
 
 def _seed_row(L, seed):
@@ -1302,17 +1315,22 @@ def test_r19_a1_seed_1_is_a_catapult_by_the_sources_observable(L):
     assert ("By Lewkowycz et al.'s own observable, the total loss rising and then falling while the sharpness drops below $2/\\eta$, "
             "seed 1 shows a catapult: its loss rose to 1.79 times its start in steps 1–19, its sharpness / (2/lr) was 0.90 at step 5, "
             "and it ended at 0.285 times its start (table, row seed 1).") in md
-    assert "The lesson's stricter two-sign test, growth of the part of the loss along the sharp direction, was not measured" in md
+    assert "The lesson's stricter" not in md and "no seed is shown to pass or fail it" not in md                  # r20 B5
+    assert ("the part of the loss along the sharp direction, which can grow while the total falls, was not measured, so whether those four "
+            "catapulted is not decided here") in md
     # the other four: below the edge at step 5, no early rise of the total loss
     others = [_seed_row(L, s) for s in (0, 2, 3, 4)]
     assert all(r[2] < 1 and r[4] < 1 for r in others)
-    assert "On the other four seeds the sharpness dropped below the edge without the total loss rising above its start." in md
+    assert "On the other four seeds the sharpness dropped below the edge without the total loss rising above its start;" in md
     assert "What every seed showed instead is the drop in sharpness, the catapult's second sign" in md
     # the Overview and What we learned agree
-    assert ("Lewkowycz et al. observe it in the total loss, rising and then falling while the sharpness drops below $2/\\eta$, which one "
-            "seed of five shows here, and the part along the direction of largest curvature is not measured)") in md
-    assert ("seed 1 (to 1.79 times its start, ending at 0.285 times it): a catapult by Lewkowycz et al.'s own observable. The lesson's "
-            "stricter test, growth of the part of the loss along the sharp direction, was not measured.") in md
+    assert ("the rise of the total loss, which Lewkowycz et al. watch, shows on one seed of five here, and whether the other four "
+            "catapulted is not decided)") in md
+    assert "the loss *grows* (they watch the total loss), and then the sharpness *drops*" in md
+    assert "the part along the direction of largest curvature is not measured)" not in md
+    assert ("seed 1 (to 1.79 times its start, ending at 0.285 times it): a catapult by Lewkowycz et al.'s own observable. Whether the "
+            "other four catapulted is not decided here: the part of the loss along the sharp direction, which can grow while the total "
+            "falls, was not measured.") in md
 
 
 def test_r19_a4_a5_a6_a7_d15_narrowed(L):
@@ -1334,7 +1352,9 @@ def test_r19_a4_a5_a6_a7_d15_narrowed(L):
     assert "The minibatch order moved the step of that blow-up" not in md
     # A7: what is shown about the initialization
     assert "The initialization can cause the blow-up." not in md
-    assert "no run here or in lesson 5 shows a change of initialization alone turning 1e-3 from training into a blow-up" in md
+    assert "no run here or in lesson 5 shows a change of initialization alone" not in md                  # r20 A2: empty, cut
+    assert ("and at 1e-4 the $N(0,1)$ run reached inf/nan at step 3 (lesson 5, *Fix 4*), so an initialization that large is, on its "
+            "own, enough to make the thread's safe rate blow up") in md
     # D15: no comparison of Adam's rate with plain SGD's threshold
     assert "above plain SGD's `critical_lr`" not in md and "Adam (Kingma and Ba 2015) trains at 1e-3. It divides" in md
 
@@ -1348,3 +1368,42 @@ def test_r19_a2_the_bowl_assumption_is_stated_for_the_small_net(L):
             "eigenvalue at the start was not measured") in md
     assert ("The quadratic picture, treating the small net's loss at the start as a bowl (its most negative eigenvalue was not "
             "measured), predicts divergence for all but the first.") in md
+
+
+# ------------------------------------------------------------------ review r20
+
+
+def test_r20_a2_n01_init_alone_makes_1e_4_blow_up_in_lesson_5(L, L5):
+    line = next(line for line in L5.text().splitlines() if line.startswith("normal_1 at lr = 1e-4"))
+    assert line.endswith("inf/nan at step 3")                                   # lesson 5's run, cited with its step
+    assert "an initialization as large as $N(0,1)$ is, on its own, enough to make 1e-4 blow up" in markdown(L5)
+    assert L5["normal_critical"] < 1e-4                                          # "for $N(0,1)$ far below 1e-4"
+    assert "A larger initialization raises the initial sharpness and lowers `critical_lr`: for $N(0,1)$ far below 1e-4" in markdown(L)
+
+
+def test_r20_a3_the_lowest_loss_at_0_1_fell_too_little_to_resolve(L):
+    ratio = L["late_low"][0]
+    assert ratio < 1 and f"{ratio:.2f}" == "0.98" and f"(x{ratio:.2f}, roughly level)" in L.text()
+    assert L["late_low"][1] < 0.95
+    md = markdown(L)
+    assert ("these 400 steps are consistent with that: the lowest values fell at 0.15, and at 0.1 by a factor of 0.98 (printed), "
+            "too little to resolve") in md
+    assert "these 400 steps show that for 0.15, not for 0.1" not in md
+
+
+def test_r20_b6_b9_b10_b11_wording(L):
+    md = markdown(L)
+    # B6: the thresholds are per direction; the two names are named
+    assert "passing the lowest point along that direction alone takes only $\\eta > 1/\\lambda$" in md
+    assert "The lesson uses *overshoot* and *sharp direction* for the loss of all the data too." in md
+    assert "The lesson uses both names" not in md
+    # B9: one symbol for Lewkowycz et al.'s eigenvalue
+    assert "Lewkowycz et al.'s $\\lambda_0$, a different eigenvalue, is written $\\lambda_{GN}$." in L.nb.cells[0].source
+    assert "their $\\lambda_0$ is a wide net's" not in md and "4/\\lambda_0" not in md and "12/\\lambda_0" not in md
+    # B10: what is cited is said to be cited
+    assert ("In lesson 5 (cited; this lesson re-ran the full-batch run's first steps only), on the lesson-4 net, the divergence at "
+            "0.9 × `critical_lr` happened with full batches as with minibatches") in md
+    assert "(settings in `dynamics.SMALL`, not printed here)" in md
+    # B11: tanh glossed
+    assert "with tanh (the hyperbolic tangent, an S-shaped unit with outputs between −1 and 1)" in md
+

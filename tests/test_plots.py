@@ -463,3 +463,13 @@ def test_first_steps_inset_spreads_a_finite_runs_first_steps_out():
     for bad in (1, 7, 2.5, True):
         with pytest.raises(ValueError, match="steps"):
             plots.draw_first_steps_inset(ax, losses, steps=bad)
+
+
+def test_edge_runs_cross_at_the_blow_up_is_not_clipped_at_the_last_step():
+    # r20 C14: the cross sits on the diverged panel's right edge; it is drawn whole
+    from types import SimpleNamespace as R
+    run = R(losses=np.array([1.0, 10.0, 1e7]), sharpness_steps=np.array([0]), sharpness=np.array([30.0]), lr=0.1, stopped_at=2)
+    a, b, c = Figure().subplots(3, 1)
+    plots.draw_edge_runs(a, b, [run], ["demo"], ax_diverged=c)
+    cross = [line for line in c.get_lines() if line.get_marker() == "X"]
+    assert len(cross) == 1 and cross[0].get_clip_on() is False
