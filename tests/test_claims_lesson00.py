@@ -112,6 +112,9 @@ def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
     # Review r17 A1/A2: the book's term is the curvature along the gradient (at most the sharpness), and "the
     # sharpness alone" holds in the quadratic picture with plain gradient descent, said where the claim is first made.
     # Review r20 B4: the formula is named before its term is used, and the curvature along the gradient is said in words
+    # Review r21 A4: the answer's own hedge, ill-conditioning as one possibility besides user error
+    assert ("It offers ill-conditioning as one possible cause (besides user error), but the mechanism it "
+            "quotes is large curvature") in overview and "It frames the problem as ill-conditioning" not in overview
     assert ("the mechanism it quotes is large curvature. The formula it gives for the change of the loss in one step "
             "(lesson 03) has a second-derivative term that grows with the curvature of the loss in the direction of the "
             "gradient, and that curvature is at most the *sharpness*, the largest curvature of the loss") in overview
@@ -123,18 +126,21 @@ def test_the_overview_says_sharpness_not_conditioning_sets_the_threshold(L):
             "(lesson 02)") in overview
     assert "the quadratic picture at the starting weights" not in overview
     assert "which is the *sharpness*" not in overview
-    assert "The Deep Learning book answer (the thread's first," in overview
+    assert "The first answer, quoting the Deep Learning book (Goodfellow, Bengio & Courville, 2016, ch. 8)" in overview
     assert "correction" not in overview and "the rate at which training blows up" not in overview
 
 
 def test_the_overview_paraphrases_the_symptom_and_names_the_comments(L):
     # Review r16 D2, D3: "to a trillion and then to infinity" paraphrased; the comments (initialization, Adam) -> 05.
     overview = " ".join(L.nb.cells[0].source.split())
-    assert "from the thousands to a trillion and then to infinity (`nan`; overflow gives `inf` first" in overview
-    assert "about a trillion" not in overview                                       # r18 A3: inf first, then nan
-    assert ("The comments suggest checking the weight initialization and trying *Adam*, an optimizer that adapts each "
-            "weight's step size to that weight's recent gradients; lesson 05 tests both") in overview   # r20 B6
-    assert overview.index("The comments suggest") > overview.index("bigger loss on the next step")  # r17 B3: after the three
+    # Review r21 B9: no undefined "overflow" aside inside the question; lesson 01 shows how a loss ends at inf and nan
+    assert "from the thousands to a trillion and then to infinity (`nan`; lesson 01 shows how a growing loss ends there)" in overview
+    assert "about a trillion" not in overview and "overflow" not in overview
+    # Review r21 A5: the comment asks how the weights were initialized; it suggests nothing
+    assert ("One comment asks how the weights were initialized, another suggests trying *Adam*, an optimizer that adapts "
+            "each weight's step size to that weight's recent gradients; lesson 05 tests both") in overview   # r20 B6
+    assert "suggest checking the weight initialization" not in overview
+    assert overview.index("One comment asks") > overview.index("bigger loss on the next step")  # r17 B3: after the three
     row05 = next(line for line in markdown(L).splitlines() if line.startswith("| `05_"))
     assert "Adam" in row05 and "initialization" in row05
 
@@ -168,8 +174,13 @@ def test_the_demo_answers_both_questions_with_its_printed_numbers(L):
     assert factor == 1.44 and after == round(1.44**12)
     md = " ".join(markdown(L).split())
     assert "So the 22% step from 0.9 to 1.1 (printed) does not make training a little worse" in md
-    assert "is multiplied by a factor of 1.44 per step (question 2)" in md and "grows by 1.44 per step" not in md
-    assert "a rate 22% larger, 0.9 → 1.1, crosses that threshold" in md and "multiplies the loss $x^2$ by 1.44" in md
+    # Review r21 D19: the paragraph names the factor by its formula and points at the print
+    assert "the loss $x^2$ is multiplied by $(1 - 2\\eta)^2$ per step, printed above for 1.1 (question 2)" in md
+    assert "a factor of 1.44" not in md and "grows by 1.44 per step" not in md
+    # Review r21 A3: the demo's answer to question 1 is scoped to x²
+    assert "Why one order of magnitude can matter, on $x^2$: a rate 22% larger, 0.9 → 1.1, crosses that threshold" in md
+    assert "multiplies the loss $x^2$ by $(1 - 2\\eta)^2 = 1.44$ (printed)" in md
+    assert "What the demo answers, on $x^2$." in md and "in miniature" not in md
 
 
 def test_the_threshold_one_is_two_over_the_curvature_of_x_squared(L):
@@ -240,16 +251,18 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     assert "$10^{-4}$ trains and $10^{-3}$ blows up only if $2/\\lambda_{\\max}$ lies between them" in md
     # Review r17 B4: the thread names no optimizer and the asker says changing it did not help; plain GD is assumed
     # Review r20 A2: a bowl is the second assumption, stated as one
-    assert ("The thread does not name its optimizer (the asker says changing it did not help). Make two assumptions: "
-            "the quadratic picture (the loss is a bowl) and plain *full-batch* gradient descent (every step computes its "
-            "gradient on all the training data). Both are hypotheses, not the thread's setting") in md
+    # Review r21 A1: the thread does not say whether it used minibatches; the assumptions are the course's
+    assert ("The thread does not name its optimizer (the asker says changing it did not help), nor say whether it trained "
+            "on minibatches. The course makes two assumptions, its hypotheses, not facts from the thread: the quadratic "
+            "picture (the loss is a bowl) and plain *full-batch* gradient descent (every step computes its gradient on "
+            "all the training data)") in md
     assert "On a bowl a rate trains below $2/\\lambda_{\\max}$ and blows up above it" in md
-    assert "Lesson 01 reads the thread's two rates this way. Lesson 04's stand-in network meets neither assumption" in md
+    assert "Lesson 01 reads the thread's two rates this way. Lesson 04 tests the window on a stand-in network" in md
     # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value;
-    # r20 A2: and says that lesson 04's stand-in meets neither condition
+    # r20 A2, r21 D17: and points to the one full statement of what lesson 04 found
     assert ("If the loss were a bowl and the steps full-batch, the thread's two rates would put the sharpness "
-            "$\\lambda_{\\max}$ between 2000 and 20000 (lesson 01); lesson 04's stand-in is a saddle trained on "
-            "minibatches, where this window is a heuristic that sorted its two runs") in md
+            "$\\lambda_{\\max}$ between 2000 and 20000 (lesson 01); on lesson 04's stand-in that window is a rule of "
+            "thumb checked by running (why: after the 2000/20000 print above)") in md
 
 
 def test_row_01_says_where_012_comes_from_and_that_it_converges_on_x_squared(L):
@@ -305,14 +318,16 @@ def test_the_references_cite_the_deep_learning_book(L):
     refs = markdown(L).split("## References", 1)[1]
     assert "Goodfellow, I., Bengio, Y. & Courville, A. (2016)" in refs and "ch. 8" in refs
     overview = " ".join(L.nb.cells[0].source.split())
-    assert "(the thread's first, quoting Goodfellow, Bengio & Courville, 2016, ch. 8)" in overview
+    assert "The first answer, quoting the Deep Learning book (Goodfellow, Bengio & Courville, 2016, ch. 8)" in overview
 
 
 def test_r19_inf_arithmetic_and_the_full_batch_hypothesis(L):
     # Review r19 A2, A3: only some arithmetic on inf gives nan; the 2/λ_max window is a full-batch hypothesis
     md = " ".join(markdown(L).split())
-    assert "some arithmetic on `inf`, such as `inf - inf`, then gives `nan`" in md
-    assert "plain *full-batch* gradient descent" in md and "Both are hypotheses, not the thread's setting" in md
+    assert "lesson 01 shows how a growing loss ends there" in md          # r21 B9: the inf/nan aside moved to lesson 01
+    lesson01 = next(p for p in NOTEBOOKS if p.name.startswith("01_")).read_text()
+    assert "inf - inf" in lesson01 and "gives `nan`" in lesson01
+    assert "plain *full-batch* gradient descent" in md and "its hypotheses, not facts from the thread" in md
     assert float("inf") + 1 == float("inf") and (float("inf") - float("inf")) != (float("inf") - float("inf"))
 
 
@@ -323,39 +338,55 @@ def L4():
     return lesson("04")
 
 
-def test_r20_row_04_says_the_threshold_is_a_heuristic_that_sorted_two_minibatch_runs(L, L4):
-    # Review r20 A1-A3: lesson 04's Hessian does not *predict* the outcome: 2/λmax falls between the rates and sorted
-    # the two minibatch runs (found by running); its starting loss is a saddle; the 1e-4 run went above ηλmax = 2.
-    md = " ".join(markdown(L).split())
+def test_r21_row_04_and_the_paragraph_after_the_print_say_rule_of_thumb_once(L, L4):
+    # Review r21 B6-B8, B12, D17: row 04 says plainly what matched and points to the one full statement
     row04 = next(line for line in markdown(L).splitlines() if line.startswith("| `04_"))
-    assert "predicts" not in row04 and "explodes" not in row04
-    assert ("Its $2/\\lambda_{\\max}$, read from the Hessian before training, falls between $10^{-4}$ and $10^{-3}$ and "
-            "sorted its two minibatch runs; that is a heuristic, found by running: its starting loss is a *saddle* (it "
-            "curves down about as steeply as it curves up), not a bowl, and in the $10^{-4}$ run "
-            "$\\eta\\lambda_{\\max}$ later rose above 2 at a few steps while the run stayed finite") in row04
-    assert ("it trains on minibatches, and at its starting weights its loss is a *saddle*, curving down about as steeply "
-            "as it curves up. There $2/\\lambda_{\\max}$, measured before training, is a heuristic: it falls between the "
-            "two rates and sorted the two runs, and the $10^{-4}$ run stayed finite although its "
-            "$\\eta\\lambda_{\\max}$ later rose above 2 at a few steps") in md
+    assert ("Its threshold $2/\\lambda_{\\max}$, read from the Hessian before training, puts $10^{-3}$ above it and "
+            "$10^{-4}$ below it, matching which run blows up: a rule of thumb checked by running, not a proof (why: "
+            "after the threshold's computation below)") in row04
+    assert "predicts" not in row04 and "sorted" not in row04 and "saddle" not in row04 and "\\eta\\lambda" not in row04
+    md = " ".join(markdown(L).split())
+    # Review r21 A2, B8: saddle in its general meaning; why it makes the rule a rule of thumb; not "a saddle point"
+    assert ("Lesson 04 tests the window on a stand-in network trained on minibatches. Its $2/\\lambda_{\\max}$, read "
+            "before training, puts $10^{-3}$ above the threshold and $10^{-4}$ below it, matching which run blew up. "
+            "That is a rule of thumb checked by running, not a proof. Near its starting weights the loss is shaped like "
+            "a *saddle*: it curves up in some directions and down in others, so it is not the bowl the rule assumes; a "
+            "quadratic approximation there has no bottom, and lesson 04 finds it stops describing the loss within a few "
+            "steps") in md
+    # Review r21 B7, B12: the sharpness changes during training; ηλmax > 2 said as the rate above 2/λmax
+    assert ("And $\\lambda_{\\max}$ changes during training: in the $10^{-4}$ run the rate was above $2/\\lambda_{\\max}$ "
+            "($\\eta\\lambda_{\\max} > 2$) at a few steps, yet the run stayed finite") in md
+    assert "about as steeply" not in md and "starting loss is a" not in md and "heuristic" not in md
+    assert md.count("rule of thumb") == 3                       # stated once in full, pointed to twice
     # what lesson 04 printed: the threshold between the rates, 1e-3 diverged and 1e-4 did not
     assert 1e-4 < L4["info.critical_lr"] < 1e-3
     assert L4["fast.diverged_at"] is not None and "without diverging" in L4["slow.message"]
-    # minibatch runs: 32 rows per step, 1,024 rows
-    assert L4["LESSON.batch_size"] < L4["LESSON.n_samples"]
-    # a saddle with |λmin| comparable to λmax
-    assert L4["lam_min"] < 0 and 0.5 < abs(L4["lam_min"]) / L4["info.sharpness"] < 2
-    # ηλmax along the 1e-4 run above 2 at a few of its steps
+    assert L4["LESSON.batch_size"] < L4["LESSON.n_samples"]                  # minibatch runs
+    assert L4["lam_min"] < 0 < L4["info.sharpness"]                         # curvature of both signs
+    assert "The weights are not at a *saddle point*" in L4.text()
+    assert "the quadratic model stops holding within a few steps at the latest" in " ".join(L4.text().split())
+    # ηλmax along the 1e-4 run above 2 at a few of its steps, and the run finite
     assert L4["closest"] > 2 and 0 < len(L4["above_two"]) <= 5
-    assert "heuristic" in L4.text() and "found by running" in L4.text()
+    assert "found by running" in L4.text()
 
 
-def test_r20_the_minibatch_evidence_is_the_thread_s_three_values_after_one_epoch(L):
-    # Review r20 B9: an epoch exists in full-batch descent too; the evidence is three losses for one epoch
+def test_r21_the_thread_does_not_say_whether_it_used_minibatches(L):
+    # Review r21 A1, B10: no counting argument from the thread's "three values"
     md = " ".join(markdown(L).split())
-    assert ("the asker's loss went from the thousands to a trillion and then to infinity after one epoch, three values, "
-            "while one full-batch step per epoch gives only a before and an after, so the thread suggests several steps "
-            "per epoch, on minibatches") in md
-    assert "the thread's epochs suggest" not in md
+    assert "nor say whether it trained on minibatches" in md
+    assert "three values" not in md and "the thread suggests several steps" not in md
+    assert "not the thread's setting" not in md
+
+
+def test_r21_the_slider_text_mentions_only_rates_it_prints(L):
+    # Review r21 C16: lr = 0.3 had no output; the text names only printed rates
+    md = " ".join(markdown(L).split())
+    assert "lr = 0.3" not in md
+    assert ("Try lr = 0.5 (one step lands exactly on the minimum), lr = 0.9 (it overshoots but still shrinks) and back "
+            "to lr = 1.1") in md
+    assert "These three rates, and lr = 1.0 where the factor is exactly $-1$, computed" in md
+    for lr in (0.5, 0.9, 1.1):
+        assert f"lr = {lr}: x is multiplied by" in L.text()
 
 
 @pytest.mark.parametrize("term, meaning", [
@@ -369,7 +400,8 @@ def test_r20_the_minibatch_evidence_is_the_thread_s_three_values_after_one_epoch
     ("clipping", "capping the gradient's length"),
     ("edge of stability", "the sharpness climbing to about"),
     ("momentum", "each step adds a fraction of the previous one"),
-    ("saddle", "it curves down about as steeply as it curves up"),
+    ("saddle", "it curves up in some directions and down in others"),     # r21 A2: the general meaning
+    ("eigenvalues", "the curvatures along the Hessian's *eigenvectors*"),      # r21 B11
 ])
 def test_r20_a_term_is_explained_where_lesson_00_first_uses_it(L, term, meaning):
     # Review r20 B6: the Notation promises that every term is defined where it first appears
