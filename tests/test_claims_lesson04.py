@@ -604,7 +604,7 @@ def test_the_answer_to_the_threads_first_question_comes_with_its_support(L):
     assert text.index("## Run both rates") < text.index("**The threshold and the runs.**") < answer
     support = text[answer:answer + 1300]
     assert "the run shows only that the total loss blew up at 1e-3 and not at 1e-4" in support   # r13 A1
-    assert ("(the paragraph “A heuristic threshold” at the end of “What the quadratic model predicts, part by part”, below)" in support) and answer < text.index("**A heuristic threshold.**")
+    assert "found by running them, not derived" not in support and answer < text.index("**A heuristic threshold.**")   # r21 D12
     heuristic = text[text.index("**A heuristic threshold.**"):]
     assert "13 rates" in heuristic[:1200] and "20 other seeds" in heuristic[:1200]
     assert len(L["grid.lrs"]) == 13
@@ -944,7 +944,7 @@ def test_round_9_minor_wording(L):
     stopped = printed(L, r"lr = 0\.001: stopped by TerminateOnNaN at batch {n}")[0]
     assert stopped < 31 and "32/32" in L.text() and "Invalid loss, terminating training" in L.text()
     assert "could go below it only by fitting the noise" not in text
-    assert "since step 0" in L.text() and "layer norms at step" in L.text()
+    assert "since step 0" in L.text() and "layer norms at step" not in L.text()        # r21 A3: cut with its bound
 
 
 def test_round_11_rising_steps_were_of_the_order_eta_lambda_max_times_the_way_to_their_lowest_point(L):
@@ -1012,14 +1012,14 @@ def test_r11_the_quadratic_model_iterated_from_the_initial_weights_falls_without
     md = markdown(L)
     assert "does not predict a blow-up of the loss, at both rates" in md and "opposite of a blow-up" not in md
     assert "is an empirical result of this lesson, not a consequence of the quadratic model" in md
-    assert "That sorting does not follow from the quadratic model" in md                          # the summary
+    assert "- Iterated from the initial weights, the quadratic model predicts a loss falling without bound at both rates" in md
     assert "What the quadratic model does not decide is whether that growth wins" not in md
     assert md.index("**Roadmap.**") < md.index("## The experiment")
     # the summary's "three of the four replayed steps that raised the loss lay almost wholly along" v, ηλ_max > 2
     assert list(L["mostly_along"]) == [1, 3, 6] and list(L["rose"]) == [1, 3, 5, 6]
     assert np.all(1e-3 * np.array(L["along_fast.sharpness"])[[1, 3, 6]] > 2)
-    assert "three of the four steps that raised the loss lay almost wholly (share 0.99) along" in md     # r14 B6
-    assert "the 1e-3 run that raised the loss, three lay almost wholly along the sharpest direction at that step" in md
+    assert "three of the four replayed rising steps (steps 0–6) lay almost wholly (share 0.99) along" in md   # r21 A1
+    assert "Of the four replayed rising steps of the 1e-3 run (steps 0–6), three lay almost wholly along" in md
 
 
 def test_r11_the_parabola_gives_the_steps_length_not_where_it_lands(L):
@@ -1285,7 +1285,7 @@ def test_r13_b5_the_loss_floor_is_why_the_heuristic_reads_only_the_top_of_the_sp
     assert ("A mean of squared errors is bounded below by 0, so no drop the quadratic model predicts, whatever drives it (the gain "
             "$-\\eta\\, g^\\top g$ or negative curvature), can take the real loss below 0") in md
     assert "descent along negative curvature saturates" not in md
-    assert "the printed numbers show the floor at one step, not that those parts decided the runs" in md
+    assert "That is the reason the heuristic keeps only" not in md and "Nothing bounds a rise in the same way." in md   # r21 A5
 
 
 def test_r13_b8_the_negative_curvature_factor_is_not_a_blow_up_factor(L):
@@ -1306,19 +1306,14 @@ def test_r13_b9_t_star_is_defined_where_first_used(L):
     assert text.index(definition) < text.index("a parabola with this t* gives")
 
 
-def test_r13_b11_layer_norm_growth_does_not_account_for_the_gauss_newton_growth(L):
-    """B11: at the 1e-4 run's sharpest step the Gauss-Newton part grew × 23, the layer norms by the s⁴ argument × 2.4."""
+def test_r13_b11_the_gauss_newton_growth_is_printed_without_a_norm_bound(L):
+    """B11 / r21 A3: at the 1e-4 run's sharpest step the Gauss-Newton part's growth is printed; the per-layer 'at most'
+    bound from the layer norms is cut (layer norms do not determine J)."""
     md = markdown(L)
-    peak = int(L["peak"])
-    norms = np.array(L["slow.layer_norms"])
-    factors = norms[peak] / norms[0]
-    scale = float(np.max(np.prod(factors) / factors) ** 2)          # r20 A2: from the per-layer factors
-    assert L["norms_scale"] == pytest.approx(scale)
     assert L["gn_rise"] == pytest.approx(L["lam_gn_peak"] / L["lam_gn"])
-    assert L["gn_rise"] > 5 * scale
-    assert (f"that gives the Gauss-Newton part a factor of at most about {scale:.2g}, against the factor of "
-            f"{L['gn_rise']:.2g} measured") in md
-    assert (f"× {L['gn_rise']:.2g} since step 0; the layer norms' growth alone gives at most × {scale:.2g}") in L.text()
+    assert f"Gauss-Newton part's largest eigenvalue × {L['gn_rise']:.2g} since step 0\n" in L.text()
+    assert "norms_scale" not in L.ns and "at most about" not in md and "gives at most ×" not in L.text()
+    assert "the outputs became more sensitive to the weights.\n" in md + "\n"
 
 
 def test_r13_d15_d16_live_note_and_the_plain_sentence_on_what_is_normalised(L):
@@ -1386,10 +1381,10 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
     assert L["largest_finite"] < crit < L["smallest_blown"] and len(L["grid.lrs"]) == 13
     slow_f, fast_f = (1 - 1e-4 * lam) ** 2, (1 - 1e-3 * lam) ** 2
     assert slow_f < 1 < fast_f
-    assert f"by × {slow_f:.3g} at 1e-4 (it shrinks) and by × {fast_f:.3g} at 1e-3 (it grows)" in answer
+    assert f"× {fast_f:.3g}" not in answer and "quadratic model's factor" not in answer   # r21 B8: no model factor
     i = at(L, 1e-3)
     off = abs(L["check.predicted"][i] - L["check.actual"][i]) / abs(L["check.actual"][i])   # r16 A4: as printed
-    assert f"that model's one-step prediction was off by {off:.0%} and predicted a negative loss" in answer
+    assert f"**What replaces the quadratic model.** At 1e-3 its one-step prediction was off by {off:.0%} and predicted a negative loss" in answer
     assert L["check.loss"] + L["check.predicted"][at(L, 1e-3)] < 0 and "fails within" not in answer
     rose, share = np.array(L["rose"], dtype=int), np.array(L["step_share"])
     along = rose[share[rose] > 0.9]
@@ -1413,7 +1408,8 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
     below = cells[here + 1]
     assert below.cell_type == "code"
     shown = "".join(o.get("text", "") for o in below.outputs)
-    for value in (f"{crit:.2g}", f"{slow_f:.3g} at 0.0001", f"{fast_f:.3g} at 0.001", "share along v 0.99",
+    assert f"{fast_f:.3g} at 0.001" not in shown and "1e-3, the 4 replayed rising steps (steps 0–6): step 1:" in shown
+    for value in (f"{crit:.2g}", "share along v 0.99",
                   f"off by {off:.0%}", "below its step-0 value at steps 2, 4, 5", "over steps 5 → 7",
                   f"{eta_lam.max():.3g}", f"{sharp[-1]:.2g}", f"at most {np.max(L['eta_lam']):.3g}",
                   f"to {np.max(L['length_ratio']):.2g} ×"):
@@ -1455,8 +1451,7 @@ def test_r16_b12_b13_b15_b9_d19_d20_definitions_and_wording(L):
     assert "A step is a straight line, so within a step the optimizer cannot reverse direction" in md
     assert "watch for the first rate whose loss runs to `inf`" in md and "starts to climb" not in md
     intro = md[:md.index("## The experiment")]
-    assert ("(the paragraph “A heuristic threshold” in “What the quadratic model predicts, part by part” says why)"
-            in intro and "**A heuristic threshold.**" in md)                                       # r17 B7
+    assert "A heuristic threshold" not in intro and "found by running" not in intro and "**A heuristic threshold.**" in md   # r21 D12
     assert md.index("**A heuristic threshold.**") > md.index("### What the quadratic model predicts, part by part")
     assert "rises gradually over long full-batch training **progressive sharpening**" in md
 
@@ -1628,7 +1623,7 @@ def test_r15_a4_a5_a6_what_the_evidence_for_the_sorting_is(L):
     for s in with_seeds:
         assert "in the README's benchmark, not run in this lesson" in s.replace("In the README", "in the README"), s
     intro = md[:md.index("## The experiment")]
-    assert "20 more seeds in the README's benchmark, not run in this lesson" in intro
+    assert "20 more seeds" not in intro                                                 # r21 D12: said in the heuristic
     assert "The measurements above say why" not in md
     assert "The measurements above are consistent with one reason, which no run here tests" in md
 
@@ -1641,7 +1636,8 @@ def test_r15_b8_b11_b12_b13_definitions_and_labels(L):
     intro = md[:md.index("## The experiment")]
     assert "$\\lambda_i < 0$ (negative curvature)" in md                                  # defined where first used (r16 B6)
     assert np.array(L["model_loss"])[:, -1].max() < 0 and L["lam_min"] < 0
-    assert "the offset $w - w^*$ of the weights from the quadratic model's minimum $w^*$ along it flips sign at every step" in md
+    assert "the offset of the weights from the minimum along that eigendirection flips sign at every step" in md   # r21 A4
+    assert "quadratic model's minimum $w^*$" not in md
     for lr in (1e-3, 1e-4):
         assert (f"its weights, by the formula (not measured on the iterate): the displacement along λ_min's eigenvector "
                 f"is multiplied by |1 − ηλ_min| = {abs(1 - lr * L['lam_min']):.3g} per step") in text
@@ -1657,9 +1653,8 @@ def test_r15_b9_b10_the_scaling_argument_is_given_before_its_use(L):
     """B9: the s⁴ argument and product^(4/3) are defined where 'Step by step' first uses them; B10: the loss is compared
     with product² because the loss is about the output squared once the outputs dwarf the targets."""
     md = markdown(L)
-    first_use = md.index("(“product^(4/3)”)")
-    assert md.index("the Gauss-Newton part $\\tfrac{2}{n}J^\\top J$ by about $s^4$, that is by about the norms' product "
-                    "to the power $4/3$") < first_use < md.index("### Which weights explode")
+    assert "product^(4/3)" not in md[:md.index("### Which weights explode")]           # r21 A3: one rule, used once
+    assert md.index("### Which weights explode") < md.index("the product of the three norms' factors to the power $4/3$")
     assert "by the $s^4$ argument of" not in md
     assert ("the full-data loss against product$^2$, because once the outputs dwarf the targets the loss is about the "
             "output squared") in md
@@ -1774,7 +1769,8 @@ def test_r17_b6_d12_step_numbers_and_length_ratio(L):
     length = np.array(L["length_ratio"])
     assert length.min() > 2 and f"{length.max():.2g}" == "73"
     answer = md[md.index("**The answer, in short.**"):md.index("**In more detail.**")]
-    assert "But each rising step was more than twice as long as the way to the lowest point on its line" in answer
+    assert "But each of the four replayed rising steps (steps 0–6) was more than twice as long as the way to the lowest point on its line" in answer
+    assert len(L["rose"]) == 4 and int(L["n_replayed"]) - 1 == 6                       # r21 A1: four, steps 0–6
     assert f"the rising steps: from {length.min():.2g} to {length.max():.2g} × as long" in L.text()
 
 
@@ -1835,22 +1831,15 @@ def test_r20_a1_the_scaling_caveat_names_only_the_biases(L):
     np.testing.assert_allclose(leaky, 2.5 * np.where(z > 0, z, 0.2 * z))    # σ(cz) = cσ(z) for c > 0
 
 
-def test_r20_a2_the_gauss_newton_bound_uses_the_per_layer_factors(L):
-    # A2: with unequal layer factors, layer i's block of J scales with the other two factors, so the Gauss-Newton part
-    # grows by at most the largest product of two factors, squared (3.5 at the 1e-4 run's step 5), not product^(4/3).
+def test_r21_a3_no_per_layer_bound_and_one_scaling_rule(L):
+    # r21 A3: the per-layer 'at most × 3.5' bound is cut (layer norms do not determine J); the only scaling rule left
+    # is product^(4/3) over the last step, stated as an order-of-magnitude check with the unequal factors named.
     md, text = " ".join(markdown(L).split()), L.text()
-    peak = int(L["peak"])
-    norms = np.array(L["slow.layer_norms"], dtype=float)
-    factors = norms[peak] / norms[0]
-    np.testing.assert_allclose(L["factors"], factors)
-    bound = float(np.max(np.prod(factors) / factors) ** 2)
-    assert L["norms_scale"] == pytest.approx(bound) and bound >= np.prod(factors) ** (4 / 3)   # equal factors: equal
-    assert f"{bound:.2g}" == "3.5" and f"{L['gn_rise']:.2g}" == "23" and L["gn_rise"] > 5 * bound
-    assert f"layer norms at step {peak}: × " + ", ".join(f"{r:.2g}" for r in factors) + " since step 0" in text
-    assert ("the layer norms' growth alone gives at most × 3.5 (the largest product of two layers' factors, squared)"
-            in text)
-    assert "a factor of at most about 3.5, against the factor of 23 measured (printed above)" in md
-    assert "a factor of about 2.4" not in md
+    assert "largest product of two" not in md + text and "factors" not in L.ns and "norms_scale" not in L.ns
+    assert "at most × 3.5" not in text and "a factor of at most about" not in md
+    assert "as the layer norms' product to the power $4/3$ gives (an order-of-magnitude check, not a match)" in md
+    assert "the weights' growth alone gives" not in md
+    assert "and the step rescaled the three layers very unequally (printed above)" in md
 
 
 def test_r20_a3_a4_no_circular_check_and_the_threshold_printed_apart(L):
@@ -1866,21 +1855,52 @@ def test_r20_a3_a4_no_circular_check_and_the_threshold_printed_apart(L):
             f"(2/λ_max = {crit:.2g})") in text
 
 
-def test_r20_a5_along_v_the_curvature_term_outweighed_the_gain_at_the_rising_steps(L):
-    # A5: at the rising steps that lay along v, the thread's condition (curvature term above the gain) held along v.
+def test_r21_a2_along_v_the_ratio_is_the_quadratic_model_s_and_the_line_profile_is_measured(L):
+    # r21 A2: ηλ_max/2 is the ratio of a quadratic model at that step's weights for a full-batch step along v, not a
+    # measurement; what was measured is the line profile (fell, then climbed past its start). No "held".
     md, text = " ".join(markdown(L).split()), L.text()
     along = np.array(L["mostly_along"], dtype=int)
     assert list(along) == [1, 3, 6] and list(np.array(L["along_fast.steps"])[:7]) == list(range(7))
     ratio = 1e-3 * np.array(L["along_fast.sharpness"], dtype=float)[along] / 2    # (η²/2)λ(g·v)² ÷ η(g·v)²
     np.testing.assert_allclose(L["curvature_over_gain"], ratio)
-    assert np.all(ratio > 5)                                                        # "many times larger there"
-    assert np.all(np.array(L["step_share"])[along] > 0.9)
-    assert ("at those steps, along v, curvature term ÷ gain = ηλ_max / 2: "
-            + ", ".join(f"step {k}: {r:.3g}" for k, r in zip(along, ratio))) in text
-    assert L["check.predicted_turns_positive_at"] > 1e-3                            # not at step 0 along g
-    assert "held at each rising step's own weights, not at step 0 along the full-data gradient" in md
-    assert "the answer's condition did hold along the sharpest direction of that step (“Step by step”)" in md
-    assert "while along $v$ at the rising steps the curvature term outweighed the gain" in md
+    assert ("quadratic model at those steps' weights, full-batch step along v (not measured): curvature term ÷ gain = "
+            "ηλ_max / 2: " + ", ".join(f"step {k}: {r:.3g}" for k, r in zip(along, ratio))) in text
+    assert "a ratio of that Taylor model, not a measurement, since the real step followed a minibatch gradient" in md
+    rose = np.array(L["rose"], dtype=int)
+    curves = [np.array(L["along_step"][int(k)], dtype=float) for k in rose]
+    assert all(c[1] < c[0] and c[-1] > c[0] for c in curves)                        # "it fell, then climbed past its start"
+    assert "What was measured is the loss along each rising step's line (“Along the steps the run took”): it fell, then climbed past its start." in md
+    for gone in ("held at each rising step's own weights", "the answer's condition did hold along the sharpest direction",
+                 "while along $v$ at the rising steps the curvature term outweighed the gain"):
+        assert gone not in md, gone
+    assert "the book's symptom of ill-conditioning was absent at the first step." in md
+
+
+def test_r21_a1_the_rising_steps_are_counted_among_the_replayed_ones(L):
+    # r21 A1: five steps raised the loss; step 7 was not replayed; the text counts the four replayed ones (steps 0–6).
+    md, text = " ".join(markdown(L).split()), L.text()
+    n, rose = int(L["n_replayed"]), np.array(L["rose"], dtype=int)
+    assert n == 7 and rose.size == 4 and list(rose) == [1, 3, 5, 6]
+    losses = np.array(L["fast.full_losses"], dtype=float)
+    assert int(L["fast.diverged_at"]) == 8 and np.isfinite(losses[7])              # step 7 (not replayed) → inf
+    assert f"(of the 4 replayed rising steps, steps 0–6: 1, 3, 5, 6)" in text
+    assert "At three of the four replayed steps that raised the loss, the step lay almost entirely along" in md
+    assert "Three of the four replayed rising steps (steps 0–6) lay almost entirely along the sharpest direction" in md
+    assert "Of the four real steps" not in md and "Most rising steps lay" not in md
+
+
+def test_r21_b8_b9_b11_d12_wording(L):
+    md, text = " ".join(markdown(L).split()), L.text()
+    # B9: the maximum over steps 1–64, not "after step 0"
+    losses = np.array(L["slow_losses"], dtype=float)
+    assert losses.size == 65 and f"highest loss over steps 1–64: {losses[1:].max():,.0f} (start {losses[0]:,.0f})" in text
+    assert "highest loss after step 0" not in text
+    # B11: no claimed match with "the thousands"
+    assert "the thread's loss started in the thousands" not in md
+    # D12: the 'found by running, not derived' caveat: where it is shown and in the summary only
+    assert md.count("found by running") == 1 and "an empirical one" not in md and "heuristic found by running" not in md
+    assert md.count("an empirical result of this lesson, not a consequence of the quadratic model") == 1
+    assert "not a derivation of the blow-up" not in md and "That sorting does not follow" not in md
 
 
 def test_r20_a6_the_thread_s_time_scale_is_not_reproduced(L):
@@ -1895,9 +1915,9 @@ def test_r20_b7_one_sentence_joins_the_measured_pieces(L):
     # B7: the answer to Q1 is called empirical where it is first given, and one sentence in the summary joins the
     # pieces measured in five sections.
     md = markdown(L)
-    assert "That is this lesson's answer to the thread's first question, an empirical one:" in md
+    assert "That is this lesson's answer to the thread's first question: a rate" in md          # r21 D12
     answer = md[md.index("**The answer, in short.**"):md.index("**In more detail.**")]
-    joined = answer[answer.index("Joined: at 1e-3 most rising steps lay along the sharpest direction"):]
+    joined = answer[answer.index("Joined: at 1e-3 three of the four replayed rising steps lay along the sharpest direction"):]
     joined = joined[:joined.index(".\n") + 1]
     assert len(sentences(joined)) == 1 and joined.endswith("grew together until the loss overflowed.")
     assert len(joined.split()) <= 36
