@@ -31,7 +31,7 @@ import numpy as np
 
 from helpers.descent import DescentResult, _descend
 
-__all__ = ["critical_lr", "momentum_descent", "check_momentum"]
+__all__ = ["critical_lr", "momentum_descent", "check_momentum", "heavy_ball_roots", "heavy_ball_peak"]
 
 
 def check_momentum(momentum, name: str = "momentum") -> float:
@@ -138,3 +138,84 @@ def momentum_descent(grad, w0, lr, steps, momentum=0.9, nesterov=False, loss=Non
         raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
     kind = "Nesterov" if nesterov else "heavy-ball"
     return _descend(grad, w0, lr, steps, loss, momentum=beta, nesterov=nesterov, label=f"{kind} momentum {beta:g}: ")
+
+
+def _check_lr_times_sharpness(lr_times_sharpness) -> float:
+    if isinstance(lr_times_sharpness, bool) or not isinstance(lr_times_sharpness, numbers.Real) \
+            or not np.isfinite(lr_times_sharpness):
+        raise ValueError(f"lr_times_sharpness must be a finite real number, got {lr_times_sharpness!r}")
+    return float(lr_times_sharpness)
+
+
+def heavy_ball_roots(lr_times_sharpness, momentum) -> np.ndarray:
+    """Roots of the heavy ball's two-step recurrence along one eigen-direction of a quadratic.
+
+    Along a direction of curvature ``lambda`` the heavy ball's displacement ``x`` and velocity
+    ``u`` follow ``u <- beta u - alpha lambda x``, ``x <- x + u``, whose characteristic polynomial
+    is ``z^2 - (1 + beta - alpha lambda) z + beta``. The larger modulus of its two roots is the
+    factor by which that direction shrinks (below 1) or grows (above 1) per step in the long run.
+
+    Parameters
+    ----------
+    lr_times_sharpness : float
+        ``alpha lambda``, the learning rate times the direction's curvature.
+    momentum : float
+        ``beta`` in [0, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        The two roots (complex when the direction oscillates).
+
+    Examples
+    --------
+    >>> roots = heavy_ball_roots(1.9, 0.9)             # half the threshold 2 (1 + beta)
+    >>> bool(np.iscomplex(roots).any()), round(float(np.abs(roots).max()), 3)   # modulus sqrt(0.9)
+    (True, 0.949)
+    >>> round(float(np.abs(heavy_ball_roots(3.8, 0.9)).max()), 6)                # at the threshold: a root at -1
+    1.0
+    """
+    alpha_lambda, beta = _check_lr_times_sharpness(lr_times_sharpness), check_momentum(momentum)
+    return np.roots([1.0, -(1.0 + beta - alpha_lambda), beta])
+
+
+def heavy_ball_peak(lr_times_sharpness, momentum, steps=200) -> float:
+    """Largest displacement of the heavy ball along one eigen-direction, in units of its start.
+
+    Runs the same recurrence as :func:`heavy_ball_roots` from displacement 1 and zero velocity
+    (how a run starts) and returns ``max |x_t|`` over steps 0 to ``steps``: 1 when the direction
+    never swings past its start, more when it first overshoots before shrinking (the per-step
+    factor of :func:`heavy_ball_roots` describes only the long run).
+
+    Parameters
+    ----------
+    lr_times_sharpness : float
+        ``alpha lambda``, the learning rate times the direction's curvature.
+    momentum : float
+        ``beta`` in [0, 1).
+    steps : int
+        Number of steps to follow, positive.
+
+    Returns
+    -------
+    float
+        ``max |x_t| / |x_0|`` for ``t = 0 .. steps``.
+
+    Examples
+    --------
+    >>> heavy_ball_peak(1.9, 0.9)                  # 0.5 x the threshold: never past its start
+    1.0
+    >>> round(heavy_ball_peak(3.42, 0.9), 3)       # 0.9 x: -2.42 after one step, then 2.778
+    2.778
+    >>> heavy_ball_peak(1.0, 0.0)                  # plain descent at lr = 1/lambda: straight to 0
+    1.0
+    """
+    alpha_lambda, beta = _check_lr_times_sharpness(lr_times_sharpness), check_momentum(momentum)
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    x, u, peak = 1.0, 0.0, 1.0
+    for _ in range(int(steps)):
+        u = beta * u - alpha_lambda * x
+        x = x + u
+        peak = max(peak, abs(x))
+    return peak

@@ -273,7 +273,10 @@ def test_the_verdict_table_has_saturation_below_the_critical_rate_and_defines_a_
     # "scaled inputs start with none dead"
     assert L["std_dead0"] == 0
     checklist = " ".join((ROOT / "notebooks" / "CHECKLIST.md").read_text().split())
-    assert "Below the critical rate saturation still hurts" in checklist and "25% or more" in checklist
+    # review r20 D: the 4 x tanh run ended worse than predicting the mean too, and the checklist says so
+    assert all(f > 1 for f in L["tanh_finals_over_var"]) and "25% or more" in checklist
+    assert ("its saturated tanh net stayed finite but ended worse than predicting the mean, as did its run below the "
+            "critical rate") in checklist
 
 
 def test_the_features_alone_moved_the_linear_threshold_far_more_than_the_nets(L):
@@ -329,8 +332,9 @@ def test_divergence_above_the_critical_rate_is_claimed_at_4x_and_the_1_33x_run_t
     """Round 5: "above it, expect inf/nan" was only shown at 4x; plain SGD at 1.33x on the leaky-ReLU net trained."""
     assert L["plain_same_trained"] and L["plain_same_lr"] * L["mom.sharpness"] / 2 == pytest.approx(1.33, abs=0.005)
     text = L.text()
-    assert ("| well above it (4 × here), units live (linear, leaky ReLU) | expect `inf`/`nan` (below that, plain SGD on the "
-            "leaky-ReLU net trained up to nearly three times it") in text
+    assert ("| well above it (4 × here), units live (linear, leaky ReLU) | expect `inf`/`nan`: lower the rate below the "
+            "critical rate, with a margin") in text
+    assert "plain SGD on the same net trained up to nearly three times its own $2/\\lambda_{\\max}$" in text
     assert 2.5 < L["plain_over_critical_max"] < 3 and L["plain_trained_where_momentum_failed"] == 3
     assert "| above it, units live (linear, leaky ReLU) |" not in text
     checklist = (ROOT / "notebooks" / "CHECKLIST.md").read_text()
@@ -601,7 +605,7 @@ def test_round_12_about_two_thirds_of_the_units_negative_at_the_mean_are_dead_ev
     # D14: "about two thirds" (the printed share)
     assert 0.6 <= L["dead_if_negative_at_mean"] <= 0.72
     md = " ".join(_markdown(L).split())
-    assert "about two thirds of the units whose input is negative at the mean patient" in md
+    assert "About two thirds of the units whose input is negative at the mean patient" in md
     assert "most units whose input is negative" not in md
 
 
@@ -725,8 +729,12 @@ def test_r15_a5_the_table_keeps_the_margin(L):
     from helpers.net.check import FAILED_FROM
     md = " ".join(_markdown(L).split())
     assert "lower the rate below $2/\\lambda_{\\max}$, with momentum counted" not in md
-    assert ("lower the rate *well* below the critical rate, or scale the data; just below is not enough (the heavy ball here "
-            f"failed from {FAILED_FROM:g} × its critical rate and trained at 0.7 × and 0.5 ×: see Momentum)") in md
+    # review r20 B4: each clause names its critical rate (the heavy ball's, then plain SGD's)
+    assert ("lower the rate below the critical rate, with a margin, or scale the data. With momentum, just below is not "
+            f"enough: the heavy ball here failed from {FAILED_FROM:g} × its $2(1+\\beta)/\\lambda_{{\\max}}$ and trained at "
+            "0.7 × and 0.5 ×; plain SGD on the same net trained up to nearly three times its own $2/\\lambda_{\\max}$") in md
+    assert 2.5 < L["plain_over_critical_max"] < 3 and L["plain_trained_where_momentum_failed"] == 3
+    assert not L["mom_diverged"][L["mom_factors"].index(0.7)]
     assert L["mom_first_failure"] == FAILED_FROM and 0.5 in L["mom_factors"]
     assert not L["mom_diverged"][L["mom_factors"].index(0.5)]
 
@@ -752,7 +760,7 @@ def test_r15_b8_the_tanh_section_leads_with_its_point_in_short_sentences(L):
     section = md[md.index("### 3. Saturation: tanh"):]
     section = section[:section.index("So on your own net")] if "So on your own net" in section else section
     first = section.split("\n\n")[1]
-    assert first.startswith("**The point first**: a saturated tanh net behaves almost like a constant predictor")
+    assert first.startswith("A saturated tanh net behaves almost like a constant predictor")   # review r20 E: no "The point first"
     sentences = [t for t in re.split(r"(?<=[.:;])\s", " ".join(section.split())) if t]
     assert max(len(t.split()) for t in sentences) < 60
     # "The 4x run ended lower only because its rate was eight times larger": the rates and the predictions
@@ -792,7 +800,7 @@ def test_r15_b11_after_the_definition_the_monitor_labels_say_critical_rate(L):
 # ---------------------------------------------------------------- round 17 (fresh review r17_07)
 def _thread_paragraph(L):
     md = " ".join(_markdown(L).split())
-    start = md.index("Each run gets section 1's label (`regime_of`")
+    start = md.index("Each run gets a label from the table at the top of \"Real regression in raw units\" (`regime_of`")
     return md[start:md.index("## A classifier: digits and cross-entropy")]
 
 
@@ -935,3 +943,107 @@ def test_r18_c12_e14_dead_count_scope_and_the_heavy_balls_trained_fractions(L):
     for f in (0.7, 0.5):
         assert not L["mom_diverged"][L["mom_factors"].index(f)]
         assert re.search(rf"  {f:4g} x prediction \(lr = [^)]*\): trains, final loss", L.text())
+
+
+# ---------------------------------------------------------------- round 20 (fresh review r20_07)
+def test_r20_a1_the_momentum_lead_in_claims_no_cost_the_runs_do_not_show(L):
+    md = " ".join(_markdown(L).split())
+    assert "What that costs on a real net, the runs below show" not in md
+    assert "A hypothesis we did not test here" in md
+
+
+def test_r20_a2_the_heavy_balls_overshoot_grows_with_the_rate_and_plain_descent_grows_at_every_step(L):
+    from helpers.momentum import heavy_ball_peak, heavy_ball_roots
+    md = " ".join(_markdown(L).split())
+    fractions = L["heavy_fractions"]
+    assert fractions == [0.5, 0.7, 0.9]
+    peak, shrink, plain = (dict(zip(fractions, L[k])) for k in ("heavy_peak", "heavy_shrink", "plain_factor"))
+    for f in fractions:                    # the lesson's values are the helper's, along ηλ = f x 2(1+β)
+        assert peak[f] == heavy_ball_peak(f * 3.8, 0.9)
+        assert shrink[f] == pytest.approx(float(np.abs(heavy_ball_roots(f * 3.8, 0.9)).max()))
+    assert peak[0.5] == 1 < peak[0.7] < peak[0.9]             # "past its start at 0.7 and 0.9 x, further at 0.9 x, not at 0.5 x"
+    assert plain[0.5] < 1 < plain[0.7] < plain[0.9]                          # "at 0.7 and 0.9 x ... above 1"
+    assert ("started with no velocity, its largest displacement along it: " + ", ".join(
+        f"{peak[f]:.2f} x its start at {f:g} x" for f in peak)) in L.text()
+    assert ", ".join(f"{plain[f]:.2f} at {f:g} x" for f in plain) in L.text()
+    # "plain SGD trained at both rates on the net (below)": 0.7 x is the largest rate the heavy ball trained at, 0.9 x a failed one
+    assert L["mom_last_stable"] == 0.7 and L["plain_same_trained"] and 0.9 in L["mom_failed"]
+    assert L["plain_trained_where_momentum_failed"] == len(L["mom_failed"])
+    assert ("started with no velocity, the displacement along that direction swings out past its start before it shrinks "
+            "at 0.7 and 0.9 ×, further at 0.9 ×, and not at 0.5 × (printed above). It is not decisive either") in md
+    code = "\n".join(c.source for c in L.nb.cells if c.cell_type == "code")
+    assert "np.roots" not in code                                            # the recurrence lives in helpers.momentum
+
+
+def test_r20_b3_the_relu_margin_decides_between_units_die_and_trains(L):
+    md = " ".join(_markdown(L).split())
+    assert L["relu_if_halved"] == "trains" and by_net(L, "regimes_above")["relu"] == "units die"
+    assert 0.5 < L["relu_final_over_initial"] < 0.6 and L["relu_dead_above"] == 1.0
+    assert (f"4x, labelled 'units die' at final / initial {L['relu_final_over_initial']:.3f}; with the same units and the loss "
+            "halved the label would be 'trains'") in L.text()
+    assert ("That margin decides between two labels: had the loss halved, the same net with every unit dead would be "
+            "labelled \"trains\" (computed below)") in md
+
+
+def test_r20_b5_b6_sections_are_named_and_the_check_points_at_its_table(L):
+    md = " ".join(_markdown(L).split())
+    for ambiguous in ("section 1's label", "section 2, printed", "section 3, printed"):
+        assert ambiguous not in md
+    assert "trained at half its critical rate (Dying units, printed)" in md and "### 2. Dying units" in md
+    assert "(Saturation, printed)" in md and "### 3. Saturation" in md
+    assert "Each run gets a label from the table at the top of \"Real regression in raw units\"" in md
+    assert "what to do with each verdict: the table at the end of the recipe" in md
+    assert md.index("**1. The one-call check**") < md.index("**What to do with each verdict**")
+
+
+def test_r20_b7_the_unit_level_input_ratio_is_printed(L):
+    md = " ".join(_markdown(L).split())
+    ratio = np.asarray(L["input_ratio"])
+    assert np.median(ratio) > 2                                                # "a median of several times"
+    assert L["ratio_dead_min"] > L["ratio_live_max"]      # "among the units negative at the mean, each dead unit's ratio is above every live one's"
+    assert ("among the units negative at the mean patient, each dead unit's ratio is above every live one's") in md
+    assert (f"median {np.median(ratio):.1f} over all units; among those negative at the mean, {L['ratio_dead_min']:.2f} or more "
+            f"for every dead unit, {L['ratio_live_max']:.2f} or less for every live one") in L.text()
+    assert "changes little from patient to patient" not in md
+    assert "its size at the mean patient is a median of several times its standard deviation across patients" in md
+
+
+def test_r20_b8_the_residuals_are_measured(L):
+    md = " ".join(_markdown(L).split())
+    assert "standardising the features does not shrink them" not in md
+    assert all(abs(r / L["mean_y2"] - 1) < 0.02 for r in L["residual_raw"])   # "about mean y²"
+    assert max(L["residual_std"]) < 2                                          # "below 2"
+    assert ("the mean squared residual is about mean $y^2$ with the raw target and below 2 with the standardised one") in md
+    assert f"mean squared residual {min(L['residual_raw']):.4g} to {max(L['residual_raw']):.4g} with the raw" in L.text()
+
+
+def test_r20_b9_the_summary_scopes_where_the_relu_loss_stuck(L):
+    from helpers.exercises import lesson07
+    md = " ".join(_markdown(L).split())
+    assert "its loss stuck near the loss of predicting 0 (mean $y^2$), with no `nan`" not in md
+    assert ("the ReLU net's units died and its loss stuck, with no `nan`: at 4 × near the loss of predicting 0 (mean $y^2$), "
+            "but where it sticks depends on the run (at the thread's 1e-3 the same net stuck far above it") in md
+    assert abs(L["relu_stuck"] / L["mean_y2"] - 1) < 0.1
+    keys = [tuple(k) for k in L["thread_keys"]]
+    assert L["thread_finals_over_var"][keys.index(("relu", 1e-3))] * L["var_y"] / L["mean_y2"] > 2
+    assert "near mean y²" not in lesson07.q1.prompt and "far above var(y)" in lesson07.q1.prompt
+    # the exercise's stuck loss "far above var(y)": lesson 7's stuck ReLU runs, all of them
+    assert all(f > 4 for f, (a, _) in zip(L["thread_finals_over_var"], keys) if a == "relu")
+    assert L["relu_stuck"] / L["var_y"] > 4
+
+
+def test_r20_b10_b11_the_thread_has_a_noun_and_regime_is_defined(L):
+    md = " ".join(_markdown(L).split())
+    assert "for the thread's ([" not in md and "lesson 4's stand-in for the net of the thread ([" in md
+    assert "Each run gets one label, its *regime* (how the run ended)" in md
+    assert md.index("its *regime* (how the run ended)") < md.index("regime a run")
+    assert "hint at the regime before training" not in md
+    checklist = (ROOT / "notebooks" / "CHECKLIST.md").read_text()
+    assert "Know your regime" not in checklist and "**Know how a run can end.**" in checklist
+
+
+def test_r20_e_helper_constant_names_and_filler_stay_out_of_the_prose(L):
+    md = _markdown(L)
+    assert "Reported as it is" not in md and "The point first" not in md
+    for name in ("NOTABLE", "MOSTLY", "FAILED_FROM", "turn_up_step"):
+        assert name not in md

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers.descent import gradient_descent
-from helpers.momentum import check_momentum, critical_lr, momentum_descent
+from helpers.momentum import check_momentum, critical_lr, heavy_ball_peak, heavy_ball_roots, momentum_descent
 
 curvatures = st.floats(0.01, 1e3)
 momenta = st.floats(0.0, 0.95)
@@ -90,3 +90,36 @@ def test_bad_arguments_name_themselves():
         critical_lr(1.0, 0.5, nesterov="yes")
     with pytest.raises(TypeError, match="grad"):
         momentum_descent(3.0, [1.0], 0.1, 10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(top=curvatures, beta=momenta, factor=st.floats(0.05, 0.99))
+def test_heavy_ball_peak_is_the_largest_displacement_of_momentum_descent(top, beta, factor):
+    # the 2x2 recurrence from zero velocity is what Keras's heavy ball does along one direction
+    lr = factor * critical_lr(top, momentum=beta)
+    run = momentum_descent(lambda w: top * w, [1.0], lr, 200, beta)
+    assert heavy_ball_peak(lr * top, beta, steps=200) == pytest.approx(np.abs(run.path[:, 0]).max(), rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(beta=momenta, factor=st.floats(0.05, 1.5))
+def test_heavy_ball_roots_cross_1_at_the_threshold(beta, factor):
+    modulus = np.abs(heavy_ball_roots(factor * 2 * (1 + beta), beta)).max()
+    assert (modulus < 1 - 1e-9) if factor < 0.999 else (modulus > 1 + 1e-9) if factor > 1.001 else True
+
+
+def test_the_overshoot_grows_with_the_rate_while_the_long_run_factor_does_not():
+    # lesson 7: at 0.5, 0.7 and 0.9 x the heavy-ball threshold (beta = 0.9) the roots are complex with
+    # modulus sqrt(beta); the first swing past the start is 1 (none), 1.66 and 2.778
+    etas = [f * 2 * 1.9 for f in (0.5, 0.7, 0.9)]
+    assert [float(np.abs(heavy_ball_roots(e, 0.9)).max()) for e in etas] == pytest.approx([0.9 ** 0.5] * 3)
+    assert [heavy_ball_peak(e, 0.9) for e in etas] == pytest.approx([1.0, 1.66, 2.778], abs=1e-3)
+
+
+@pytest.mark.parametrize("call, name", [(lambda: heavy_ball_peak(float("nan"), 0.9), "lr_times_sharpness"),
+                                        (lambda: heavy_ball_roots("1", 0.9), "lr_times_sharpness"),
+                                        (lambda: heavy_ball_peak(1.0, 1.0), "momentum"),
+                                        (lambda: heavy_ball_peak(1.0, 0.5, steps=0), "steps")])
+def test_heavy_ball_helpers_name_a_bad_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

@@ -10,7 +10,7 @@ from helpers.exercises.core import ChoiceExercise, NumberExercise
 
 q1 = ChoiceExercise(
     prompt="A ReLU net on raw data, trained above its critical rate, never shows nan: its loss jumps in the first "
-           "steps, then stays flat near mean y², the loss of predicting 0. What most likely happened?",
+           "steps, then stays flat, far above var(y), the loss of predicting the mean. What most likely happened?",
     options={
         "a": ("Its ReLU units died.",
               "a unit whose input is <= 0 on every row outputs 0 and passes no gradient; with all of them off "
@@ -18,8 +18,8 @@ q1 = ChoiceExercise(
               "curvature 2 at a rate set for λ_max it barely moves, so the loss stays where the units left it "
               "(in lesson 7's 4x run, about mean y²; at a larger rate the same net stuck far above it)."),
         "b": ("It converged to the best fit.",
-              "the best fit of lesson 7's nets ends far below mean y²: a loss stuck at the loss of predicting 0 "
-              "is a net that stopped learning, not one that finished."),
+              "the best fit of a squared-error model is at most var(y), the loss of predicting the mean: a loss "
+              "stuck far above it is a net that stopped learning, not one that finished."),
         "c": ("The rate was below 2/sharpness after all.",
               "the prompt says the rate was above it, and a jump alone would not tell either way (in lesson 7 "
               "CNN runs at half their critical rate rose, and the tanh net at 4 x never rose); the loss stayed flat because the units "
