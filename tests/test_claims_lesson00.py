@@ -232,8 +232,10 @@ def test_what_changes_at_the_threshold_is_the_size_of_the_factor(L):
     # Review r15 A1: the factor is constant on both sides; above the threshold |1 - 2η| > 1.
     # Review r16 B3: "distance to the minimum |x|", not the undefined "error"; no "geometrically".
     md = " ".join(markdown(L).split())
-    assert ("Every step multiplies $x$ by the same factor $1 - 2\\eta$ on both sides of the threshold, so the distance "
-            "to the minimum $|x|$ is multiplied by $|1 - 2\\eta|$") in md                     # r20 B8: not "of it"
+    # r22 B1: one factor per run (-0.8 at 0.9, -1.2 at 1.1), not "the same factor" on both sides
+    assert ("On both sides of the threshold every step of a run multiplies $x$ by one factor, $1 - 2\\eta$, so the "
+            "distance to the minimum $|x|$ is multiplied by $|1 - 2\\eta|$") in md          # r20 B8: not "of it"
+    assert "by the same factor $1 - 2\\eta$ on both sides" not in md
     assert ("below the threshold $|1 - 2\\eta| < 1$ and the distance to the minimum shrinks, above it "
             "$|1 - 2\\eta| > 1$ and the distance to the minimum grows instead, by the same factor each step") in md
     assert "$|1 - 2\\eta| > 1$, so the distance to the minimum $|x|$ grows by the same factor each step" in md
@@ -290,7 +292,7 @@ def test_terms_of_the_lesson_table_are_defined_in_their_rows(L):
 def test_the_overview_says_the_rates_are_tested_on_a_stand_in(L):
     # Review r15 B8 and D13: the thread's rates on a stand-in network; the asker writes "simple neural networks".
     overview = " ".join(L.nb.cells[0].source.split())
-    assert ("The course computes that rate for a stand-in network before training (the thread describes none), tests it "
+    assert ("The course computes that rate for a stand-in network before training (the thread describes no network), tests it "
             "at the thread's two rates") in overview
     assert "simple neural networks" in overview and "small TensorFlow network" not in overview
 
@@ -355,7 +357,8 @@ def test_r21_row_04_and_the_paragraph_after_the_print_say_rule_of_thumb_once(L, 
             "steps") in md
     # Review r21 B7, B12: the sharpness changes during training; ηλmax > 2 said as the rate above 2/λmax
     assert ("And $\\lambda_{\\max}$ changes during training: in the $10^{-4}$ run the rate was above $2/\\lambda_{\\max}$ "
-            "($\\eta\\lambda_{\\max} > 2$) at a few steps, yet the run stayed finite") in md
+            "($\\eta\\lambda_{\\max} > 2$) at a few steps, yet the run stayed finite. And its steps follow minibatch "
+            "gradients, not the full-data gradient the rule assumes (lesson 06)") in md   # r22 C1
     assert "about as steeply" not in md and "starting loss is a" not in md and "heuristic" not in md
     assert md.count("rule of thumb") == 3                       # stated once in full, pointed to twice
     # what lesson 04 printed: the threshold between the rates, 1e-3 diverged and 1e-4 did not
