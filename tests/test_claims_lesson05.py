@@ -1459,3 +1459,7 @@ def test_r20_truth_pass(L):
     assert "it could as well be about twice that" not in md
     # D18: the range test and the monitor are two bullets
     assert "\n- The monitor's sharpness check warned before the first `nan` at 1e-3" in learned
+    # D17: the swing print names the steps and the largest difference between the two starts there, not every value twice
+    swing = next(l for l in text.splitlines() if l.startswith("where lr / (2/λ_max(t)) changed more than 2-fold in one step: steps "))
+    assert swing.split("steps ")[1].split(";")[0] == ", ".join(str(L["wu_s"][j]) for j in L["wu_swings"])
+    assert float(swing.split("by at most ")[1].split(" ")[0]) < 1e-3
