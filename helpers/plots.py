@@ -1370,7 +1370,7 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=
     measured = np.asarray(result.sharpness_steps)
     every = "every step" if len(measured) < 2 or np.min(np.diff(measured)) == 1 else f"every {np.min(np.diff(measured))} steps"
     ax_rate.plot(measured, 2 / np.asarray(result.sharpness), "o-", ms=4,
-                 lw=1.5, color=COLORS["actual"], label=f"2/λ_max(t): the current critical_lr (λ_max(t): full-data sharpness after t steps), {every}")
+                 lw=1.5, color=COLORS["actual"], label=f"2/λ_max(t): the current critical_lr\n(λ_max(t): full-data sharpness after t steps, {every})")
     ax_rate.axhline(critical_lr0, color=COLORS["large"], ls="--", lw=1.5,
                     label=f"2/λ₀ (full-data sharpness at the start) = {critical_lr0:.2g}")
     if passed_step is not None:
@@ -1428,7 +1428,7 @@ def draw_ratio_per_step(ax, steps, ratios, limits=(0.01, 300), every="after ever
     ax.axhline(1, color="k", lw=1)
     ax.axhspan(1, high, color=COLORS["large"], alpha=0.08, label="above 1")
     ax.set(yscale="log", ylim=(low, high), xlabel="step (minibatch)", ylabel="lr / (2/λ_max(t))")
-    off = ", ".join(f"{v:.2g} at step {s}" for s, v in zip(steps, ratios) if v > high)
+    off = ", ".join(f"{v:.2g} at step {s:g}" for s, v in zip(steps, ratios) if v > high)
     note = ax.text(0.99, 0.04, f"above the panel: {off}" if off else "", transform=ax.transAxes, ha="right", va="bottom",
                    fontsize=FONT - 3)
     ax.legend(fontsize=FONT - 3, loc="upper left")

@@ -513,4 +513,4 @@ def test_rate_and_threshold_calls_two_over_the_sharpness_a_rate():
     ax_loss, ax_rate = Figure().subplots(2, 1)
     plots.draw_rate_and_threshold(ax_loss, ax_rate, result, 4e-4)
     labels = [line.get_label() for line in ax_rate.get_lines()]
-    assert "2/λ_max(t): the current critical_lr (λ_max(t): full-data sharpness after t steps), every step" in labels
+    assert "2/λ_max(t): the current critical_lr\n(λ_max(t): full-data sharpness after t steps, every step)" in labels
