@@ -73,7 +73,7 @@ class Init(enum.Enum):
     Examples
     --------
     >>> Init("he_normal").description
-    'He normal: variance 2/fan_in (for ReLU-like units)'
+    'He normal: variance 2/fan_in (a normal cut at 2 standard deviations, rescaled to it; for ReLU-like units)'
     """
 
     GLOROT_UNIFORM = "glorot_uniform"
@@ -83,7 +83,7 @@ class Init(enum.Enum):
     @property
     def description(self):
         return {"glorot_uniform": "Glorot uniform (Keras default): variance 2/(fan_in + fan_out)",
-                "he_normal": "He normal: variance 2/fan_in (for ReLU-like units)",
+                "he_normal": "He normal: variance 2/fan_in (a normal cut at 2 standard deviations, rescaled to it; for ReLU-like units)",
                 "normal_1": "plain N(0, 1): no fan-in scaling"}[self.value]
 
     @property

@@ -857,7 +857,7 @@ def draw_runs_by_outcome(ax_finite, ax_diverged, runs, colors=None, minimum=None
 
 # --------------------------------------------------------------------------- lessons 5 and 6
 __all__ += ["FONT", "draw_runs", "draw_fix_runs", "draw_fix_summary", "draw_range_test", "note_off_panel",
-            "draw_edge_runs", "draw_edge_columns", "above_edge_spans", "draw_minibatch_sharpness", "draw_rate_and_threshold",
+            "draw_edge_runs", "draw_edge_columns", "above_edge_spans", "draw_minibatch_sharpness", "draw_rate_and_threshold", "draw_ratio_per_step",
             "label_short_log_axis"]
 
 FONT = 12
@@ -988,8 +988,12 @@ def draw_fix_runs(ax_finite, ax_diverged, results, labels, styles=None):
     return lines
 
 
-def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
+def draw_fix_summary(ax, names, critical_lrs, lrs, trains, not_plain_sgd=None):
     """One row per fix: its ``2 / sharpness`` at the start (bar) and the rate it used (dot).
+
+    ``not_plain_sgd`` (one bool per row, optional) marks the rows of another optimizer (Adam):
+    their bar, plain SGD's threshold, is no threshold for them, so it is drawn hatched and
+    unfilled, and their dot is not called outside a bar (a circle, whatever the ratio).
 
     A dot right of its bar's end uses a rate above the quadratic threshold; it is drawn as a
     triangle pointing right (inside or at the bar: a circle), so a dot a few per cent past its
@@ -1005,13 +1009,24 @@ def draw_fix_summary(ax, names, critical_lrs, lrs, trains):
     >>> labels = draw_fix_summary(ax, ["a", "b"], [1e-3, 1e-4], [2.5e-4, 1.02e-4], [True, True])
     >>> [t.get_text() for t in labels], [line.get_marker() for line in ax.lines[:2]]
     (['0.25 x', '1.02 x'], ['o', '>'])
+    >>> ax = Figure().subplots()
+    >>> _ = draw_fix_summary(ax, ["sgd", "adam"], [1e-3, 1e-3], [2e-3, 2e-3], [False, True], not_plain_sgd=[False, True])
+    >>> [line.get_marker() for line in ax.lines[:2]], [str(bar.get_hatch()) for bar in ax.patches]
+    (['>', 'o'], ['None', '//'])
     """
     rows = np.arange(len(names))[::-1]
-    ax.barh(rows, critical_lrs, color=COLORS["threshold"], alpha=0.35, height=0.6,
-            label="critical_lr at the run's own start, 2/λ₀ or 2/λ₀' (plain SGD's threshold, on Adam's row too)")
+    other = np.zeros(len(names), bool) if not_plain_sgd is None else np.asarray(not_plain_sgd, bool)
+    if other.shape != (len(names),):
+        raise ValueError(f"not_plain_sgd must have one entry per row ({len(names)}), got {not_plain_sgd!r}")
+    critical_lrs = np.asarray(critical_lrs, dtype=float)
+    ax.barh(rows[~other], critical_lrs[~other], color=COLORS["threshold"], alpha=0.35, height=0.6,
+            label="critical_lr at the run's own start, 2/λ₀ or 2/λ₀' (plain SGD's threshold)")
+    if other.any():
+        ax.barh(rows[other], critical_lrs[other], height=0.6, facecolor="none", edgecolor=COLORS["threshold"], hatch="//",
+                label="hatched: plain SGD's critical_lr, no threshold for this optimizer")
     labels = []
-    for row, lr, critical, ok in zip(rows, lrs, critical_lrs, trains):
-        ax.plot([lr], [row], ">" if lr > critical else "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
+    for row, lr, critical, ok, skip in zip(rows, lrs, critical_lrs, trains, other):
+        ax.plot([lr], [row], ">" if lr > critical and not skip else "o", ms=10, mec="k", mfc=COLORS["small"] if ok else "white")
         # On the dot's own row (a label above the dot would sit under the next row's dot), right of the
         # axes: next to the dot a label hid the bar where the dot is compared with the bar's end.
         labels.append(ax.annotate(f"{lr / critical:.2f} x", (1.01, row), xycoords=("axes fraction", "data"),
@@ -1036,7 +1051,9 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     with vertical lines at ``2 / sharpness`` at the start, at the rate of batch ``turn_up`` (the
     lowest raw loss, after which it turns up) and at each suggested rate. Bottom: ``lr / (2 / sharpness)`` measured
     during the sweep with the full-data sharpness at that step (above 1, shaded, the quadratic model predicts growth along the sharpest
-    direction). ``edge_limits`` sets the bottom panel's y range; the measurements
+    direction), next to ``lr / critical_lr0`` (dashed), the ratio had the sharpness stayed at its start: in an
+    exponential sweep the ratio rises with the rate alone, so the gap between the two is what the sweep did to
+    the sharpness. ``edge_limits`` sets the bottom panel's y range; the measurements
     beyond it are named in a note inside the panel (``out["note"]``), not hidden.
 
     Parameters
@@ -1055,8 +1072,11 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     >>> fake = R(lrs=lrs, losses=np.array([5.0, 4, 2, 3, np.inf]), smoothed=np.array([5.0, 4, 3, 3, 9]),
     ...          sharpness_steps=np.array([0, 2, 4]), sharpness=np.array([100.0, 200, 400]))
     >>> a, b = Figure().subplots(2, 1)
-    >>> sorted(draw_range_test(a, b, fake, 2e-2, 2, {"valley": 1e-5}))
-    ['critical', 'edge', 'loss', 'note', 'smoothed', 'turn_up', 'valley']
+    >>> out = draw_range_test(a, b, fake, 2e-2, 2, {"valley": 1e-5})
+    >>> sorted(out)
+    ['critical', 'edge', 'frozen', 'loss', 'note', 'smoothed', 'turn_up', 'valley']
+    >>> out["frozen"].get_ydata()[[0, -1]].round(6).tolist()       # lr / critical_lr0: the sharpness frozen at its start
+    [5e-05, 0.5]
     >>> a, b = Figure().subplots(2, 1)
     >>> draw_range_test(a, b, fake, 2e-2, 2, edge_limits=(0.01, 1))["note"].get_text()
     'outside the panel: below 0.01 at lr = 1e-06; above 1 at lr = 0.01'
@@ -1087,6 +1107,9 @@ def draw_range_test(ax_loss, ax_edge, result, critical_lr0, turn_up, suggested=N
     ratio = lrs[steps] * np.asarray(result.sharpness) / 2
     (out["edge"],) = ax_edge.plot(lrs[steps], ratio, "o-", color=COLORS["actual"], lw=2, ms=4,
                                   label=f"lr / (2/λ_max(t)), λ_max(t): full-data sharpness, every {every} steps")
+    # The ratio grows with lr even at a fixed sharpness: the gap to this curve is what the sweep did to λ_max.
+    (out["frozen"],) = ax_edge.plot(lrs, lrs / critical_lr0, ls="--", color="0.35", lw=1.5,
+                                    label="lr / (2/λ₀): the ratio had the sharpness stayed at λ₀")
     ax_edge.axhline(1.0, color="k", lw=1, label="lr / (2/λ_max(t)) = 1")
     ax_edge.set_xscale("log")
     ax_edge.set_yscale("log")
@@ -1352,7 +1375,7 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=
     measured = np.asarray(result.sharpness_steps)
     every = "every step" if len(measured) < 2 or np.min(np.diff(measured)) == 1 else f"every {np.min(np.diff(measured))} steps"
     ax_rate.plot(measured, 2 / np.asarray(result.sharpness), "o-", ms=4,
-                 lw=1.5, color=COLORS["actual"], label=f"2/λ_max(t): full-data sharpness after t steps, {every}")
+                 lw=1.5, color=COLORS["actual"], label=f"2/λ_max(t): the current critical_lr\n(λ_max(t): full-data sharpness after t steps, {every})")
     ax_rate.axhline(critical_lr0, color=COLORS["large"], ls="--", lw=1.5,
                     label=f"2/λ₀ (full-data sharpness at the start) = {critical_lr0:.2g}")
     if passed_step is not None:
@@ -1382,6 +1405,39 @@ def draw_rate_and_threshold(ax_loss, ax_rate, result, critical_lr0, passed_step=
     ax_rate.set_xlabel("step (minibatch)")
     ax_rate.set_ylabel("learning rate (log)")
     _readable(ax_rate, loc="upper left")   # the 2 / sharpness trace falls off the bottom right
+
+
+def draw_ratio_per_step(ax, steps, ratios, limits=(0.01, 300), every="after every step"):
+    """``lr / (2 / λ_max(t))`` at each measured step, as markers only: nothing was measured between steps.
+
+    The line at 1 and the shaded band above it mark where the quadratic model predicts growth
+    along the sharpest direction. Log y axis limited to ``limits``; the values above the top are
+    named in a note inside the panel, which is returned (its text is empty when none leaves).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> draw_ratio_per_step(ax, [0, 1, 2], [0.5, 2.0, 1e4]).get_text()
+    'above the panel: 1e+04 at step 2'
+    >>> ax.get_lines()[0].get_linestyle(), [float(v) for v in ax.get_ylim()]
+    ('None', [0.01, 300.0])
+    """
+    steps, ratios = np.asarray(steps), np.asarray(ratios, dtype=float)
+    if steps.shape != ratios.shape:
+        raise ValueError(f"steps and ratios must have the same shape, got {steps.shape} and {ratios.shape}")
+    low, high = limits
+    if not 0 < low < high:
+        raise ValueError(f"limits must be (low, high) with 0 < low < high, got {limits!r}")
+    ax.plot(steps, ratios, "o", color=COLORS["large"], label=f"lr / (2/λ_max(t)), measured {every} (no line: nothing between)")
+    ax.axhline(1, color="k", lw=1)
+    ax.axhspan(1, high, color=COLORS["large"], alpha=0.08, label="above 1")
+    ax.set(yscale="log", ylim=(low, high), xlabel="step (minibatch)", ylabel="lr / (2/λ_max(t))")
+    off = ", ".join(f"{v:.2g} at step {s:g}" for s, v in zip(steps, ratios) if v > high)
+    note = ax.text(0.99, 0.04, f"above the panel: {off}" if off else "", transform=ax.transAxes, ha="right", va="bottom",
+                   fontsize=FONT - 3)
+    ax.legend(fontsize=FONT - 3, loc="upper left")
+    return note
 
 
 # --------------------------------------------------------------------------- accessibility

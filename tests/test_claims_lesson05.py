@@ -490,7 +490,8 @@ def test_the_summary_counts_plain_sgd_runs_both_ways_with_he_at_1e_4_in_the_tabl
     assert all(r < 1 for r in ratios) and L["he_1e_4.lr"] * L["he_1e_4.sharpness_before"] / 2 > 1
     assert L["in_failed"] == ["rate read off: 0.9 x critical_lr", "init glorot_uniform x 0.1 (0.001)"]
     text = markdown_text(L)
-    assert "but He init at 1e-4, its dot only a few per cent outside (a triangle, as is every dot right of its bar), trained" in text
+    assert ("but He init at 1e-4, its dot only a few per cent outside (a triangle, as is every dot right of its bar but Adam's, "
+            "whose hatched bar is plain SGD's threshold, not its own), trained") in text
     assert "the one just above it (He init at 1e-4, 1.02 ×) trained" in text    # What we learned
     assert "with its rate above the starting `critical_lr` failed" not in text and "the last two rows" not in text
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
@@ -812,7 +813,10 @@ def test_warm_up_names_both_markers_and_prefers_neither(L):
     assert L["wu_rises"] == list(range(L["wu_low"] + 1, L["k_wu"]))
     assert L["wu_dips"] and all(L["wu_low"] < s < L["k_wu"] and v <= 1 for s, v in L["wu_dips"])
     text = markdown_text(L)
-    assert "Two candidate markers line up with the blow-up, and the data do not favour either; the first is weak." in text
+    assert ("Two candidate markers line up with the blow-up: the step where the rate passed $2/\\lambda_0$, and the rate staying "
+            "above the *current* `critical_lr` over the last steps. The data do not favour either, and the first is weak.") in text   # r20 B8
+    assert "The second marker, the rate above the *current* `critical_lr` at every one of the last steps" in text
+    assert L["wu_from"] in L["wu_stretches"][-1] and L["wu_stretches"][-1][-1] == L["k_wu"] - 1     # above 1 up to the blow-up
     assert "What lines up in time with the blow-up is the rate against" not in text
     assert "which came once the rate stayed above the *current* `critical_lr`" not in text
 
@@ -990,7 +994,7 @@ def test_fastai_minimum_is_read_where_the_kept_steps_end_not_at_a_minimum_of_the
     assert f"not at a minimum of the curve, on {sum(edge)} of the 5 orders" in text
     md = markdown_text(L)
     assert "“minimum” is that cut-off step's rate divided by ten, not a minimum of the curve" in md
-    assert "the “minimum” one is read where the kept steps end, when it is the trimmed edge (printed above, and marked in the figure" in md
+    assert "the “minimum” one is read at the last step fastai keeps, the trimmed edge (printed above, and marked in the figure" in md   # r20 B9
     assert "but the “minimum” one comes from the last step fastai keeps on the orders counted there" in md
 
 
@@ -1000,7 +1004,9 @@ def test_the_summary_scopes_failing_above_the_bar_to_unclipped_plain_sgd(L):
     assert len(others) == 2 and L["ad.trains"] and L["clip.trains"]
     assert f"not unclipped plain SGD, trained with the rate set outside its bar: {', '.join(others)}" in L.text()
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any(f"also trained outside their (nominal) bar: {' and '.join(n.split(' (')[0] for n in others)}" in t for t in titles)
+    assert any(f"also trained with lr right of the bar: {' and '.join(n.split(' (')[0] for n in others)} "
+               "(Adam: the bar is plain SGD's, no threshold for it; clipping: nominal lr)" in t for t in titles)     # r20 C16
+    assert [n.split(' (')[0] for n in others] == ["Adam", "gradient clipping"]
     md = markdown_text(L)
     assert "So every unclipped plain-SGD run well above its bar failed (Adam and the clipped run trained above" in md
     assert "So every run well above its bar failed" not in md
@@ -1108,8 +1114,8 @@ def test_a7_the_swinging_sharpness_estimates_agree_from_a_second_start_vector(L)
     assert f"over all {len(L['wu_s'])} steps: the two starts differ by at most {L['wu_gap']:.0e} (relative)" in printed
     assert "above 1 at the same steps by both starts: True" in printed
     swing_line = [l for l in printed.splitlines() if l.startswith("where lr / (2/λ_max(t)) changed more than 2-fold")][0]
-    for step in (9, 10, 13, 15):                                              # the review's 7.2 (9), 1.1 (10), 2.7 (13), 0.81 (15)
-        assert f"step {step}: " in swing_line
+    swing_steps = [int(v) for v in swing_line.split("steps ")[1].split(";")[0].split(", ")]   # r20 D17: steps only
+    assert {9, 10, 13, 15} <= set(swing_steps)                                # the review's 7.2 (9), 1.1 (10), 2.7 (13), 0.81 (15)
     text = markdown_text(L)
     assert "The swings are in the sharpness, not in its estimate" in text
     assert "(printed; the second start vector gave the same value)" in text
@@ -1197,8 +1203,10 @@ def test_r15_a2_the_removed_term_curved_up_and_the_gauss_newton_term_stays(L):
     md = markdown_text(L)
     assert "a smaller term that curves the loss down" not in md
     assert "so it curved the loss up at least that strongly along some direction" in md
-    assert "while the negative curvature can come only from the error term, which centring shrank" in md
-    assert L["lam_c"] > 100 and "the centred $\\lambda_0'$, printed, is still well above 0" in md
+    # r20 A5: why |λ_min| shrank more is the formula's reading, said to be unmeasured, not a causal claim
+    assert "since negative curvature can come only from the error term, which centring shrank" in md
+    assert "the two terms' spectra are not measured here, so this is a reading of the formula, not a measurement" in md
+    assert "The asymmetry comes from the term that stays" not in md and "is still well above 0" not in md
 
 
 def test_r15_b3_adam_at_1e_3_stepped_shorter_than_sgd_at_1e_4_and_sat_far_below_38_over_lr(L):
@@ -1252,7 +1260,7 @@ def test_r15_b9_the_two_first_steps_are_named(L):
     share = lambda rate: rate * L["g_norm0"] / L["w_norm0"]
     text = L.text()
     assert (f"(under “The problem”, a step along the gradient of all the data: {share(1e-3):.0%} at 1e-3, "
-            f"{share(0.9 * L['critical_lr0']):.0%} at 0.9 x; here each run's first step is along its first minibatch's gradient)") in text
+            f"{share(0.9 * L['critical_lr0']):.0%} at 0.9 x; here plain SGD's first step is along its first minibatch's gradient, Adam's along that gradient's sign)") in text
     assert "minibatch step ÷ the initial weights' norm: first" in text
 
 
@@ -1265,8 +1273,9 @@ def test_r15_c11_c12_c13_figures_mark_what_the_text_reads_off(L):
     source = _code_source(L)
     assert "label=f\"'minimum' read here: step {read_at}" in source and "a.axvspan(rt.lrs[0], rt.lrs[first_kept]" in source
     assert L["min_at_edge"] is True and L["first_kept"] == 10                # on seed 0 'minimum' is read at the trimmed edge
-    assert 'ax_ratio.plot(wu_s, wu_over, "o"' in source                      # markers only: nothing drawn between steps
-    assert max(L["wu_over"]) > 300 and '"above the panel: "' in source          # the last step's ratio leaves the panel, named
+    assert "plots.draw_ratio_per_step(ax_ratio, wu_s, wu_over, limits=(0.01, 300))" in source   # markers only (tests/test_plots.py)
+    above = [(int(s), v) for s, v in zip(L["wu_s"], L["wu_over"]) if v > 300]           # the last steps' ratios leave the panel, named
+    assert above and L["wu_ratio_note"] == "above the panel: " + ", ".join(f"{v:.2g} at step {s}" for s, v in above)
     assert 'ax.hlines(wu_row, wu_ran.min(), wu_ran.max()' in source
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
     assert any("clipping: nominal; lines: the rates that ran" in t for t in titles)
@@ -1295,7 +1304,9 @@ def test_r17_a1_warm_up_lowest_loss_is_one_minibatch_and_the_loss_rose_above_its
     assert f"minibatch loss above its start ({loss[0]:.3g}) before step {passed}: step 10 ({loss[10]:.3g};" in L.text()
     md = markdown_text(L)
     assert "But that lowest loss is one unusually low minibatch, well below both its neighbours (printed)" in md
-    assert "at the step printed, right after the stretch with lr / (2/λ_max(t)) far above 1 at steps 9–10" in md
+    # r20 A1: step 10's own ratio is barely above 1; the loss that rose came right after the update at step 9
+    assert "at the step printed, right after an update taken with lr / (2/λ_max(t)) several times above 1 (the ratios printed)" in md
+    assert over[early[0] - 1] > 3 and "far above 1 at steps 9–10" not in md
     assert "the minibatch loss turned up where the rate passed" not in md
 
 
@@ -1402,6 +1413,53 @@ def test_r19_a3_the_range_test_is_a_diagnostic_that_sets_cyclical_bounds_not_a_r
 def test_r19_b1_d1_the_parabola_bullet_is_the_models_explanation_and_fix_4_has_a_verb(L):
     md = _markdown(L)
     learned = md.split("## What we learned")[1]
-    assert learned.lstrip().startswith("- Why “minimize” can make the loss grow, in the quadratic model's explanation "
-                                       "(lesson 1's picture, tested step by step in lesson 4; this lesson's runs do not measure it)")
+    bullets = learned.lstrip().split("\n- ")                       # r20 B6: the thread's first question comes first, then this one
+    assert bullets[0].startswith("- The thread's first question, on this stand-in:")
+    assert bullets[1].startswith("Why “minimize” can make the loss grow, in the quadratic model's explanation "
+                                 "(lesson 1's picture, tested step by step in lesson 4; this lesson's runs do not measure it)")
     assert "We compare three: Keras's default (Glorot uniform," in md
+
+
+def test_r20_truth_pass(L):
+    md, text = markdown_text(L), L.text()
+    # A2: Adam's first step moves every weight by lr (RMS step ÷ lr = 1.000 at every rate), along the gradient's sign
+    line = next(l for l in text.splitlines() if l.startswith("Adam's first RMS step ÷ lr: "))
+    assert [float(v.split(" at ")[0]) for v in line.split(": ", 1)[1].split(", ")] == [1.0] * 4
+    assert ("plain SGD's first step is along its minibatch's gradient, Adam's moves each weight by $\\eta$ along the sign of that "
+            "gradient (bias correction, above; the RMS of that step ÷ $\\eta$ is printed under the step table), so the two are compared by "
+            "length only, not by direction") in md
+    assert "(a step along one minibatch's gradient, so not the step" not in md
+    # A3: He normal as Keras draws it (measured in tests/test_fixes.py on the lesson's net)
+    assert "he_normal       λ₀' " in text and "He normal: variance 2/fan_in (a normal cut at 2 standard deviations, rescaled to it" in text
+    assert "Keras draws it from a normal cut at two standard deviations, rescaled to that variance" in md
+    # A4: the print speaks of every failing rate, as the code tests
+    failed = [lr for lr, ok in zip(L["adam_lrs"], L["adam_trains"]) if not ok]
+    assert failed == [1.0, 10.0] and L["adam_fail_below_38"] is True and L["adam_fail_finite"] is True
+    assert all(p < 38 / lr for p, lr, ok in zip(L["adam_pre"], L["adam_lrs"], L["adam_trains"]) if not ok)
+    assert ("rates in the sweep at which Adam fails: 1, 10 (the smallest: 1); at every one of them its preconditioned sharpness "
+            "at the end is below 38/lr, and at every one the loss stays finite") in text
+    assert "there its preconditioned sharpness" not in text
+    # B6: one line answers the thread's first question and keeps the two misses on the safe side
+    learned = md.split("## What we learned")[1]
+    assert f"{1e-3 / L['critical_lr0']:.1f}" == "2.6" and f"{1e-4 / L['critical_lr0']:.2f}" == "0.26"
+    assert f"{L['small.lr'] * L['small.sharpness_before'] / 2:.2f}" == "0.26" and L["near.lr"] < L["critical_lr0"]
+    assert L["near.trains"] is False and math.isnan(L["near.final_loss"]) and L["small.trains"] is False and math.isnan(L["small.final_loss"])
+    assert ("- The thread's first question, on this stand-in: 1e-3 is about 2.6 × the starting `critical_lr` and 1e-4 about 0.26 ×, "
+            "on either side of it, as the thread's two outcomes need. But the rule is not enough on the safe side: 0.9 × diverged, "
+            "and so did the tenfold smaller init at 0.26 × its own `critical_lr`.") in learned
+    # B7: model.fit differs in order and in code; which difference kept 0.9 x finite is not isolated
+    assert md.count("which of the two differences kept it finite is not isolated here") == 2
+    for old in ("not robust to how the minibatches are drawn", "this order of minibatches: with `model.fit`'s own order",
+                "in `model.fit`'s minibatch order"):
+        assert old not in md, old
+    # B10: the overview's notation sentence
+    assert "The same test is also written the other way round, as the sharpness against $2/\\eta$." in L.nb.cells[0].source
+    # C15: the range test's bottom panel has the fixed-sharpness reference; the gap is the sharpness the sweep added
+    assert L["lam_turn"] / L["lam0"] > 2.5 and "the dashed lr / (2/λ₀), the ratio had the sharpness stayed at $\\lambda_0$" in md
+    assert "it could as well be about twice that" not in md
+    # D18: the range test and the monitor are two bullets
+    assert "\n- The monitor's sharpness check warned before the first `nan` at 1e-3" in learned
+    # D17: the swing print names the steps and the largest difference between the two starts there, not every value twice
+    swing = next(l for l in text.splitlines() if l.startswith("where lr / (2/λ_max(t)) changed more than 2-fold in one step: steps "))
+    assert swing.split("steps ")[1].split(";")[0] == ", ".join(str(int(L["wu_s"][j])) for j in L["wu_swings"])
+    assert float(swing.split("by at most ")[1].split(" ")[0]) < 1e-3

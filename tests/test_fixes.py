@@ -137,3 +137,17 @@ def test_sharpness_tracker_checks_each_estimate_from_a_second_start_vector(exper
 def test_a_fix_checks_its_tracked_sharpness_only_when_it_tracks_it():
     with pytest.raises(ValueError, match="check_seed"):
         fixes.rate_from_sharpness(0.25, check_seed=1)
+
+
+def test_he_normal_weights_have_variance_2_over_fan_in_and_are_cut_at_2_standard_deviations():
+    # Review r20 A3: Keras draws he_normal from a truncated normal; the lesson's description says variance 2/fan_in
+    # and a cut at 2 standard deviations, rescaled to that variance. Checked on the lesson's own net (seed 0).
+    model = fixes.make_model_with_init("he_normal", seed=0)
+    kernels = [w for w in model.get_weights() if w.ndim == 2]
+    big = max(kernels, key=np.size)                                   # the 64 x 64 kernel: 4,096 draws
+    fan_in = big.shape[0]
+    assert np.var(big) * fan_in == pytest.approx(2.0, rel=0.1)        # variance 2/fan_in after the cut
+    sigma = math.sqrt(2 / fan_in) / 0.87962566103423978               # the normal before the cut, rescaled
+    assert np.max(np.abs(big)) <= 2 * sigma * (1 + 1e-6)              # nothing beyond 2 of its standard deviations
+    assert np.max(np.abs(big)) > 1.8 * sigma                           # and the cut is reached, not a narrower law
+    assert "variance 2/fan_in (a normal cut at 2 standard deviations" in fixes.Init("he_normal").description

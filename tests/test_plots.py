@@ -473,3 +473,57 @@ def test_edge_runs_cross_at_the_blow_up_is_not_clipped_at_the_last_step():
     plots.draw_edge_runs(a, b, [run], ["demo"], ax_diverged=c)
     cross = [line for line in c.get_lines() if line.get_marker() == "X"]
     assert len(cross) == 1 and cross[0].get_clip_on() is False
+
+
+def test_ratio_per_step_draws_markers_only_and_names_what_leaves_the_panel():
+    """Lesson 5 warm-up panel, moved out of the notebook (review r20): nothing is drawn between measured steps."""
+    from matplotlib.figure import Figure
+    ax = Figure().subplots()
+    note = plots.draw_ratio_per_step(ax, np.arange(4), [0.5, 3.0, 0.8, 1e9], limits=(0.01, 300))
+    (points,) = [line for line in ax.get_lines() if line.get_label().startswith("lr / (2/λ_max(t))")]
+    assert points.get_linestyle() == "None" and points.get_marker() == "o"
+    assert note.get_text() == "above the panel: 1e+09 at step 3"
+    assert ax.get_yscale() == "log" and tuple(float(v) for v in ax.get_ylim()) == (0.01, 300.0)
+    assert plots.draw_ratio_per_step(Figure().subplots(), [0, 1], [0.5, 2.0]).get_text() == ""
+    with pytest.raises(ValueError, match="limits"):
+        plots.draw_ratio_per_step(Figure().subplots(), [0], [1.0], limits=(1, 0.5))
+    with pytest.raises(ValueError, match="same shape"):
+        plots.draw_ratio_per_step(Figure().subplots(), [0, 1], [1.0])
+
+
+def test_range_test_draws_the_ratio_the_sweep_would_have_at_the_starting_sharpness():
+    """Review r20 C15: in an exponential sweep lr / (2/λ) rises with lr alone; the dashed lr / (2/λ₀) shows the gap."""
+    from types import SimpleNamespace as R
+    from matplotlib.figure import Figure
+    lrs = np.geomspace(1e-6, 1e-2, 5)
+    fake = R(lrs=lrs, losses=np.array([5.0, 4, 2, 3, np.inf]), smoothed=np.array([5.0, 4, 3, 3, 9]),
+             sharpness_steps=np.array([0, 2, 4]), sharpness=np.array([100.0, 200, 400]))
+    a, b = Figure().subplots(2, 1)
+    out = plots.draw_range_test(a, b, fake, 2e-2, 2)
+    assert np.allclose(out["frozen"].get_ydata(), lrs / 2e-2) and out["frozen"].axes is b
+    assert "had the sharpness stayed at λ₀" in out["frozen"].get_label()
+    assert np.allclose(out["edge"].get_ydata() / out["frozen"].get_ydata()[[0, 2, 4]], fake.sharpness / 100)   # the gap = λ/λ₀
+
+
+def test_fix_summary_hatches_the_bar_that_is_no_threshold_for_its_optimizer():
+    """Review r20 C16: Adam's row had plain SGD's bar, drawn like every other, and its dot as 'outside'."""
+    from matplotlib.figure import Figure
+    ax = Figure().subplots()
+    plots.draw_fix_summary(ax, ["sgd", "adam"], [1e-3, 1e-3], [2e-3, 2e-3], [False, True], not_plain_sgd=[False, True])
+    assert [line.get_marker() for line in ax.lines[:2]] == [">", "o"]
+    assert [str(p.get_hatch()) for p in ax.patches] == ["None", "//"]
+    assert any("no threshold for this optimizer" in t.get_text() for t in ax.get_legend().get_texts())
+    with pytest.raises(ValueError, match="not_plain_sgd"):
+        plots.draw_fix_summary(Figure().subplots(), ["a", "b"], [1e-3, 1e-3], [1e-3, 1e-3], [True, True], not_plain_sgd=[True])
+
+
+def test_rate_and_threshold_calls_two_over_the_sharpness_a_rate():
+    """Review r20 C14: 2/λ_max(t) is the current critical_lr, a rate, not the sharpness."""
+    from types import SimpleNamespace as R
+    from matplotlib.figure import Figure
+    record = R(losses=np.array([1e4, 9e3, 8e3]), diverged_at=None, lrs=np.array([1e-5, 2e-5, 3e-5]))
+    result = R(name="warm-up", record=record, sharpness_steps=np.array([0, 1, 2]), sharpness=np.array([5e3, 4e3, 6e3]))
+    ax_loss, ax_rate = Figure().subplots(2, 1)
+    plots.draw_rate_and_threshold(ax_loss, ax_rate, result, 4e-4)
+    labels = [line.get_label() for line in ax_rate.get_lines()]
+    assert "2/λ_max(t): the current critical_lr\n(λ_max(t): full-data sharpness after t steps, every step)" in labels
