@@ -334,10 +334,15 @@ def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_c
 def test_r16_a3_where_2_eta_star_falls_depends_on_g_not_kappa_and_the_range_needs_positive_eigenvalues(L):
     text = markdown(L)
     assert "can move $2\\eta^\\ast$" not in text and "$\\kappa$ can move" not in text
-    assert "depending on where $g$ points, not on $\\kappa$" in text
+    # r22 A1: with g's direction and λ_max fixed, 2η* still moves with λ_min; only its lower end ignores κ
+    assert ("depending on where $g$ points and on every eigenvalue; its lower end, `critical_lr`, does not depend on "
+            "$\\kappa$") in text and "not on $\\kappa$" not in text
     assert "With $\\lambda_{\\max}$ fixed, a large $\\kappa$ only makes that range wide" in text
     assert "for a Hessian whose eigenvalues are all positive ($\\lambda_{\\min} > 0$)" in text
-    assert "(for $\\lambda_{\\min} > 0$) depends on where $g$ points, not on $\\kappa$" in text
+    assert ("(for $\\lambda_{\\min} > 0$) depends on where $g$ points and on every eigenvalue; its lower end "
+            "$2/\\lambda_{\\max}$ does not depend on $\\kappa$") in text
+    shares = np.array([0.86, 0.14])          # the same direction of g, λ_max = 10, two values of λ_min
+    assert 2 / (shares @ [1.0, 10.0]) != pytest.approx(2 / (shares @ [0.01, 10.0]), rel=0.1)
     # the same λ_max and κ, two gradient directions: 2η* = 2/(curvature along g) moves across [2/λ_max, 2/λ_min]
     H = np.diag([1.0, 10.0])
     two_best = [2 * (g @ g) / (g @ H @ g) for g in (np.array([1.0, 0.0]), np.array([0.0, 1.0]))]
@@ -600,7 +605,7 @@ def test_r21_a3_lesson_4s_turn_bracket_is_printed_from_its_grid_and_its_printed_
     # the two values lesson 3 quotes are lesson 4's printed (2 significant figures) turns
     assert L["turn_pred_4"] == float(f"{L4['check.predicted_turns_positive_at']:.2g}")
     assert L["first_positive_4"] == float(f"{L4['check.actual_turns_positive_at']:.2g}") == float(f"{lrs[k]:.2g}")
-    assert L["last_negative_4"] == float(f"{lrs[k - 1]:.2g}")
+    assert L["last_negative_4"] == float(f"{lrs[k - 1]:.3g}")        # r22 A2: unrounded enough for the ratio
     predicted, below, above = printed(L, r"lesson 4: \(1\) predicts the turn at {n}; the actual change is still negative at {n} "
                                          r"and first positive at {n}")
     assert (predicted, below, above) == (L["turn_pred_4"], L["last_negative_4"], L["first_positive_4"])
