@@ -1814,7 +1814,7 @@ def test_r19_the_saddle_reading_and_the_norm_argument_are_scoped(L):
     # to the first question is found by running, not derived.
     md = " ".join(markdown(L).split())
     assert "That the gap between the predicted and the actual change lies there is one reading; no run here checks the real loss along $r$." in md
-    assert "and the step rescaled the three layers very unequally (printed above)" in md
+    assert "and the step rescaled the three layers unequally (printed above)" in md
     assert "**Why one factor of ten matters** (the thread's first question)" in md and "so violent**" not in md
     assert "found by running, not derived" in md
 
@@ -1825,7 +1825,7 @@ def test_r20_a1_the_scaling_caveat_names_only_the_biases(L):
     md = " ".join(markdown(L).split())
     assert "leaky ReLU's two slopes" not in md and "leaky ReLU's slopes" not in md
     assert "The network's output is, apart from the biases, a product of its three layers' weights" in md
-    assert "since the argument leaves out the biases, and the step rescaled the three layers very unequally" in md
+    assert "since the argument leaves out the biases, and the step rescaled the three layers unequally" in md
     z = np.linspace(-3, 3, 13)
     leaky = np.where(2.5 * z > 0, 2.5 * z, 0.2 * 2.5 * z)
     np.testing.assert_allclose(leaky, 2.5 * np.where(z > 0, z, 0.2 * z))    # σ(cz) = cσ(z) for c > 0
@@ -1839,7 +1839,7 @@ def test_r21_a3_no_per_layer_bound_and_one_scaling_rule(L):
     assert "at most × 3.5" not in text and "a factor of at most about" not in md
     assert "as the layer norms' product to the power $4/3$ gives (an order-of-magnitude check, not a match)" in md
     assert "the weights' growth alone gives" not in md
-    assert "and the step rescaled the three layers very unequally (printed above)" in md
+    assert "and the step rescaled the three layers unequally (printed above)" in md
 
 
 def test_r20_a3_a4_no_circular_check_and_the_threshold_printed_apart(L):
