@@ -193,6 +193,8 @@ def test_the_range_tests_near_lowest_losses_spread_over_a_band_and_it_overflowed
     assert min(band) < 1 < max(band)        # "a band of rates that runs from below 2/λ_max to above it"
     # "The loss overflowed only at a rate many times 2/λ_max"
     assert L["range_end_lr"] / L["range_critical"] > 5
+    # r21 A1: why the overflow came so late is not measured; no reason list that the factors' product would undercut
+    assert "Why so much later, this lesson does not measure" in L.text() and "acts for a single step" not in L.text()
     assert L["range_steps"] <= 8 * math.ceil(442 / 32)      # "up to 8 epochs"
 
 
