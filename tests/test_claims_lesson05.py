@@ -112,11 +112,11 @@ def test_adams_printed_step_is_a_median_rms_step_below_lr_and_kingma_and_bas_3_2
     assert "as an upper bound on the step when $(1-\\beta_1) > \\sqrt{1-\\beta_2}$" in text
     assert "That bound does not hold for every sequence of gradients." in text and "larger than theirs" in text
     assert "divides $v$ by a small number then to give $\\hat v$" in text and "divides $\\hat v$" not in text
-    assert f"any gradients: {L['adam_bound_64']:.2f} x lr within 64 steps" in text
+    assert f"largest step of one weight, any gradients: {L['adam_bound_64']:.2f} x lr within 64 steps" in text
     # Round 11 (B11): Kingma & Ba's 3.16 is a long-run value; at step 64 their case gives (1-b1)/(1-b1^64)/sqrt((1-b2)/(1-b2^64))
     assert L["adam_bound_kb_64"] == pytest.approx((1 - b1) / (1 - b1 ** 64) / np.sqrt((1 - b2) / (1 - b2 ** 64)), rel=1e-12)
     assert L["adam_bound_kb_64"] == pytest.approx(0.79, abs=0.01) and L["adam_bound_kb_64"] < L["adam_bound_64"]
-    assert f"Kingma & Ba's case: {L['adam_bound_kb_64']:.2f} x lr at step 64, {L['adam_bound']:.2f} x lr in a long run" in text
+    assert f"one weight's step in Kingma & Ba's sparse case: {L['adam_bound_kb_64']:.2f} x lr at step 64, {L['adam_bound']:.2f} x lr in a long run" in text
     assert "at most about $3.2" not in text
 
 
@@ -495,7 +495,7 @@ def test_the_summary_counts_plain_sgd_runs_both_ways_with_he_at_1e_4_in_the_tabl
     assert "the one just above it (He init at 1e-4, 1.02 ×) trained" in text    # What we learned
     assert "with its rate above the starting `critical_lr` failed" not in text and "the last two rows" not in text
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any(f"plain SGD: {len(L['in_failed'])} runs inside their bar diverged, {len(L['out_trained'])} outside it trained" in t
+    assert any(f"plain SGD: {len(L['in_failed'])} runs inside their bar diverged (0.9 x: in one minibatch order), {len(L['out_trained'])} outside it trained" in t
                for t in titles)
     assert "unclipped plain SGD, dot outside its bar: 3 failed" in L.text()
 
@@ -627,7 +627,7 @@ def test_warm_up_is_measured_after_every_step_and_crosses_in_separate_short_stre
     assert "crossed it twice" not in text and "measured every two steps during the run" not in text
     assert "went above it and back below it in several stretches before it finally diverged" in text
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
-    assert any(f"lr > 2/λ_max(t) in {len(stretches)} separate stretches, then inf" in t for t in titles)   # D20: steps printed, not in the title
+    assert any(f"lr > 2/λ_max(t) in {len(stretches)} separate stretches, the last ending in inf" in t for t in titles)   # D20: steps printed, not in the title
     assert "above 1 in " + str(len(stretches)) + " separate stretches: steps " in L.text()
 
 
@@ -675,7 +675,7 @@ def test_fix_2b_centring_the_target_shrinks_both_ends_of_the_spectrum_and_1e_3_t
     assert L["ctr.lr"] * L["ctr.sharpness_after"] / 2 < 1                           # "ended with the rate below the current critical_lr"
     assert "centre_target" in L["order"] and "centred target" in L["names"]
     text = markdown_text(L)
-    assert "## Fix 2b: centre the target" in text and "(Fixes 2 and 2b do)" in text
+    assert "## Fix 2b: centre the target" in text and "an output bias started at the mean target did (that is Fix 2b)" in text
     assert "centring the target" in L.nb.cells[0].source.split("the thread does not mention")[1]
 
 
@@ -801,8 +801,8 @@ def test_the_first_step_at_1e_3_lowers_the_loss_because_the_rest_of_the_gradient
     assert L["top_factor"] == pytest.approx((1 - 1e-3 * L["lam0"]) ** 2) and L["top_factor"] > 4   # "multiplies ... at every step"
     assert "Lesson 4 (“One step, to second order” and “Along the steps the run took”) measures the real loss" in markdown_text(L)
     assert "the loss along each step) gives the full account" not in markdown_text(L)
-    # Round 10 (lesson 4's reviewer): in the model the negatively curved rest grows too, so no "that part dominates".
-    assert "the model alone does not say which wins" in markdown_text(L)
+    # Round 10 (lesson 4's reviewer): no "that part dominates" within a few steps; r21 A3: iterated, the λ_min part wins
+    assert "so iterated, the model's loss goes to $-\\infty$: it does not predict the blow-up at all" in markdown_text(L)
     assert "within a few steps that part dominates" not in markdown_text(L)
 
 
@@ -868,8 +868,8 @@ def test_round_11_the_summary_counts_the_bar_as_the_table_printout_does(L):
     reached_warmup = L["reached"][L["order"].index("warmup")]
     assert reached_warmup / L["critical_lr0"] == pytest.approx(failed[0], rel=0.02)    # warm-up counted as reached
     md = _markdown(L)
-    assert ("the three runs 1.4 times or more above it failed, the one just above it (He init at 1e-4, 1.02 ×) "
-            "trained, and of the six inside it four trained and two diverged") in md
+    assert ("the three runs 1.4 times or more above it failed (warm-up only after most of its updates had run inside it, printed), "
+            "the one just above it (He init at 1e-4, 1.02 ×) trained, and of the six inside it four trained and two diverged") in md
     assert "with the rate well above the starting `critical_lr` failed" not in md
 
 
@@ -923,7 +923,7 @@ def test_r11_step_numbering_is_stated_once_and_the_figure_title_counts_updates(L
     assert "Steps are numbered from 0: step $t$ is the $(t+1)$-th update" in L.nb.cells[0].source
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
     ratio_1, ratio_2 = L["full.sharpness"][1] * L["near.lr"] / 2, L["full.sharpness"][2] * L["near.lr"] / 2
-    assert any(f"= {ratio_1:.2f} after 1 step (full batch), {ratio_2:.0f} after 2 steps" in t for t in titles)
+    assert any(f"= {ratio_1:.2f} after 1 step (full batch), {ratio_2:.2f} after 2 steps" in t for t in titles)   # r21 D15: 2 decimals
     assert ratio_1 < 1 < ratio_2
 
 
@@ -1152,7 +1152,7 @@ def test_b12_the_adam_step_bounds_are_compared_with_the_measured_steps(L):
 def test_c14_d20_figures_carry_no_rows_of_numbers_and_outside_dots_differ(L):
     titles = [o["metadata"]["image/png"]["alt"] for c in L.nb.cells for o in c.get("outputs", []) if "image/png" in o.get("metadata", {})]
     wu_title = [t for t in titles if t.startswith("Figure: warm-up to 1e-3")][0]
-    assert f"in {len(L['wu_stretches'])} separate stretches, then inf" in wu_title and "6, 9-10" not in wu_title
+    assert f"in {len(L['wu_stretches'])} separate stretches, the last ending in inf" in wu_title and "6, 9-10" not in wu_title
     assert 1 < L["he_1e_4.lr"] * L["he_1e_4.sharpness_before"] / 2 < 1.05   # just outside: drawn as a triangle (test_plots)
     source = "\n".join(c.source for c in L.nb.cells if c.cell_type == "code")
     assert 'fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center"' in source
@@ -1445,7 +1445,8 @@ def test_r20_truth_pass(L):
     assert f"{L['small.lr'] * L['small.sharpness_before'] / 2:.2f}" == "0.26" and L["near.lr"] < L["critical_lr0"]
     assert L["near.trains"] is False and math.isnan(L["near.final_loss"]) and L["small.trains"] is False and math.isnan(L["small.final_loss"])
     assert ("- The thread's first question, on this stand-in: 1e-3 is about 2.6 × the starting `critical_lr` and 1e-4 about 0.26 ×, "
-            "on either side of it, as the thread's two outcomes need. But the rule is not enough on the safe side: 0.9 × diverged, "
+            "on either side of it, as the thread's two outcomes need. But the rule is not enough on the safe side: 0.9 × diverged "
+            "in the lesson's minibatch order, "
             "and so did the tenfold smaller init at 0.26 × its own `critical_lr`.") in learned
     # B7: model.fit differs in order and in code; which difference kept 0.9 x finite is not isolated
     assert md.count("which of the two differences kept it finite is not isolated here") == 2
@@ -1463,3 +1464,49 @@ def test_r20_truth_pass(L):
     swing = next(l for l in text.splitlines() if l.startswith("where lr / (2/λ_max(t)) changed more than 2-fold in one step: steps "))
     assert swing.split("steps ")[1].split(";")[0] == ", ".join(str(int(L["wu_s"][j])) for j in L["wu_swings"])
     assert float(swing.split("by at most ")[1].split(" ")[0]) < 1e-3
+
+
+# ------------------------------------------------------------------ round 21 (a fresh review of the round-20 lesson)
+
+
+def test_r21_a1_no_weight_scale_tried_made_1e_3_train_but_the_output_bias_at_the_mean_target_did(L):
+    """Fix 4: 'no weight scale tried here made 1e-3 train; an output bias started at the mean target did (that is Fix 2b)';
+    What we learned: 'A smaller weight scale did not save 1e-3 ... Starting the output bias at the mean target (Fix 2b) did.'"""
+    for key in ("base", "he", "small"):                # the weight scales run at 1e-3: default Glorot, He, Glorot x 0.1
+        assert L[f"{key}.lr"] == 1e-3 and L[f"{key}.trains"] is False, key
+    assert L["ctr.lr"] == 1e-3 and L["ctr.trains"] is True   # centring the target = the output bias started at the mean
+    md = markdown_text(L)
+    assert "It is the same as starting the output bias at the mean target" in md
+    assert "no weight scale tried here made 1e-3 train; an output bias started at the mean target did (that is Fix 2b)." in md
+    assert "A smaller weight scale did not save 1e-3" in md and "Starting the output bias at the mean target (Fix 2b) did." in md
+    assert "(Fixes 2 and 2b do)" not in md and "A smaller one did not save 1e-3" not in md
+
+
+def test_r21_a2_kingma_and_bas_value_is_labelled_as_their_sparse_case_not_a_largest_step(L):
+    text = L.text()
+    assert "largest step of one weight, Kingma & Ba's case" not in text
+    assert f"one weight's step in Kingma & Ba's sparse case: {L['adam_bound_kb_64']:.2f} x lr at step 64" in text
+    assert L["adam_bound_kb_64"] < L["adam_step_over_lr"][0]   # below the measured median: so it cannot be read as a maximum
+    assert "the bounds printed with it are each one weight's largest step" not in markdown_text(L)
+
+
+def test_r21_a3_iterated_the_quadratic_model_goes_to_minus_infinity(L):
+    """'the part along λ_min's eigenvector grows faster, 1-ηλ_min being larger than |1-ηλ₀| (both printed above) ...
+    so iterated, the model's loss goes to -∞'."""
+    grow_min, grow_top = 1 - 1e-3 * L["lam_min"], abs(1 - 1e-3 * L["lam0"])
+    assert grow_min > grow_top > 1
+    text = L.text()
+    assert f"1 - lr·λ_min = {grow_min:.2f}, |1 - lr·λ_max| = {grow_top:.2f}" in text   # the 1e-3 row, printed above
+    assert L["g_u"] != 0                                       # the λ_min part is present, so it does overtake
+    assert "the model alone does not say which wins" not in markdown_text(L)
+
+
+def test_r21_a4_the_0_9x_failure_is_one_minibatch_order_and_warm_up_ran_mostly_inside_its_bar(L):
+    k, inside = L["k_wu"], L["wu_inside"]
+    assert inside == int(np.sum(np.asarray(L["wu_ran"]) <= L["wu.critical_lr_before"])) and k / 2 < inside < k   # "most"
+    assert L["fit_finite"] is True and L["near.trains"] is False
+    assert (f"warm-up: {inside} of its {k} updates ran inside its bar; 0.9 x diverged in the lesson's minibatch order "
+            "(model.fit's order: finite)") in L.text()
+    md = markdown_text(L)
+    assert "0.9 × diverged in the lesson's minibatch order" in md
+    assert "two diverged (0.9 × `critical_lr`, in the lesson's minibatch order, and the small init)" in md
