@@ -1503,7 +1503,7 @@ def test_r21_a3_iterated_the_quadratic_model_goes_to_minus_infinity(L):
 
 def test_r21_a4_the_0_9x_failure_is_one_minibatch_order_and_warm_up_ran_mostly_inside_its_bar(L):
     k, inside = L["k_wu"], L["wu_inside"]
-    assert inside == int(np.sum(np.asarray(L["wu_ran"]) <= L["wu.critical_lr_before"])) and k / 2 < inside < k   # "most"
+    assert inside == int(np.sum(np.asarray(L["wu_ran"]) <= 2 / L["wu.sharpness_before"])) and k / 2 < inside < k   # "most"
     assert L["fit_finite"] is True and L["near.trains"] is False
     assert (f"warm-up: {inside} of its {k} updates ran inside its bar; 0.9 x diverged in the lesson's minibatch order "
             "(model.fit's order: finite)") in L.text()
