@@ -911,7 +911,7 @@ def test_r14_a1_the_answer_to_question_1_rests_on_measured_runs_and_the_one_dire
     md = markdown(L)
     assert "That is the course's answer to the thread's first question" not in md
     assert ("The course's answer to the thread's first question, why a tenfold change of rate matters so much, is that a rate is large "
-            "or small only against the curvature, and it rests on measured runs.") in md
+            "or small against the curvature, and it rests on measured runs.") in md
     # lesson 4's 13-rate grid: the threshold lay between the largest finite rate and the smallest that blew up
     lesson4 = _source_markdown("04")
     assert "On this grid $2/\\lambda_{\\max}$ lies between the largest rate that stayed finite and the smallest that blew up" in lesson4
