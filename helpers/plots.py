@@ -1414,6 +1414,21 @@ def draw_ratio_per_step(ax, steps, ratios, limits=(0.01, 300), every="after ever
     along the sharpest direction. Log y axis limited to ``limits``; the values above the top are
     named in a note inside the panel, which is returned (its text is empty when none leaves).
 
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    steps, ratios : array_like
+        The measured steps and ``lr / (2 / λ_max(t))`` at each, of the same shape.
+    limits : (float, float)
+        The y range ``(low, high)``, ``0 < low < high``.
+    every : str
+        How often the sharpness was measured, for the legend.
+
+    Returns
+    -------
+    matplotlib.text.Text
+        The note naming the values above the panel.
+
     Examples
     --------
     >>> from matplotlib.figure import Figure
