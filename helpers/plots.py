@@ -290,7 +290,8 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
     predicted, actual : array_like
         Predicted and (optionally) actual change in loss at each step size.
     best : float, optional
-        The best step ``eta* = g^T g / g^T H g``; marks it and twice it (where the change turns positive).
+        The best step ``eta* = g^T g / g^T H g``; marks it (dotted) and twice it (dash-dotted, where the
+        change turns positive), both in the prediction's colour, since both come from the prediction.
     exact : bool, default False
         True on a quadratic, where the second-order change is exact: the legend then says that the change
         turns positive at ``2 eta*`` (exact), instead of that it is predicted to.
@@ -309,9 +310,9 @@ def draw_change_vs_step(ax, eps, predicted, actual=None, best=None,
                                    label=label_actual)
     ax.axhline(0.0, color="k", lw=0.8)
     if best is not None:
-        ax.axvline(best, color=COLORS["small"], ls=":", lw=1.5, label=f"best step η* = {best:.3g}")
+        ax.axvline(best, color=COLORS["predicted"], ls=":", lw=1.8, label=f"best step η* = {best:.3g}")
         turns = "turns positive (exact on a quadratic)" if exact else "predicted to turn positive"
-        ax.axvline(2 * best, color=COLORS["large"], ls=":", lw=1.5, label=f"2η* = {2 * best:.3g}: {turns}")
+        ax.axvline(2 * best, color=COLORS["predicted"], ls="-.", lw=1.8, label=f"2η* = {2 * best:.3g}: {turns}")
     ax.set_xlabel("learning rate η (step size)")
     ax.set_ylabel("change in loss ΔL")
     return out

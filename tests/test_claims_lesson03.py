@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from claim_support import markdown, printed, printed_output
+from helpers import plots
 from helpers.quadratic import second_order_change
 from notebook_runner import ROOT, lesson
 
@@ -40,6 +41,10 @@ def test_ten_percent_above_critical_lr_the_curvature_along_g_climbs_and_then_eve
     assert np.all(changes[:k] < 0) and np.all(changes[k:] > 0)
     lr = 1.1 * L["critical"]
     assert np.all(2 / along[k:] < lr) and np.all(2 / along[:k] > lr)
+    # r22 B6: the reason the rises go on is pointed to, not assumed
+    assert ("and from then on every step goes up (on a bowl, once the change is positive it can only grow; the reason is "
+            "under “Even very small steps increase the cost”):") in markdown(L)
+    assert "the change can only increase from one step to the next" in markdown(L) and np.all(np.diff(changes) > 0)
 
 
 def test_non_quadratic_prediction_is_good_for_small_steps_and_off_for_large_ones(L):
@@ -170,14 +175,18 @@ def test_the_predicted_best_step_is_compared_with_the_actual_minimum(L):
     lrs, actual = np.array(L["lrs_q"]), np.array(L["actual_q"])
     assert lowest == pytest.approx(lrs[np.argmin(actual)], rel=2e-3) and lowest > best
     assert best == pytest.approx(L["best_q"], rel=2e-3)
-    assert "is lowest at a larger step (the green dashed line) than the predicted best step" in markdown(L)
+    assert "is lowest at a larger step than the predicted best step" in markdown(L)
 
 
 def test_the_two_turning_points_are_drawn_differently(L):
-    # Review r14 C8: the predicted 2η* (dotted, from draw_change_vs_step) and the actual turn (black dash-dot)
-    (cell,) = [c.source for c in L.nb.cells if "actual change turns positive at {turn:.3g}" in c.source]
-    assert 'ax.axvline(turn, color="k", ls="-."' in cell
-    assert "dash-dotted black line at the actual turn" in markdown(L)
+    # Review r14 C8: the predicted 2η* (from draw_change_vs_step) and the actual turn are drawn differently;
+    # r22 C1: each vertical line takes the colour of the curve it comes from (the colours were crossed)
+    (cell,) = [c for c in L.nb.cells if "actual change turns positive at {turn:.3g}" in c.source]
+    assert 'ax.axvline(turn, color=plots.COLORS["actual"], ls="-."' in cell.source
+    assert 'ax.axvline(lowest, color=plots.COLORS["actual"], ls=":"' in cell.source
+    assert ("In the figure each vertical line has the colour of the curve it comes from: green for the prediction, orange "
+            "for the actual change; dotted for a best step, dash-dotted for a turn.") in markdown(L)
+    assert (plots.COLORS["predicted"], plots.COLORS["actual"]) == ("#009E73", "#E69F00")   # Okabe–Ito green, orange
 
 
 def test_the_loop_says_its_change_is_the_formula_exact_on_a_quadratic(L):
@@ -287,7 +296,7 @@ def test_the_non_quadratic_figure_marks_the_actual_best_step_and_eta_star_is_nea
     best, predicted, actual, error = printed(L, r"at η\* = {n}: predicted {n}, actual {n}, an error of {n}% of the loss at w")
     assert predicted > actual and 5 <= error < 10 and L["best_q"] < L["breaks"] < 1.1 * L["best_q"]
     (cell,) = [c.source for c in L.nb.cells if "plots.draw_change_vs_step(ax, lrs_q" in c.source]
-    assert 'ax.axvline(lowest' in cell and "is lowest at a larger step (the green dashed line) than the predicted" in markdown(L)
+    assert 'ax.axvline(lowest' in cell and "is lowest at a larger step than the predicted" in markdown(L)
 
 
 def test_the_exercise_stub_gives_a_hint_not_the_formula_and_the_summary_does_not_repeat(L):
@@ -553,7 +562,7 @@ def test_r20_c13_critical_lr_and_2_eta_star_are_told_apart_on_the_regression_fig
     offset = L["offset"]                                             # 2η* / critical_lr - 1, critical_lr = 2/λ_max
     assert offset == pytest.approx(L["best_r"] * L["sharpness_r"] - 1, rel=1e-6) and 0 < offset < 0.01
     (alt,) = [o["metadata"]["image/png"]["alt"] for o in cell.outputs if "image/png" in o.get("metadata", {})]
-    assert "2η* (orange dotted) and critical_lr (wide grey) coincide at this scale" in alt    # r21 C11
+    assert "2η* (green dash-dotted) and critical_lr (wide grey) coincide at this scale" in alt    # r21 C11, r22 C1
 
 
 def test_r20_c15_the_curvature_along_the_step_is_drawn_dipping_near_the_valley_floor(L):
@@ -586,8 +595,8 @@ def test_r21_a1_the_take_away_no_longer_trusts_the_sign_of_1_for_large_steps(L):
 def test_r21_a2_the_average_is_lower_because_the_curvature_dips_not_because_of_the_weights(L):
     text = " ".join(markdown(L).split())
     assert "favours the first part of the step" not in text and "the weight η - t puts" not in printed_output(L)
-    assert ("across the middle of the step, around the crossing, the curvature along $g$ dips far below its value at $w$, "
-            "so the average is lower. The weights $\\eta - t$ barely matter: uniform weights give almost the same average "
+    assert ("across the middle of the step, around the crossing, the curvature along $g$ dips well below its value at $w$ "
+            "(its lowest value is in the figure's title), so the average is lower. The weights $\\eta - t$ barely matter: uniform weights give almost the same average "
             "(printed above).") in text
     weighted, uniform, at_w = printed(L, r"averaged up to the turn: {n} with weights η - t, {n} with uniform weights \(at w: {n}\)")
     curv = np.array(L["curv"])
@@ -633,6 +642,6 @@ def test_r21_b4_b5_b7_b10_scope_and_terms(L):
 
 def test_r21_c11_c12_the_regression_figure_claims_only_what_it_shows(L):
     text = " ".join(markdown(L).split())
-    assert "the orange dotted line at $2\\eta^\\ast$" in text
+    assert "green for the prediction, orange for the actual change; dotted for a best step, dash-dotted for a turn" in text
     (gap,) = printed(L, r"2η\* lies {n}% above critical_lr: at the figure's scale the two coincide")
     assert gap == pytest.approx(100 * L["offset"], abs=0.05) and 0 < gap < 1

@@ -96,7 +96,10 @@ def test_in_the_model_negative_curvature_components_grow_at_both_rates(L):
         assert (1 - lr * L["lam_min"]) ** 2 > 1                           # its (negative) loss part grows in size
     assert (1 - 1e-3 * L["lam"]) ** 2 > 1 > (1 - 1e-4 * L["lam"]) ** 2     # the sharpest part grows at 1e-3 only
     assert L["lam"] > 2 / 1e-3 and L["lam"] < 2 / 1e-4                     # only 1e-3 has a part that can grow
-    assert "λ_max above 2/η = 2,000, so the quadratic model's loss can rise (a formula, not a run)" in L.text()
+    # r22 A2: above 2/η only the part along v must rise; the iterated model's total fell at every step (printed)
+    assert ("λ_max above 2/η = 2,000, so the quadratic model's part along v rises; its total loss need not "
+            "(a formula, not a run)") in L.text()
+    assert list(L["model_rates"]) == [1e-3, 1e-4] and np.all(np.diff(np.array(L["model_loss"])[0]) < 0)
     assert "λ_max below 2/η = 20,000, so the quadratic model's loss cannot rise (a formula, not a run)" in L.text()
     assert "falls towards −∞ in the model" not in L.text()
     assert math.sqrt(L["check.gg"]) > 1e3                                 # full-data gradient: not a saddle point
@@ -1285,7 +1288,10 @@ def test_r13_b5_the_loss_floor_is_why_the_heuristic_reads_only_the_top_of_the_sp
     assert ("A mean of squared errors is bounded below by 0, so no drop the quadratic model predicts, whatever drives it (the gain "
             "$-\\eta\\, g^\\top g$ or negative curvature), can take the real loss below 0") in md
     assert "descent along negative curvature saturates" not in md
-    assert "That is the reason the heuristic keeps only" not in md and "Nothing bounds a rise in the same way." in md   # r21 A5
+    assert "That is the reason the heuristic keeps only" not in md and "Nothing bounds a rise in the same way." not in md
+    # r22 A3: the floor explains why the bottom of the spectrum fails; it is no reason to trust predicted rises
+    assert ("So the bottom of the spectrum cannot say how far the real loss falls. The bound is no reason to trust the "
+            "quadratic model's predicted rises either; whether the top of the spectrum sorts the runs is what running tests.") in " ".join(md.split())
 
 
 def test_r13_b8_the_negative_curvature_factor_is_not_a_blow_up_factor(L):
@@ -1399,7 +1405,7 @@ def test_r14_b6_the_answer_in_short_is_a_few_plain_bullets_on_printed_values(L):
     below = [int(k) for k in np.flatnonzero(sharp < sharp[0])]
     assert below == [2, 4, 5] and "at steps 2, 4 and 5 it lay below its start" in answer
     assert f"At 1e-4 it stayed at or below {np.max(L['eta_lam']):.3g}" in answer
-    assert "(the thread's first question). The tenfold change moved the rate from one side" in answer      # r15 A1
+    assert "(the thread's first question). The tenfold change moved the rate across" in answer      # r15 A1
     assert "a possible way for the growth to feed itself, and the skyrocketing weights" in markdown(L)
     assert f"up to {np.max(L['length_ratio']):.2g} times as long, and landed higher" in answer
     assert "(the second question). Every replayed step went downhill as it began" in answer
@@ -1560,8 +1566,10 @@ def test_r15_a1_the_summary_answers_the_first_question_with_the_threshold_and_sc
     crit = L["info.critical_lr"]
     fast_x, slow_x = f"{1e-3 / crit:.2g}", f"{1e-4 / crit:.2g}"
     assert (fast_x, slow_x) == ("2.6", "0.26")
-    assert (f"The tenfold change moved the rate from one side of $2/\\lambda_{{\\max}}$ to the other, found by running, not derived: 1e-3 is {fast_x} × "
-            f"$2/\\lambda_{{\\max}}$, 1e-4 is {slow_x} ×") in answer
+    # r22 A5: the threshold is computed; what running found is that it sorted the outcomes
+    assert (f"The tenfold change moved the rate across $2/\\lambda_{{\\max}}$, computed before training: 1e-3 is {fast_x} × "
+            f"$2/\\lambda_{{\\max}}$, 1e-4 is {slow_x} ×. That this crossing decided the outcome was found by running, "
+            "not derived.") in answer
     assert f"lr = 1e-3 is {fast_x} × 2/λ_max, lr = 1e-4 is {slow_x} × 2/λ_max" in text
     assert "feeds itself" not in md and "Past the threshold the growth" not in md
     norms, lam = np.array(L["fast.layer_norms"]), np.array(L["along_fast.sharpness"])

@@ -471,8 +471,8 @@ def test_the_table_shows_the_rate_reached_no_wall_clock_and_adams_sharpness_is_i
     assert "wall-clock" not in text and "''s" not in text
     header = [l for l in text.splitlines() if l.startswith("run ") and "final loss" in l][0]
     assert header.split()[-1] == "end" and " s" not in header.split("sharpness at end")[1]
-    warm = [l for l in text.splitlines() if "(reached)" in l and l.startswith("warm-up")][0]
-    assert float(warm.split()[7]) == pytest.approx(L["reached"][L["order"].index("warmup")], rel=0.02)
+    warm = [l for l in text.splitlines() if "(last update)" in l and l.startswith("warm-up")][0]
+    assert float(warm.split("(last update)")[1].split()[0]) == pytest.approx(L["reached"][L["order"].index("warmup")], rel=0.02)
     assert "two different runs, close values" not in text                       # the orphan print is gone
 
 
@@ -1360,8 +1360,14 @@ def test_r17_b10_the_table_rows_are_named(L):
     assert not any("0.5 x" in n for n in L["names"]) and any("0.25 x" in n for n in L["names"])
     assert L["half_edge_end"] > 1 and re.search(r"0\.5 x critical_lr = \S+: final loss .*: lr / \(2/λ_max\(64\)\) = ", L.text())   # it trained
     md = markdown_text(L)
-    assert "the 0.5 × run, which trained, is left out, as are clipping with $c = 1$ and Adam's other rates" in md
+    assert "the 0.5 × run, which trained, is left out, as are clipping with $c = 1$, Adam's other rates and two runs" in md
     assert "these are the table's rows, which leave out the 0.5 × run (trained, inside its bar)" in md
+    # r22 B5: the two failures far above their bars that the table leaves out are named
+    assert ("two runs that failed far above their bars (the $N(0,1)$ init at 1e-4, Fix 4, and the summed loss at 1e-4, "
+            "Fix 6)") in md and "and two more failures far above their bars ($N(0,1)$ init and the summed loss, both at 1e-4)." in md
+    assert not any("N(0,1)" in n or "summed" in n for n in L["names"])
+    assert L["normal_1e_4.trains"] is False and 1e-4 / L["normal_critical"] > 10                  # far above its bar
+    assert L["summed.diverged_at"] is not None and 1e-4 * L["lam_sum"] / 2 > 5                    # 8.4 x
 
 
 def test_r17_d15_d16_small_values_and_the_exercise_reference(L):
@@ -1419,7 +1425,12 @@ def test_r19_b1_d1_the_parabola_bullet_is_the_models_explanation_and_fix_4_has_a
     bullets = learned.lstrip().split("\n- ")                       # r20 B6: the thread's first question comes first, then this one
     assert bullets[0].startswith("- The thread's first question, on this stand-in:")
     assert bullets[1].startswith("Why “minimize” can make the loss grow, in the quadratic model's explanation "
-                                 "(lesson 1's picture, tested step by step in lesson 4; this lesson's runs do not measure it)")
+                                 "(lesson 1's picture, tested step by step in lesson 4):")
+    # r22 A2: the lesson does check the picture, at 0.9 × with full batches, and there it failed
+    assert "this lesson's runs do not measure it" not in md
+    assert bullets[1].rstrip().endswith("Where this lesson checks the picture step by step (0.9 ×, full batch, below), it fails: "
+                                        "the loss first rose in a step for which the quadratic model predicted a fall.")
+    assert L["predicted_change"] < 0 < L["actual_change"]                       # printed in "What happens at 0.9 ×"
     assert "We compare three: Keras's default (Glorot uniform," in md
 
 

@@ -430,6 +430,10 @@ def test_change_vs_step_says_exact_on_a_quadratic_and_predicted_elsewhere():
         plots.draw_change_vs_step(ax, lrs, 0.5 * lrs**2 * 40 - lrs * 4, best=0.1, exact=exact)
         labels[exact] = [line.get_label() for line in ax.get_lines()]
         assert [line.get_xdata()[0] for line in ax.get_lines()[-2:]] == [0.1, 0.2]
+    # r22 C1: η* and 2η* come from the prediction, so they take its colour (dotted and dash-dotted)
+    lines = ax.get_lines()
+    assert [(l.get_color(), l.get_linestyle()) for l in lines[-2:]] == [(plots.COLORS["predicted"], ":"),
+                                                                        (plots.COLORS["predicted"], "-.")]
     assert "2η* = 0.2: turns positive (exact on a quadratic)" in labels[True]
     assert "2η* = 0.2: predicted to turn positive" in labels[False]
     with pytest.raises(TypeError, match="exact"):
