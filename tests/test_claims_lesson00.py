@@ -180,7 +180,11 @@ def test_the_demo_answers_both_questions_with_its_printed_numbers(L):
     # Review r21 A3: the demo's answer to question 1 is scoped to x²
     assert "Why one order of magnitude can matter, on $x^2$: a rate 22% larger, 0.9 → 1.1, crosses that threshold" in md
     assert "multiplies the loss $x^2$ by $(1 - 2\\eta)^2 = 1.44$ (printed)" in md
-    assert "What the demo answers, on $x^2$." in md and "in miniature" not in md
+    assert "What the demo answers, on $x^2$" in md and "in miniature" not in md
+    # r22 B4, B5: the answers have a heading of their own (a slide), and the pointers to them name it
+    (cell,) = [c for c in L.nb.cells if c.source.startswith("## What the demo answers, on $x^2$\n")]
+    assert cell.metadata["slideshow"]["slide_type"] == "slide"
+    assert "after the threshold's computation below" not in md and "after the 2000/20000 print above" not in md
 
 
 def test_the_threshold_one_is_two_over_the_curvature_of_x_squared(L):
@@ -263,8 +267,8 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value;
     # r20 A2, r21 D17: and points to the one full statement of what lesson 04 found
     assert ("If the loss were a bowl and the steps full-batch, the thread's two rates would put the sharpness "
-            "$\\lambda_{\\max}$ between 2000 and 20000 (lesson 01); on lesson 04's stand-in that window is a rule of "
-            "thumb checked by running (why: after the 2000/20000 print above)") in md
+            "$\\lambda_{\\max}$ between 2000 and 20000 (printed above); on lesson 04's stand-in that window is a rule of "
+            "thumb checked by running (why: under *What the demo answers*)") in md
 
 
 def test_row_01_says_where_012_comes_from_and_that_it_converges_on_x_squared(L):
@@ -345,7 +349,7 @@ def test_r21_row_04_and_the_paragraph_after_the_print_say_rule_of_thumb_once(L, 
     row04 = next(line for line in markdown(L).splitlines() if line.startswith("| `04_"))
     assert ("Its threshold $2/\\lambda_{\\max}$, read from the Hessian before training, puts $10^{-3}$ above it and "
             "$10^{-4}$ below it, matching which run blows up: a rule of thumb checked by running, not a proof (why: "
-            "after the threshold's computation below)") in row04
+            "under *What the demo answers*, below)") in row04
     assert "predicts" not in row04 and "sorted" not in row04 and "saddle" not in row04 and "\\eta\\lambda" not in row04
     md = " ".join(markdown(L).split())
     # Review r21 A2, B8: saddle in its general meaning; why it makes the rule a rule of thumb; not "a saddle point"
