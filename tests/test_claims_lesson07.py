@@ -1049,3 +1049,13 @@ def test_r20_e_helper_constant_names_and_filler_stay_out_of_the_prose(L):
     assert "Reported as it is" not in md and "The point first" not in md
     for name in ("NOTABLE", "MOSTLY", "FAILED_FROM", "turn_up_step"):
         assert name not in md
+
+
+def test_r21_b2_the_thread_rate_runs_have_their_own_heading(L):
+    # Review r21 B2: the runs at 1e-4 and 1e-3 are on raw data, so they are not under "Standardise"
+    md = _markdown(L)
+    heading = md.index("## The thread's two rates on the raw nets\n\nBack to the thread: its asker saw")
+    assert md.index("## Standardise, and the four nets behave alike") < heading < md.index("## A classifier: digits")
+    assert "stuck far above it, *The thread's two rates on the raw nets*)" in md and "far above it, the standardise section" not in md
+    code = next(c.source for c in L.nb.cells if c.source.startswith("from tqdm.auto import tqdm\nthread_keys"))
+    assert "train(net, x, y, " in code                                  # raw x and y, not the standardised xs, ys
