@@ -211,7 +211,7 @@ def test_the_one_step_threshold_rests_on_the_bound_and_kappa_moves_it_only_above
     text = markdown(L)
     section = text.split('## "Even very small steps increase the cost"')[1]
     assert section.index("**ill-conditioned**") < section.index("uses it for ill-conditioning")
-    assert "on this lesson's bowl it was 4.5 times `critical_lr`" in section and "nothing can push $2\\eta^\\ast$ below `critical_lr`" in section
+    assert "on this lesson's bowl $2\\eta^\\ast$ was 4.5 times `critical_lr`" in section and "nothing can push $2\\eta^\\ast$ below `critical_lr`" in section
     assert "Over many steps, lesson 2's verdicts are the evidence (computed from" in section   # r17 A4: no runs there
     assert "lesson 2 did:" not in section
 
@@ -319,6 +319,10 @@ def test_r16_a1_above_critical_lr_is_needed_not_enough_and_the_regression_rises_
     assert "that needs $\\eta > 2/\\lambda_{\\max}$ (needed, not enough)" in summary
     assert "because 1e-3 is above `critical_lr`" not in text
     assert "because the gradient lies almost entirely along the sharpest direction, so $2\\eta^\\ast$ is practically `critical_lr`" in summary
+    # r23 A2: the 'because' explains the rise at 1e-3 only; 1e-4 lowers the loss as any step below critical_lr must
+    assert "one step of 1e-4 lowers the loss, as any step below `critical_lr` must on a quadratic, and one of 1e-3 raises it" in summary
+    (_, critical_r) = printed(L, r"2η\* = {n} ≥ critical_lr = 2/λ_max = {n}")
+    assert 1e-4 < critical_r < 1e-3
     # not enough: on the bowl, rates between critical_lr and 2η* are above critical_lr and still lower the loss
     lrs, actual = np.array(L["lrs"]), np.array(L["actual"])
     between = (lrs > L["critical"]) & (lrs < 2 * L["best"] * (1 - 1e-9))
@@ -333,7 +337,12 @@ def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_c
     text = markdown(L)
     assert 'the slow training the book calls "stuck"' not in text and "That is where the book's \"stuck\" ends" not in text
     # r17 A2: the book's "stuck" ends in slowness too (the rate must be shrunk), by another route than κ
-    assert "What ill-conditioning does govern is speed, by lesson 2's conditioning argument: once" in text
+    assert "What ill-conditioning does govern is speed, by lesson 2's conditioning argument: a rate that does not diverge" in text
+    # r23 A1: at a stable rate the flattest factor is above 1 - 2/κ (κ of the regression printed); it is κ, through
+    # the bound η < 2/λ_max, that keeps every fixed rate slow along the flattest direction
+    assert "stays above $1 - 2/\\kappa$, close to 1 when $\\kappa$ is large: no fixed rate makes that direction converge fast" in text
+    (kappa,) = printed(L, r"condition number κ = {n}")
+    assert 1 - 2 / kappa > 0.999 and (1 - 2 / kappa) < 1
     assert "The book's \"stuck\" is a rate that had worked starting to raise the cost as $g^\\top H g$ grows while " \
            "$g^\\top g$ does not, so the rate must be shrunk and learning becomes very slow" in text
     assert "not the book's \"stuck\"" not in text
