@@ -118,10 +118,14 @@ def test_the_model_is_written_from_the_current_weights_and_defines_loss_parts(L)
 
 
 def test_lambda_min_agrees_from_two_start_vectors(L):
-    """'returns the value alone, without saying whether it converged; the check is to run it from two different
-    random start vectors and print how closely the two agree' (r20 B10)."""
+    """'called as here, returns the value alone (with `return_info=True` it would also say whether it converged); the
+    check used here is to run it from two different random start vectors' (r20 B10, r23 A2); the centred targets'
+    λ_min gets the same check (r23 A2: the × 32 rests on it)."""
     assert L["lam_min_other_start"] == pytest.approx(L["lam_min"], rel=1e-4)
     assert "from another start vector" in L.text()
+    assert L["lam_min_c_other"] == pytest.approx(L["lam_min_c"], rel=1e-3)
+    assert f"λ_min {L['lam_min_c']:,.0f} (from another start vector: {L['lam_min_c_other']:,.0f}; raw:".replace("-", "−") in L.text() \
+        or f"λ_min {L['lam_min_c']:,.0f} (from another start vector: {L['lam_min_c_other']:,.0f}; raw:" in L.text()
 
 
 def test_most_of_the_sharpness_and_all_negative_curvature_come_from_the_residual_part(L):
@@ -672,7 +676,7 @@ def test_the_sharpest_part_is_measured_and_matches_the_one_step_split(L):
     assert f"{one_step:+,.0f} after one step" in L.text()
     text = markdown(L)
     assert "Nothing in the quadratic model supports reading only" not in text
-    assert "separates the rates at which the loss *can* grow geometrically from those at which it cannot" in text
+    assert "separates the rates at which a part of the loss *can* grow geometrically from those at which none can" in text
     assert (1 - 1e-3 * L["lam_min"]) ** 2 > (1 - 1e-3 * L["lam"]) ** 2  # "at 1e-3 by a larger factor per step"
 
 
@@ -1625,7 +1629,9 @@ def test_r15_a4_a5_a6_what_the_evidence_for_the_sorting_is(L):
     'in the README's benchmark, not run in this lesson'; A6: 'are consistent with', not 'say why'."""
     md = markdown(L)
     assert "It is measured: on this seed" not in md
-    assert "describe the 1e-3 run only; they do not test whether $2/\\lambda_{\\max}$ sorts runs" in md
+    # r23 A1: ηλ_max is measured along both runs; only the step shares are the 1e-3 run's
+    assert "describe these two runs only; they do not test whether $2/\\lambda_{\\max}$ sorts runs" in md
+    assert len(L["eta_lam"]) > 8 and max(L["eta_lam"]) < 3                 # the 1e-4 run's ηλ_max, measured per step
     with_seeds = [s for s in sentences(md) if "20 of 20" in s]
     assert len(with_seeds) >= 2
     for s in with_seeds:
@@ -1949,7 +1955,8 @@ def test_r20_b8_b10_b11_d16_d17_d18_wording(L):
     assert "20/20" in readme
     assert "one number set against the rate" not in md
     assert "until that one has converged; it reports no convergence flag" not in md
-    assert "returns the value alone, without saying whether it converged; the check is to run it from two" in md
+    assert ("returns the value alone (with `return_info=True` it would also say whether it converged); the check used "
+            "here is to run it from two") in md
     assert f"relative difference {abs(L['lam_min_other_start'] / L['lam_min'] - 1):.0e}" in text
     assert "an eigenvalue of the operator the Hessian-vector products define" in md
     assert md.count("stopped being valid within") == 1 and "within a few steps at the latest" in md   # D16
@@ -1962,3 +1969,27 @@ def test_r20_c14_the_part_along_v_is_drawn_and_turns_positive_at_the_critical_ra
     assert "(the vertical dashed line in the figure); only its part along the sharpest direction does (the green dashed curve)" in md
     lrs, top, crit = np.array(L["check.lrs"]), np.array(L["check.predicted_top"]), L["info.critical_lr"]
     assert np.all(top[lrs < crit] < 0) and np.all(top[lrs > crit] > 0)
+
+
+def test_r23_a3_exercise_2s_solution_says_which_grew_by_orders_of_magnitude(L):
+    # at step 6 -> 7 the loss and λ_max grew by orders of magnitude, the layers' weights by about one (×9 to ×23)
+    from helpers.exercises import lesson04
+    assert "the curvature and the loss grew by orders of magnitude and each layer's weights by about one" in lesson04.q2._solution
+    loss, sharp = np.array(L["fast.losses"], dtype=float), np.array(L["along_fast.sharpness"], dtype=float)
+    norms = np.array(L["fast.layer_norms"], dtype=float)
+    assert loss[7] / loss[6] > 1e3 and sharp[7] / sharp[6] > 1e3
+    assert np.all((norms[7] / norms[6] > 5) & (norms[7] / norms[6] < 50))
+
+
+def test_r23_b5_b6_a_part_can_grow_and_the_curvature_term_outweighs_the_gain_in_the_model(L):
+    md = " ".join(markdown(L).split())
+    assert "separates the rates at which a part of the loss *can* grow geometrically from those at which none can" in md
+    assert ("Later, at the three rising steps that lay along $v$, the quadratic model at each step's own weights puts the "
+            "curvature term at 6 to 77 times the gain (printed in “Step by step”): the first answer's mechanism, as the "
+            "quadratic model sees it there.") in md
+    rose, share = np.array(L["rose"], dtype=int), np.array(L["step_share"], dtype=float)
+    along = rose[share[rose] > 0.9]
+    ratios = 1e-3 * np.array(L["along_fast.sharpness"], dtype=float)[along] / 2   # ηλ_max / 2, as printed
+    assert len(along) == 3 and f"{ratios.min():.0f}" == "6" and f"{ratios.max():.0f}" == "77"
+    line = next(l for l in L.text().splitlines() if "curvature term ÷ gain = ηλ_max / 2: " in l)
+    assert all(f"step {k}: {r:.3g}" in line for k, r in zip(along, ratios))

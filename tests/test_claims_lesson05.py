@@ -1428,9 +1428,14 @@ def test_r19_b1_d1_the_parabola_bullet_is_the_models_explanation_and_fix_4_has_a
                                  "(lesson 1's picture, tested step by step in lesson 4):")
     # r22 A2: the lesson does check the picture, at 0.9 × with full batches, and there it failed
     assert "this lesson's runs do not measure it" not in md
-    assert bullets[1].rstrip().endswith("Where this lesson checks the picture step by step (0.9 ×, full batch, below), it fails: "
-                                        "the loss first rose in a step for which the quadratic model predicted a fall.")
+    # r23 A2: the one check that went right (the first step at 1e-3) is named beside the two that went wrong
+    assert bullets[1].rstrip().endswith("Checked step by step with full batches, the quadratic model got the sign of the first step "
+                                        "at 1e-3 right (a fall) but missed it twice at 0.9 × (below): the loss first rose in a step "
+                                        "for which it predicted a fall, and later fell in one for which it predicted a rise.")
     assert L["predicted_change"] < 0 < L["actual_change"]                       # printed in "What happens at 0.9 ×"
+    assert L["fall_change"] > 0 and L["full.losses"][L["fb_fall"] + 1] < L["full.losses"][L["fb_fall"]]
+    top, rest, actual = L["check.predicted_top"][0], L["check.predicted_rest"][0], L["check.actual"][0]
+    assert top + rest < 0 and actual < 0                                        # the first step at 1e-3: both a fall
     assert "We compare three: Keras's default (Glorot uniform," in md
 
 
@@ -1524,3 +1529,22 @@ def test_r21_a4_the_0_9x_failure_is_one_minibatch_order_and_warm_up_ran_mostly_i
     md = markdown_text(L)
     assert "0.9 × diverged in the lesson's minibatch order" in md
     assert "two diverged (0.9 × `critical_lr`, in the lesson's minibatch order, and the small init)" in md
+
+
+def test_r23_a1_a3_a4_a5_a6_bounds_and_claims_say_what_they_rest_on(L):
+    md, text = markdown_text(L), L.text()
+    # A1: Weyl's bound needs λ₀' to be the top eigenvalue: a second start vector agrees
+    assert L["lam_c_other"] == pytest.approx(L["lam_c"], rel=1e-2)
+    assert f"λ₀' from another start vector: {L['lam_c_other']:.4g} (relative difference" in text
+    # A3: λ_max alone sets the rate above which the quadratic model's loss can rise (not the net's threshold)
+    assert "what sets plain SGD's threshold is $\\lambda_{\\max}$ alone" not in md
+    assert "in the quadratic model the rate above which its loss can rise is set by $\\lambda_{\\max}$ alone" in md
+    # A4: the model's loss after 64 steps counts only the part along λ_min's eigenvector; at 1e-4 the others lower it
+    assert "counting its part along that direction only (at 1e-4 every other part lowers it too)" in text
+    assert 1e-4 * L["lam0"] < 2 and L["lam_min"] < 0
+    # A5: the defaults' purpose is cited, not measured
+    assert "Glorot and He are the right defaults" not in md and "(not measured here), but no weight scale tried here" in md
+    # A6: Keras adds epsilon to the root of the uncorrected v; the first step's RMS ÷ η is 1.000 at every rate
+    assert "Keras adds it to the root of $v$ before the bias correction" in md
+    line = next(l for l in text.splitlines() if l.startswith("Adam's first RMS step ÷ lr: "))
+    assert all(v.split(" at ")[0] == "1.000" for v in line.split(": ", 1)[1].split(", "))

@@ -1275,6 +1275,12 @@ def test_r17_a1_a2_the_along_the_step_check_places_the_overshoot_and_the_formula
     block = md.split("### In one line")[1].split("## What we learned")[0]
     assert "sharpness / (2/lr) 0.68, so $\\eta\\lambda_{\\max} < 2$, the formula predicted a fall and the loss rose, × 2.09" in block
     assert "which missed every rise's size by ×11 to ×317" in block
+    # r23 A1: lesson 5's run missed the sign the other way too, at its step 3 (a predicted rise, a fall)
+    assert "on its step 3 the formula predicted a rise and the loss fell (lesson 5)." in block
+    assert "On that run's step 3 it missed the other way: it predicted a rise and the loss fell" in md
+    L5 = lesson("05")
+    t, loss5 = L5["fb_fall"], np.asarray(L5["full.losses"])
+    assert t == 3 and L5["fall_change"] > 0 and loss5[t + 1] < loss5[t]
 
 
 def test_r17_a4_b5_b6_b7_d8_catapult_overshoot_inits_and_the_course_answer_heading(L):
@@ -1314,8 +1320,8 @@ def test_r19_a1_seed_1_is_a_catapult_by_the_sources_observable(L):
     assert f"{at5:.2f}" == "0.90" and at5 < 1 and L["n_below_edge"] == 5
     assert f"{final:.3f}" == "0.285" and final < 1
     assert L["early_seeds"] == [1] and sum(s > 1 for s in L["early_spikes"]) == 1     # "one seed of five"
-    assert ("By Lewkowycz et al.'s own observable, the total loss rising and then falling while the sharpness drops below $2/\\eta$, "
-            "seed 1 shows a catapult: its loss rose to 1.79 times its start in steps 1–19, its sharpness / (2/lr) was 0.90 at step 5, "
+    assert ("By the observable Lewkowycz et al. watch, the total loss rising and then falling while the sharpness drops below "
+            "$2/\\eta$ (here the full Hessian's sharpness, not their $\\lambda_{GN}$), seed 1 looks like a catapult: its loss rose to 1.79 times its start in steps 1–19, its sharpness / (2/lr) was 0.90 at step 5, "
             "and it ended at 0.285 times its start (table, row seed 1).") in md
     assert "The lesson's stricter" not in md and "no seed is shown to pass or fail it" not in md                  # r20 B5
     assert ("the part of the loss along the sharp direction, which can grow while the total falls, was not measured, so whether those four "
@@ -1330,7 +1336,8 @@ def test_r19_a1_seed_1_is_a_catapult_by_the_sources_observable(L):
             "catapulted is not decided)") in md
     assert "the loss *grows* (they watch the total loss), and then the sharpness *drops*" in md
     assert "the part along the direction of largest curvature is not measured)" not in md
-    assert ("seed 1 (to 1.79 times its start, ending at 0.285 times it): a catapult by Lewkowycz et al.'s own observable. Whether the "
+    assert ("seed 1 (to 1.79 times its start, ending at 0.285 times it): catapult-like by the loss Lewkowycz et al. watch (their "
+            "catapult is defined against $2/\\lambda_{GN}$, not measured for the small net). Whether the "
             "other four catapulted is not decided here: the part of the loss along the sharp direction, which can grow while the total "
             "falls, was not measured.") in md
 
@@ -1427,3 +1434,13 @@ def test_r21_b5_the_small_nets_phase_on_lewkowycz_s_scale_is_said_to_be_unknown(
             "not known; here *catapult* names only the two signs, read against the small net's own sharpness.") in md
     code = "".join(c.source for c in L.nb.cells if c.cell_type == "code")
     assert code.count("gauss_newton_sharpness(") == 1 and "gauss_newton_sharpness(model.get_weights(), x)" in code
+
+
+def test_r23_a2_the_reason_for_sharpness_vs_lambda_gn_and_for_the_non_transfer(L):
+    md = " ".join(markdown(L).split())
+    assert "So its sharpness is not $\\lambda_{GN}$." not in md
+    assert ("A Hessian that is not all Gauss–Newton part can have a sharpness far from $\\lambda_{GN}$; how far, on the "
+            "lesson-4 net, is printed below.") in md
+    assert ("their criterion does not transfer to this net (as lesson 4 found), which is narrow and starts with large residuals "
+            "($\\lambda_{GN}$ only 0.16 × $\\lambda_0$); which of the two matters was not tested.") in md
+    assert f"{L['lam_gn'] / L['mb.full']:.2f}" == "0.16"

@@ -47,7 +47,8 @@ q2 = NumberExercise(
     hints=["Lesson 1: on a parabola the loss is multiplied by (1 - lr·f'')² per step."],
     solution=f"(1 - {_lr:g}·{_S:,.0f})² = (-4)² = 16 per step. That holds only while the quadratic model does: in "
              "the lesson's run the minibatch loss bounced up and down for several steps and then jumped by far "
-             "more than 16 in one step, as the curvature, the loss and the weights all grew by orders of magnitude.",
+             "more than 16 in one step, as the curvature and the loss grew by orders of magnitude and each layer's "
+             "weights by about one (lesson 4, “Which weights explode”).",
 )
 
 q3 = ChoiceExercise(
