@@ -266,7 +266,7 @@ def test_the_thread_threshold_is_placed_between_its_two_rates(L):
     assert "Lesson 01 reads the thread's two rates this way. Lesson 04 tests the window on a stand-in network" in md
     # Review r16 B6: the summary keeps the conditions of the range; r17 B6: a condition, not a measured value;
     # r20 A2, r21 D17: and points to the one full statement of what lesson 04 found
-    assert ("If the loss were a bowl and the steps full-batch, the thread's two rates would put the sharpness "
+    assert ("If the loss were a bowl and the steps plain full-batch gradient descent, the thread's two rates would put the sharpness "
             "$\\lambda_{\\max}$ between 2000 and 20000 (printed above); on lesson 04's stand-in that window is a rule of "
             "thumb checked by running (why: under *What the demo answers*)") in md
 
@@ -305,7 +305,7 @@ def test_the_slider_text_names_the_title_and_promises_no_threshold_drawing(L):
     # Review r15 B9 and C10: the slider's sentence is its title; the threshold is computed, not drawn, in lesson 00.
     md = " ".join(markdown(L).split())
     assert "the curve and the title above it should change" in md
-    assert "drawn on the figure" not in md and "a threshold such as $2/\\lambda_{\\max}$, computed before the run" in md
+    assert "drawn on the figure" not in md and "A threshold such as $2/\\lambda_{\\max}$ is computed from the starting weights alone" in md
 
 
 def test_the_slider_text_derives_the_factor_and_gives_the_threshold_where_it_first_names_it(L):
@@ -439,3 +439,18 @@ def test_r20_the_overview_is_split_into_short_paragraphs(L):
     assert max(len(p.split()) for p in paragraphs) < 120
     assert sum("The course adds a distinction" in p or "The other answer points" in p or
                "The thread's two answers" in p for p in paragraphs) == 3
+
+
+def test_r24_a1_a2_b6_how_to_use_says_what_is_cited_and_when_a_threshold_predicts(L):
+    md = " ".join(markdown(L).split())
+    # A1: cited results exist (lesson 3 cites lesson 4, lessons 4 and 6 the README's benchmark): say so
+    assert "nothing is typed in by hand" not in md
+    assert ("Every number and figure is computed as you go, except results cited from another lesson or from the README's "
+            "benchmarks, which say where they come from") in md
+    # A2: lesson 04 shows the outcome before it computes the threshold; the threshold uses the starting weights alone
+    assert "Lessons predict first" not in md
+    assert ("A threshold such as $2/\\lambda_{\\max}$ is computed from the starting weights alone, so it predicts without "
+            "looking at the run, even where a lesson shows the outcome first (lesson 04).") in md
+    L4 = lesson("04").nb.cells
+    heads = [c.source.splitlines()[0] for c in L4 if c.cell_type == "markdown" and c.source.startswith("## ")]
+    assert heads.index("## Run both rates") < heads.index("## A threshold from the initial weights: the sharpness")

@@ -343,8 +343,10 @@ def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_c
     assert "stays above $1 - 2/\\kappa$, close to 1 when $\\kappa$ is large: no fixed rate makes that direction converge fast" in text
     (kappa,) = printed(L, r"condition number κ = {n}")
     assert 1 - 2 / kappa > 0.999 and (1 - 2 / kappa) < 1
-    assert "The book's \"stuck\" is a rate that had worked starting to raise the cost as $g^\\top H g$ grows while " \
-           "$g^\\top g$ does not, so the rate must be shrunk and learning becomes very slow" in text
+    # r24 A1, A2: the book's Fig. 8.1 shows gᵀg growing; "stuck" is filed under ill-conditioning, not "another route than κ"
+    assert "The book's \"stuck\" is a rate that had worked starting to raise the cost as $g^\\top H g$ grows faster than " \
+           "$g^\\top g$, so the rate must be shrunk and learning becomes very slow; the book files it under ill-conditioning." in text
+    assert "slowness by another route" not in text and "(the book's Fig. 8.1 shows it growing)" in text
     assert "not the book's \"stuck\"" not in text
     assert "now raise it, and the rate has to be shrunk. That is what the book calls getting \"stuck\"" in text
 
