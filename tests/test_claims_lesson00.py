@@ -8,7 +8,7 @@ import numpy as np
 
 from claim_support import markdown, printed, printed_output
 from helpers.setup_check import demo_response
-from notebook_runner import NOTEBOOKS, lesson
+from notebook_runner import NOTEBOOKS, ROOT, lesson
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,8 @@ def test_the_overview_paraphrases_the_symptom_and_names_the_comments(L):
 
 
 def test_lesson_04_is_called_a_stand_in(L):
-    assert "A stand-in network in Keras that fails like the thread's" in markdown(L)
+    # r25 A3: the stand-in reproduces which rate blows up, not the thread's time scale
+    assert "A stand-in network in Keras that, like the thread's, blows up at $10^{-3}$ and stays finite at $10^{-4}$" in markdown(L)
     assert "The thread's failure reproduced" not in markdown(L)
 
 
@@ -175,7 +176,9 @@ def test_the_demo_answers_both_questions_with_its_printed_numbers(L):
     md = " ".join(markdown(L).split())
     assert "So the 22% step from 0.9 to 1.1 (printed) does not make training a little worse" in md
     # Review r21 D19: the paragraph names the factor by its formula and points at the print
-    assert "the loss $x^2$ is multiplied by $(1 - 2\\eta)^2$ per step, printed above for 1.1 (question 2)" in md
+    # r25 A2: the factor comes first; landing higher is what a factor above 1 means, not its cause
+    assert ("the loss $x^2$ is multiplied by $(1 - 2\\eta)^2$ per step, printed above for 1.1: above the threshold that factor "
+            "is above 1, so each step still goes downhill from where it stands, yet lands higher on the other side (question 2)") in md
     assert "a factor of 1.44" not in md and "grows by 1.44 per step" not in md
     # Review r21 A3: the demo's answer to question 1 is scoped to x²
     assert "Why one order of magnitude can matter, on $x^2$: a rate 22% larger, 0.9 → 1.1, crosses that threshold" in md
@@ -454,3 +457,10 @@ def test_r24_a1_a2_b6_how_to_use_says_what_is_cited_and_when_a_threshold_predict
     L4 = lesson("04").nb.cells
     heads = [c.source.splitlines()[0] for c in L4 if c.cell_type == "markdown" and c.source.startswith("## ")]
     assert heads.index("## Run both rates") < heads.index("## A threshold from the initial weights: the sharpness")
+
+
+def test_r25_a1_a4_condition_number_for_a_bowl_and_what_makes_reruns_identical(L):
+    md = " ".join(markdown(L).split())
+    assert "the condition number (for a bowl, the largest curvature over the smallest)" in md
+    assert "a rerun gives identical numbers (the helpers switch on TensorFlow's deterministic operations)" in md
+    assert "tf.config.experimental.enable_op_determinism()" in (ROOT / "helpers" / "net" / "env.py").read_text()

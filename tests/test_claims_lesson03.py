@@ -337,10 +337,10 @@ def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_c
     text = markdown(L)
     assert 'the slow training the book calls "stuck"' not in text and "That is where the book's \"stuck\" ends" not in text
     # r17 A2: the book's "stuck" ends in slowness too (the rate must be shrunk), by another route than κ
-    assert "What ill-conditioning does govern is speed, by lesson 2's conditioning argument: a rate that does not diverge" in text
+    assert "What ill-conditioning does govern is speed, by lesson 2's conditioning argument: a rate that does not diverge is at most $2/\\lambda_{\\max}$" in text
     # r23 A1: at a stable rate the flattest factor is above 1 - 2/κ (κ of the regression printed); it is κ, through
     # the bound η < 2/λ_max, that keeps every fixed rate slow along the flattest direction
-    assert "stays above $1 - 2/\\kappa$, close to 1 when $\\kappa$ is large: no fixed rate makes that direction converge fast" in text
+    assert "stays at or above $1 - 2/\\kappa$, close to 1 when $\\kappa$ is large: no fixed rate makes that direction converge fast" in text
     (kappa,) = printed(L, r"condition number κ = {n}")
     assert 1 - 2 / kappa > 0.999 and (1 - 2 / kappa) < 1
     # r24 A1, A2: the book's Fig. 8.1 shows gᵀg growing; "stuck" is filed under ill-conditioning, not "another route than κ"
@@ -348,7 +348,7 @@ def test_r16_a2_stuck_is_the_books_growing_curvature_and_slowness_is_lesson_2s_c
            "$g^\\top g$, so the rate must be shrunk and learning becomes very slow; the book files it under ill-conditioning." in text
     assert "slowness by another route" not in text and "(the book's Fig. 8.1 shows it growing)" in text
     assert "not the book's \"stuck\"" not in text
-    assert "now raise it, and the rate has to be shrunk. That is what the book calls getting \"stuck\"" in text
+    assert "now raise it, and the rate has to be shrunk. That, in this lesson's reading, is what the book calls getting \"stuck\"" in text
 
 
 def test_r16_a3_where_2_eta_star_falls_depends_on_g_not_kappa_and_the_range_needs_positive_eigenvalues(L):

@@ -676,7 +676,7 @@ def test_the_sharpest_part_is_measured_and_matches_the_one_step_split(L):
     assert f"{one_step:+,.0f} after one step" in L.text()
     text = markdown(L)
     assert "Nothing in the quadratic model supports reading only" not in text
-    assert "separates the rates at which a part of the loss *can* grow geometrically from those at which none can" in text
+    assert "separates the rates at which a part of the loss can *rise* geometrically (add to the loss, not only grow in size)" in text
     assert (1 - 1e-3 * L["lam_min"]) ** 2 > (1 - 1e-3 * L["lam"]) ** 2  # "at 1e-3 by a larger factor per step"
 
 
@@ -1984,7 +1984,7 @@ def test_r23_a3_exercise_2s_solution_says_which_grew_by_orders_of_magnitude(L):
 
 def test_r23_b5_b6_a_part_can_grow_and_the_curvature_term_outweighs_the_gain_in_the_model(L):
     md = " ".join(markdown(L).split())
-    assert "separates the rates at which a part of the loss *can* grow geometrically from those at which none can" in md
+    assert "separates the rates at which a part of the loss can *rise* geometrically (add to the loss, not only grow in size) from those at which none can" in md   # r25 A1
     assert ("Later, at the three rising steps that lay along $v$, the quadratic model at each step's own weights puts the "
             "curvature term at 6 to 77 times the gain (printed in “Step by step”): the first answer's mechanism, as the "
             "quadratic model sees it there.") in md
@@ -2003,5 +2003,7 @@ def test_r24_a1_a2_the_norms_product_and_why_the_top_not_the_bottom(L):
     # the runs cannot tell the two ends apart: 2/|λ_min| puts the thread's rates on the same sides as 2/λ_max
     assert 1e-4 < 2 / abs(L["lam_min"]) < 1e-3 and 1e-4 < 2 / L["lam"] < 1e-3
     assert f"(|λ_min| / λ_max = {abs(L['lam_min']) / L['lam']:.2f})" in L.text()
-    assert ("so a rule read off $2/|\\lambda_{\\min}|$ would put the thread's two rates on the same sides. What singles "
+    assert L["largest_finite"] < 2 / abs(L["lam_min"]) < L["smallest_blown"]               # r25 A2: the grid too
+    assert "It sorted a grid of 13 rates, the thread's two among them, into finite and `inf`; $2/|\\lambda_{\\min}|$, close to it, would too." in md
+    assert ("so a rule read off $2/|\\lambda_{\\min}|$ would sort the thread's two rates, and the grid of “Try it”, the same way. What singles "
             "out the top is that negative curvature sets no rate at all: $|1-\\eta\\lambda_{\\min}| > 1$ at every $\\eta$.") in md

@@ -1429,8 +1429,8 @@ def test_r19_b1_d1_the_parabola_bullet_is_the_models_explanation_and_fix_4_has_a
     # r22 A2: the lesson does check the picture, at 0.9 × with full batches, and there it failed
     assert "this lesson's runs do not measure it" not in md
     # r23 A2: the one check that went right (the first step at 1e-3) is named beside the two that went wrong
-    assert bullets[1].rstrip().endswith("Checked step by step with full batches, the quadratic model got the sign of the first step "
-                                        "at 1e-3 right (a fall) but missed it twice at 0.9 × (below): the loss first rose in a step "
+    assert bullets[1].rstrip().endswith("Checked against full-batch steps, the quadratic model got the sign of the first step "
+                                        "at 1e-3 right (a fall) but missed it at both 0.9 × steps printed below: the loss first rose in a step "
                                         "for which it predicted a fall, and later fell in one for which it predicted a rise.")
     assert L["predicted_change"] < 0 < L["actual_change"]                       # printed in "What happens at 0.9 ×"
     assert L["fall_change"] > 0 and L["full.losses"][L["fb_fall"] + 1] < L["full.losses"][L["fb_fall"]]

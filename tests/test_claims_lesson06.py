@@ -741,7 +741,7 @@ def test_r11_b7_the_top_eigenvector_and_the_part_of_the_loss_along_it_are_define
     md = markdown(L)
     defined = md.index("its Hessian's **top eigenvector** (the eigenvector of its largest eigenvalue)")   # r15 B8: first use
     assert defined < md.index("top eigenvector's term, the **part of the loss along the sharp direction**")
-    assert "A quadratic model's loss is a sum of one term per eigenvector of its Hessian, $\\tfrac{1}{2}\\lambda_i c_i^2$" in md
+    assert "A quadratic model's loss is a constant plus one term per eigenvector of its Hessian, $\\tfrac{1}{2}\\lambda_i c_i^2$" in md   # r25 A3
     assert "this lesson does not measure the loss along the top eigenvector" not in md
 
 
@@ -839,7 +839,10 @@ def test_r12_a4_zero_of_eight_bounds_the_survival_rate_computed_exactly(L):
     assert (f"0 of 8 orders finite: if orders are independent draws, the share that keeps the run finite is at most "
             f"{100 * upper:.0f}% (exact binomial, one-sided 95% upper limit)") in L.text()
     md = markdown(L)
-    assert "only mild evidence against lesson 5's reading that the order kept `model.fit`'s run finite" in md
+    # r25 A1: lesson 5 left the cause open; the 0 of 8 speaks against the order alone, not against a reading of lesson 5
+    assert "only mild evidence against the order alone having kept `model.fit`'s run finite" in md
+    assert "lesson 5 left open whether the order of the minibatches or the training code made that difference" in md
+    assert "which of the two differences kept it finite is not isolated here" in markdown(lesson("05"))
     assert "`model.fit` also differs in its generator, loss and optimizer code, and which difference matters was not measured" in md
     assert "neither confirm nor rule out" not in md and "These runs do not say how often an order survives" not in md
 
@@ -1253,7 +1256,9 @@ def test_r16_b8_c9_c10_c13_wording(L):
     assert "both inits come back under *A comment: how were the weights initialized?*, below" in md
     assert "### A comment: how were the weights initialized?" in md
     assert "The moving sharpness, which lesson 5's full-batch run shares" not in md
-    assert "The thread's own setting, minibatch SGD at 1e-3, was not followed step by step." in md
+    # r25 A2: the thread does not say it trained on minibatches
+    assert "Lesson 4's setting, minibatch SGD at 1e-3 (the course's stand-in for the thread's), was not followed step by step." in md
+    assert "The thread and lesson 4 use minibatch SGD" not in md
 
 
 def test_r17_a1_a2_the_along_the_step_check_places_the_overshoot_and_the_formula_is_scoped(L):
