@@ -1430,7 +1430,7 @@ def test_r19_b1_d1_the_parabola_bullet_is_the_models_explanation_and_fix_4_has_a
     assert "this lesson's runs do not measure it" not in md
     # r23 A2: the one check that went right (the first step at 1e-3) is named beside the two that went wrong
     assert bullets[1].rstrip().endswith("Checked against full-batch steps, the quadratic model got the sign of the first step "
-                                        "at 1e-3 right (a fall) but missed it at both 0.9 × steps printed below: the loss first rose in a step "
+                                        "at 1e-3 right (a fall) but missed it at both 0.9 × steps printed above, under “What happens at 0.9 × `critical_lr`”: the loss first rose in a step "
                                         "for which it predicted a fall, and later fell in one for which it predicted a rise.")
     assert L["predicted_change"] < 0 < L["actual_change"]                       # printed in "What happens at 0.9 ×"
     assert L["fall_change"] > 0 and L["full.losses"][L["fb_fall"] + 1] < L["full.losses"][L["fb_fall"]]
@@ -1556,3 +1556,11 @@ def test_r24_a2_a3_a4_the_mean_predictor_and_the_init_claims_are_scoped(L):
     assert "learns more than the target's mean" not in md and "only that run ends below the loss of predicting the mean" in md
     assert "In this one scaled run the weights' initial scale decided where the sharpness started" in md
     assert "keep the variance of the signals about constant from layer to layer (not measured here)" in md
+
+
+def test_r26_a2_the_geometric_growth_is_the_pictures_not_the_nets(L):
+    md = " ".join(markdown_text(L).split())
+    assert ("in that picture the loss along that direction is multiplied at every step, the geometric growth of lesson 1 "
+            "(the net's own minibatch loss first hovered, then exploded, printed below).") in md
+    losses = L["base_first"]
+    assert losses[1] < losses[0] and all(v < losses[0] for v in losses[1:5]) and losses[-1] > 1e6 * losses[0]

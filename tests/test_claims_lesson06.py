@@ -314,7 +314,10 @@ def test_the_thread_rate_sits_below_lewkowyczs_threshold_measured_with_their_eig
     assert "it reached about six times it ($12/\\lambda_{GN}$)" in text
     assert ("Measured with their own eigenvalue, the thread's 1e-3 lies below $2/\\lambda_{GN}$ (printed above; lesson 4 found the same, "
             "under *The catapult criterion*): in the phase their theory calls **lazy**") in text
-    assert "So by their criterion 1e-3 should train on this net" in text
+    # r26 A1, A3: the criterion read literally, with its premise (a wide net, mostly Gauss-Newton) said not to hold
+    assert ("So, read literally, their criterion says 1e-3 should train on this net, although its premise, a wide net whose "
+            "Hessian is mostly its Gauss–Newton part, does not hold here (λ_GN is 0.16 × λ₀, printed above);") in text
+    assert f"{L['lam_gn'] / L['mb.full']:.2f}" == "0.16" and "for the thread's minibatch SGD" not in text
     assert "So their criterion, with their own $\\lambda_{GN}$, does not transfer to this net" in text
     assert ("- Measured with Lewkowycz et al.'s own eigenvalue $\\lambda_{GN}$, the thread's 1e-3 is 0.41 × their threshold "
             "$2/\\lambda_{GN}$ on the lesson-4 net, in the lazy phase where their theory predicts stable training; in full-batch "
