@@ -1564,3 +1564,9 @@ def test_r26_a2_the_geometric_growth_is_the_pictures_not_the_nets(L):
             "(the net's own minibatch loss first hovered, then exploded, printed below).") in md
     losses = L["base_first"]
     assert losses[1] < losses[0] and all(v < losses[0] for v in losses[1:5]) and losses[-1] > 1e6 * losses[0]
+
+
+def test_r27_a2_the_centred_target_is_the_only_run_below_the_mean_predictor_among_those_printed(L):
+    md = " ".join(markdown_text(L).split())
+    assert ("it is the only run in the table and the sweeps whose loss ends *below* the mean predictor's within its 64 steps "
+            "(printed; the monitor's `model.fit` runs print no final loss).") in md

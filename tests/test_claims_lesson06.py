@@ -1128,7 +1128,8 @@ def test_r15_b6_in_one_line_answers_both_questions_with_printed_values(L):
     block = cell.split("### In one line")[1].split("## What we learned")[0]
     lam0 = L["mb.full"]
     assert f"{2 / lam0:.1e}" == "3.9e-04" and f"{1e-4 * lam0 / 2:.2f}" == "0.26" and f"{1e-3 * lam0 / 2:.2f}" == "2.58"
-    assert "`critical_lr` $= 2/\\lambda_0$, about 3.9e-4, and the tenfold change moved the rate across it: 1e-4 is 0.26 × it and 1e-3 is 2.58 × it (both printed under" in block
+    assert ("`critical_lr` $= 2/\\lambda_0$, about 3.9e-4 (a rule of thumb for the runs: the first section's 0.9 × diverged), and "
+            "the tenfold change moved the rate across it: 1e-4 is 0.26 × it and 1e-3 is 2.58 × it (both printed under") in block
     text = L.text()
     assert f"lr = 0.0001 (0.26 x critical_lr), below critical_lr = 2/λ₀ = {2 / lam0:.2e}" in text
     assert f"lr = 0.001 (2.58 x critical_lr), above critical_lr = 2/λ₀ = {2 / lam0:.2e}" in text     # r20 D16: the number, printed once
@@ -1453,3 +1454,10 @@ def test_r23_a2_the_reason_for_sharpness_vs_lambda_gn_and_for_the_non_transfer(L
     assert ("their criterion does not transfer to this net (as lesson 4 found), which is narrow and starts with large residuals "
             "($\\lambda_{GN}$ only 0.16 × $\\lambda_0$); which of the two matters was not tested.") in md
     assert f"{L['lam_gn'] / L['mb.full']:.2f}" == "0.16"
+
+
+def test_r27_a2_the_one_line_answer_calls_critical_lr_the_quadratic_models_threshold(L):
+    md = " ".join(markdown(L).split())
+    assert ("the sharpness at the start sets the quadratic model's threshold `critical_lr` $= 2/\\lambda_0$, about 3.9e-4 "
+            "(a rule of thumb for the runs: the first section's 0.9 × diverged)") in md
+    assert L["n_order_diverged"] == 8 and L["lr_near"] < 2 / L["mb.full"]
